@@ -1,0 +1,14 @@
+import type { Config } from 'jest';
+
+/** Unit and embedded-default tests: SQLite and the in-process transport only. `npm test`. */
+const config: Config = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  setupFiles: ['reflect-metadata'],
+  testTimeout: 20000,
+};
+export default config;

@@ -1,0 +1,16 @@
+import type { Config } from 'jest';
+
+/**
+ * Real-service suites: MariaDB and RabbitMQ. `npm run test:int`.
+ * They need TEST_MYSQL_URL and TEST_AMQP_URL (see README) and fail, never skip, without them.
+ */
+const config: Config = {
+  preset: 'ts-jest',
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.int.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] },
+  setupFiles: ['reflect-metadata'],
+  testTimeout: 60000,
+};
+export default config;
