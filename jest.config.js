@@ -1,7 +1,7 @@
-import type { Config } from 'jest';
-
+// @ts-check
 /** Unit and embedded-default tests: SQLite and the in-process transport only. `npm test`. */
-const config: Config = {
+/** @type {import('jest').Config} */
+const config = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
@@ -11,4 +11,4 @@ const config: Config = {
   setupFiles: ['reflect-metadata'],
   testTimeout: 20000,
 };
-export default config;
+module.exports = config;

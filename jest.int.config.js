@@ -1,10 +1,10 @@
-import type { Config } from 'jest';
-
+// @ts-check
 /**
  * Real-service suites: MariaDB and RabbitMQ. `npm run test:int`.
  * They need TEST_MYSQL_URL and TEST_AMQP_URL (see README) and fail, never skip, without them.
  */
-const config: Config = {
+/** @type {import('jest').Config} */
+const config = {
   preset: 'ts-jest',
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
@@ -13,4 +13,4 @@ const config: Config = {
   setupFiles: ['reflect-metadata'],
   testTimeout: 60000,
 };
-export default config;
+module.exports = config;
