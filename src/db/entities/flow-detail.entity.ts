@@ -1,0 +1,26 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** Engine persistence: one flow run (TaskFlow `flowdetails`), child of a logbook. `meta` is JSON text. */
+@Entity({ name: 'flowdetails' })
+export class FlowDetailEntity {
+  @PrimaryColumn({ name: 'uuid', type: 'varchar', length: 36 })
+  uuid!: string;
+
+  @Column({ name: 'parent_uuid', type: 'varchar', length: 36 })
+  parentUuid!: string;
+
+  @Column({ name: 'name', type: 'varchar', length: 255, nullable: true })
+  name!: string | null;
+
+  @Column({ name: 'meta', type: 'text', nullable: true })
+  meta!: string | null;
+
+  @Column({ name: 'state', type: 'varchar', length: 255, nullable: true })
+  state!: string | null;
+
+  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
+  updatedAt!: Date | null;
+}
