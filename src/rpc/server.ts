@@ -38,9 +38,10 @@ export function markRpcBoundary(proto: object): void {
 }
 
 /** Find `method` on `endpoint`, refusing private names, Object builtins and methods past the boundary. */
-export function findRpcMethod(endpoint: RpcEndpoint, method: string): RpcMethod | undefined {
+export function findRpcMethod(endpoint: object, method: string): RpcMethod | undefined {
   if (method === 'constructor' || method.startsWith('_')) return undefined;
-  if (endpoint.rpcMethods !== undefined && !endpoint.rpcMethods.includes(method)) return undefined;
+  const allowed = (endpoint as RpcEndpoint).rpcMethods;
+  if (allowed !== undefined && !allowed.includes(method)) return undefined;
   let obj: object | null = endpoint;
   while (obj !== null && obj !== Object.prototype) {
     if (Object.prototype.hasOwnProperty.call(obj, RPC_BOUNDARY)) return undefined;
@@ -69,11 +70,12 @@ export class RpcServer {
   constructor(
     private readonly transport: Transport,
     readonly target: { readonly topic: string; readonly server: string },
-    private readonly endpoints: readonly RpcEndpoint[],
+    /** Objects whose public methods are callable; see {@link RpcEndpoint} for the optional markers. */
+    private readonly endpoints: readonly object[],
     private readonly options: RpcServerOptions = {},
   ) {
     if (endpoints.length === 0) throw new TypeError('an RPC server needs at least one endpoint');
-    for (const e of endpoints) {
+    for (const e of endpoints as readonly RpcEndpoint[]) {
       const v = e.rpcApiVersion ?? DEFAULT_RPC_VERSION;
       if (parseVersion(v) === undefined) throw new TypeError(`endpoint has an invalid rpcApiVersion '${v}'`);
     }
@@ -110,12 +112,12 @@ export class RpcServer {
     const ctx = RequestContext.fromDict(message.context);
     const requested = message.version ?? DEFAULT_RPC_VERSION;
     if (parseVersion(requested) === undefined) throw new InvalidRpcMessageError(`bad version '${requested}'`);
-    let found: { endpoint: RpcEndpoint; fn: RpcMethod } | undefined;
+    let found: { endpoint: object; fn: RpcMethod } | undefined;
     let incompatible: string | undefined;
     for (const endpoint of this.endpoints) {
       const fn = findRpcMethod(endpoint, message.method);
       if (fn === undefined) continue;
-      const available = endpoint.rpcApiVersion ?? DEFAULT_RPC_VERSION;
+      const available = (endpoint as RpcEndpoint).rpcApiVersion ?? DEFAULT_RPC_VERSION;
       if (versionIsCompatible(available, requested)) {
         found = { endpoint, fn };
         break;
