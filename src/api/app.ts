@@ -1,4 +1,3 @@
-import { AsyncResource } from 'node:async_hooks';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Config } from '../config';
 import type { Logger } from '../log';
@@ -46,7 +45,8 @@ export function createApp(deps: AppDeps): Express {
 
   const v3 = express.Router();
   v3.use(apiResourceHeaders());
-  v3.use(keepRequestContext(express.json({ limit: maxBody, strict: false, type: 'application/json' })));
+  // raw-body binds its callback to the request's async context, so the request id survives parsing.
+  v3.use(express.json({ limit: maxBody, strict: false, type: 'application/json' }));
   deps.mountV3?.(v3);
   v3.get('/', showV3Version());
   app.use('/v3', v3);
@@ -62,14 +62,6 @@ function limitBodySize(limit: number): RequestHandler {
     const declared = Number(req.headers['content-length'] ?? 0);
     next(declared > limit ? new RequestTooLargeError(limit) : undefined);
   };
-}
-
-/**
- * Body parsers call `next` from stream callbacks, which run outside the request's async context; binding
- * `next` keeps the request id on every log line written after parsing.
- */
-function keepRequestContext(middleware: RequestHandler): RequestHandler {
-  return (req, res, next) => middleware(req, res, AsyncResource.bind(next));
 }
 
 /** Makes `res.json` write JSON the way Cinder (Python's json.dumps) does, byte for byte. */
@@ -93,7 +85,11 @@ export function toPythonJson(value: unknown): string {
 
 function serialize(value: unknown): string | undefined {
   if (value === null) return 'null';
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+  if (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { toJSON?: unknown }).toJSON === 'function'
+  ) {
     return serialize((value as { toJSON(): unknown }).toJSON());
   }
   switch (typeof value) {

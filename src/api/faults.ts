@@ -153,7 +153,8 @@ function normalize(err: unknown, maxBodySize: number): unknown {
       return new UnsupportedMediaTypeError();
     default:
       // e.g. express's "Failed to decode param" (400) for a bad %-escape in a path
-      if (!(err instanceof ApiError) && status === 400) return new BadRequestError(GENERIC_BAD_REQUEST, { cause: err });
+      if (!(err instanceof ApiError) && status === 400)
+        return new BadRequestError(GENERIC_BAD_REQUEST, { cause: err });
       return err;
   }
 }
@@ -208,7 +209,8 @@ export function sendWebobError(req: Request, res: Response, status: number, expl
   const title = STATUS_TITLES[status] ?? 'Error';
   const statusLine = `${status} ${title}`;
   const accept = req.headers.accept;
-  const match = accept === undefined || accept.trim() === '' ? false : req.accepts(['text/html', 'application/json']);
+  const match =
+    accept === undefined || accept.trim() === '' ? false : req.accepts(['text/html', 'application/json']);
   res.status(status);
   if (match === 'application/json') {
     res.json({ message: `${explanation}<br /><br />\n\n\n`, code: statusLine, title });

@@ -1,12 +1,4 @@
-import {
-  boolean,
-  integer,
-  nonEmptyString,
-  oneOf,
-  quotaLimit,
-  urlWithScheme,
-  type Parser,
-} from './parsers';
+import { boolean, integer, nonEmptyString, oneOf, quotaLimit, urlWithScheme, type Parser } from './parsers';
 
 /** What a default may depend on. Settings are resolved in table order, so `values` holds the earlier ones. */
 export interface DefaultContext {

@@ -1,4 +1,4 @@
-import express from 'express';
+import type express from 'express';
 import request from 'supertest';
 import { createApp, toPythonJson } from '../../../src/api/app';
 import {
@@ -220,7 +220,10 @@ describe('faultFor', () => {
   });
 
   it('keeps the first matching row, so subclasses are listed before parents', () => {
-    expect(faultFor(new BadRequestError(), 1)).toMatchObject({ status: 400, message: expect.stringMatching(/^The server could not comply/) });
+    expect(faultFor(new BadRequestError(), 1)).toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/^The server could not comply/),
+    });
     expect(faultFor(new ExplodingThing('x'), 1)).toMatchObject({ status: 500, unexpected: true });
   });
 });
@@ -257,6 +260,8 @@ describe('toPythonJson', () => {
   });
 
   it('uses toJSON, as dates need', () => {
-    expect(toPythonJson({ at: new Date('2026-01-02T03:04:05.000Z') })).toBe('{"at": "2026-01-02T03:04:05.000Z"}');
+    expect(toPythonJson({ at: new Date('2026-01-02T03:04:05.000Z') })).toBe(
+      '{"at": "2026-01-02T03:04:05.000Z"}',
+    );
   });
 });

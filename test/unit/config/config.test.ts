@@ -206,7 +206,9 @@ describe('config file discovery', () => {
   });
 
   it('is fine when no file exists', () => {
-    expect(load({ searchPath: [path.join(dir, 'a.conf'), path.join(dir, 'b.conf')] }).config.configFile).toBeNull();
+    expect(
+      load({ searchPath: [path.join(dir, 'a.conf'), path.join(dir, 'b.conf')] }).config.configFile,
+    ).toBeNull();
   });
 
   it('searches ./cinder-ts.conf then /etc/cinder-ts/cinder-ts.conf by default', () => {
@@ -238,7 +240,9 @@ describe('config file discovery', () => {
     }
 
     expect(caught).toBeInstanceOf(ConfigFileError);
-    expect((caught as Error).message).toMatch(/line 3 is not "\[section\]" or "key = value": "this is not ini"/);
+    expect((caught as Error).message).toMatch(
+      /line 3 is not "\[section\]" or "key = value": "this is not ini"/,
+    );
     expect((caught as Error).message).not.toContain('\n');
   });
 
