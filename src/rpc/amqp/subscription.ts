@@ -1,0 +1,201 @@
+/**
+ * One `listen()` of the AMQP transport: its own channel (so a channel error stays local) with
+ * consumers on `topic`, `topic.server` and, when asked, an exclusive queue on the fanout exchange.
+ * Each message is acked only after its handler finished and, for a call, the reply was sent.
+ */
+import { randomUUID } from 'node:crypto';
+
+import type { Channel, ConsumeMessage } from 'amqplib';
+
+import { serializeRemoteError } from '../errors';
+import type { MessageHandler, RpcReply, Subscription } from '../transport';
+import { decodeRequest } from './envelope';
+import type { AmqpLink } from './link';
+import type { Logger } from '../logger';
+import { fanoutExchangeName, fanoutQueueName, routingKey, topicQueueName } from './naming';
+import type { AmqpNaming } from './naming';
+
+export interface SubscriptionConfig {
+  readonly naming: AmqpNaming;
+  readonly prefetch: number;
+  readonly queueExpiresMs: number | undefined;
+  readonly drainTimeoutMs: number;
+}
+
+/** What a subscription needs from its transport. */
+export interface SubscriptionHost {
+  readonly logger: Logger;
+  readonly config: SubscriptionConfig;
+  forget(sub: AmqpSubscription): void;
+  sendReply(
+    link: AmqpLink,
+    replyTo: string,
+    correlationId: string | undefined,
+    reply: RpcReply,
+  ): Promise<void>;
+  resetLink(link: AmqpLink, reason: string): void;
+}
+
+export interface SubscriptionTarget {
+  readonly topic: string;
+  readonly server: string;
+  readonly fanout: boolean;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class AmqpSubscription implements Subscription {
+  private channel: Channel | null = null;
+  private startedGen = -1;
+  private consumerTags: string[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private closing: Promise<void> | null = null;
+  /** Names this subscription's own queue on the fanout exchange (each listener gets every fanout). */
+  private readonly fanoutId = randomUUID().slice(0, 12);
+
+  constructor(
+    private readonly host: SubscriptionHost,
+    readonly target: SubscriptionTarget,
+    private readonly handler: MessageHandler,
+  ) {}
+
+  /** Declare queues and bindings and start consuming on `link`; a no-op if already done on it. */
+  async start(link: AmqpLink): Promise<void> {
+    if (this.startedGen === link.gen || this.closing !== null) return;
+    this.startedGen = link.gen;
+    const { naming, prefetch, queueExpiresMs } = this.host.config;
+    const { topic, server, fanout } = this.target;
+    const log = this.host.logger;
+    const channel = await link.model.createChannel();
+    let running = false;
+    channel.on('error', (err: unknown) =>
+      log.warn('consumer channel error', { topic, err: errorMessage(err) }),
+    );
+    channel.on('close', () => {
+      if (this.channel === channel) this.channel = null;
+      // A channel that dies on its own after start (not with the connection, not closed by us) takes
+      // its consumers with it: rebuild the connection, which re-declares every subscription.
+      if (running && this.closing === null && !link.lost)
+        this.host.resetLink(link, `consumer channel of '${topic}' closed`);
+    });
+    try {
+      await channel.prefetch(prefetch, false);
+      const queueArgs = queueExpiresMs === undefined ? {} : { arguments: { 'x-expires': queueExpiresMs } };
+      const queues: string[] = [];
+      for (const srv of [undefined, server]) {
+        const queue = topicQueueName(naming, topic, srv);
+        await channel.assertQueue(queue, { durable: false, autoDelete: false, ...queueArgs });
+        await channel.bindQueue(queue, naming.exchange, routingKey(topic, srv));
+        queues.push(queue);
+      }
+      if (fanout) {
+        const exchange = fanoutExchangeName(naming, topic);
+        const queue = fanoutQueueName(naming, topic, this.fanoutId);
+        await channel.assertExchange(exchange, 'fanout', { durable: false, autoDelete: false });
+        await channel.assertQueue(queue, { durable: false, exclusive: true, autoDelete: true });
+        await channel.bindQueue(queue, exchange, '');
+        queues.push(queue);
+      }
+      const tags: string[] = [];
+      for (const queue of queues) {
+        const { consumerTag } = await channel.consume(queue, (msg) => this.onMessage(link, channel, msg), {
+          noAck: false,
+        });
+        tags.push(consumerTag);
+      }
+      this.channel = channel;
+      this.consumerTags = tags;
+      running = true;
+      log.debug('listening', { topic, server, fanout, queues });
+    } catch (err) {
+      await channel.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.stop();
+    return this.closing;
+  }
+
+  private async stop(): Promise<void> {
+    this.host.forget(this);
+    const channel = this.channel;
+    if (channel !== null) {
+      for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => undefined);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.host.config.drainTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (this.inFlight.size > 0) {
+      this.host.logger.warn('closing a subscription with handlers still running', {
+        topic: this.target.topic,
+        running: this.inFlight.size,
+      });
+    }
+    this.channel = null;
+    if (channel !== null) await channel.close().catch(() => undefined);
+  }
+
+  private onMessage(link: AmqpLink, channel: Channel, msg: ConsumeMessage | null): void {
+    if (msg === null) {
+      // The broker cancelled the consumer (its queue was deleted): rebuild everything.
+      this.host.logger.warn('consumer cancelled by the broker', { topic: this.target.topic });
+      this.host.resetLink(link, 'consumer cancelled by the broker');
+      return;
+    }
+    const work = this.handle(link, channel, msg).catch((err: unknown) => {
+      this.host.logger.error('message handling failed', { topic: this.target.topic, err: errorMessage(err) });
+    });
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async handle(link: AmqpLink, channel: Channel, msg: ConsumeMessage): Promise<void> {
+    const replyTo: unknown = msg.properties.replyTo;
+    const correlationId: unknown = msg.properties.correlationId;
+    const log = this.host.logger;
+    let reply: RpcReply;
+    let method: string | undefined;
+    try {
+      const message = decodeRequest(msg.content);
+      method = message.method;
+      reply = { ok: true, result: await this.handler(message) };
+    } catch (err) {
+      reply = { ok: false, failure: serializeRemoteError(err) };
+      const meta = {
+        topic: this.target.topic,
+        method,
+        err: errorMessage(err),
+        errName: err instanceof Error ? err.name : typeof err,
+      };
+      if (typeof replyTo === 'string' && replyTo !== '')
+        log.debug('call handler raised; returning the error to the caller', meta);
+      else log.error('cast handler raised', meta);
+    }
+    if (typeof replyTo === 'string' && replyTo !== '') {
+      await this.host.sendReply(
+        link,
+        replyTo,
+        typeof correlationId === 'string' ? correlationId : undefined,
+        reply,
+      );
+    }
+    if (link.lost) return; // unacked: the broker redelivers it
+    try {
+      channel.ack(msg);
+    } catch (err) {
+      log.warn('ack failed; the message will be redelivered', {
+        topic: this.target.topic,
+        err: errorMessage(err),
+      });
+    }
+  }
+}
