@@ -1,0 +1,205 @@
+/**
+ * Shared set-up of the RabbitMQ suites: the broker URL (required), a unique namespace per run,
+ * cleanup of everything a run declared, a server-side connection cut through rabbitmqctl, and a TCP
+ * proxy that can cut connections and play "broker down".
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as net from 'node:net';
+import { promisify } from 'node:util';
+
+import * as amqp from 'amqplib';
+
+import { AmqpTransport } from '../../../src/rpc/amqp-transport';
+import type { AmqpTransportOptions } from '../../../src/rpc/amqp-transport';
+import type { RpcMessage } from '../../../src/rpc/transport';
+
+const run = promisify(execFile);
+
+/** TEST_AMQP_URL, checked by connecting once; throws a clear error when unset or unreachable. */
+export async function requireAmqpUrl(): Promise<string> {
+  const url = process.env.TEST_AMQP_URL;
+  if (url === undefined || url === '') {
+    throw new Error('TEST_AMQP_URL is not set: the RabbitMQ suites need it, e.g. TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/');
+  }
+  try {
+    const conn = await amqp.connect(url, { timeout: 5000 });
+    await conn.close();
+  } catch (err) {
+    throw new Error(`RabbitMQ at TEST_AMQP_URL is unreachable: ${(err as Error).message}`);
+  }
+  return url;
+}
+
+export interface Namespace {
+  readonly exchange: string;
+  readonly queuePrefix: string;
+}
+
+/** A fresh exchange and queue prefix, so concurrent runs never see each other's messages. */
+export function uniqueNamespace(label: string): Namespace {
+  const id = `t-rpc-${label}-${randomUUID().slice(0, 8)}`;
+  return { exchange: id, queuePrefix: `${id}.` };
+}
+
+/** Options every test transport shares; queues of a crashed run expire on their own. */
+export function transportOptions(url: string, ns: Namespace, extra: Partial<AmqpTransportOptions> = {}): AmqpTransportOptions {
+  return {
+    url,
+    exchange: ns.exchange,
+    queuePrefix: ns.queuePrefix,
+    queueExpiresMs: 10 * 60_000,
+    reconnect: { initialDelayMs: 50, maxDelayMs: 500, jitter: 0.2 },
+    ...extra,
+  };
+}
+
+export async function connectedTransport(url: string, ns: Namespace, extra: Partial<AmqpTransportOptions> = {}): Promise<AmqpTransport> {
+  const transport = new AmqpTransport(transportOptions(url, ns, extra));
+  await transport.connect();
+  return transport;
+}
+
+async function rabbitmqctl(...args: string[]): Promise<string> {
+  const { stdout } = await run('rabbitmqctl', ['-q', ...args], { timeout: 30_000 });
+  return stdout;
+}
+
+/** Delete every queue and exchange of the namespace (whatever the transports declared). */
+export async function deleteNamespace(url: string, ns: Namespace): Promise<{ queues: number; exchanges: number }> {
+  const queues = (await rabbitmqctl('list_queues', 'name'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((n) => n.startsWith(ns.queuePrefix));
+  const exchanges = (await rabbitmqctl('list_exchanges', 'name'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((n) => n === ns.exchange || n.startsWith(ns.queuePrefix));
+  const conn = await amqp.connect(url);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of queues) await ch.deleteQueue(q);
+    for (const e of exchanges) await ch.deleteExchange(e);
+    await ch.close();
+  } finally {
+    await conn.close();
+  }
+  return { queues: queues.length, exchanges: exchanges.length };
+}
+
+/** Names of the broker's queues in the namespace. */
+export async function listQueues(ns: Namespace): Promise<string[]> {
+  return (await rabbitmqctl('list_queues', 'name'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((n) => n.startsWith(ns.queuePrefix));
+}
+
+/**
+ * Close, from the broker's side, the connection(s) whose client-provided name is `connectionName`
+ * (what `rabbitmqctl close_all_connections` does, limited to ours so other users are unaffected).
+ */
+export async function closeConnectionFromBroker(connectionName: string): Promise<number> {
+  const rows = (await rabbitmqctl('list_connections', 'name', 'client_properties')).split('\n');
+  let closed = 0;
+  for (const row of rows) {
+    if (!row.includes(`"${connectionName}"`)) continue;
+    const name = row.split('\t')[0];
+    if (name === undefined || name === '') continue;
+    await rabbitmqctl('close_connection', name, 'closed by the rpc integration test');
+    closed++;
+  }
+  return closed;
+}
+
+/** A TCP proxy in front of the broker that can drop every connection and refuse new ones. */
+export class BrokerProxy {
+  private readonly sockets = new Set<net.Socket>();
+  private down = false;
+  private constructor(
+    private readonly server: net.Server,
+    readonly port: number,
+  ) {}
+
+  static async start(target: string): Promise<BrokerProxy> {
+    const { hostname, port } = new URL(target);
+    const upstreamPort = Number(port || 5672);
+    let proxy: BrokerProxy | undefined;
+    const server = net.createServer((client) => {
+      if (proxy === undefined || proxy.down) {
+        client.destroy();
+        return;
+      }
+      const upstream = net.connect(upstreamPort, hostname);
+      for (const s of [client, upstream]) {
+        proxy.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          proxy?.sockets.delete(s);
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+    proxy = new BrokerProxy(server, address.port);
+    return proxy;
+  }
+
+  /** `target` with host and port replaced by the proxy's. */
+  url(target: string): string {
+    const u = new URL(target);
+    u.hostname = '127.0.0.1';
+    u.port = String(this.port);
+    return u.toString();
+  }
+
+  /** Drop every proxied connection (like a network cut). */
+  cut(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** Play "broker down": cut everything and refuse new connections until {@link setUp}. */
+  setDown(): void {
+    this.down = true;
+    this.cut();
+  }
+
+  setUp(): void {
+    this.down = false;
+  }
+
+  async stop(): Promise<void> {
+    this.setDown();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** An RPC envelope. */
+export function rpcMessage(method: string, args: Record<string, unknown> = {}): RpcMessage {
+  return { envelopeVersion: 1, method, args, context: { requestId: `req-${randomUUID()}` }, messageId: randomUUID() };
+}
+
+/** Resolves once `predicate()` holds, polling; rejects after `timeoutMs`. */
+export async function eventually(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The rejections the jest environment `unhandled-rejection-environment.js` recorded. */
+export function unhandledRejections(): unknown[] {
+  const list = (globalThis as { __unhandledRejections?: unknown[] }).__unhandledRejections;
+  if (list === undefined) throw new Error('run this suite with @jest-environment ./test/integration/rpc/unhandled-rejection-environment.js');
+  return list;
+}
