@@ -1,0 +1,20 @@
+import { Engine, LinearFlow, task, CapturingListener, UnorderedFlow, Times } from '../../../src/taskflow';
+test('smoke', async () => {
+  const calls: string[] = [];
+  const a = task('a', ({ x }: { x: number }) => x + 1, { requires: ['x'], provides: 'y', revert: (r) => { calls.push('revert a ' + JSON.stringify(r.result)); } });
+  const b = task('b', ({ y }: { y: number }) => { throw new Error('boom ' + y); }, { requires: ['y'] });
+  const f = new LinearFlow<{ x: number }>('f').add(a).add(b);
+  const e = new Engine(f, { store: { x: 1 } });
+  const cap = new CapturingListener().attach(e);
+  await expect(e.run()).rejects.toThrow('boom 2');
+  expect(cap.atomValues).toEqual(['a RUNNING', 'a SUCCESS', 'b RUNNING', 'b FAILURE', 'b REVERTING', 'b REVERTED', 'a REVERTING', 'a REVERTED']);
+  expect(cap.flowValues).toEqual(['f RUNNING', 'f REVERTED']);
+  expect(calls).toEqual(['revert a 2']);
+  let n = 0;
+  const f2 = new LinearFlow('r', new Times(3, { name: 'retry', provides: 'attempt' })).add(task('c', ({ attempt }: { attempt: number }) => { n++; if (attempt < 3) throw new Error('x'); return attempt; }, { requires: ['attempt'], provides: 'out' }));
+  const e2 = new Engine(f2, { executor: 'parallel' });
+  const cap2 = new CapturingListener().attach(e2);
+  await e2.run();
+  expect(e2.storage.fetch('out')).toBe(3);
+  console.log(cap2.atomValues.join(', '));
+});
