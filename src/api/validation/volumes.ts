@@ -1,0 +1,209 @@
+/**
+ * Request validation for the volume endpoints: schema check (Cinder's messages), then the controller
+ * normalisation Cinder does before calling the volume API (name/description stripping, legacy
+ * `display_*` keys, `image_id` → `imageRef`, size as digit-string, the multiattach refusal).
+ * Existence checks (type, AZ, snapshot, source volume) belong to the create flow, not here.
+ */
+import { BadRequestParameterError, InvalidInputError, MalformedRequestBodyError, NoSuchActionError } from '../errors';
+import type { ApiVersion } from '../middleware/microversion';
+import { SchemaValidator } from './json-schema';
+import { FORMATS } from './parameter-types';
+import * as s from './schemas';
+
+const v30 = new SchemaValidator(s.volumeCreateV30, FORMATS);
+const v313 = new SchemaValidator(s.volumeCreateV313, FORMATS);
+const v347 = new SchemaValidator(s.volumeCreateV347, FORMATS);
+const v353 = new SchemaValidator(s.volumeCreateV353, FORMATS);
+const update30 = new SchemaValidator(s.volumeUpdateV30, FORMATS);
+const update353 = new SchemaValidator(s.volumeUpdateV353, FORMATS);
+const extend = new SchemaValidator(s.volumeExtend, FORMATS);
+const metadataCreate = new SchemaValidator(s.volumeMetadataCreate, FORMATS);
+const metadataItem = new SchemaValidator(s.volumeMetadataItemUpdate, FORMATS);
+
+/** A validated POST /volumes body, in the terms the create flow takes. */
+export interface VolumeCreateRequest {
+  /** GB; null when it is to be inherited from the snapshot / source volume / backup / image. */
+  readonly size: number | null;
+  readonly name: string | null;
+  readonly description: string | null;
+  /** Name or id; null means the default type. */
+  readonly volumeType: string | null;
+  readonly availabilityZone: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly snapshotId: string | null;
+  readonly sourceVolid: string | null;
+  /** Only read from 3.47 on. */
+  readonly backupId: string | null;
+  readonly imageRef: string | null;
+  readonly consistencygroupId: string | null;
+  /** Only read from 3.13 on. */
+  readonly groupId: string | null;
+  readonly schedulerHints: Readonly<Record<string, unknown>> | null;
+}
+
+/** A validated PUT /volumes/{id} body; a key is present only when the request set it. */
+export interface VolumeUpdateRequest {
+  readonly name?: string | null;
+  readonly description?: string | null;
+  /** Replaces the whole metadata set. */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+type Obj = Record<string, unknown>;
+
+function has(o: Obj, k: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, k);
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+/** Cinder's `validate_name_and_description`: strings are stripped. */
+function stripped(v: unknown): string | null {
+  return typeof v === 'string' ? v.trim() : null;
+}
+
+function stringMap(v: unknown): Record<string, string> {
+  if (typeof v !== 'object' || v === null) return {};
+  return Object.fromEntries(Object.entries(v as Obj).map(([k, x]) => [k, String(x)]));
+}
+
+const TRUE_WORDS = new Set(['1', 't', 'true', 'on', 'y', 'yes']);
+const FALSE_WORDS = new Set(['0', 'f', 'false', 'off', 'n', 'no']);
+
+/** Cinder's `utils.get_bool_param`: true/false, or a 400 for anything that is not a boolean word. */
+export function boolParam(name: string, value: unknown): boolean {
+  const text = value === true ? 'true' : value === false ? 'false' : value === null ? 'none' : String(value).toLowerCase();
+  if (TRUE_WORDS.has(text)) return true;
+  if (FALSE_WORDS.has(text)) return false;
+  const shown = value === null ? 'None' : value === true ? 'True' : value === false ? 'False' : String(value);
+  throw new BadRequestParameterError(name, `Value '${shown}' for '${name}' is not a boolean.`);
+}
+
+/** The schema POST /volumes uses at this microversion. */
+function createValidator(version: ApiVersion): SchemaValidator {
+  if (version.atLeast('3.53')) return v353;
+  if (version.atLeast('3.47')) return v347;
+  if (version.atLeast('3.13')) return v313;
+  return v30;
+}
+
+/**
+ * Validates and normalises a POST /volumes body.
+ *
+ * Beyond Cinder: a create that gives no size and nothing to inherit one from gets a specific 400
+ * (Cinder answers a generic "The server could not comply…" 400 for `{"volume": {}}` and `size: null`).
+ * @throws SchemaValidationError, InvalidInputError, InvalidNameError, BadRequestParameterError
+ */
+export function validateVolumeCreate(body: unknown, version: ApiVersion): VolumeCreateRequest {
+  createValidator(version).validate(body);
+  const root = body as Obj;
+  const vol = root.volume as Obj;
+
+  if (has(vol, 'multiattach') && boolParam('multiattach', vol.multiattach)) {
+    throw new BadRequestParameterError(
+      'multiattach',
+      'multiattach parameter has been removed. The default behavior is to use multiattach enabled volume ' +
+        'types. Contact your administrator to create a multiattach enabled volume type and use it to create ' +
+        'multiattach volumes.',
+    );
+  }
+
+  const name = has(vol, 'name') ? stripped(vol.name) : stripped(vol.display_name);
+  const description = has(vol, 'description') ? stripped(vol.description) : stripped(vol.display_description);
+  const imageRef = has(vol, 'image_id') ? str(vol.image_id) : str(vol.imageRef);
+  const size = vol.size === null || vol.size === undefined ? null : Number(vol.size);
+  const snapshotId = str(vol.snapshot_id);
+  const sourceVolid = str(vol.source_volid);
+  const backupId = version.atLeast('3.47') ? str(vol.backup_id) : null;
+
+  if (size === null && snapshotId === null && sourceVolid === null && backupId === null && imageRef === null) {
+    throw new InvalidInputError(
+      'A volume size is required unless the volume is created from a snapshot, a source volume, a backup or an image.',
+    );
+  }
+
+  const volumeType = str(vol.volume_type);
+  const hints = root['OS-SCH-HNT:scheduler_hints'];
+  return {
+    size,
+    name,
+    description,
+    volumeType: volumeType === '' ? null : volumeType,
+    availabilityZone: str(vol.availability_zone),
+    metadata: stringMap(vol.metadata),
+    snapshotId,
+    sourceVolid,
+    backupId,
+    imageRef,
+    consistencygroupId: str(vol.consistencygroup_id),
+    groupId: version.atLeast('3.13') ? str(vol.group_id) : null,
+    schedulerHints: typeof hints === 'object' && hints !== null ? (hints as Obj) : null,
+  };
+}
+
+/**
+ * Validates and normalises a PUT /volumes/{id} body (`name` wins over `display_name`, both stripped).
+ * @throws SchemaValidationError, InvalidInputError
+ */
+export function validateVolumeUpdate(body: unknown, version: ApiVersion): VolumeUpdateRequest {
+  (version.atLeast('3.53') ? update353 : update30).validate(body);
+  const vol = (body as Obj).volume as Obj;
+  const out: { name?: string | null; description?: string | null; metadata?: Record<string, string> } = {};
+  if (has(vol, 'name')) out.name = stripped(vol.name);
+  else if (has(vol, 'display_name')) out.name = stripped(vol.display_name);
+  if (has(vol, 'description')) out.description = stripped(vol.description);
+  else if (has(vol, 'display_description')) out.description = stripped(vol.display_description);
+  if (has(vol, 'metadata')) out.metadata = stringMap(vol.metadata);
+  return out;
+}
+
+/**
+ * Splits a POST /volumes/{id}/action body into its action name and arguments. Cinder requires
+ * exactly one top-level key ("Malformed request body" otherwise).
+ */
+export function parseActionBody(body: unknown): { readonly action: string; readonly args: unknown } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new MalformedRequestBodyError('an action body must be a JSON object');
+  }
+  const keys = Object.keys(body);
+  if (keys.length !== 1) throw new MalformedRequestBodyError('an action body must have exactly one key');
+  const action = keys[0] as string;
+  return { action, args: (body as Obj)[action] };
+}
+
+/** The volume actions this API implements. */
+export const VOLUME_ACTIONS = ['os-extend'] as const;
+export type VolumeActionName = (typeof VOLUME_ACTIONS)[number];
+
+/** Throws Cinder's 400 "There is no such action: <name>" for an action this API does not implement. */
+export function assertKnownAction(action: string): asserts action is VolumeActionName {
+  if (!(VOLUME_ACTIONS as readonly string[]).includes(action)) throw new NoSuchActionError(action);
+}
+
+/**
+ * Validates an `os-extend` action body (the whole body, `{"os-extend": {"new_size": 2}}`).
+ * @returns the new size in GB
+ */
+export function validateVolumeExtend(body: unknown): { readonly newSize: number } {
+  extend.validate(body);
+  return { newSize: Number(((body as Obj)['os-extend'] as Obj).new_size) };
+}
+
+/** Validates `{"metadata": {...}}` (POST and PUT /volumes/{id}/metadata). */
+export function validateVolumeMetadata(body: unknown): Readonly<Record<string, string>> {
+  metadataCreate.validate(body);
+  return stringMap((body as Obj).metadata);
+}
+
+/**
+ * Validates `{"meta": {"<key>": "<value>"}}` for PUT /volumes/{id}/metadata/{key}; the one key must be
+ * the key in the URI ("Request body and URI mismatch").
+ */
+export function validateVolumeMetadataItem(body: unknown, key: string): { readonly key: string; readonly value: string } {
+  metadataItem.validate(body);
+  const meta = (body as Obj).meta as Obj;
+  if (!has(meta, key)) throw new BadRequestParameterError('meta', 'Request body and URI mismatch');
+  return { key, value: String(meta[key]) };
+}
