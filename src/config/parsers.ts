@@ -53,9 +53,13 @@ export const nonEmptyString: Parser<string> = {
 };
 
 /** A URL whose scheme is one of `schemes` (compared without the trailing colon). */
-export function urlWithScheme(schemes: readonly string[], example: string): Parser<string> {
+export function urlWithScheme(
+  schemes: readonly string[],
+  example: string,
+  shownSchemes: readonly string[] = schemes,
+): Parser<string> {
   return {
-    expected: `a URL starting with ${schemes.map((s) => `${s}:`).join(' or ')} (e.g. ${example})`,
+    expected: `a URL starting with ${shownSchemes.map((s) => `${s}:`).join(' or ')} (e.g. ${example})`,
     parse(raw) {
       const value = raw.trim();
       const match = /^([a-z][a-z0-9+.-]*):/i.exec(value);

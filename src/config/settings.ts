@@ -191,10 +191,14 @@ export const SETTINGS = {
     env: 'DATABASE_URL',
     section: 'database',
     key: 'connection',
-    parser: urlWithScheme(['sqlite', 'mysql'], 'mysql://user:pass@127.0.0.1:3306/cinder'),
+    parser: urlWithScheme(
+      ['sqlite', 'mysql', 'mariadb', 'mysql+pymysql', 'mysql+mysql2', 'mysql+mysqldb'],
+      'mysql://user:pass@127.0.0.1:3306/cinder',
+      ['sqlite', 'mysql', 'mariadb'],
+    ),
     default: DEFAULT_DATABASE_URL,
     defaultDoc: `\`${DEFAULT_DATABASE_URL}\``,
-    doc: 'SQLite file (`sqlite:PATH`, `sqlite::memory:`) or MySQL/MariaDB (`mysql://user:pass@host:port/db`).',
+    doc: 'SQLite file (`sqlite:PATH`, `sqlite::memory:`) or MySQL/MariaDB (`mysql://user:pass@host:port/db`; `mariadb://` and `mysql+pymysql://` work too).',
   }),
   dbAutoMigrate: spec({
     env: 'DB_AUTO_MIGRATE',

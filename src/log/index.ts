@@ -13,3 +13,4 @@ export {
   currentRequestId,
   type RequestContext,
 } from './request-context';
+export { toEngineLogger } from './engine-logger';

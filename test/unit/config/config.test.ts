@@ -75,6 +75,12 @@ describe('loadConfig defaults', () => {
     expect(load({ isTTY: true }).config.logFormat).toBe('pretty');
   });
 
+  it('accepts the MySQL URL forms OpenStack configs use', () => {
+    const url = 'mysql+pymysql://cinder:secret@db:3306/cinder?charset=utf8';
+
+    expect(load({ env: { DATABASE_URL: url } }).config.databaseUrl).toBe(url);
+  });
+
   it('does not auto-migrate a MySQL database unless asked', () => {
     const { config } = load({ env: { DATABASE_URL: 'mysql://root@127.0.0.1:3306/cinder' } });
 
@@ -269,7 +275,7 @@ describe('validation', () => {
     ['LOG_LEVEL', 'loud', 'one of error, warn, info, http, verbose, debug, silly'],
     ['LOG_FORMAT', 'xml', 'one of json, pretty'],
     ['DB_AUTO_MIGRATE', 'maybe', 'true or false'],
-    ['DATABASE_URL', 'postgres://db/x', 'a URL starting with sqlite: or mysql:'],
+    ['DATABASE_URL', 'postgres://db/x', 'a URL starting with sqlite: or mysql: or mariadb:'],
     ['TRANSPORT_URL', 'kafka://x', 'a URL starting with inproc: or amqp:'],
     ['TRANSPORT_URL', 'amqp://[bad', 'a URL starting with inproc: or amqp:'],
     ['HOST', '   ', 'a non-empty string'],

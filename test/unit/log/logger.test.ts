@@ -8,6 +8,7 @@ import {
   createRootLogger,
   currentRequestId,
   runWithRequestContext,
+  toEngineLogger,
   type Logger,
 } from '../../../src/log';
 
@@ -220,5 +221,34 @@ describe('request ids in the HTTP app', () => {
       err: { message: 'disk on fire' },
     });
     expect(res.text).not.toContain('disk on fire');
+  });
+});
+
+describe('toEngineLogger', () => {
+  it('passes engine log calls to winston with their metadata and the request id', async () => {
+    const { logger, lines } = memoryLogger();
+    const engineLog = toEngineLogger(componentLogger(logger, 'volume'));
+
+    runWithRequestContext({ requestId: 'req-e' }, () => {
+      engineLog.debug('atom state changed', { atom: 'volume.reserve-quota', state: 'RUNNING' });
+      engineLog.warn('flow state changed', { state: 'REVERTED' });
+    });
+    await tick();
+
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        level: 'debug',
+        message: 'atom state changed',
+        atom: 'volume.reserve-quota',
+        requestId: 'req-e',
+        component: 'volume',
+      }),
+      expect.objectContaining({
+        level: 'warn',
+        message: 'flow state changed',
+        state: 'REVERTED',
+        requestId: 'req-e',
+      }),
+    ]);
   });
 });
