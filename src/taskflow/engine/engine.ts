@@ -547,7 +547,9 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       this.fail[i] = f;
       this.res[i] = undefined;
       this.failedExec.add(i);
+      // TaskFlow caches a failure under the atom's intention: EXECUTE → flow failures, REVERT → revert failures.
       if (this.intent[i] === Intention.EXECUTE) this.execFailCache.set(name, f);
+      else if (this.intent[i] === Intention.REVERT) this.revertFailCache.set(name, f);
       this.changeAtomState(i, AtomState.FAILURE, f, true);
       if (resolve) {
         this.processFailure(i, f, failures);
@@ -567,7 +569,8 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     this.rfail[i] = f;
     this.rres[i] = undefined;
     this.res[i] = undefined;
-    this.revertFailCache.set(name, f);
+    if (this.intent[i] === Intention.EXECUTE) this.execFailCache.set(name, f);
+    else if (this.intent[i] === Intention.REVERT) this.revertFailCache.set(name, f);
     this.changeAtomState(i, AtomState.REVERT_FAILURE, f, true);
     if (this.continueRevert) {
       deferred.push(f);
