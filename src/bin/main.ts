@@ -127,46 +127,61 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     services = [definition];
   }
 
+  // Signals are handled from before start-up, so a Ctrl-C while services start still stops them cleanly.
+  const signals = watchSignals(io.signals, logger);
   let launcher: Launcher;
   try {
     launcher = await Launcher.start({ config, logger, host: host ?? config.serviceHost, services });
   } catch (err) {
+    signals.dispose();
     logger.error('start-up failed', { err });
     io.stderr(`cinder-ts: start-up failed: ${describe(err)}`);
     return 1;
   }
   io.onStarted?.(launcher);
 
-  return new Promise<number>((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (signalled) {
-        logger.warn('second signal while stopping; exiting now', { signal });
-        cleanup();
-        resolve(130);
-        return;
-      }
-      signalled = true;
-      logger.info('stopping', { signal });
-      launcher.stop().then(
-        (clean) => {
-          cleanup();
-          resolve(clean ? 0 : 1);
-        },
-        (err: unknown) => {
-          logger.error('stop failed', { err });
-          cleanup();
-          resolve(1);
-        },
-      );
-    };
-    const cleanup = () => {
-      io.signals.off('SIGINT', onSignal);
-      io.signals.off('SIGTERM', onSignal);
-    };
-    io.signals.on('SIGINT', onSignal);
-    io.signals.on('SIGTERM', onSignal);
-  });
+  const first = await signals.first;
+  logger.info('stopping', { signal: first });
+  const outcome = await Promise.race([
+    launcher.stop().then(
+      (clean) => (clean ? 0 : 1),
+      (err: unknown) => {
+        logger.error('stop failed', { err });
+        return 1;
+      },
+    ),
+    signals.second.then((signal) => {
+      logger.warn('second signal while stopping; exiting now', { signal });
+      return 130;
+    }),
+  ]);
+  signals.dispose();
+  return outcome;
+}
+
+/** Resolves `first` on the first SIGINT/SIGTERM and `second` on the next one. */
+function watchSignals(emitter: EventEmitter, logger: Logger) {
+  let count = 0;
+  let resolveFirst!: (signal: NodeJS.Signals) => void;
+  let resolveSecond!: (signal: NodeJS.Signals) => void;
+  const first = new Promise<NodeJS.Signals>((resolve) => (resolveFirst = resolve));
+  const second = new Promise<NodeJS.Signals>((resolve) => (resolveSecond = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    count++;
+    if (count === 1) resolveFirst(signal);
+    else if (count === 2) resolveSecond(signal);
+    else logger.debug('signal ignored', { signal });
+  };
+  emitter.on('SIGINT', onSignal);
+  emitter.on('SIGTERM', onSignal);
+  return {
+    first,
+    second,
+    dispose() {
+      emitter.off('SIGINT', onSignal);
+      emitter.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 /** Prints a ConfigError as one line (plus usage for a UsageError); rethrows anything else. */

@@ -1,0 +1,284 @@
+/**
+ * The start command as a user runs it: a real process (the TypeScript sources, transpiled on load),
+ * the embedded defaults (SQLite file + in-process transport), real HTTP and real signals.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '../..');
+const MAIN = path.join(ROOT, 'src/bin/main.ts');
+const REGISTER = path.join(ROOT, 'test/helpers/register-ts.js');
+const STARTUP_TIMEOUT_MS = 30_000;
+
+jest.setTimeout(90_000);
+
+interface Started {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Every JSON log line so far. */
+  readonly lines: Record<string, unknown>[];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+let dir: string;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-ts-start-'));
+});
+
+afterEach(() => {
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** The environment of a fresh machine: nothing set but what the test names, JSON logs, a free port. */
+function envFor(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env['PATH'],
+    HOME: dir,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_FORMAT: 'json',
+    DATABASE_URL: `sqlite:${path.join(dir, 'data/cinder-ts.sqlite')}`,
+    ...extra,
+  };
+}
+
+function spawnMain(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn(process.execPath, ['-r', REGISTER, MAIN, ...args], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function collectExit(child: ChildProcess): Started['exited'] {
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stderr })));
+}
+
+/** Runs a command to completion. */
+async function run(args: string[], env: NodeJS.ProcessEnv = envFor()) {
+  const child = spawnMain(args, env);
+  let stdout = '';
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  const { code, stderr } = await collectExit(child);
+  return { code, stdout, stderr };
+}
+
+/** Starts the service and waits for the API's "listening" line. */
+async function start(args: string[] = [], env: NodeJS.ProcessEnv = envFor()): Promise<Started> {
+  const child = spawnMain(args, env);
+  const exited = collectExit(child);
+  const lines: Record<string, unknown>[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no "listening" line in time')), STARTUP_TIMEOUT_MS);
+    let buffer = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        lines.push(parsed);
+        if (parsed['message'] === 'listening') {
+          clearTimeout(timer);
+          resolve(parsed['port'] as number);
+        }
+      }
+    });
+    void exited.then(({ code, stderr }) =>
+      reject(new Error(`exited with ${code} before listening: ${stderr}`)),
+    );
+  });
+  return { child, port, lines, exited };
+}
+
+function get(
+  port: number,
+  urlPath: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: urlPath, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('npm start (all services, embedded defaults)', () => {
+  it('migrates the SQLite database, answers GET / and /healthcheck, and stops with exit 0 on SIGTERM', async () => {
+    const svc = await start();
+
+    const versions = await get(svc.port, '/');
+    const health = await get(svc.port, '/healthcheck');
+    svc.child.kill('SIGTERM');
+    const { code, signal } = await svc.exited;
+
+    expect(versions.status).toBe(300);
+    expect(JSON.parse(versions.body)).toMatchObject({
+      versions: [{ id: 'v3.0', status: 'CURRENT', version: '3.70', min_version: '3.0' }],
+    });
+    expect(JSON.parse(versions.body).versions[0].links[1].href).toBe(`http://127.0.0.1:${svc.port}/v3/`);
+    expect(versions.headers['x-openstack-request-id']).toMatch(/^req-/);
+    expect(health.status).toBe(200);
+    expect(health.body).toBe('OK');
+    expect(code).toBe(0);
+    expect(signal).toBeNull();
+    expect(fs.existsSync(path.join(dir, 'data/cinder-ts.sqlite'))).toBe(true);
+    const applied = svc.lines.find((l) => l['message'] === 'database migrations applied');
+    expect((applied?.['applied'] as string[]).length).toBeGreaterThan(0);
+  });
+
+  it('lets an in-flight request finish after SIGINT, then exits 0', async () => {
+    const svc = await start();
+    const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port: svc.port,
+          method: 'POST',
+          path: '/v3/',
+          agent: false,
+          headers: {
+            'Content-Type': 'application/json',
+            Accept: 'application/json',
+            'Transfer-Encoding': 'chunked',
+          },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        },
+      );
+      req.on('error', reject);
+      req.write('{"volume": ');
+      // The body is still arriving when the signal comes; the server must wait for it and answer.
+      setTimeout(() => svc.child.kill('SIGINT'), 300);
+      setTimeout(() => req.end('{"size": 1}}'), 900);
+    });
+
+    const answered = await response;
+    const { code } = await svc.exited;
+
+    expect(answered.status).toBe(404); // POST /v3/ is no route: webob's 404, sent after the body was read
+    expect(JSON.parse(answered.body)).toMatchObject({ code: '404 Not Found' });
+    expect(code).toBe(0);
+    const messages = svc.lines.map((l) => l['message']);
+    expect(messages.indexOf('stopping')).toBeGreaterThan(-1);
+  });
+
+  it('refuses new connections once stopped', async () => {
+    const svc = await start();
+
+    svc.child.kill('SIGTERM');
+    await svc.exited;
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(svc.port, '127.0.0.1');
+      socket.on('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.on('error', () => resolve(true));
+    });
+
+    expect(refused).toBe(true);
+  });
+});
+
+describe('npm start -- <service>', () => {
+  it('starts just the api with the --host name', async () => {
+    const svc = await start(['api', '--host', 'node-a']);
+
+    const health = await get(svc.port, '/healthcheck');
+    svc.child.kill('SIGTERM');
+    const { code } = await svc.exited;
+
+    expect(health.body).toBe('OK');
+    expect(svc.lines.find((l) => l['message'] === 'service started')).toMatchObject({
+      service: 'api',
+      host: 'node-a',
+    });
+    expect(code).toBe(0);
+  });
+
+  it('says clearly that a service of a later issue is not available yet', async () => {
+    const { code, stderr } = await run(['scheduler']);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'cinder-ts: the scheduler service is not available in this build yet (available: api)',
+    );
+  });
+
+  it('stops with one clear line on an invalid setting', async () => {
+    const { code, stderr } = await run([], envFor({ PORT: 'eighty' }));
+
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(
+      'cinder-ts: Invalid setting PORT (environment): expected an integer from 0 to 65535, got "eighty"',
+    );
+  });
+
+  it('stops with a clear line when the port is taken', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const { code, stderr } = await run([], envFor({ PORT: String(port) }));
+
+      expect(code).toBe(1);
+      expect(stderr).toMatch(/cinder-ts: start-up failed: .*EADDRINUSE/);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('reads the config file named by --config-file', async () => {
+    const conf = path.join(dir, 'custom.conf');
+    const env = envFor();
+    delete env['PORT'];
+    fs.writeFileSync(conf, '[api]\nport = 0\n[DEFAULT]\nhost = from-file\n');
+
+    const svc = await start(['--config-file', conf], env);
+    svc.child.kill('SIGTERM');
+    const { code } = await svc.exited;
+
+    expect(svc.lines.find((l) => l['message'] === 'service started')).toMatchObject({ host: 'from-file' });
+    expect(code).toBe(0);
+  });
+});
+
+describe('npm run db:migrate / db:revert', () => {
+  it('applies the migrations once, then reports the schema current, and reverts the last one', async () => {
+    const first = await run(['db:migrate']);
+    const second = await run(['db:migrate']);
+    const revert = await run(['db:revert']);
+
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^applied \S+$/m);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain('database schema is up to date');
+    expect(revert.code).toBe(0);
+    expect(revert.stdout).toMatch(/^reverted \S+$/m);
+  });
+
+  it('fails with one line for a database URL it cannot use', async () => {
+    const { code, stderr } = await run(
+      ['db:migrate'],
+      envFor({ DATABASE_URL: 'mysql://root@127.0.0.1:1/x' }),
+    );
+
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^cinder-ts: db:migrate failed: .*ECONNREFUSED/m);
+  });
+});
