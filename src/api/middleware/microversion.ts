@@ -139,8 +139,11 @@ export function microversion(options: MicroversionOptions = {}): RequestHandler 
       next();
     } catch (err) {
       if (err instanceof InvalidGlobalAPIVersion) {
-        // Cinder echoes the (normalized) requested version on the 406.
+        // Cinder echoes the (normalized) requested version on the 406 …
         setMicroversionHeaders(res, ApiVersion.parse(err.requested));
+      } else {
+        // … but sends no version headers when the header itself could not be read.
+        clearMicroversionHeaders(res);
       }
       next(err);
     }

@@ -4,7 +4,8 @@
  * `display_*` keys, `image_id` → `imageRef`, size as digit-string, the multiattach refusal).
  * Existence checks (type, AZ, snapshot, source volume) belong to the create flow, not here.
  */
-import { BadRequestParameterError, InvalidInputError, MalformedRequestBodyError, NoSuchActionError } from '../errors';
+import { BadRequestParameterError, InvalidInputError, NoSuchActionError } from '../errors';
+import { MalformedRequestBodyError } from '../faults';
 import type { ApiVersion } from '../middleware/microversion';
 import { SchemaValidator } from './json-schema';
 import { FORMATS } from './parameter-types';
@@ -165,10 +166,10 @@ export function validateVolumeUpdate(body: unknown, version: ApiVersion): Volume
  */
 export function parseActionBody(body: unknown): { readonly action: string; readonly args: unknown } {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new MalformedRequestBodyError('an action body must be a JSON object');
+    throw new MalformedRequestBodyError();
   }
   const keys = Object.keys(body);
-  if (keys.length !== 1) throw new MalformedRequestBodyError('an action body must have exactly one key');
+  if (keys.length !== 1) throw new MalformedRequestBodyError();
   const action = keys[0] as string;
   return { action, args: (body as Obj)[action] };
 }
