@@ -33,6 +33,9 @@ export interface LoopingCallStartOptions {
 
 type LoopedFn = () => unknown;
 
+/** Seconds a dynamic call without periodicIntervalMax sleeps after a failed run it survived. */
+export const DYNAMIC_RETRY_AFTER_FAILURE = 60;
+
 abstract class LoopingCallBase {
   protected readonly log: Logger;
   readonly name: string;
@@ -68,7 +71,15 @@ abstract class LoopingCallBase {
     return this.done ?? Promise.resolve(true);
   }
 
-  protected begin(initialDelay: number | undefined, stopOnException: boolean, nextSleep: () => Promise<number>): Promise<unknown> {
+  /**
+   * The loop. `idleFor` gets the function's result (undefined after a logged failure), the seconds
+   * the run took and whether it failed, and returns the seconds to sleep.
+   */
+  protected begin(
+    initialDelay: number | undefined,
+    stopOnException: boolean,
+    idleFor: (result: unknown, elapsedSeconds: number, failed: boolean) => number,
+  ): Promise<unknown> {
     if (this.running) throw new Error(`looping call '${this.name}' is already running`);
     if (initialDelay !== undefined && (!Number.isFinite(initialDelay) || initialDelay < 0)) {
       throw new RangeError(`initialDelay must be a non-negative number of seconds, got ${String(initialDelay)}`);
@@ -77,9 +88,11 @@ abstract class LoopingCallBase {
     const done = (async (): Promise<unknown> => {
       if (initialDelay !== undefined && initialDelay > 0) await this.sleep(initialDelay);
       while (this.running) {
-        let sleepFor: number;
+        const start = Date.now();
+        let result: unknown;
+        let failed = false;
         try {
-          sleepFor = await nextSleep();
+          result = await this.fn();
         } catch (err) {
           if (err instanceof LoopingCallDone) {
             this.running = false;
@@ -90,9 +103,10 @@ abstract class LoopingCallBase {
             this.running = false;
             throw err;
           }
-          sleepFor = 0;
+          failed = true;
         }
         if (!this.running) break;
+        const sleepFor = idleFor(result, (Date.now() - start) / 1000, failed);
         await this.sleep(sleepFor);
       }
       return true;
@@ -107,14 +121,14 @@ abstract class LoopingCallBase {
     if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
       this.wake = resolve;
-      this.timer = setTimeout(
-        () => {
-          this.timer = undefined;
-          this.wake = undefined;
-          resolve();
-        },
-        Math.max(0, seconds) * 1000,
-      );
+      const wakeUp = (): void => {
+        this.timer = undefined;
+        this.wake = undefined;
+        resolve();
+      };
+      // No sleep still yields to the event loop, so a loop that keeps overrunning cannot starve it.
+      if (seconds <= 0) setImmediate(wakeUp);
+      else this.timer = setTimeout(wakeUp, seconds * 1000);
     });
   }
 }
@@ -125,10 +139,7 @@ export class FixedIntervalLoopingCall extends LoopingCallBase {
     if (!Number.isFinite(interval) || interval <= 0) {
       throw new RangeError(`interval must be a positive number of seconds, got ${String(interval)}`);
     }
-    return this.begin(options.initialDelay, options.stopOnException ?? true, async () => {
-      const start = Date.now();
-      await this.fn();
-      const elapsed = (Date.now() - start) / 1000;
+    return this.begin(options.initialDelay, options.stopOnException ?? true, (_result, elapsed) => {
       const overrun = elapsed - interval;
       if (overrun > 0) {
         this.log.warn('looping call run outlasted its interval', {
@@ -157,13 +168,14 @@ export class DynamicLoopingCall extends LoopingCallBase {
     if (max !== undefined && (!Number.isFinite(max) || max < 0)) {
       throw new RangeError(`periodicIntervalMax must be a non-negative number of seconds, got ${String(max)}`);
     }
-    return this.begin(options.initialDelay, options.stopOnException ?? true, async () => {
-      const suggested = await this.fn();
+    return this.begin(options.initialDelay, options.stopOnException ?? true, (suggested, _elapsed, failed) => {
       let idle: number;
       if (typeof suggested === 'number' && Number.isFinite(suggested)) {
         idle = max !== undefined ? Math.min(suggested, max) : suggested;
       } else if (max !== undefined) {
         idle = max;
+      } else if (failed) {
+        idle = DYNAMIC_RETRY_AFTER_FAILURE;
       } else {
         throw new TypeError('a dynamic looping call needs its function to return an interval, or a periodicIntervalMax');
       }
