@@ -37,6 +37,13 @@ export function markRpcBoundary(proto: object): void {
   Object.defineProperty(proto, RPC_BOUNDARY, { value: true, enumerable: false });
 }
 
+function isReservedByBoundary(start: object, method: string): boolean {
+  for (let p = Object.getPrototypeOf(start) as object | null; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(p, RPC_BOUNDARY)) return method in p;
+  }
+  return false;
+}
+
 /** Find `method` on `endpoint`, refusing private names, Object builtins and methods past the boundary. */
 export function findRpcMethod(endpoint: object, method: string): RpcMethod | undefined {
   if (method === 'constructor' || method.startsWith('_')) return undefined;
@@ -44,7 +51,9 @@ export function findRpcMethod(endpoint: object, method: string): RpcMethod | und
   if (allowed !== undefined && !allowed.includes(method)) return undefined;
   let obj: object | null = endpoint;
   while (obj !== null && obj !== Object.prototype) {
+    // A name the boundary class defines (a lifecycle hook) stays private even when overridden.
     if (Object.prototype.hasOwnProperty.call(obj, RPC_BOUNDARY)) return undefined;
+    if (isReservedByBoundary(obj, method)) return undefined;
     const desc = Object.getOwnPropertyDescriptor(obj, method);
     if (desc !== undefined) {
       return typeof desc.value === 'function' ? (desc.value as RpcMethod) : undefined;

@@ -125,7 +125,8 @@ export class InMemoryServiceRecordStore implements ServiceRecordStore {
 
   async create(values: NewServiceRecord): Promise<ServiceRecord> {
     validateNew(values);
-    if ((await this.getByHostAndBinary(values.host, values.binary)) !== null) {
+    // Checked and inserted without an await in between: the unique constraint of the table.
+    if ([...this.rows.values()].some((r) => r.host === values.host && r.binary === values.binary)) {
       throw new ServiceExistsError(values.host, values.binary);
     }
     const row: ServiceRecord = {
