@@ -43,7 +43,7 @@ export const POLICIES = {
   /** Listing every project's volumes (`all_tenants=1`). */
   'volume:get_all_tenants': 'admin',
   /** Fields of the volume view. */
-  'volume_extension:volume_tenant_attribute': 'admin_or_owner',
+  'volume_extension:volume_tenant_attribute': 'admin',
   'volume_extension:volume_host_attribute': 'admin',
   'volume_extension:volume_mig_status_attribute': 'admin',
   'volume:provider_id': 'admin',
