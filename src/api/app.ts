@@ -11,9 +11,11 @@ export interface AppDeps {
   /** Lines written while handling a request carry its requestId. */
   readonly logger: Logger;
   /**
-   * Mounts the /v3 API (auth, microversions, resources such as `/:projectId/volumes`) on the /v3 router.
-   * Called once; runs after the common /v3 middleware (API resource headers, JSON body parsing) and before
-   * the `GET /v3/` version document, so an auth middleware mounted here also guards that document.
+   * Mounts the /v3 API (noauth, microversions, body parsing, resources such as `/:projectId/volumes`) on
+   * the /v3 router. Called once, before the `GET /v3/` version document is added, so an auth middleware
+   * mounted here also guards that document (Cinder's noauth answers it with 204 without a token).
+   * Resources set their own API headers (OpenStack-API-Version, Vary, X-Compute-Request-Id); API faults
+   * get X-Compute-Request-Id from the fault handler.
    */
   readonly mountV3?: (v3: Router) => void;
 }
@@ -21,7 +23,7 @@ export interface AppDeps {
 /**
  * Builds the HTTP application. It never listens: `src/bin` does, and tests use supertest.
  *
- * Order: request id → `/healthcheck` → size limit (webob 413) → `GET /` versions → `/v3` router →
+ * Order: request id → `/healthcheck` → declared size limit (webob 413) → `GET /` versions → `/v3` router →
  * unmatched routes (webob 404) → the fault handler.
  */
 export function createApp(deps: AppDeps): Express {
@@ -44,11 +46,8 @@ export function createApp(deps: AppDeps): Express {
   app.get('/', apiResourceHeaders(), listVersions());
 
   const v3 = express.Router();
-  v3.use(apiResourceHeaders());
-  // raw-body binds its callback to the request's async context, so the request id survives parsing.
-  v3.use(express.json({ limit: maxBody, strict: false, type: 'application/json' }));
   deps.mountV3?.(v3);
-  v3.get('/', showV3Version());
+  v3.get('/', apiResourceHeaders(), showV3Version());
   app.use('/v3', v3);
 
   app.use(notFoundHandler());

@@ -2,8 +2,9 @@
  * The one place where errors become HTTP responses.
  *
  * Two shapes, as Cinder has them:
- * - API faults, from the resource layer: `{"badRequest": {"code": 400, "message": "…"}}`, with the
- *   OpenStack-API-Version / Vary / X-Compute-Request-Id headers. The fault name follows the status.
+ * - API faults, from the resource layer: `{"badRequest": {"code": 400, "message": "…"}}`, with
+ *   X-Compute-Request-Id (and OpenStack-API-Version / Vary when a microversion was negotiated).
+ *   The fault name follows the status.
  * - webob errors, from outside it (no route matched, body over max_request_body_size):
  *   `{"message": "…<br /><br />\n\n\n", "code": "404 Not Found", "title": "Not Found"}` when the client
  *   accepts JSON, HTML when it accepts HTML, plain text otherwise; without the API resource headers.
@@ -14,7 +15,8 @@
  */
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../log';
-import { API_RESOURCE_HEADERS } from './middleware/request-id';
+import { apiFaultMappings } from './errors';
+import { API_RESOURCE_HEADERS, COMPUTE_REQUEST_ID_HEADER } from './middleware/request-id';
 
 /** Base of the errors the HTTP layer raises itself (parsing, routing, content negotiation). */
 export abstract class ApiError extends Error {
@@ -122,6 +124,7 @@ export const FAULT_TABLE: readonly FaultMapping[] = [
   { error: ItemNotFoundError, status: 404 },
   { error: NotAcceptableError, status: 406 },
   { error: UnsupportedMediaTypeError, status: 415 },
+  ...apiFaultMappings,
 ];
 
 /** What a fault response will be; pure, so it can be tested without HTTP. */
@@ -186,6 +189,7 @@ function retryAfterOf(err: Error): string {
 
 /** Sends `{"<faultName>": {"code", "message"[, "retryAfter"]}}` with the given status. */
 export function sendApiFault(res: Response, status: number, message: string, retryAfter?: string): void {
+  res.setHeader(COMPUTE_REQUEST_ID_HEADER, res.locals.requestId);
   const body: Record<string, unknown> = { code: status, message };
   if (retryAfter !== undefined) {
     body['retryAfter'] = retryAfter;

@@ -49,9 +49,10 @@ export function requestId(logger: Logger): RequestHandler {
 }
 
 /**
- * The headers Cinder's API resources (not the router or the size limit) put on every response:
- * `OpenStack-API-Version: volume 3.0` (a microversion middleware later in the chain may overwrite it),
- * `Vary: OpenStack-API-Version` and `X-Compute-Request-Id` with the request id.
+ * The headers Cinder's API resources put on their responses, for a resource served at one fixed version
+ * (the version documents): `OpenStack-API-Version: volume <version>`, `Vary: OpenStack-API-Version` and
+ * `X-Compute-Request-Id` with the request id. Versioned resources get the first two from the
+ * microversion middleware instead.
  */
 export function apiResourceHeaders(defaultVersion = '3.0'): RequestHandler {
   return (_req, res, next) => {

@@ -1,4 +1,4 @@
-import type express from 'express';
+import express from 'express';
 import request from 'supertest';
 import { createApp, toPythonJson } from '../../../src/api/app';
 import {
@@ -8,6 +8,7 @@ import {
   ItemNotFoundError,
   faultFor,
 } from '../../../src/api/faults';
+import { InvalidGlobalAPIVersion } from '../../../src/api/errors';
 import { silentLogger } from '../../../src/log';
 
 const REQ_ID = /^req-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -164,16 +165,36 @@ describe('API faults', () => {
     });
   }
 
-  it('answers malformed JSON with 400 "Malformed request body" and the API headers', async () => {
-    const res = await request(appThrowing(new Error('unreached')))
+  it('maps a body parser\'s JSON error to 400 "Malformed request body" with the request id header', async () => {
+    const app = appWith((v3) => {
+      v3.use(express.json());
+      v3.post('/:projectId/volumes', (_req, res) => {
+        res.status(202).json({});
+      });
+    });
+
+    const res = await request(app)
       .post('/v3/abc/volumes')
       .set('Content-Type', 'application/json')
       .send('{"volume": {"size": 1,');
 
     expect(res.status).toBe(400);
     expect(res.text).toBe('{"badRequest": {"code": 400, "message": "Malformed request body"}}');
-    expect(res.headers['openstack-api-version']).toBe('volume 3.0');
     expect(res.headers['x-compute-request-id']).toBe(res.headers['x-openstack-request-id']);
+  });
+
+  it('renders the rows of the API request errors (src/api/errors.ts) from the same table', async () => {
+    const res = await request(appThrowing(new InvalidGlobalAPIVersion('3.71', '3.0', '3.70'))).get(
+      '/v3/abc/async',
+    );
+
+    expect(res.status).toBe(406);
+    expect(res.body).toEqual({
+      computeFault: {
+        code: 406,
+        message: 'Version 3.71 is not supported by the API. Minimum is 3.0 and maximum is 3.70.',
+      },
+    });
   });
 
   it('renders a mapped error with its fault name and message', async () => {

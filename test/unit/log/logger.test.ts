@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
+import express from 'express';
 import request from 'supertest';
 import { createApp } from '../../../src/api/app';
 import {
@@ -121,7 +122,7 @@ describe('request ids in the HTTP app', () => {
       config: { maxRequestBodySize: 114688 },
       logger,
       mountV3: (v3) =>
-        v3.post('/:projectId/things', async (req, res) => {
+        v3.use(express.json()).post('/:projectId/things', async (req, res) => {
           deep.info('handling', { name: (req.body as { name: string }).name });
           if (++arrived === 2) release();
           await gate; // both requests are in flight at once here
@@ -164,7 +165,7 @@ describe('request ids in the HTTP app', () => {
       config: { maxRequestBodySize: 114688 },
       logger,
       mountV3: (v3) =>
-        v3.post('/slow', (_req, res) => {
+        v3.use(express.json()).post('/slow', (_req, res) => {
           logger.info('parsed');
           res.status(202).json({});
         }),
