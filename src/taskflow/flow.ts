@@ -49,6 +49,12 @@ export abstract class Flow<Needs extends object = {}, Avail extends object = Nee
   /** `'linear' | 'unordered' | 'graph'`. */
   abstract readonly kind: 'linear' | 'unordered' | 'graph';
   protected readonly children: FlowItem[] = [];
+  /** Bumped on every structural change (add/link); engines cache compilations keyed on it. */
+  protected structureVersion = 0;
+  /** @internal */
+  get _version(): number {
+    return this.structureVersion;
+  }
 
   /**
    * @param name flow name (persisted; e.g. `'volume:create'`)
@@ -101,6 +107,7 @@ export abstract class Flow<Needs extends object = {}, Avail extends object = Nee
   }
 
   protected checkItem(item: unknown): FlowItem {
+    this.structureVersion++;
     if (item instanceof Atom || item instanceof Flow) {
       if (item === (this as unknown)) throw new DependencyFailure(`flow '${this.name}' cannot contain itself`);
       return item as FlowItem;

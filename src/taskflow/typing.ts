@@ -34,3 +34,22 @@ export type ProvidedByAll<Items extends readonly unknown[]> = Items extends read
 
 /** Flattens an intersection for readable hover types. */
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The part of T's needs that `Avail` lacks (optional keys stay optional). */
+export type MissingPart<Avail, T> = Pick<NeedsOf<T>, Exclude<keyof NeedsOf<T>, keyof Avail>>;
+
+/** Open flows: what a sequence of items needs from outside (each item may use what earlier ones provide). */
+export type SequenceNeeds<Avail, Items extends readonly unknown[]> = Items extends readonly [infer H, ...infer R]
+  ? MissingPart<Avail, H> & SequenceNeeds<Avail & MissingPart<Avail, H> & ProvOf<H>, R>
+  : {};
+
+/** Open flows: what items that cannot see each other need from outside. */
+export type EachNeeds<Avail, Items extends readonly unknown[]> = Items extends readonly [infer H, ...infer R]
+  ? MissingPart<Avail, H> & EachNeeds<Avail, R>
+  : {};
+
+/** Whether a flow is open (its needs are inferred) rather than closed (declared with a type argument). */
+export type IsOpen<F> = F extends { readonly __open?: infer O } ? (O extends false ? false : true) : true;
+
+/** The store an engine for flow F must be given: exactly the declared needs (closed), or at least the inferred ones (open). */
+export type StoreFor<F> = IsOpen<F> extends true ? NeedsOf<F> & Readonly<Record<string, unknown>> : NeedsOf<F>;

@@ -14,6 +14,8 @@ export interface ArgPlan {
   readonly provider: number;
   /** Key into the provider's result object, or undefined when the whole result is the value. */
   readonly key: string | undefined;
+  /** Names of equally near, mutually unordered providers (the order cannot decide): AmbiguousDependency unless store/inject settle it. */
+  readonly ambiguous?: readonly string[];
 }
 
 /** An edge decider gating an atom. */
@@ -73,8 +75,32 @@ class GraphBuilder {
   }
 }
 
-/** Compiles a flow: flattens nesting, links per pattern, assigns retries and precomputes argument plans. */
+const cache = new WeakMap<Flow<object, object>, { comp: Compilation; flows: Flow<object, object>[]; versions: number[] }>();
+
+function nestedFlows(flow: Flow<object, object>, out: Flow<object, object>[]): Flow<object, object>[] {
+  out.push(flow);
+  for (const c of flow.items) if (c instanceof Flow) nestedFlows(c, out);
+  return out;
+}
+
+/**
+ * Compiles a flow, reusing an earlier compilation of the same flow object when no flow in it changed since
+ * (flows are compiled once, then every engine run reuses the plan). Mutating an atom's declarations after it was
+ * compiled is not detected.
+ */
 export function compile(flow: Flow<object, object>): Compilation {
+  const hit = cache.get(flow);
+  if (hit) {
+    const flows = nestedFlows(flow, []);
+    if (flows.length === hit.flows.length && flows.every((f, k) => f === hit.flows[k] && f._version === hit.versions[k])) return hit.comp;
+  }
+  const comp = compileFresh(flow);
+  const flows = nestedFlows(flow, []);
+  cache.set(flow, { comp, flows, versions: flows.map((f) => f._version) });
+  return comp;
+}
+
+function compileFresh(flow: Flow<object, object>): Compilation {
   const atoms: Atom[] = [];
   const parents: Flow<object, object>[][] = [];
   const retryOf: number[] = [];
@@ -192,8 +218,8 @@ export function compile(flow: Flow<object, object>): Compilation {
       const found: CompiledDecider[] = [];
       const stack: [number, number][] = g.inn[atomNode[i]!]!.map((u) => [u, atomNode[i]!]);
       const visited = new Set<number>();
-      while (stack.length) {
-        const [u, v] = stack.pop()!;
+      for (let h = 0; h < stack.length; h++) {
+        const [u, v] = stack[h]!;
         const d = g.edgeDecider.get(u + '>' + v);
         if (d) found.push({ sources: itemAtoms.get(d.from) ?? [], decider: d.decider, depth: d.depth });
         if (g.kind[u] === NOOP && !visited.has(u)) {
@@ -265,16 +291,26 @@ export function compile(flow: Flow<object, object>): Compilation {
     for (const [arg, name] of a.argMapping()) {
       const cands = providers.get(name);
       let provider = -1;
+      let ambiguous: string[] | undefined;
       if (cands) {
         const visible = [...isPredecessor(cands, i)];
         if (visible.length === 1) provider = visible[0]!;
-        else if (visible.length > 1) provider = nearest(visible, i, parents, itemAtoms);
+        else if (visible.length > 1) {
+          provider = nearest(visible, i, parents, itemAtoms);
+          const lvl = levelOf(provider, i, parents, itemAtoms);
+          const rivals = visible.filter((v) => v !== provider && levelOf(v, i, parents, itemAtoms) === lvl);
+          if (rivals.length) {
+            const ordered = isPredecessor(rivals, provider);
+            const unordered = rivals.filter((r) => !ordered.has(r));
+            if (unordered.length) ambiguous = [provider, ...unordered].map((k) => atoms[k]!.name).sort();
+          }
+        }
       }
       const isOpt = optional.has(arg);
       let key: string | undefined;
       if (provider >= 0) key = typeof atoms[provider]!.provides === 'string' ? undefined : name;
       else un.push({ arg, name, optional: isOpt });
-      plan.push({ arg, name, optional: isOpt, provider, key });
+      plan.push(ambiguous ? { arg, name, optional: isOpt, provider, key, ambiguous } : { arg, name, optional: isOpt, provider, key });
     }
     plans.push(plan);
     unprovided.push(un);
@@ -295,6 +331,16 @@ export function compile(flow: Flow<object, object>): Compilation {
     unprovided,
     edges: vizEdges,
   };
+}
+
+function levelOf(c: number, atom: number, parents: readonly (readonly Flow<object, object>[])[], itemAtoms: Map<FlowItem, number[]>): number {
+  const path = parents[atom]!;
+  let level = 0;
+  for (let d = path.length - 1; d >= 0; d--, level++) {
+    const members = itemAtoms.get(path[d]!);
+    if (members && members.includes(c)) break;
+  }
+  return level;
 }
 
 /** TaskFlow scoping: the provider in the innermost shared flow wins; within it, the latest in pattern order. */

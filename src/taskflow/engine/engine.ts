@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Atom } from '../atom';
-import { EngineTimeout, InvalidState, MissingDependencies, NotFound, StorageFailure, WrappedFailure } from '../errors';
+import { AmbiguousDependency, EngineTimeout, InvalidState, MissingDependencies, NotFound, StorageFailure, WrappedFailure } from '../errors';
 import { Failure, type FailureJSON, type Outcome } from '../failure';
 import type { Flow } from '../flow';
 import { Notifier, type AtomEvent, type AtomNotifier, type FlowEvent, type FlowNotifier, type ProgressEvent } from '../listeners/notifier';
 import type { PersistenceBackend } from '../persistence/backend';
 import type { AtomDetail, FlowDetail, LogBook } from '../persistence/models';
 import { Decision, History, type Retry, type RetryAttempt } from '../retry';
-import { AtomState, FlowState, Intention, checkFlowTransition, isRetryTransitionAllowed, isTaskTransitionAllowed } from '../states';
+import { AtomState, FlowState, Intention, checkFlowTransition } from '../states';
 import type { Task, TaskContext } from '../task';
-import type { NeedsOf, RequiredKeys } from '../typing';
+import type { NeedsOf, RequiredKeys, StoreFor } from '../typing';
 import { compile, type Compilation } from './compiler';
 
 /** Engine options (TaskFlow's engine options, camelCased). */
@@ -42,8 +42,8 @@ export interface EngineOptions {
 
 /** `options` argument of {@link Engine}: `store` is required (and exactly typed) when the flow declares needs. */
 export type EngineArgs<F> = [RequiredKeys<NeedsOf<F>>] extends [never]
-  ? [options?: EngineOptions & { store?: Readonly<Record<string, unknown>> }]
-  : [options: Omit<EngineOptions, 'store'> & { store: NeedsOf<F> }];
+  ? [options?: Omit<EngineOptions, 'store'> & { store?: StoreFor<F> }]
+  : [options: Omit<EngineOptions, 'store'> & { store: StoreFor<F> }];
 
 const S_PENDING = AtomState.PENDING;
 
@@ -137,9 +137,9 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   private fail: (Failure | undefined)[] = [];
   private rres: unknown[] = [];
   private rfail: (Failure | undefined)[] = [];
-  private uuids: string[] = [];
+  private uuids: (string | undefined)[] = [];
   private hist: (RetryAttempt[] | undefined)[] = [];
-  private meta: Record<string, unknown>[] = [];
+  private meta: (Record<string, unknown> | undefined)[] = [];
   private execFailCache = new Map<string, Failure>();
   private revertFailCache = new Map<string, Failure>();
   private loaded: FlowDetail | undefined;
@@ -203,6 +203,15 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     const all = new Set<string>();
     for (let i = 0; i < c.atoms.length; i++) {
       const a = c.atoms[i]!;
+      for (const p of c.plans[i]!) {
+        if (!p.ambiguous) continue;
+        if (a.inject && Object.prototype.hasOwnProperty.call(a.inject, p.name)) continue;
+        if (this.storeKeys.has(p.name)) continue;
+        throw new AmbiguousDependency(a.name, p.name, p.ambiguous);
+      }
+    }
+    for (let i = 0; i < c.atoms.length; i++) {
+      const a = c.atoms[i]!;
       const miss: string[] = [];
       for (const u of c.unprovided[i]!) {
         if (u.optional) continue;
@@ -248,6 +257,8 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     try {
       this.compileOnce();
       if (!this.validated) this.validate();
+      // TaskFlow's prepare(): a REVERTED flow is reset and runs again from scratch.
+      if (this.flowState === FlowState.REVERTED) this.resetAll();
       await this.runInner();
     } finally {
       this.running = false;
@@ -263,6 +274,10 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   /** Resets every atom to PENDING (intention EXECUTE) and the flow to PENDING, so the flow can run again. */
   reset(): void {
     if (this.running) throw new InvalidState('cannot reset a running engine');
+    this.resetAll();
+  }
+
+  private resetAll(): void {
     const c = this.compileOnce();
     for (let i = 0; i < c.atoms.length; i++) this.resetAtom(i, S_PENDING, Intention.EXECUTE);
     this.changeFlowState(FlowState.PENDING);
@@ -319,9 +334,6 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
           this.rfail[i] = f;
           this.revertFailCache.set(ad.name, f);
         }
-      } else {
-        this.uuids[i] = randomUUID();
-        this.meta[i] = {};
       }
     }
     this.comp = c;
@@ -807,7 +819,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     return {
       name,
       updateProgress: (progress: number, details?: Record<string, unknown>) => {
-        this.meta[i]!['progress'] = progress;
+        (this.meta[i] ??= {})['progress'] = progress;
         notifier.notify('progress', details ? { atomName: name, progress, details } : { atomName: name, progress });
       },
     };
@@ -827,16 +839,12 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     const old = this.st[i]!;
     if (old === state && !hasResult) return;
     const c = this.comp!;
-    const ok = c.isRetry[i] ? isRetryTransitionAllowed(old, state) : isTaskTransitionAllowed(old, state);
-    if (!ok && old !== state && !(state === S_PENDING) && !(state === AtomState.RUNNING && old === AtomState.RUNNING)) {
-      // Tolerated as in TaskFlow (resets and resumption bypass the table); nothing to do.
-    }
     this.st[i] = state;
     if (this.backend) this.markDirty(i);
     if (this.atomNotifier.hasListeners) {
       const ev: { -readonly [K in keyof AtomEvent]: AtomEvent[K] } = {
         atomName: c.atoms[i]!.name,
-        atomUuid: this.uuids[i]!,
+        atomUuid: this.uuidOf(i),
         kind: c.isRetry[i] ? 'retry' : 'task',
         oldState: old,
         state,
@@ -863,6 +871,10 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     if (this.notifier.hasListeners) this.notifier.notify(state, { flowName: this.flowName, flowUuid: this.flowUuid, oldState: old, state });
   }
 
+  private uuidOf(i: number): string {
+    return (this.uuids[i] ??= randomUUID());
+  }
+
   private markDirty(i: number): void {
     if (this.backend) this.dirty.add(i);
   }
@@ -870,7 +882,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   private atomDetail(i: number): AtomDetail {
     const c = this.comp!;
     const ad: AtomDetail = {
-      uuid: this.uuids[i]!,
+      uuid: this.uuidOf(i),
       name: c.atoms[i]!.name,
       kind: c.isRetry[i] ? 'retry' : 'task',
       state: this.st[i]!,
@@ -939,47 +951,60 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
 
   // ---- storage facade
 
+  /** Values stored under `name`: the store's first, then each SUCCESS provider's in flow order. */
+  private valuesOf(name: string): unknown[] {
+    const c = this.compileOnce();
+    const out: unknown[] = [];
+    if (this.storeKeys.has(name)) out.push(this.store[name]);
+    for (let i = 0; i < c.atoms.length; i++) {
+      const p = c.atoms[i]!.provides;
+      if (p === undefined || this.st[i] !== AtomState.SUCCESS) continue;
+      const r = c.isRetry[i] ? this.hist[i]!.at(-1)?.result : this.res[i];
+      if (typeof p === 'string') {
+        if (p === name) out.push(r);
+      } else if (p.includes(name) && r !== null && typeof r === 'object' && name in (r as object)) {
+        out.push((r as Record<string, unknown>)[name]);
+      }
+    }
+    return out;
+  }
+
   /** @internal */
   _fetch(name: string): unknown {
-    if (this.storeKeys.has(name)) return this.store[name];
-    const c = this.compileOnce();
-    let found = false;
-    let value: unknown;
-    for (let i = 0; i < c.atoms.length; i++) {
-      if (this.st[i] !== AtomState.SUCCESS) continue;
-      const p = c.atoms[i]!.provides;
-      if (p === undefined) continue;
-      if (typeof p === 'string') {
-        if (p === name) {
-          found = true;
-          value = this.res[i];
-        }
-      } else if (p.includes(name)) {
-        const r = this.res[i];
-        if (r !== null && typeof r === 'object' && name in (r as object)) {
-          found = true;
-          value = (r as Record<string, unknown>)[name];
-        }
-      }
-      if (found) break;
-    }
-    if (!found) throw new NotFound(`Unable to find result '${name}'`);
-    return value;
+    const v = this.valuesOf(name);
+    if (v.length === 0) throw new NotFound(`Unable to find result '${name}'`);
+    return v[0];
   }
 
   /** @internal */
   _fetchAll(): Record<string, unknown> {
     const c = this.compileOnce();
+    const names = new Set<string>(this.storeKeys);
+    for (let i = 0; i < c.atoms.length; i++) for (const n of c.provides[i]!) names.add(n);
     const out: Record<string, unknown> = {};
-    for (let i = c.atoms.length - 1; i >= 0; i--) {
-      if (this.st[i] !== AtomState.SUCCESS) continue;
-      const p = c.atoms[i]!.provides;
-      if (p === undefined) continue;
-      const r = this.res[i];
-      if (typeof p === 'string') out[p] = r;
-      else for (const k of p) if (r !== null && typeof r === 'object' && k in (r as object)) out[k] = (r as Record<string, unknown>)[k];
+    if (names.size > 64) {
+      // Large flows: one pass (single provider per name is the common case).
+      const multi = new Map<string, unknown[]>();
+      for (const k of this.storeKeys) multi.set(k, [this.store[k]]);
+      for (let i = 0; i < c.atoms.length; i++) {
+        const p = c.atoms[i]!.provides;
+        if (p === undefined || this.st[i] !== AtomState.SUCCESS) continue;
+        const r = c.isRetry[i] ? this.hist[i]!.at(-1)?.result : this.res[i];
+        const put = (k: string, v: unknown) => {
+          const l = multi.get(k);
+          if (l) l.push(v);
+          else multi.set(k, [v]);
+        };
+        if (typeof p === 'string') put(p, r);
+        else for (const k of p) if (r !== null && typeof r === 'object' && k in (r as object)) put(k, (r as Record<string, unknown>)[k]);
+      }
+      for (const [k, l] of multi) out[k] = l.length > 1 ? l : l[0];
+      return out;
     }
-    for (const k of this.storeKeys) out[k] = this.store[k];
+    for (const n of names) {
+      const v = this.valuesOf(n);
+      if (v.length) out[n] = v.length > 1 ? v : v[0];
+    }
     return out;
   }
 

@@ -1,11 +1,11 @@
 import { Failure } from '../failure';
-import type { AtomEvent, FlowEvent } from './notifier';
+import type { AtomEvent, AtomNotifier, FlowEvent, FlowNotifier } from './notifier';
 import { AtomState, FlowState } from '../states';
 
 /** What an engine exposes to listeners. */
 export interface Listenable {
-  readonly notifier: { register(event: FlowState | '*', cb: (e: FlowEvent) => void): () => void };
-  readonly atomNotifier: { register(event: AtomState | 'progress' | '*', cb: (e: never) => void): () => void };
+  readonly notifier: FlowNotifier;
+  readonly atomNotifier: AtomNotifier;
 }
 
 /** Base: `attach(engine)` registers, `detach()` unregisters. */
@@ -14,7 +14,7 @@ export abstract class Listener {
   /** Registers on the engine's notifiers. Returns this for chaining. */
   attach(engine: Listenable): this {
     this.offs.push(engine.notifier.register('*', (e) => this.onFlow(e)));
-    this.offs.push(engine.atomNotifier.register('*', ((e: AtomEvent) => this.onAtom(e)) as (e: never) => void));
+    this.offs.push(engine.atomNotifier.register('*', (e) => this.onAtom(e as AtomEvent)));
     return this;
   }
   /** Unregisters everything registered by {@link attach}. */

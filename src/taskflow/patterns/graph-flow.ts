@@ -71,6 +71,7 @@ export class GraphFlow<Needs extends object = {}, Avail extends object = Needs> 
     assertAcyclic(tmpNodes, tmpEdges);
     this.children.splice(0, this.children.length, ...tmpNodes);
     this.edges = tmpEdges;
+    this.structureVersion++;
     return this as unknown as GraphFlow<Needs, Avail & ProvidedByAll<Items>>;
   }
 
@@ -82,6 +83,7 @@ export class GraphFlow<Needs extends object = {}, Avail extends object = Needs> 
     addEdge(tmp, from, to, { manual: true, decider: options.decider, deciderDepth: options.deciderDepth });
     assertAcyclic(this.children, tmp);
     this.edges = tmp;
+    this.structureVersion++;
     return this;
   }
 

@@ -1,17 +1,28 @@
 import { Flow, itemRequires, type FlowItem, type FlowLink } from '../flow';
-import type { CheckEach, ProvidedByAll } from '../typing';
+import type { CheckEach, EachNeeds, ProvidedByAll } from '../typing';
 
 /**
  * Runs its items in no particular order (concurrently with the parallel executor). Siblings never see each other's
  * results: each item may only use what is available before the flow. Typed like {@link LinearFlow}.
  */
-export class UnorderedFlow<Needs extends object = {}, Avail extends object = Needs> extends Flow<Needs, Avail> {
+export class UnorderedFlow<Needs extends object = {}, Avail extends object = Needs, Open extends boolean = {} extends Needs ? true : false> extends Flow<
+  Needs,
+  Avail
+> {
+  declare readonly __open?: Open;
   readonly kind = 'unordered' as const;
 
-  /** Adds items. Returns this flow, re-typed with what the items provide. */
-  add<Items extends readonly FlowItem[]>(...items: Items & CheckEach<Avail, Items>): UnorderedFlow<Needs, Avail & ProvidedByAll<Items>> {
+  /**
+   * Adds items. Closed flows (declared `Needs`): each item may only need declared names or names available before
+   * this `add`; open flows infer their needs. Returns this flow, re-typed.
+   */
+  add<Items extends readonly FlowItem[]>(
+    ...items: Open extends true ? Items : Items & CheckEach<Avail, Items>
+  ): Open extends true
+    ? UnorderedFlow<Needs & EachNeeds<Avail, Items>, Avail & EachNeeds<Avail, Items> & ProvidedByAll<Items>, true>
+    : UnorderedFlow<Needs, Avail & ProvidedByAll<Items>, false> {
     for (const it of items as readonly FlowItem[]) this.children.push(this.checkItem(it));
-    return this as unknown as UnorderedFlow<Needs, Avail & ProvidedByAll<Items>>;
+    return this as never;
   }
 
   links(): readonly FlowLink[] {

@@ -1,0 +1,102 @@
+/**
+ * Type tests for typed wiring (checked by `tsc --noEmit`; not a jest file). Each `@ts-expect-error` line must fail
+ * to compile; if it compiled, tsc would report the unused directive.
+ */
+import { Engine, GraphFlow, LinearFlow, Task, UnorderedFlow, runFlow, task } from '../../src/taskflow';
+
+interface ReserveIn {
+  projectId: string;
+  sizeGb: number;
+}
+class Reserve extends Task<ReserveIn, { reservationId: string }> {
+  constructor() {
+    super('reserve', { requires: ['projectId', 'sizeGb'], provides: ['reservationId'] });
+  }
+  execute(a: ReserveIn): { reservationId: string } {
+    return { reservationId: a.projectId + a.sizeGb };
+  }
+}
+class Commit extends Task<{ reservationId: string }, void> {
+  constructor() {
+    super('commit', { requires: ['reservationId'] });
+  }
+  execute(): void {}
+}
+const extract = task('extract', ({ size }: { size: number }) => ({ sizeGb: size, projectId: 'p' }), {
+  requires: ['size'],
+  provides: ['sizeGb', 'projectId'],
+});
+const single = task('single', ({ sizeGb }: { sizeGb: number }) => sizeGb * 2, { requires: ['sizeGb'], provides: 'doubled' });
+const usesDoubled = task('usesDoubled', ({ doubled }: { doubled: number }) => doubled, { requires: ['doubled'] });
+const withOptional = task('opt', (a: { sizeGb: number; hint?: string }) => a.hint ?? '', { requires: ['sizeGb'], optional: ['hint'] });
+
+// ---- closed linear flows: declared inputs; every requirement must be available earlier
+
+const ok = new LinearFlow<{ projectId: string; sizeGb: number }>('ok').add(new Reserve()).add(new Commit());
+new Engine(ok, { store: { projectId: 'p', sizeGb: 1 } });
+void runFlow(ok, { store: { projectId: 'p', sizeGb: 1 } });
+
+// a requirement nothing earlier provides
+// @ts-expect-error reservationId is not available before Commit
+new LinearFlow<{ projectId: string; sizeGb: number }>('bad').add(new Commit());
+
+// order matters within one add call too
+// @ts-expect-error Commit comes before the Reserve that provides reservationId
+new LinearFlow<{ projectId: string; sizeGb: number }>('bad2').add(new Commit(), new Reserve());
+new LinearFlow<{ projectId: string; sizeGb: number }>('good2').add(new Reserve(), new Commit());
+
+// provides of a functional task: list (object keys) and single name
+new LinearFlow<{ size: number }>('f').add(extract).add(new Reserve()).add(single).add(usesDoubled);
+// @ts-expect-error doubled is only available after `single`
+new LinearFlow<{ size: number }>('f2').add(extract).add(usesDoubled);
+
+// optional arguments are not required
+new LinearFlow<{ sizeGb: number }>('o').add(withOptional);
+
+// the engine demands exactly the declared store
+// @ts-expect-error sizeGb missing from the store
+new Engine(ok, { store: { projectId: 'p' } });
+// @ts-expect-error extra name in the store of a closed flow
+new Engine(ok, { store: { projectId: 'p', sizeGb: 1, extra: true } });
+// @ts-expect-error wrong value type
+new Engine(ok, { store: { projectId: 'p', sizeGb: 'one' } });
+// @ts-expect-error the store is required
+new Engine(ok);
+
+// ---- closed unordered flows: siblings are invisible to each other
+
+new UnorderedFlow<{ projectId: string; sizeGb: number }>('u').add(new Reserve(), withOptional);
+// @ts-expect-error Commit cannot use its sibling Reserve's reservationId
+new UnorderedFlow<{ projectId: string; sizeGb: number }>('u2').add(new Reserve(), new Commit());
+
+// ---- nested flows: a sub-flow's needs must be available in the parent
+
+const sub = new LinearFlow<{ reservationId: string }>('sub').add(new Commit());
+new LinearFlow<{ projectId: string; sizeGb: number }>('outer').add(new Reserve()).add(sub);
+// @ts-expect-error the sub-flow needs reservationId, which the parent does not have
+new LinearFlow<{ projectId: string; sizeGb: number }>('outer2').add(sub);
+
+// ---- open flows: needs are inferred and the engine demands them
+
+const open = new LinearFlow('open').add(new Reserve()).add(new Commit());
+new Engine(open, { store: { projectId: 'p', sizeGb: 1 } });
+// @ts-expect-error sizeGb is needed by Reserve and nothing provides it
+new Engine(open, { store: { projectId: 'p' } });
+// @ts-expect-error an open flow with needs requires a store
+new Engine(open);
+const openChain = new LinearFlow('chain').add(extract).add(new Reserve());
+new Engine(openChain, { store: { size: 3 } });
+// @ts-expect-error extract needs size
+new Engine(openChain, { store: { sizeGb: 3, projectId: 'p' } });
+
+// untyped tasks need nothing at the type level
+class Untyped extends Task {
+  execute(): number {
+    return 1;
+  }
+}
+new Engine(new LinearFlow('u').add(new Untyped('x', { requires: ['anything'] })), { store: { anything: 1 } });
+
+// ---- graph flows check at run time only
+const g = new GraphFlow('g').add(new Commit(), new Reserve());
+new Engine(g, { store: {} });
