@@ -139,18 +139,25 @@ export function transportContract(name: string, makeTransport: () => Promise<Tra
       await expect(transport.call({ topic }, message('noop'), { timeoutMs: 5000 })).resolves.toBeNull();
     });
 
-    it('delivers asynchronously: a cast resolves before its handler runs', async () => {
+    it('delivers asynchronously: the handler never runs inside cast() or call()', async () => {
       const topic = newTopic();
       const order: string[] = [];
-      await listen(topic, 'host1', async () => {
-        order.push('handler');
+      await listen(topic, 'host1', async (m) => {
+        order.push(`handler ${m.method}`);
+        return null;
       });
 
-      await transport.cast({ topic }, message('m'));
-      order.push('cast resolved');
+      // On a broker the publisher confirm may come after the delivery, so only the synchronous
+      // return is ordered; what must never happen is the handler running re-entrantly inside.
+      const casting = transport.cast({ topic }, message('cast'));
+      order.push('cast returned');
+      await casting;
       await waitFor(() => order.length === 2, 5000, 'cast delivery');
+      const calling = transport.call({ topic }, message('call'), { timeoutMs: 5000 });
+      order.push('call returned');
+      await calling;
 
-      expect(order).toEqual(['cast resolved', 'handler']);
+      expect(order).toEqual(['cast returned', 'handler cast', 'call returned', 'handler call']);
     });
 
     it('delivers a cast to exactly one listener of the topic', async () => {
