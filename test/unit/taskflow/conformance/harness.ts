@@ -210,25 +210,34 @@ export interface Observed {
 }
 
 /** Attaches event capture to an engine; returns the live arrays. */
-export function listen(e: Engine): { events: string[]; flowEvents: string[] } {
+export function listen(e: Engine): { events: string[]; flowEvents: string[]; stop: () => void } {
   const events: string[] = [];
   const flowEvents: string[] = [];
-  e.notifier.register('*', (ev) => flowEvents.push(ev.state));
-  e.atomNotifier.register('*', (ev) => {
+  const offFlow = e.notifier.register('*', (ev) => flowEvents.push(ev.state));
+  const offAtom = e.atomNotifier.register('*', (ev) => {
     if ('state' in ev) events.push(`${ev.atomName} ${ev.state}`);
   });
-  return { events, flowEvents };
+  return {
+    events,
+    flowEvents,
+    stop: () => {
+      offFlow();
+      offAtom();
+    },
+  };
 }
 
 /** Runs an engine once and captures everything (calls come from the recorder; they are reset first). */
 export async function runEngine(e: Engine, rec: Recorder): Promise<Observed> {
   rec.calls.length = 0;
-  const { events, flowEvents } = listen(e);
+  const { events, flowEvents, stop } = listen(e);
   let raised: ErrView | null = null;
   try {
     await e.run();
   } catch (err) {
     raised = errView(err);
+  } finally {
+    stop();
   }
   let results: unknown;
   try {

@@ -1,0 +1,190 @@
+/**
+ * Conformance: suspend/resume, resuming from a persisted flow detail, atoms left RUNNING, flow-level event
+ * sequences (python/suspend.py, TaskFlow 5.0).
+ */
+import { Engine, LinearFlow, MemoryBackend, type FlowDetail } from '../../../../src/taskflow';
+import { EXECUTORS, loadRecorded, Recorder, runEngine, shape } from './harness';
+
+const R = loadRecorded('suspend');
+
+interface Phase {
+  raised: unknown;
+  events: string[];
+  flow_events: string[];
+  calls: unknown[];
+  flow_state: string;
+  atom_states?: Record<string, string>;
+  results?: unknown;
+}
+
+describe.each(EXECUTORS)('suspend and resume (%s executor)', (executor) => {
+  function lin(rec: Recorder, engineRef: { e?: Engine }) {
+    return new LinearFlow('f').add(
+      rec.t('a', { ret: 'A', provides: 'x' }),
+      rec.t('b', { ret: 'B', requires: ['x'], provides: 'y', during: () => engineRef.e!.suspend() }),
+      rec.t('c', { ret: 'C', requires: ['y'], provides: 'z' }),
+    );
+  }
+
+  it('suspend() lets the running atom finish, starts nothing new, and run() again continues', async () => {
+    const rec = new Recorder();
+    const ref: { e?: Engine } = {};
+    const e = new Engine(lin(rec, ref), { executor, store: { s: 1 } });
+    ref.e = e;
+
+    const p1 = await runEngine(e, rec);
+    const p1States = { ...p1.atom_states };
+    const p2 = await runEngine(e, rec);
+
+    const exp = R['suspend_then_run_again'] as unknown as { first: Phase; second: Phase };
+    expect(p1.raised).toBeNull(); // run() resolves when suspended
+    expect(p1.events).toEqual(exp.first.events);
+    expect(p1.flow_events).toEqual(exp.first.flow_events); // RUNNING, SUSPENDING, SUSPENDED
+    expect(p1.flow_state).toBe('SUSPENDED');
+    expect(p1States).toEqual(exp.first.atom_states);
+    expect(p2.raised).toBeNull();
+    expect(p2.events).toEqual(exp.second.events); // only c runs
+    expect(p2.flow_events).toEqual(exp.second.flow_events);
+    expect(p2.calls.map((c) => c.atom)).toEqual(['c']);
+    expect(p2.atom_states).toEqual(exp.second.atom_states);
+    expect(p2.results).toEqual(exp.second.results);
+  });
+
+  it('a new engine built from the same flow and the stored flow detail resumes without re-running finished atoms', async () => {
+    const rec = new Recorder();
+    const backend = new MemoryBackend();
+    const ref: { e?: Engine } = {};
+    const e1 = new Engine(lin(rec, ref), { executor, backend, store: { s: 1 } });
+    ref.e = e1;
+    const p1 = await runEngine(e1, rec);
+    const stored = JSON.parse(JSON.stringify(await backend.getFlowDetail(e1.uuid))) as FlowDetail;
+
+    const rec2 = new Recorder();
+    const ref2: { e?: Engine } = {};
+    const e2 = new Engine(lin(rec2, ref2), { executor, backend, flowDetail: stored });
+    ref2.e = e2;
+    const p2 = await runEngine(e2, rec2);
+
+    const exp = R['resume_in_new_engine'] as unknown as { first: Phase; second: Phase };
+    expect(p1.flow_state).toBe(exp.first.flow_state);
+    expect(stored.state).toBe('SUSPENDED');
+    expect(p2.raised).toBeNull();
+    expect(p2.events).toEqual(exp.second.events);
+    expect(p2.calls.map((c) => c.atom)).toEqual(['c']);
+    expect(p2.atom_states).toEqual(exp.second.atom_states);
+    expect(p2.results).toEqual(exp.second.results); // includes the store {s: 1} from the flow detail and a's, b's results
+    expect((await backend.getFlowDetail(e1.uuid)).state).toBe('SUCCESS');
+  });
+
+  it('re-runs an atom left RUNNING (crash) and reuses SUCCESS results', async () => {
+    const rec = new Recorder();
+    const backend = new MemoryBackend();
+    const ref: { e?: Engine } = {};
+    const first = new LinearFlow('f').add(
+      rec.t('a', { ret: 'A', provides: 'x', during: () => ref.e!.suspend() }),
+      rec.t('b', { ret: 'B', requires: ['x'], provides: 'y' }),
+      rec.t('c', { ret: 'C', requires: ['y'] }),
+    );
+    const e1 = new Engine(first, { executor, backend });
+    ref.e = e1;
+    await runEngine(e1, rec);
+    // Simulate a process that died while b was running.
+    const fd = JSON.parse(JSON.stringify(await backend.getFlowDetail(e1.uuid))) as FlowDetail;
+    const b = fd.atomDetails.find((d) => d.name === 'b')!;
+    b.state = 'RUNNING';
+    fd.state = 'RUNNING';
+
+    const rec2 = new Recorder();
+    const again = new LinearFlow('f').add(
+      rec2.t('a', { ret: 'A2', provides: 'x' }),
+      rec2.t('b', { ret: 'B', requires: ['x'], provides: 'y' }),
+      rec2.t('c', { ret: 'C', requires: ['y'] }),
+    );
+    const e2 = new Engine(again, { executor, backend, flowDetail: fd });
+    const p = await runEngine(e2, rec2);
+
+    const exp = R['resume_atom_left_running'] as unknown as Phase;
+    expect(p.raised).toBeNull();
+    expect(p.calls.map((c) => (c as { atom: string }).atom)).toEqual(['b', 'c']); // a is not re-run
+    expect(p.calls[0]).toEqual({ op: 'execute', atom: 'b', args: { x: 'A' } }); // a's stored result is reused
+    expect(p.atom_states).toEqual(exp.atom_states);
+    expect(p.results).toEqual(exp.results);
+    // TaskFlow skips the RUNNING->RUNNING notification of b (identity transition), so only the tail is compared.
+    expect(p.events.slice(-3)).toEqual(exp.events);
+    // A flow detail left RUNNING is resumed: RESUMING -> SUSPENDED -> RUNNING -> SUCCESS, every step announced.
+    expect(p.flow_events).toEqual(exp.flow_events);
+  });
+
+  it('suspending during revert stops after the current revert; run() again finishes the revert and rejects', async () => {
+    const rec = new Recorder();
+    const ref: { e?: Engine } = {};
+    const f = new LinearFlow('f').add(
+      rec.t('a', { ret: 'A' }),
+      rec.t('b', { ret: 'B', duringRevert: () => ref.e!.suspend() }),
+      rec.t('c', { fail: 'c failed' }),
+    );
+    const e = new Engine(f, { executor });
+    ref.e = e;
+
+    const p1 = await runEngine(e, rec);
+    const p1States = { ...p1.atom_states };
+    const p2 = await runEngine(e, rec);
+
+    const exp = R['suspend_during_revert'] as unknown as { first: Phase; second: Phase };
+    expect(p1.raised).toBeNull();
+    expect(p1.events).toEqual(exp.first.events);
+    expect(p1.flow_events).toEqual(exp.first.flow_events);
+    expect(p1States).toEqual(exp.first.atom_states); // a still SUCCESS
+    expect(p2.events).toEqual(exp.second.events); // a REVERTING, a REVERTED
+    expect(p2.flow_events).toEqual(exp.second.flow_events);
+    expect(shape(p2.raised as never)).toEqual(exp.second.raised); // the original error
+    expect(p2.atom_states).toEqual(exp.second.atom_states);
+  });
+
+  it.each([
+    ['flow_events_success', (rec: Recorder) => new LinearFlow('f').add(rec.t('a'))],
+    ['flow_events_reverted', (rec: Recorder) => new LinearFlow('f').add(rec.t('a'), rec.t('b', { fail: 'b failed' }))],
+    ['flow_events_revert_failure', (rec: Recorder) => new LinearFlow('f').add(rec.t('a', { revertFail: 'a revert failed' }), rec.t('b', { fail: 'b failed' }))],
+  ] as const)('announces the flow transitions of %s', async (name, build) => {
+    const rec = new Recorder();
+
+    const o = await runEngine(new Engine(build(rec), { executor }), rec);
+
+    const exp = R[name]!;
+    expect(o.flow_events).toEqual(exp.flow_events);
+    expect(o.events).toEqual(exp.events);
+    expect(o.flow_state).toBe(exp.flow_state);
+  });
+
+  it('run() on a finished SUCCESS flow runs nothing again', async () => {
+    const rec = new Recorder();
+    const e = new Engine(new LinearFlow('f').add(rec.t('a', { ret: 'A', provides: 'x' })), { executor });
+    await runEngine(e, rec);
+
+    const again = await runEngine(e, rec);
+
+    const exp = R['run_again_after_success']!;
+    expect(again.calls).toEqual([]);
+    expect(again.events).toEqual(exp.events);
+    expect(again.flow_state).toBe('SUCCESS');
+  });
+
+  it('suspend() before run() does not stop a later run()', async () => {
+    const rec = new Recorder();
+    const e = new Engine(new LinearFlow('f').add(rec.t('a', { ret: 'A' })), { executor });
+    let suspendError: unknown;
+    try {
+      e.suspend();
+    } catch (err) {
+      suspendError = err;
+    }
+
+    const o = await runEngine(e, rec);
+
+    const exp = R['suspend_before_run']!;
+    expect(exp['suspend_raised']).toMatchObject({ class: 'InvalidState' }); // TaskFlow refuses it
+    expect(suspendError === undefined || (suspendError as Error).name === 'InvalidState').toBe(true);
+    expect(o.flow_state).toBe('SUCCESS');
+    expect(o.events).toEqual(exp.events);
+  });
+});
