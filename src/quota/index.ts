@@ -1,0 +1,5 @@
+export * from './errors';
+export * from './resources';
+export { QuotaEngine } from './quota-engine';
+export type { QuotaContext, QuotaEngineOptions, QuotaUsageView, ReserveOptions, SettleOptions } from './quota-engine';
+export { quotaSql } from './quota-sql';

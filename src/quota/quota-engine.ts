@@ -1,0 +1,495 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { DataSource, QueryRunner } from 'typeorm';
+import { dbDate, dbFlavor, type DbFlavor } from '../db/sql';
+import { withWriteTransaction, type WriteTransactionOptions } from '../db/transaction';
+import {
+  InvalidQuotaValueError,
+  OverQuotaError,
+  QuotaLimitBelowUsageError,
+  QuotaVolumeTypeNotFoundError,
+  UnknownQuotaResourceError,
+  type ResourceUsage,
+} from './errors';
+import { quotaSql, placeholders } from './quota-sql';
+import {
+  BASE_RESOURCES,
+  FALLBACK_DEFAULTS,
+  PER_TYPE_DEFAULT,
+  isBaseResource,
+  perTypeName,
+  perTypeResources,
+  validateDeltas,
+  validateLimit,
+  volumeTypeDeltas,
+} from './resources';
+
+/** Whose quota: the request context's project (a structural subset of any request context). */
+export interface QuotaContext {
+  projectId: string;
+}
+
+export interface ReserveOptions {
+  /** When the reservation expires: a Date, or seconds from now. @default QuotaEngineOptions.reservationExpireSeconds */
+  expire?: Date | number;
+  /** Reserve against this project instead of the context's (Cinder's `project_id=`). */
+  projectId?: string;
+  /** Also reserve the type's `volumes_<type>` / `gigabytes_<type>` / `snapshots_<type>` (Cinder's add_volume_type_opts). */
+  volumeTypeId?: string;
+}
+
+export interface SettleOptions {
+  /** The project the reservations belong to, when not the context's. Ids of other projects are still found. */
+  projectId?: string;
+}
+
+export interface QuotaEngineOptions {
+  /** Lifetime of a reservation that is neither committed nor rolled back. @default 86400 (Cinder's reservation_expire) */
+  reservationExpireSeconds?: number;
+  /** Deadlock / lock-wait retry policy of every write transaction. */
+  retry?: WriteTransactionOptions;
+  /** Clock, for tests. @default () => new Date() */
+  now?: () => Date;
+}
+
+/** A limit together with the usage it governs. */
+export interface QuotaUsageView extends ResourceUsage {
+  limit: number;
+}
+
+interface UsageRow {
+  id: number;
+  resource: string;
+  in_use: number;
+  reserved: number;
+}
+
+interface ReservationRow {
+  id: number;
+  usage_id: number;
+  delta: number;
+}
+
+/**
+ * Cinder's quota engine (DbQuotaDriver + `quota_reserve` / `reservation_commit` / `reservation_rollback` /
+ * `reservation_expire`) on TypeORM, for MySQL/MariaDB and SQLite.
+ *
+ * Every write runs in one transaction that first locks all usage rows of the project with one
+ * statement in one order ({@link quotaSql.lockUsages}); deadlocks and lock-wait timeouts are retried
+ * inside, so callers only ever see domain errors. Limits: the project's own (`quotas`), else the
+ * `default` quota class, else Cinder's defaults; -1 is unlimited.
+ */
+export class QuotaEngine {
+  private readonly flavor: DbFlavor;
+  private readonly expireSeconds: number;
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly options: QuotaEngineOptions = {},
+  ) {
+    this.flavor = dbFlavor(ds);
+    this.expireSeconds = options.reservationExpireSeconds ?? 86400;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Reserves `deltas` (resource → signed amount) for the project, all or nothing.
+   * Checks `in_use + reserved + delta <= limit` for every positive delta with a limit >= 0, then inserts
+   * one reservation per non-zero delta and adds the positive deltas to `reserved`. Negative deltas are
+   * applied to `in_use` at commit.
+   *
+   * @returns the reservation ids, to pass to {@link commit} or {@link rollback}.
+   * @throws OverQuotaError (nothing reserved), UnknownQuotaResourceError, InvalidQuotaValueError,
+   *   QuotaVolumeTypeNotFoundError.
+   * @example await quotas.reserve(ctx, { volumes: 1, gigabytes: 10 }, { volumeTypeId })
+   */
+  async reserve(ctx: QuotaContext, deltas: Readonly<Record<string, number>>, opts: ReserveOptions = {}): Promise<string[]> {
+    const projectId = this.projectOf(ctx, opts.projectId);
+    let wanted = deltas;
+    if (opts.volumeTypeId !== undefined) {
+      wanted = volumeTypeDeltas(await this.volumeTypeName(opts.volumeTypeId), deltas);
+    }
+    const items = validateDeltas(wanted);
+    if (items.length === 0) return [];
+    const expire = this.expiryOf(opts.expire);
+    const resources = items.map(([r]) => r);
+    const limits = await this.limitsFor(projectId, resources);
+
+    for (let round = 0; ; round++) {
+      const outcome = await this.tx(async (q): Promise<{ ids: string[] } | { missing: string[] }> => {
+        const usages = await this.lockUsages(q, projectId);
+        const missing = resources.filter((r) => !usages.has(r));
+        if (missing.length > 0) return { missing };
+
+        const overs: string[] = [];
+        for (const [resource, delta] of items) {
+          const limit = limits[resource] ?? -1;
+          const usage = usages.get(resource)!;
+          if (delta > 0 && limit >= 0 && usage.in_use + usage.reserved + delta > limit) overs.push(resource);
+        }
+        if (overs.length > 0) {
+          throw new OverQuotaError(projectId, overs, pick(limits, resources), usageViews(usages), Object.fromEntries(items));
+        }
+
+        const now = dbDate(this.ds, this.now());
+        const expireAt = dbDate(this.ds, expire);
+        const ids = items.map(() => uuidv7());
+        const rows: unknown[] = [];
+        items.forEach(([resource, delta], i) => {
+          rows.push(ids[i], usages.get(resource)!.id, projectId, resource, delta, expireAt, now);
+        });
+        await q.query(quotaSql.insertReservations(items.length), rows);
+        const positive = items.filter(([, d]) => d > 0);
+        if (positive.length > 0) {
+          const params: unknown[] = [];
+          for (const [resource, delta] of positive) params.push(usages.get(resource)!.id, delta);
+          params.push(now, ...positive.map(([resource]) => usages.get(resource)!.id));
+          await q.query(quotaSql.addReserved(positive.length), params);
+        }
+        return { ids };
+      });
+      if ('ids' in outcome) return outcome.ids;
+      if (round >= 3) throw new Error(`quota usage rows for ${outcome.missing.join(', ')} could not be created`);
+      await this.createUsageRows(projectId, outcome.missing);
+    }
+  }
+
+  /**
+   * Commits reservations: `reserved -= delta` (positive deltas), `in_use += delta`, reservation deleted.
+   * Idempotent: ids that no longer exist (already committed, rolled back or expired) are ignored.
+   * @returns how many reservations were applied by this call.
+   */
+  commit(ctx: QuotaContext | null, ids: readonly string[], opts: SettleOptions = {}): Promise<number> {
+    return this.settle(ctx, ids, opts, true);
+  }
+
+  /**
+   * Rolls reservations back: `reserved -= delta` for positive deltas, reservation deleted.
+   * Idempotent like {@link commit}.
+   * @returns how many reservations were rolled back by this call.
+   */
+  rollback(ctx: QuotaContext | null, ids: readonly string[], opts: SettleOptions = {}): Promise<number> {
+    return this.settle(ctx, ids, opts, false);
+  }
+
+  /**
+   * Rolls back every reservation whose expiry has passed (the periodic task that stops a crash between
+   * reserve and commit from leaking quota forever).
+   * @returns how many reservations expired.
+   */
+  async expire(): Promise<number> {
+    const now = this.now();
+    const projects: Array<{ project_id: string }> = await this.ds.query(
+      'SELECT DISTINCT project_id FROM reservations WHERE expire < ?',
+      [dbDate(this.ds, now)],
+    );
+    let total = 0;
+    for (const { project_id: projectId } of projects) {
+      total += await this.tx(async (q) => {
+        await this.lockUsages(q, projectId);
+        const rows: ReservationRow[] = await q.query(quotaSql.selectExpired(this.flavor), [projectId, dbDate(this.ds, now)]);
+        await this.applySettlement(q, rows, false);
+        return rows.length;
+      });
+    }
+    return total;
+  }
+
+  /**
+   * A project's limits, every resource in Cinder's order, per-type resources for every volume type.
+   * With `usages: true` each value is `{ limit, inUse, reserved }`.
+   */
+  getProjectQuotas(projectId: string): Promise<Record<string, number>>;
+  getProjectQuotas(projectId: string, opts: { usages: true }): Promise<Record<string, QuotaUsageView>>;
+  getProjectQuotas(projectId: string, opts: { usages: false }): Promise<Record<string, number>>;
+  async getProjectQuotas(
+    projectId: string,
+    opts: { usages?: boolean } = {},
+  ): Promise<Record<string, number> | Record<string, QuotaUsageView>> {
+    requireProject(projectId);
+    const [defaults, own] = await Promise.all([
+      this.getDefaults(),
+      this.ds.query('SELECT resource, hard_limit FROM quotas WHERE project_id = ?', [projectId]) as Promise<
+        Array<{ resource: string; hard_limit: number }>
+      >,
+    ]);
+    const limits: Record<string, number> = { ...defaults };
+    for (const row of own) if (row.resource in limits) limits[row.resource] = Number(row.hard_limit);
+    if (opts.usages !== true) return limits;
+    const rows: UsageRow[] = await this.ds.query(
+      'SELECT id, resource, in_use, reserved FROM quota_usages WHERE project_id = ?',
+      [projectId],
+    );
+    const byResource = new Map(rows.map((r) => [r.resource, r]));
+    const out: Record<string, QuotaUsageView> = {};
+    for (const [resource, limit] of Object.entries(limits)) {
+      const row = byResource.get(resource);
+      out[resource] = { limit, inUse: Number(row?.in_use ?? 0), reserved: Number(row?.reserved ?? 0) };
+    }
+    return out;
+  }
+
+  /** The limits every project starts with: the `default` quota class, per-type resources included. */
+  async getDefaults(): Promise<Record<string, number>> {
+    const [classRows, types] = await Promise.all([
+      this.ds.query("SELECT resource, hard_limit FROM quota_classes WHERE class_name = 'default'") as Promise<
+        Array<{ resource: string; hard_limit: number }>
+      >,
+      this.volumeTypeNames(),
+    ]);
+    const cls = new Map(classRows.map((r) => [r.resource, Number(r.hard_limit)]));
+    const out: Record<string, number> = {};
+    for (const resource of BASE_RESOURCES) {
+      if (resource === 'groups') {
+        for (const type of types) for (const r of perTypeResources(type)) out[r] = cls.get(r) ?? PER_TYPE_DEFAULT;
+      }
+      out[resource] = cls.get(resource) ?? FALLBACK_DEFAULTS[resource];
+    }
+    return out;
+  }
+
+  /**
+   * Sets a project's own limits (a partial set; other resources keep theirs). Refuses a limit below
+   * the current `in_use + reserved` (except -1 and `per_volume_gigabytes`), checked under the usage lock.
+   * @returns the project's full limits afterwards.
+   * @throws UnknownQuotaResourceError, InvalidQuotaValueError, QuotaLimitBelowUsageError (nothing written).
+   */
+  async setLimits(
+    projectId: string,
+    limits: Readonly<Record<string, number>>,
+    opts: { skipUsageCheck?: boolean } = {},
+  ): Promise<Record<string, number>> {
+    requireProject(projectId);
+    const entries = await this.validatedLimits(limits);
+    if (entries.length > 0) {
+      await this.tx(async (q) => {
+        const usages = await this.lockUsages(q, projectId);
+        if (opts.skipUsageCheck !== true) {
+          for (const [resource, limit] of entries) {
+            const usage = usages.get(resource);
+            if (limit === -1 || resource === 'per_volume_gigabytes' || usage === undefined) continue;
+            const used = usage.in_use + usage.reserved;
+            if (limit < used) throw new QuotaLimitBelowUsageError(resource, limit, used);
+          }
+        }
+        await this.upsertLimits(q, 'quotas', 'project_id', projectId, entries);
+      });
+    }
+    return this.getProjectQuotas(projectId);
+  }
+
+  /** Drops a project's own limits so it falls back to the defaults (Cinder's DELETE os-quota-sets). */
+  async resetLimits(projectId: string): Promise<void> {
+    requireProject(projectId);
+    await this.ds.query('DELETE FROM quotas WHERE project_id = ?', [projectId]);
+  }
+
+  /** Limits of a quota class (`default` is the one Cinder uses), per-type resources included. */
+  async getClassQuotas(className = 'default'): Promise<Record<string, number>> {
+    if (className === 'default') return this.getDefaults();
+    const rows: Array<{ resource: string; hard_limit: number }> = await this.ds.query(
+      'SELECT resource, hard_limit FROM quota_classes WHERE class_name = ?',
+      [className],
+    );
+    const defaults = await this.getDefaults();
+    for (const row of rows) if (row.resource in defaults) defaults[row.resource] = Number(row.hard_limit);
+    return defaults;
+  }
+
+  /** Sets limits of a quota class (`default` changes every project that has no limit of its own). */
+  async setClassLimits(className: string, limits: Readonly<Record<string, number>>): Promise<Record<string, number>> {
+    if (typeof className !== 'string' || className === '') throw new InvalidQuotaValueError('class_name', className, 'a non-empty string');
+    const entries = await this.validatedLimits(limits);
+    if (entries.length > 0) {
+      await this.tx((q) => this.upsertLimits(q, 'quota_classes', 'class_name', className, entries));
+    }
+    return this.getClassQuotas(className);
+  }
+
+  /**
+   * Cinder's `limit_check` for `per_volume_gigabytes`: a single volume may not be larger than it.
+   * @throws OverQuotaError with `overs: ['per_volume_gigabytes']`.
+   */
+  async checkPerVolumeSize(projectId: string, sizeGb: number): Promise<void> {
+    requireProject(projectId);
+    const limits = await this.limitsFor(projectId, ['per_volume_gigabytes']);
+    const limit = limits.per_volume_gigabytes ?? -1;
+    if (limit >= 0 && sizeGb > limit) {
+      throw new OverQuotaError(projectId, ['per_volume_gigabytes'], { per_volume_gigabytes: limit }, {}, { per_volume_gigabytes: sizeGb });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private async settle(ctx: QuotaContext | null, ids: readonly string[], opts: SettleOptions, commit: boolean): Promise<number> {
+    if (!Array.isArray(ids)) throw new InvalidQuotaValueError('reservations', ids, 'an array of reservation ids');
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return 0;
+    for (const id of unique) {
+      if (typeof id !== 'string') throw new InvalidQuotaValueError('reservations', id, 'a reservation id string');
+    }
+    const hint = opts.projectId ?? ctx?.projectId;
+    let done = 0;
+    const pending = unique;
+    if (hint !== undefined) {
+      const applied = await this.settleProject(hint, pending, commit);
+      done += applied;
+      if (applied === pending.length) return done;
+    }
+    // Ids of another project than the hint (or no hint): find their projects and settle each under its own lock.
+    const rows: Array<{ project_id: string }> = await this.ds.query(
+      `SELECT DISTINCT project_id FROM reservations WHERE uuid IN (${placeholders(pending.length)})`,
+      pending,
+    );
+    for (const { project_id: projectId } of rows) {
+      if (projectId === hint) continue;
+      done += await this.settleProject(projectId, pending, commit);
+    }
+    return done;
+  }
+
+  private settleProject(projectId: string, ids: readonly string[], commit: boolean): Promise<number> {
+    return this.tx(async (q) => {
+      await this.lockUsages(q, projectId);
+      const rows: ReservationRow[] = await q.query(quotaSql.selectReservations(this.flavor, ids.length), [projectId, ...ids]);
+      await this.applySettlement(q, rows, commit);
+      return rows.length;
+    });
+  }
+
+  private async applySettlement(q: QueryRunner, rows: readonly ReservationRow[], commit: boolean): Promise<void> {
+    if (rows.length === 0) return;
+    const perUsage = new Map<number, { reservedDec: number; inUseInc: number }>();
+    for (const row of rows) {
+      const delta = Number(row.delta);
+      const acc = perUsage.get(Number(row.usage_id)) ?? { reservedDec: 0, inUseInc: 0 };
+      if (delta > 0) acc.reservedDec += delta;
+      if (commit) acc.inUseInc += delta;
+      perUsage.set(Number(row.usage_id), acc);
+    }
+    const usageIds = [...perUsage.keys()].sort((a, b) => a - b);
+    const params: unknown[] = [];
+    for (const id of usageIds) params.push(id, perUsage.get(id)!.reservedDec);
+    for (const id of usageIds) params.push(id, perUsage.get(id)!.inUseInc);
+    params.push(dbDate(this.ds, this.now()), ...usageIds);
+    await q.query(quotaSql.settleUsages(usageIds.length), params);
+    await q.query(
+      quotaSql.deleteReservations(rows.length),
+      rows.map((r) => Number(r.id)),
+    );
+  }
+
+  private async lockUsages(q: QueryRunner, projectId: string): Promise<Map<string, UsageRow>> {
+    const rows: UsageRow[] = await q.query(quotaSql.lockUsages(this.flavor), [projectId]);
+    return new Map(
+      rows.map((r) => [r.resource, { id: Number(r.id), resource: r.resource, in_use: Number(r.in_use), reserved: Number(r.reserved) }]),
+    );
+  }
+
+  /** Outside any transaction: first use of a resource by a project. Concurrent callers converge on one row. */
+  private async createUsageRows(projectId: string, resources: readonly string[]): Promise<void> {
+    const now = dbDate(this.ds, this.now());
+    const sorted = [...resources].sort();
+    const params: unknown[] = [];
+    for (const r of sorted) params.push(projectId, r, now);
+    await this.tx((q) => q.query(quotaSql.createUsages(this.flavor, sorted.length), params));
+  }
+
+  private async limitsFor(projectId: string, resources: readonly string[]): Promise<Record<string, number>> {
+    const rows: Array<{ resource: string; hard_limit: number; src: number }> = await this.ds.query(
+      quotaSql.limits(resources.length),
+      [projectId, ...resources, ...resources],
+    );
+    const out: Record<string, number> = {};
+    for (const resource of resources) {
+      out[resource] = isBaseResource(resource) ? FALLBACK_DEFAULTS[resource] : PER_TYPE_DEFAULT;
+    }
+    for (const row of rows) if (Number(row.src) === 0) out[row.resource] = Number(row.hard_limit);
+    for (const row of rows) if (Number(row.src) === 1) out[row.resource] = Number(row.hard_limit);
+    return out;
+  }
+
+  private async validatedLimits(limits: Readonly<Record<string, number>>): Promise<Array<[string, number]>> {
+    if (limits === null || typeof limits !== 'object') throw new InvalidQuotaValueError('quota_set', limits, 'an object');
+    const types = new Set(await this.volumeTypeNames());
+    const unknown = Object.keys(limits).filter((r) => {
+      if (isBaseResource(r)) return false;
+      const type = perTypeName(r);
+      return type === null || !types.has(type);
+    });
+    if (unknown.length > 0) throw new UnknownQuotaResourceError(unknown.sort());
+    return Object.entries(limits)
+      .map(([r, v]): [string, number] => [r, validateLimit(r, v)])
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  private async upsertLimits(
+    q: QueryRunner,
+    table: 'quotas' | 'quota_classes',
+    keyColumn: 'project_id' | 'class_name',
+    key: string,
+    entries: ReadonlyArray<[string, number]>,
+  ): Promise<void> {
+    const now = dbDate(this.ds, this.now());
+    const values = entries.map(() => '(?, ?, ?, ?)').join(', ');
+    const params = entries.flatMap(([resource, limit]) => [key, resource, limit, now]);
+    const conflict =
+      this.flavor === 'mysql'
+        ? ' ON DUPLICATE KEY UPDATE hard_limit = VALUES(hard_limit), updated_at = VALUES(created_at)'
+        : ` ON CONFLICT (${keyColumn}, resource) DO UPDATE SET hard_limit = excluded.hard_limit, updated_at = excluded.created_at`;
+    await q.query(`INSERT INTO ${table} (${keyColumn}, resource, hard_limit, created_at) VALUES ${values}${conflict}`, params);
+  }
+
+  private async volumeTypeName(volumeTypeId: string): Promise<string> {
+    const rows: Array<{ name: string }> = await this.ds.query('SELECT name FROM volume_types WHERE id = ? AND deleted = ?', [
+      volumeTypeId,
+      0,
+    ]);
+    const row = rows[0];
+    if (row === undefined) throw new QuotaVolumeTypeNotFoundError(volumeTypeId);
+    return row.name;
+  }
+
+  private async volumeTypeNames(): Promise<string[]> {
+    const rows: Array<{ name: string }> = await this.ds.query(
+      'SELECT name FROM volume_types WHERE deleted = ? ORDER BY created_at, name',
+      [0],
+    );
+    return rows.map((r) => r.name);
+  }
+
+  private projectOf(ctx: QuotaContext | null, override: string | undefined): string {
+    const projectId = override ?? ctx?.projectId;
+    requireProject(projectId);
+    return projectId;
+  }
+
+  private expiryOf(expire: Date | number | undefined): Date {
+    if (expire === undefined) return new Date(this.now().getTime() + this.expireSeconds * 1000);
+    if (expire instanceof Date && !Number.isNaN(expire.getTime())) return expire;
+    if (typeof expire === 'number' && Number.isFinite(expire) && expire > 0) {
+      return new Date(this.now().getTime() + expire * 1000);
+    }
+    throw new InvalidQuotaValueError('expire', expire, 'a Date or a positive number of seconds');
+  }
+
+  private tx<T>(work: (q: QueryRunner) => Promise<T>): Promise<T> {
+    return withWriteTransaction(this.ds, work, this.options.retry);
+  }
+}
+
+function requireProject(projectId: unknown): asserts projectId is string {
+  if (typeof projectId !== 'string' || projectId === '') {
+    throw new InvalidQuotaValueError('project_id', projectId, 'a non-empty project id');
+  }
+}
+
+function pick(limits: Readonly<Record<string, number>>, resources: readonly string[]): Record<string, number> {
+  return Object.fromEntries(resources.map((r) => [r, limits[r] ?? -1]));
+}
+
+function usageViews(usages: ReadonlyMap<string, UsageRow>): Record<string, ResourceUsage> {
+  const out: Record<string, ResourceUsage> = {};
+  for (const [resource, row] of usages) out[resource] = { inUse: row.in_use, reserved: row.reserved };
+  return out;
+}

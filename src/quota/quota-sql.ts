@@ -1,0 +1,88 @@
+import type { DbFlavor } from '../db/sql';
+
+/**
+ * Every statement of the quota engine's hot paths, in one place so the benchmark's direct-mysql2
+ * baseline issues exactly the same SQL. Placeholders are `?` on both databases.
+ */
+export const quotaSql = {
+  /**
+   * Limits of the given resources: the project's own rows (src 1) and the `default` class (src 0).
+   * Read before the transaction, as Cinder does; the usage lock is what makes the check safe.
+   */
+  limits(n: number): string {
+    const list = placeholders(n);
+    return (
+      `SELECT resource, hard_limit, 1 AS src FROM quotas WHERE project_id = ? AND resource IN (${list}) ` +
+      `UNION ALL SELECT resource, hard_limit, 0 AS src FROM quota_classes WHERE class_name = 'default' AND resource IN (${list})`
+    );
+  },
+
+  /**
+   * THE lock: every usage row of one project, through the (project_id, resource) unique index, in
+   * resource order, with one statement. Reserve, commit, rollback, expire, setLimits and the audit all
+   * lock with exactly this statement, so two transactions can never take the same rows in different
+   * orders (an ORDER BY on another column, or a plan through another index, could). SQLite has no
+   * row locks: there the surrounding BEGIN IMMEDIATE transaction holds the database write lock.
+   */
+  lockUsages(flavor: DbFlavor): string {
+    return flavor === 'mysql'
+      ? 'SELECT id, resource, in_use, reserved FROM quota_usages FORCE INDEX (uniq_quota_usages_project_id_resource) ' +
+          'WHERE project_id = ? ORDER BY resource FOR UPDATE'
+      : 'SELECT id, resource, in_use, reserved FROM quota_usages WHERE project_id = ? ORDER BY resource';
+  },
+
+  /** Creates missing usage rows; a row another transaction created first is left alone (no duplicates). */
+  createUsages(flavor: DbFlavor, n: number): string {
+    const verb = flavor === 'mysql' ? 'INSERT IGNORE' : 'INSERT OR IGNORE';
+    return `${verb} INTO quota_usages (project_id, resource, in_use, reserved, created_at) VALUES ${repeat('(?, ?, 0, 0, ?)', n)}`;
+  },
+
+  insertReservations(n: number): string {
+    return (
+      'INSERT INTO reservations (uuid, usage_id, project_id, resource, delta, expire, created_at, deleted) VALUES ' +
+      repeat('(?, ?, ?, ?, ?, ?, ?, 0)', n)
+    );
+  },
+
+  /** `reserved += delta` for n usage rows: params are [id, delta]×n, updated_at, id×n. */
+  addReserved(n: number): string {
+    return (
+      `UPDATE quota_usages SET reserved = reserved + CASE id ${repeat('WHEN ? THEN ?', n, ' ')} ELSE 0 END, ` +
+      `updated_at = ? WHERE id IN (${placeholders(n)})`
+    );
+  },
+
+  /** Outstanding reservations of one project by uuid, locked on MySQL (under the usage lock, so never contended). */
+  selectReservations(flavor: DbFlavor, n: number): string {
+    return (
+      `SELECT id, usage_id, delta FROM reservations WHERE project_id = ? AND uuid IN (${placeholders(n)})` +
+      (flavor === 'mysql' ? ' FOR UPDATE' : '')
+    );
+  },
+
+  /** Expired reservations of one project. */
+  selectExpired(flavor: DbFlavor): string {
+    return 'SELECT id, usage_id, delta FROM reservations WHERE project_id = ? AND expire < ?' + (flavor === 'mysql' ? ' FOR UPDATE' : '');
+  },
+
+  /** Applies settled reservations: params are [id, reservedDec]×n, [id, inUseInc]×n, updated_at, id×n. */
+  settleUsages(n: number): string {
+    return (
+      `UPDATE quota_usages SET reserved = reserved - CASE id ${repeat('WHEN ? THEN ?', n, ' ')} ELSE 0 END, ` +
+      `in_use = in_use + CASE id ${repeat('WHEN ? THEN ?', n, ' ')} ELSE 0 END, ` +
+      `updated_at = ? WHERE id IN (${placeholders(n)})`
+    );
+  },
+
+  deleteReservations(n: number): string {
+    return `DELETE FROM reservations WHERE id IN (${placeholders(n)})`;
+  },
+} as const;
+
+export function placeholders(n: number): string {
+  return repeat('?', n);
+}
+
+function repeat(unit: string, n: number, sep = ', '): string {
+  return Array.from({ length: n }, () => unit).join(sep);
+}

@@ -1,0 +1,4 @@
+import { createTestMysqlDatabase } from '../../helpers/db';
+import { quotaEngineSuite } from '../../unit/quota/quota-engine.suite';
+
+quotaEngineSuite('MariaDB', () => createTestMysqlDatabase(), { multiPool: true });
