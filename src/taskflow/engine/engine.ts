@@ -50,6 +50,7 @@ const S_PENDING = AtomState.PENDING;
 interface Running {
   i: number;
   revert: boolean;
+  args: Record<string, unknown>;
 }
 
 /**
@@ -157,6 +158,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   private doneQ: { i: number; revert: boolean; ok: boolean; value: unknown }[] = [];
   private inflight = 0;
   private queued: Running[] = [];
+  private qHead = 0;
   private timedOut = false;
 
   constructor(
@@ -172,7 +174,8 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     const storedStore = (this.loaded?.meta?.['store'] as Record<string, unknown> | undefined) ?? {};
     this.store = { ...storedStore, ...(options.store ?? {}) };
     this.storeKeys = new Set(Object.keys(this.store));
-    if (options.logBook) this.bookUuid = options.logBook.uuid;
+    const storedBook = this.loaded?.meta?.['bookUuid'];
+    this.bookUuid = options.logBook?.uuid ?? (typeof storedBook === 'string' ? storedBook : undefined);
   }
 
   /** Current flow state. */
@@ -288,7 +291,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     const c = this.compileOnce();
     const atomDetails: AtomDetail[] = [];
     for (let i = 0; i < c.atoms.length; i++) atomDetails.push(this.atomDetail(i));
-    return { uuid: this.flowUuid, name: this.flowName, state: this.flowState, meta: { store: this.store }, atomDetails };
+    return { uuid: this.flowUuid, name: this.flowName, state: this.flowState, meta: this.flowMeta(), atomDetails };
   }
 
   // ---------------------------------------------------------------- internals
@@ -322,6 +325,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         if (c.isRetry[i]) {
           const h = Array.isArray(ad.results) ? (ad.results as { result: unknown; failures: Record<string, FailureJSON> }[]) : [];
           this.hist[i] = h.map((x) => ({ result: x.result, failures: Object.fromEntries(Object.entries(x.failures ?? {}).map(([k, v]) => [k, Failure.fromJSON(v)])) }));
+          this.res[i] = this.hist[i]!.at(-1)?.result;
         } else this.res[i] = ad.results;
         if (ad.failure) {
           const f = Failure.fromJSON(ad.failure);
@@ -343,6 +347,12 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   private async runInner(): Promise<void> {
     const c = this.comp!;
     const opts = this.options;
+    if (!this.prepared) {
+      // TaskFlow's prepare(): RESUMING → SUSPENDED (ignored for a fresh PENDING flow), then RUNNING.
+      this.changeFlowState(FlowState.RESUMING);
+      this.changeFlowState(FlowState.SUSPENDED);
+      this.prepared = true;
+    }
     if (this.backend) await this.ensurePersisted();
     this.changeFlowState(FlowState.RUNNING);
     const failures: Failure[] = [];
@@ -397,14 +407,18 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
               failures.push(Failure.fromError(e));
               break;
             }
+            // Persist RUNNING/REVERTING before the atom starts, so a crash leaves it visibly unfinished.
             if (this.backend) await this.flushPersist();
-            if (!parallel) await this.drainSerial();
+            if (!parallel) {
+              this.pump(1);
+              await this.drainSerial();
+            }
           }
           nextUp = [];
         }
         if (parallel) this.pump(maxWorkers);
         // WAIT
-        if (this.doneQ.length === 0 && (this.inflight > 0 || this.queued.length > 0)) {
+        if (this.doneQ.length === 0 && (this.inflight > 0 || this.qHead < this.queued.length)) {
           await new Promise<void>((r) => (this.wake = r));
           this.wake = undefined;
           if (this.timedOut && this.flowState === FlowState.RUNNING) this.changeFlowState(FlowState.SUSPENDING);
@@ -422,7 +436,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
           nextUp = dedupe(next);
           continue;
         }
-        if (this.inflight > 0 || this.queued.length > 0) {
+        if (this.inflight > 0 || this.qHead < this.queued.length) {
           if (parallel) this.pump(maxWorkers);
           continue;
         }
@@ -453,6 +467,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   }
 
   private continueRevert = false;
+  private prepared = false;
 
   /** Starts atom i per its intention. Synchronous results land in doneQ immediately. */
   private schedule(i: number): void {
@@ -476,18 +491,19 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   }
 
   private enqueue(i: number, revert: boolean): void {
-    if (this.options.executor === 'parallel') {
-      // Arguments are resolved now (scheduling time), as TaskFlow does.
-      this.queued.push({ i, revert, args: this.resolveArgs(i) } as Running & { args: Record<string, unknown> });
-    } else {
-      this.invoke(i, revert, this.resolveArgs(i));
-    }
+    // Arguments are resolved at scheduling time, as TaskFlow does.
+    this.queued.push({ i, revert, args: this.resolveArgs(i) });
   }
 
   private pump(maxWorkers: number): void {
-    while (this.queued.length && this.inflight < maxWorkers) {
-      const q = this.queued.shift() as Running & { args: Record<string, unknown> };
-      this.invoke(q.i, q.revert, q.args);
+    const q = this.queued;
+    while (this.qHead < q.length && this.inflight < maxWorkers) {
+      const job = q[this.qHead++]!;
+      this.invoke(job.i, job.revert, job.args);
+    }
+    if (this.qHead === q.length) {
+      q.length = 0;
+      this.qHead = 0;
     }
   }
 
@@ -663,7 +679,9 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   // ---- selection (TaskFlow selector)
 
   private readyToExecute(i: number): boolean {
-    if (this.st[i] !== S_PENDING || this.intent[i] !== Intention.EXECUTE) return false;
+    const own = this.st[i];
+    if (own !== S_PENDING && !(own === AtomState.RETRYING && this.comp!.isRetry[i])) return false;
+    if (this.intent[i] !== Intention.EXECUTE) return false;
     const ps = this.comp!.preds[i]!;
     for (let k = 0; k < ps.length; k++) {
       const p = ps[k]!;
@@ -871,6 +889,17 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     if (this.notifier.hasListeners) this.notifier.notify(state, { flowName: this.flowName, flowUuid: this.flowUuid, oldState: old, state });
   }
 
+  private flowMeta(): Record<string, unknown> {
+    const m: Record<string, unknown> = { ...(this.loaded?.meta ?? {}), store: this.store };
+    if (this.bookUuid) m['bookUuid'] = this.bookUuid;
+    return m;
+  }
+
+  /** UUID of the logbook this run is saved under (with a backend, once it has run). */
+  get logBookUuid(): string | undefined {
+    return this.bookUuid;
+  }
+
   private uuidOf(i: number): string {
     return (this.uuids[i] ??= randomUUID());
   }
@@ -901,27 +930,21 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   private async ensurePersisted(): Promise<void> {
     const b = this.backend!;
     if (this.flowSaved) return;
-    if (!this.bookUuid) {
-      const now = new Date().toISOString();
-      const book: LogBook = { uuid: randomUUID(), name: this.flowName, createdAt: now, updatedAt: now, meta: {}, flowDetails: [] };
-      await b.saveLogBook(book);
-      this.bookUuid = book.uuid;
-    } else if (this.options.logBook) {
+    if (this.bookUuid) {
       try {
         await b.getLogBook(this.bookUuid);
       } catch (e) {
         if (!(e instanceof NotFound)) throw e;
-        await b.saveLogBook({ ...this.options.logBook, flowDetails: [] });
+        const now = new Date().toISOString();
+        await b.saveLogBook(this.options.logBook ? { ...this.options.logBook, flowDetails: [] } : { uuid: this.bookUuid, name: this.flowName, createdAt: now, updatedAt: now, meta: {}, flowDetails: [] });
       }
-    }
-    if (this.loaded) {
-      // resuming: the flow detail exists already; make sure new atoms exist too
-      await b.saveFlowDetail(this.bookUuid, this.toFlowDetail()).catch(async (e: unknown) => {
-        if (!(e instanceof NotFound)) throw e;
-      });
     } else {
-      await b.saveFlowDetail(this.bookUuid, this.toFlowDetail());
+      const now = new Date().toISOString();
+      const book: LogBook = { uuid: randomUUID(), name: this.flowName, createdAt: now, updatedAt: now, meta: {}, flowDetails: [] };
+      await b.saveLogBook(book);
+      this.bookUuid = book.uuid;
     }
+    await b.saveFlowDetail(this.bookUuid, this.toFlowDetail());
     this.flowSaved = true;
     this.dirty.clear();
     this.flowDirty = false;
@@ -932,7 +955,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     if (this.dirty.size || this.flowDirty) {
       const b = this.backend;
       const ads = [...this.dirty].map((i) => this.atomDetail(i));
-      const fd = this.flowDirty ? { uuid: this.flowUuid, name: this.flowName, state: this.flowState, meta: { store: this.store }, atomDetails: [] } : undefined;
+      const fd = this.flowDirty ? { uuid: this.flowUuid, name: this.flowName, state: this.flowState, meta: this.flowMeta(), atomDetails: [] } : undefined;
       this.dirty.clear();
       this.flowDirty = false;
       const uuid = this.flowUuid;
