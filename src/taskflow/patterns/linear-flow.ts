@@ -10,6 +10,8 @@ import type { CheckSequence, ProvidedByAll, SequenceNeeds } from '../typing';
  *   store must be exactly `{ sizeGb: number }`.
  * - open: `new LinearFlow('f').add(a).add(b)` infers what the flow needs from outside (names no earlier item
  *   provides); `new Engine(flow, { store })` then fails to compile unless the store has all of them.
+ * - names a retry controller provides are declared as the second type argument:
+ *   `new LinearFlow<{}, { attempt: number }>('f', new Times(3, { provides: 'attempt' }))`.
  */
 export class LinearFlow<Needs extends object = {}, Avail extends object = Needs, Open extends boolean = {} extends Needs ? true : false> extends Flow<
   Needs,

@@ -54,7 +54,7 @@ describe.each(['serial', 'parallel'] as const)('persistence and resumption (%s)'
     const backend: PersistenceBackend = new MemoryBackend();
     let attempts = 0;
     const build = () =>
-      new LinearFlow('r', new Times(3, { name: 'times', provides: 'n' })).add(
+      new LinearFlow<{}, { n: number }>('r', new Times(3, { name: 'times', provides: 'n' })).add(
         task('t', ({ n }: { n: number }) => {
           attempts++;
           if (n < 3) throw new Error('again');
