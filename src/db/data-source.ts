@@ -67,7 +67,9 @@ function sqliteOptions(database: string): DataSourceOptions {
  */
 export function dataSourceOptionsFromUrl(url: string): DataSourceOptions {
   if (typeof url !== 'string' || url.trim() === '') {
-    throw new DatabaseUrlError('database URL is empty; expected sqlite:<path>, sqlite::memory: or mysql://user:pass@host:port/db');
+    throw new DatabaseUrlError(
+      'database URL is empty; expected sqlite:<path>, sqlite::memory: or mysql://user:pass@host:port/db',
+    );
   }
   const trimmed = url.trim();
   if (/^sqlite:/i.test(trimmed)) {
@@ -77,7 +79,9 @@ export function dataSourceOptionsFromUrl(url: string): DataSourceOptions {
       if (rest.startsWith('/')) rest = rest.slice(1); // sqlite:///rel → rel, sqlite:////abs → /abs
     }
     if (rest === '') {
-      throw new DatabaseUrlError(`database URL '${trimmed}' names no SQLite file; expected sqlite:<path> or sqlite::memory:`);
+      throw new DatabaseUrlError(
+        `database URL '${trimmed}' names no SQLite file; expected sqlite:<path> or sqlite::memory:`,
+      );
     }
     if (rest === ':memory:') return sqliteOptions(':memory:');
     return sqliteOptions(path.resolve(rest));
@@ -98,11 +102,15 @@ export function dataSourceOptionsFromUrl(url: string): DataSourceOptions {
     );
   }
   if (parsed.hostname === '') {
-    throw new DatabaseUrlError(`database URL '${redact(trimmed)}' names no host; expected mysql://user:pass@host:port/db`);
+    throw new DatabaseUrlError(
+      `database URL '${redact(trimmed)}' names no host; expected mysql://user:pass@host:port/db`,
+    );
   }
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, ''));
   if (database === '' || database.includes('/')) {
-    throw new DatabaseUrlError(`database URL '${redact(trimmed)}' names no database; expected mysql://user:pass@host:port/db`);
+    throw new DatabaseUrlError(
+      `database URL '${redact(trimmed)}' names no database; expected mysql://user:pass@host:port/db`,
+    );
   }
   let port = 3306;
   if (parsed.port !== '') {
@@ -170,6 +178,8 @@ export async function appliedMigrationNames(ds: DataSource): Promise<string[]> {
   } finally {
     await runner.release();
   }
-  const rows: Array<{ name: string }> = await ds.query(`SELECT name FROM ${table} ORDER BY timestamp ASC, id ASC`);
+  const rows: Array<{ name: string }> = await ds.query(
+    `SELECT name FROM ${table} ORDER BY timestamp ASC, id ASC`,
+  );
   return rows.map((r) => r.name);
 }

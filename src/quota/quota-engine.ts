@@ -103,7 +103,11 @@ export class QuotaEngine {
    *   QuotaVolumeTypeNotFoundError.
    * @example await quotas.reserve(ctx, { volumes: 1, gigabytes: 10 }, { volumeTypeId })
    */
-  async reserve(ctx: QuotaContext, deltas: Readonly<Record<string, number>>, opts: ReserveOptions = {}): Promise<string[]> {
+  async reserve(
+    ctx: QuotaContext,
+    deltas: Readonly<Record<string, number>>,
+    opts: ReserveOptions = {},
+  ): Promise<string[]> {
     const projectId = this.projectOf(ctx, opts.projectId);
     let wanted = deltas;
     if (opts.volumeTypeId !== undefined) {
@@ -128,7 +132,13 @@ export class QuotaEngine {
           if (delta > 0 && limit >= 0 && usage.in_use + usage.reserved + delta > limit) overs.push(resource);
         }
         if (overs.length > 0) {
-          throw new OverQuotaError(projectId, overs, pick(limits, resources), usageViews(usages), Object.fromEntries(items));
+          throw new OverQuotaError(
+            projectId,
+            overs,
+            pick(limits, resources),
+            usageViews(usages),
+            Object.fromEntries(items),
+          );
         }
 
         const now = dbDate(this.ds, this.now());
@@ -149,7 +159,8 @@ export class QuotaEngine {
         return { ids };
       });
       if ('ids' in outcome) return outcome.ids;
-      if (round >= 3) throw new Error(`quota usage rows for ${outcome.missing.join(', ')} could not be created`);
+      if (round >= 3)
+        throw new Error(`quota usage rows for ${outcome.missing.join(', ')} could not be created`);
       await this.createUsageRows(projectId, outcome.missing);
     }
   }
@@ -187,7 +198,10 @@ export class QuotaEngine {
     for (const { project_id: projectId } of projects) {
       total += await this.tx(async (q) => {
         await this.lockUsages(q, projectId);
-        const rows: ReservationRow[] = await q.query(quotaSql.selectExpired(this.flavor), [projectId, dbDate(this.ds, now)]);
+        const rows: ReservationRow[] = await q.query(quotaSql.selectExpired(this.flavor), [
+          projectId,
+          dbDate(this.ds, now),
+        ]);
         await this.applySettlement(q, rows, false);
         return rows.length;
       });
@@ -241,7 +255,8 @@ export class QuotaEngine {
     const out: Record<string, number> = {};
     for (const resource of BASE_RESOURCES) {
       if (resource === 'groups') {
-        for (const type of types) for (const r of perTypeResources(type)) out[r] = cls.get(r) ?? PER_TYPE_DEFAULT;
+        for (const type of types)
+          for (const r of perTypeResources(type)) out[r] = cls.get(r) ?? PER_TYPE_DEFAULT;
       }
       out[resource] = cls.get(resource) ?? FALLBACK_DEFAULTS[resource];
     }
@@ -297,8 +312,12 @@ export class QuotaEngine {
   }
 
   /** Sets limits of a quota class (`default` changes every project that has no limit of its own). */
-  async setClassLimits(className: string, limits: Readonly<Record<string, number>>): Promise<Record<string, number>> {
-    if (typeof className !== 'string' || className === '') throw new InvalidQuotaValueError('class_name', className, 'a non-empty string');
+  async setClassLimits(
+    className: string,
+    limits: Readonly<Record<string, number>>,
+  ): Promise<Record<string, number>> {
+    if (typeof className !== 'string' || className === '')
+      throw new InvalidQuotaValueError('class_name', className, 'a non-empty string');
     const entries = await this.validatedLimits(limits);
     if (entries.length > 0) {
       await this.tx((q) => this.upsertLimits(q, 'quota_classes', 'class_name', className, entries));
@@ -315,18 +334,31 @@ export class QuotaEngine {
     const limits = await this.limitsFor(projectId, ['per_volume_gigabytes']);
     const limit = limits.per_volume_gigabytes ?? -1;
     if (limit >= 0 && sizeGb > limit) {
-      throw new OverQuotaError(projectId, ['per_volume_gigabytes'], { per_volume_gigabytes: limit }, {}, { per_volume_gigabytes: sizeGb });
+      throw new OverQuotaError(
+        projectId,
+        ['per_volume_gigabytes'],
+        { per_volume_gigabytes: limit },
+        {},
+        { per_volume_gigabytes: sizeGb },
+      );
     }
   }
 
   // ---------------------------------------------------------------------------------------------
 
-  private async settle(ctx: QuotaContext | null, ids: readonly string[], opts: SettleOptions, commit: boolean): Promise<number> {
-    if (!Array.isArray(ids)) throw new InvalidQuotaValueError('reservations', ids, 'an array of reservation ids');
+  private async settle(
+    ctx: QuotaContext | null,
+    ids: readonly string[],
+    opts: SettleOptions,
+    commit: boolean,
+  ): Promise<number> {
+    if (!Array.isArray(ids))
+      throw new InvalidQuotaValueError('reservations', ids, 'an array of reservation ids');
     const unique = [...new Set(ids)];
     if (unique.length === 0) return 0;
     for (const id of unique) {
-      if (typeof id !== 'string') throw new InvalidQuotaValueError('reservations', id, 'a reservation id string');
+      if (typeof id !== 'string')
+        throw new InvalidQuotaValueError('reservations', id, 'a reservation id string');
     }
     const hint = opts.projectId ?? ctx?.projectId;
     let done = 0;
@@ -351,13 +383,20 @@ export class QuotaEngine {
   private settleProject(projectId: string, ids: readonly string[], commit: boolean): Promise<number> {
     return this.tx(async (q) => {
       await this.lockUsages(q, projectId);
-      const rows: ReservationRow[] = await q.query(quotaSql.selectReservations(this.flavor, ids.length), [projectId, ...ids]);
+      const rows: ReservationRow[] = await q.query(quotaSql.selectReservations(this.flavor, ids.length), [
+        projectId,
+        ...ids,
+      ]);
       await this.applySettlement(q, rows, commit);
       return rows.length;
     });
   }
 
-  private async applySettlement(q: QueryRunner, rows: readonly ReservationRow[], commit: boolean): Promise<void> {
+  private async applySettlement(
+    q: QueryRunner,
+    rows: readonly ReservationRow[],
+    commit: boolean,
+  ): Promise<void> {
     if (rows.length === 0) return;
     const perUsage = new Map<number, { reservedDec: number; inUseInc: number }>();
     for (const row of rows) {
@@ -382,7 +421,10 @@ export class QuotaEngine {
   private async lockUsages(q: QueryRunner, projectId: string): Promise<Map<string, UsageRow>> {
     const rows: UsageRow[] = await q.query(quotaSql.lockUsages(this.flavor), [projectId]);
     return new Map(
-      rows.map((r) => [r.resource, { id: Number(r.id), resource: r.resource, in_use: Number(r.in_use), reserved: Number(r.reserved) }]),
+      rows.map((r) => [
+        r.resource,
+        { id: Number(r.id), resource: r.resource, in_use: Number(r.in_use), reserved: Number(r.reserved) },
+      ]),
     );
   }
 
@@ -410,7 +452,8 @@ export class QuotaEngine {
   }
 
   private async validatedLimits(limits: Readonly<Record<string, number>>): Promise<Array<[string, number]>> {
-    if (limits === null || typeof limits !== 'object') throw new InvalidQuotaValueError('quota_set', limits, 'an object');
+    if (limits === null || typeof limits !== 'object')
+      throw new InvalidQuotaValueError('quota_set', limits, 'an object');
     const types = new Set(await this.volumeTypeNames());
     const unknown = Object.keys(limits).filter((r) => {
       if (isBaseResource(r)) return false;
@@ -437,14 +480,17 @@ export class QuotaEngine {
       this.flavor === 'mysql'
         ? ' ON DUPLICATE KEY UPDATE hard_limit = VALUES(hard_limit), updated_at = VALUES(created_at)'
         : ` ON CONFLICT (${keyColumn}, resource) DO UPDATE SET hard_limit = excluded.hard_limit, updated_at = excluded.created_at`;
-    await q.query(`INSERT INTO ${table} (${keyColumn}, resource, hard_limit, created_at) VALUES ${values}${conflict}`, params);
+    await q.query(
+      `INSERT INTO ${table} (${keyColumn}, resource, hard_limit, created_at) VALUES ${values}${conflict}`,
+      params,
+    );
   }
 
   private async volumeTypeName(volumeTypeId: string): Promise<string> {
-    const rows: Array<{ name: string }> = await this.ds.query('SELECT name FROM volume_types WHERE id = ? AND deleted = ?', [
-      volumeTypeId,
-      0,
-    ]);
+    const rows: Array<{ name: string }> = await this.ds.query(
+      'SELECT name FROM volume_types WHERE id = ? AND deleted = ?',
+      [volumeTypeId, 0],
+    );
     const row = rows[0];
     if (row === undefined) throw new QuotaVolumeTypeNotFoundError(volumeTypeId);
     return row.name;
@@ -484,7 +530,10 @@ function requireProject(projectId: unknown): asserts projectId is string {
   }
 }
 
-function pick(limits: Readonly<Record<string, number>>, resources: readonly string[]): Record<string, number> {
+function pick(
+  limits: Readonly<Record<string, number>>,
+  resources: readonly string[],
+): Record<string, number> {
   return Object.fromEntries(resources.map((r) => [r, limits[r] ?? -1]));
 }
 

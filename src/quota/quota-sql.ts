@@ -62,7 +62,10 @@ export const quotaSql = {
 
   /** Expired reservations of one project. */
   selectExpired(flavor: DbFlavor): string {
-    return 'SELECT id, usage_id, delta FROM reservations WHERE project_id = ? AND expire < ?' + (flavor === 'mysql' ? ' FOR UPDATE' : '');
+    return (
+      'SELECT id, usage_id, delta FROM reservations WHERE project_id = ? AND expire < ?' +
+      (flavor === 'mysql' ? ' FOR UPDATE' : '')
+    );
   },
 
   /** Applies settled reservations: params are [id, reservedDec]×n, [id, inUseInc]×n, updated_at, id×n. */

@@ -57,7 +57,10 @@ export function perTypeResources(typeName: string): string[] {
  * type's own resources. Returns a new object.
  * @example volumeTypeDeltas('ssd', { volumes: 1, gigabytes: 5 }) // { volumes: 1, gigabytes: 5, volumes_ssd: 1, gigabytes_ssd: 5 }
  */
-export function volumeTypeDeltas(typeName: string, deltas: Readonly<Record<string, number>>): Record<string, number> {
+export function volumeTypeDeltas(
+  typeName: string,
+  deltas: Readonly<Record<string, number>>,
+): Record<string, number> {
   const out: Record<string, number> = { ...deltas };
   for (const base of ['volumes', 'gigabytes', 'snapshots'] as const) {
     const delta = deltas[base];
@@ -68,11 +71,13 @@ export function volumeTypeDeltas(typeName: string, deltas: Readonly<Record<strin
 
 /** Validates reservation deltas: known reservable resources, integer values. Drops zero deltas. */
 export function validateDeltas(deltas: Readonly<Record<string, number>>): Array<[string, number]> {
-  if (deltas === null || typeof deltas !== 'object') throw new InvalidQuotaValueError('deltas', deltas, 'an object');
+  if (deltas === null || typeof deltas !== 'object')
+    throw new InvalidQuotaValueError('deltas', deltas, 'an object');
   const unknown: string[] = [];
   const out: Array<[string, number]> = [];
   for (const [resource, delta] of Object.entries(deltas)) {
-    const reservable = (isBaseResource(resource) && !LIMIT_ONLY_RESOURCES.has(resource)) || perTypeName(resource) !== null;
+    const reservable =
+      (isBaseResource(resource) && !LIMIT_ONLY_RESOURCES.has(resource)) || perTypeName(resource) !== null;
     if (!reservable) {
       unknown.push(resource);
       continue;

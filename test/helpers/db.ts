@@ -93,7 +93,11 @@ export async function createTestSqliteDatabase(
   });
 }
 
-async function prepare(url: string, opts: TestDatabaseOptions, cleanup: () => Promise<void>): Promise<TestDatabase> {
+async function prepare(
+  url: string,
+  opts: TestDatabaseOptions,
+  cleanup: () => Promise<void>,
+): Promise<TestDatabase> {
   const dataSource = createDataSource(url);
   let dropped = false;
   const drop = async (): Promise<void> => {

@@ -43,7 +43,12 @@ export class InitialSchema1795322840388 implements MigrationInterface {
       isGenerated: true,
       generationStrategy: 'increment',
     });
-    const uuidPk = (name = 'id'): TableColumnOptions => ({ name, type: 'varchar', length: '36', isPrimary: true });
+    const uuidPk = (name = 'id'): TableColumnOptions => ({
+      name,
+      type: 'varchar',
+      length: '36',
+      isPrimary: true,
+    });
     const str = (name: string, nullable = true, length = '255'): TableColumnOptions => ({
       name,
       type: 'varchar',
@@ -67,22 +72,43 @@ export class InitialSchema1795322840388 implements MigrationInterface {
     const stamps = (softDelete: 'bool' | 'int' | 'none'): TableColumnOptions[] => {
       const cols = [ts('created_at', false), ts('updated_at', true)];
       if (softDelete === 'none') return cols;
-      return [...cols, ts('deleted_at', true), softDelete === 'bool' ? bool('deleted', false) : int('deleted', 0)];
+      return [
+        ...cols,
+        ts('deleted_at', true),
+        softDelete === 'bool' ? bool('deleted', false) : int('deleted', 0),
+      ];
     };
     const index = (table: string, columns: string[], unique = false): TableIndex =>
-      new TableIndex({ name: `${unique ? 'uniq' : 'ix'}_${table}_${columns.join('_')}`, columnNames: columns, isUnique: unique });
+      new TableIndex({
+        name: `${unique ? 'uniq' : 'ix'}_${table}_${columns.join('_')}`,
+        columnNames: columns,
+        isUnique: unique,
+      });
 
     await q.createTable(
       new Table({
         name: 'volume_types',
-        columns: [uuidPk(), str('name', false), str('description'), bool('is_public', true), str('qos_specs_id', true, '36'), ...stamps('bool')],
+        columns: [
+          uuidPk(),
+          str('name', false),
+          str('description'),
+          bool('is_public', true),
+          str('qos_specs_id', true, '36'),
+          ...stamps('bool'),
+        ],
         indices: [index('volume_types', ['name'])],
       }),
     );
     await q.createTable(
       new Table({
         name: 'volume_type_extra_specs',
-        columns: [id(), str('volume_type_id', false, '36'), str('key', false), str('value'), ...stamps('bool')],
+        columns: [
+          id(),
+          str('volume_type_id', false, '36'),
+          str('key', false),
+          str('value'),
+          ...stamps('bool'),
+        ],
         indices: [index('volume_type_extra_specs', ['volume_type_id', 'key'])],
         foreignKeys: [
           new TableForeignKey({
@@ -170,21 +196,40 @@ export class InitialSchema1795322840388 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'quotas',
-        columns: [id(), str('project_id', false), str('resource', false), int('hard_limit'), ...stamps('none')],
+        columns: [
+          id(),
+          str('project_id', false),
+          str('resource', false),
+          int('hard_limit'),
+          ...stamps('none'),
+        ],
         indices: [index('quotas', ['project_id', 'resource'], true)],
       }),
     );
     await q.createTable(
       new Table({
         name: 'quota_classes',
-        columns: [id(), str('class_name', false), str('resource', false), int('hard_limit'), ...stamps('none')],
+        columns: [
+          id(),
+          str('class_name', false),
+          str('resource', false),
+          int('hard_limit'),
+          ...stamps('none'),
+        ],
         indices: [index('quota_classes', ['class_name', 'resource'], true)],
       }),
     );
     await q.createTable(
       new Table({
         name: 'quota_usages',
-        columns: [id(), str('project_id', false), str('resource', false), int('in_use', 0), int('reserved', 0), ...stamps('none')],
+        columns: [
+          id(),
+          str('project_id', false),
+          str('resource', false),
+          int('in_use', 0),
+          int('reserved', 0),
+          ...stamps('none'),
+        ],
         // The quota engine locks a project's rows through this index, in its order, everywhere.
         indices: [index('quota_usages', ['project_id', 'resource'], true)],
       }),
@@ -234,7 +279,10 @@ export class InitialSchema1795322840388 implements MigrationInterface {
           bool('forced_down', false),
           ...stamps('int'),
         ],
-        indices: [index('services', ['host', 'binary', 'deleted'], true), index('services', ['topic', 'deleted'])],
+        indices: [
+          index('services', ['host', 'binary', 'deleted'], true),
+          index('services', ['topic', 'deleted']),
+        ],
       }),
     );
     await q.createTable(
@@ -297,7 +345,14 @@ export class InitialSchema1795322840388 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'flowdetails',
-        columns: [uuidPk('uuid'), str('parent_uuid', false, '36'), str('name'), json('meta'), str('state'), ...stamps('none')],
+        columns: [
+          uuidPk('uuid'),
+          str('parent_uuid', false, '36'),
+          str('name'),
+          json('meta'),
+          str('state'),
+          ...stamps('none'),
+        ],
         indices: [index('flowdetails', ['parent_uuid']), index('flowdetails', ['state'])],
         foreignKeys: [
           new TableForeignKey({
@@ -348,12 +403,10 @@ export class InitialSchema1795322840388 implements MigrationInterface {
       [uuidv4(), DEFAULT_VOLUME_TYPE_NAME, 'Default Volume Type', 1, now, 0],
     );
     for (const [resource, limit] of Object.entries(DEFAULT_QUOTA_CLASS)) {
-      await q.query('INSERT INTO quota_classes (class_name, resource, hard_limit, created_at) VALUES (?, ?, ?, ?)', [
-        'default',
-        resource,
-        limit,
-        now,
-      ]);
+      await q.query(
+        'INSERT INTO quota_classes (class_name, resource, hard_limit, created_at) VALUES (?, ?, ?, ?)',
+        ['default', resource, limit, now],
+      );
     }
   }
 

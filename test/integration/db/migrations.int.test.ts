@@ -12,9 +12,11 @@ describe('migrations on MariaDB', () => {
   });
 
   const tables = async (): Promise<string[]> =>
-    (await db.dataSource.query('SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()')).map(
-      (r: { name: string }) => r.name,
-    );
+    (
+      await db.dataSource.query(
+        'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()',
+      )
+    ).map((r: { name: string }) => r.name);
 
   it('apply every table, revert to nothing but the migrations table, and re-apply', async () => {
     const applied = await runMigrations(db.dataSource);
@@ -22,8 +24,21 @@ describe('migrations on MariaDB', () => {
     expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
     expect(await tables()).toEqual(
       expect.arrayContaining([
-        'volumes', 'volume_metadata', 'volume_types', 'volume_type_extra_specs', 'snapshots', 'quotas', 'quota_classes',
-        'quota_usages', 'reservations', 'services', 'compute_nodes', 'instances', 'logbooks', 'flowdetails', 'atomdetails',
+        'volumes',
+        'volume_metadata',
+        'volume_types',
+        'volume_type_extra_specs',
+        'snapshots',
+        'quotas',
+        'quota_classes',
+        'quota_usages',
+        'reservations',
+        'services',
+        'compute_nodes',
+        'instances',
+        'logbooks',
+        'flowdetails',
+        'atomdetails',
       ]),
     );
 
@@ -36,7 +51,9 @@ describe('migrations on MariaDB', () => {
 
   it('seeds __DEFAULT__ and the default quota class, and uses utf8mb4 InnoDB tables', async () => {
     const types = await db.dataSource.query('SELECT name, description FROM volume_types');
-    const classes = await db.dataSource.query("SELECT COUNT(*) AS n FROM quota_classes WHERE class_name = 'default'");
+    const classes = await db.dataSource.query(
+      "SELECT COUNT(*) AS n FROM quota_classes WHERE class_name = 'default'",
+    );
     const engines = await db.dataSource.query(
       "SELECT DISTINCT engine, table_collation AS c FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name <> 'migrations'",
     );

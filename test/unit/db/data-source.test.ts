@@ -14,7 +14,12 @@ describe('dataSourceOptionsFromUrl', () => {
   it('maps sqlite::memory: to better-sqlite3 in memory without WAL', () => {
     const opts = dataSourceOptionsFromUrl('sqlite::memory:');
 
-    expect(opts).toMatchObject({ type: 'better-sqlite3', database: ':memory:', enableWAL: false, synchronize: false });
+    expect(opts).toMatchObject({
+      type: 'better-sqlite3',
+      database: ':memory:',
+      enableWAL: false,
+      synchronize: false,
+    });
   });
 
   it('maps sqlite:<path> to an absolute file with WAL and a busy timeout', () => {
@@ -52,7 +57,10 @@ describe('dataSourceOptionsFromUrl', () => {
   });
 
   it('defaults the MySQL port to 3306 and honours max_pool_size', () => {
-    expect(dataSourceOptionsFromUrl('mysql://root@localhost/db?max_pool_size=3')).toMatchObject({ port: 3306, poolSize: 3 });
+    expect(dataSourceOptionsFromUrl('mysql://root@localhost/db?max_pool_size=3')).toMatchObject({
+      port: 3306,
+      poolSize: 3,
+    });
   });
 
   it('lists every entity and migration class explicitly', () => {
@@ -95,10 +103,14 @@ describe('migrations on SQLite', () => {
 
     expect(applied).toEqual(MIGRATIONS.map((m) => m.name));
     expect(again).toEqual([]);
-    expect(tables.map((t: { name: string }) => t.name)).toEqual(expect.arrayContaining(['volumes', 'quota_usages', 'atomdetails']));
+    expect(tables.map((t: { name: string }) => t.name)).toEqual(
+      expect.arrayContaining(['volumes', 'quota_usages', 'atomdetails']),
+    );
 
     const reverted = await revertLastMigration(db.dataSource);
-    const after = await db.dataSource.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'volumes'");
+    const after = await db.dataSource.query(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'volumes'",
+    );
 
     expect(reverted).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.name);
     expect(after).toEqual([]);
@@ -115,7 +127,11 @@ describe('migrations on SQLite', () => {
     );
 
     expect(types).toEqual([{ name: '__DEFAULT__', description: 'Default Volume Type' }]);
-    expect(Object.fromEntries(classes.map((r: { resource: string; hard_limit: number }) => [r.resource, r.hard_limit]))).toEqual({
+    expect(
+      Object.fromEntries(
+        classes.map((r: { resource: string; hard_limit: number }) => [r.resource, r.hard_limit]),
+      ),
+    ).toEqual({
       backup_gigabytes: 1000,
       backups: 10,
       gigabytes: 1000,

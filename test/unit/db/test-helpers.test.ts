@@ -16,6 +16,8 @@ describe('createTestMysqlDatabase', () => {
   it('fails with a clear error when the server cannot be reached', async () => {
     process.env.TEST_MYSQL_URL = 'mysql://root@127.0.0.1:1';
 
-    await expect(createTestMysqlDatabase()).rejects.toThrow(/cannot reach the MariaDB server at TEST_MYSQL_URL/);
+    await expect(createTestMysqlDatabase()).rejects.toThrow(
+      /cannot reach the MariaDB server at TEST_MYSQL_URL/,
+    );
   });
 });

@@ -80,7 +80,9 @@ async function usageOf(ds: DataSource, projectId: string): Promise<Record<string
     'SELECT resource, in_use, reserved FROM quota_usages WHERE project_id = ?',
     [projectId],
   );
-  return Object.fromEntries(rows.map((r) => [r.resource, { in_use: Number(r.in_use), reserved: Number(r.reserved) }]));
+  return Object.fromEntries(
+    rows.map((r) => [r.resource, { in_use: Number(r.in_use), reserved: Number(r.reserved) }]),
+  );
 }
 
 /**
@@ -137,7 +139,11 @@ export async function runConcurrencyScenario(
   const okGb = ok1.reduce((a, r) => a + r.gb, 0);
   expect(ok1.length).toBeLessThanOrEqual(s.volumeLimit < 0 ? Infinity : s.volumeLimit);
   if (s.gigabyteLimit >= 0) expect(okGb).toBeLessThanOrEqual(s.gigabyteLimit);
-  if (s.sizes.every((x) => x === 1) && (s.gigabyteLimit < 0 || s.gigabyteLimit >= s.workers) && s.volumeLimit >= 0) {
+  if (
+    s.sizes.every((x) => x === 1) &&
+    (s.gigabyteLimit < 0 || s.gigabyteLimit >= s.workers) &&
+    s.volumeLimit >= 0
+  ) {
     expect(ok1.length).toBe(Math.min(s.workers, s.volumeLimit)); // no spurious rejection
   }
   let usage = await usageOf(ds, projectId);

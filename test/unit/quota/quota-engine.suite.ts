@@ -11,13 +11,27 @@ import {
   UnknownQuotaResourceError,
 } from '../../../src/quota';
 import type { TestDatabase } from '../../helpers/db';
-import { DEFAULT_SCENARIO, runConcurrencyScenario, scenarioFromEnv, type ConcurrencyScenario } from './concurrency-scenario';
+import {
+  DEFAULT_SCENARIO,
+  runConcurrencyScenario,
+  scenarioFromEnv,
+  type ConcurrencyScenario,
+} from './concurrency-scenario';
 
 const newProject = (): string => uuidv4().replace(/-/g, '');
 
-async function usage(ds: DataSource, projectId: string, resource: string): Promise<{ in_use: number; reserved: number } | undefined> {
-  const rows = await ds.query('SELECT in_use, reserved FROM quota_usages WHERE project_id = ? AND resource = ?', [projectId, resource]);
-  return rows[0] === undefined ? undefined : { in_use: Number(rows[0].in_use), reserved: Number(rows[0].reserved) };
+async function usage(
+  ds: DataSource,
+  projectId: string,
+  resource: string,
+): Promise<{ in_use: number; reserved: number } | undefined> {
+  const rows = await ds.query(
+    'SELECT in_use, reserved FROM quota_usages WHERE project_id = ? AND resource = ?',
+    [projectId, resource],
+  );
+  return rows[0] === undefined
+    ? undefined
+    : { in_use: Number(rows[0].in_use), reserved: Number(rows[0].reserved) };
 }
 
 async function reservationCount(ds: DataSource, projectId: string): Promise<number> {
@@ -27,11 +41,10 @@ async function reservationCount(ds: DataSource, projectId: string): Promise<numb
 
 async function createVolumeType(ds: DataSource, name: string): Promise<string> {
   const id = uuidv4();
-  await ds.query('INSERT INTO volume_types (id, name, is_public, created_at, deleted) VALUES (?, ?, 1, ?, 0)', [
-    id,
-    name,
-    dbDate(ds, new Date()),
-  ]);
+  await ds.query(
+    'INSERT INTO volume_types (id, name, is_public, created_at, deleted) VALUES (?, ?, 1, ?, 0)',
+    [id, name, dbDate(ds, new Date())],
+  );
   return id;
 }
 
@@ -85,7 +98,7 @@ export function quotaEngineSuite(
         expect(view.snapshots).toEqual({ limit: 10, inUse: 0, reserved: 0 });
       });
 
-      it('refuses a limit below in_use + reserved with Cinder\'s wording, and writes nothing', async () => {
+      it("refuses a limit below in_use + reserved with Cinder's wording, and writes nothing", async () => {
         const p = newProject();
         const ids = await quotas.reserve({ projectId: p }, { volumes: 2, gigabytes: 2 });
         await quotas.commit({ projectId: p }, ids);
@@ -136,7 +149,9 @@ export function quotaEngineSuite(
           expect((await quotas.getDefaults()).volumes).toBe(3);
           expect((await quotas.getProjectQuotas(p)).volumes).toBe(3);
           await quotas.reserve({ projectId: p }, { volumes: 3 });
-          await expect(quotas.reserve({ projectId: p }, { volumes: 1 })).rejects.toBeInstanceOf(OverQuotaError);
+          await expect(quotas.reserve({ projectId: p }, { volumes: 1 })).rejects.toBeInstanceOf(
+            OverQuotaError,
+          );
         } finally {
           await quotas.setClassLimits('default', { volumes: 10 });
         }
@@ -265,10 +280,16 @@ export function quotaEngineSuite(
           constructor: UnknownQuotaResourceError,
           resources: ['bogus'],
         });
-        await expect(quotas.reserve(ctx, { per_volume_gigabytes: 1 })).rejects.toBeInstanceOf(UnknownQuotaResourceError);
+        await expect(quotas.reserve(ctx, { per_volume_gigabytes: 1 })).rejects.toBeInstanceOf(
+          UnknownQuotaResourceError,
+        );
         await expect(quotas.reserve(ctx, { volumes: 0.5 })).rejects.toBeInstanceOf(InvalidQuotaValueError);
-        await expect(quotas.reserve({ projectId: '' }, { volumes: 1 })).rejects.toBeInstanceOf(InvalidQuotaValueError);
-        await expect(quotas.reserve(ctx, { volumes: 1 }, { expire: -5 })).rejects.toBeInstanceOf(InvalidQuotaValueError);
+        await expect(quotas.reserve({ projectId: '' }, { volumes: 1 })).rejects.toBeInstanceOf(
+          InvalidQuotaValueError,
+        );
+        await expect(quotas.reserve(ctx, { volumes: 1 }, { expire: -5 })).rejects.toBeInstanceOf(
+          InvalidQuotaValueError,
+        );
         expect(await reservationCount(ds, ctx.projectId)).toBe(0);
       });
     });
@@ -302,7 +323,11 @@ export function quotaEngineSuite(
         const ctx = { projectId: p };
         const ids = await quotas.reserve(ctx, { volumes: 1, gigabytes: 1 });
 
-        const counts = await Promise.all([quotas.commit(ctx, ids), quotas.commit(ctx, ids), quotas.rollback(ctx, ids)]);
+        const counts = await Promise.all([
+          quotas.commit(ctx, ids),
+          quotas.commit(ctx, ids),
+          quotas.rollback(ctx, ids),
+        ]);
 
         expect(counts.reduce((a, b) => a + b, 0)).toBe(2);
         const v = await usage(ds, p, 'volumes');
@@ -335,9 +360,9 @@ export function quotaEngineSuite(
       it('rejects an unknown volume type and reserves nothing', async () => {
         const p = newProject();
 
-        await expect(quotas.reserve({ projectId: p }, { volumes: 1 }, { volumeTypeId: uuidv4() })).rejects.toBeInstanceOf(
-          QuotaVolumeTypeNotFoundError,
-        );
+        await expect(
+          quotas.reserve({ projectId: p }, { volumes: 1 }, { volumeTypeId: uuidv4() }),
+        ).rejects.toBeInstanceOf(QuotaVolumeTypeNotFoundError);
         expect(await usage(ds, p, 'volumes')).toBeUndefined();
       });
     });
@@ -387,8 +412,21 @@ export function quotaEngineSuite(
       const envScenario = scenarioFromEnv();
       const scenarios: Array<[string, ConcurrencyScenario]> = [
         ['the issue scenario (or QUOTA_TEST_* overrides)', envScenario],
-        ['mixed sizes against a tight gigabyte limit', { ...DEFAULT_SCENARIO, workers: 96, volumeLimit: 7, gigabyteLimit: 12, sizes: [1, 2, 3, 5], seed: 7 }],
-        ['a limit of 1 and mostly rollbacks', { ...DEFAULT_SCENARIO, workers: 64, volumeLimit: 1, sizes: [1], commitRatio: 0.2, seed: 3 }],
+        [
+          'mixed sizes against a tight gigabyte limit',
+          {
+            ...DEFAULT_SCENARIO,
+            workers: 96,
+            volumeLimit: 7,
+            gigabyteLimit: 12,
+            sizes: [1, 2, 3, 5],
+            seed: 7,
+          },
+        ],
+        [
+          'a limit of 1 and mostly rollbacks',
+          { ...DEFAULT_SCENARIO, workers: 64, volumeLimit: 1, sizes: [1], commitRatio: 0.2, seed: 3 },
+        ],
       ];
 
       it.each(scenarios)('keeps usage exact: %s', async (_name, scenario) => {
@@ -399,17 +437,23 @@ export function quotaEngineSuite(
 
       // better-sqlite3 is synchronous: two connections in one process would block each other's event loop,
       // so only MariaDB runs the two-pool variant (two SQLite processes are covered by BEGIN IMMEDIATE + busy_timeout).
-      if (opts.multiPool) it('keeps usage exact with two DataSources (two processes\' pools) contending', async () => {
-        const second = createDataSource(db.url);
-        await second.initialize();
-        try {
-          const result = await runConcurrencyScenario([quotas, new QuotaEngine(second)], ds, newProject(), envScenario);
+      if (opts.multiPool)
+        it("keeps usage exact with two DataSources (two processes' pools) contending", async () => {
+          const second = createDataSource(db.url);
+          await second.initialize();
+          try {
+            const result = await runConcurrencyScenario(
+              [quotas, new QuotaEngine(second)],
+              ds,
+              newProject(),
+              envScenario,
+            );
 
-          expect(result.burstSuccesses).toBeGreaterThan(0);
-        } finally {
-          await second.destroy();
-        }
-      }, 120_000);
+            expect(result.burstSuccesses).toBeGreaterThan(0);
+          } finally {
+            await second.destroy();
+          }
+        }, 120_000);
     });
   });
 }
