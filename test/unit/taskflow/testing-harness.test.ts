@@ -48,7 +48,7 @@ describe('rollback-scenario harness', () => {
   it('finds a revert that leaks state', async () => {
     const s = system();
 
-    const results = await runRollbackScenarios({ flow: () => s.flow(true), store: { id: 'v1' }, snapshot: () => structuredClone(s.state), setup: () => Object.assign(s.state, { reserved: 0, rows: [] }) });
+    const results = await runRollbackScenarios({ flow: () => s.flow(true), store: { id: 'v1' }, snapshot: () => structuredClone(s.state), setup: () => void Object.assign(s.state, { reserved: 0, rows: [] }) });
 
     expect(results.filter((r) => !r.restored).map((r) => r.failAt)).toEqual(['notify']);
     expect(formatRollbackReport(results)).toContain("LEAK execute fails in 'notify'");
@@ -61,7 +61,7 @@ describe('rollback-scenario harness', () => {
       flow: () => s.flow(false),
       store: { id: 'v1' },
       snapshot: () => structuredClone(s.state),
-      setup: () => Object.assign(s.state, { reserved: 0, rows: [] }),
+      setup: () => void Object.assign(s.state, { reserved: 0, rows: [] }),
       revertFailures: true,
       atoms: ['reserve', 'notify'],
     });
