@@ -47,3 +47,4 @@ export type { LogBook, FlowDetail, AtomDetail } from './persistence/models';
 export type { PersistenceBackend } from './persistence/backend';
 export { MemoryBackend } from './persistence/memory-backend';
 export type { NeedsOf, ProvOf, RequiredKeys, MissingNames, Satisfied } from './typing';
+export { describeFlow, toDot, toMermaid, formatTimeline, type FlowEdge } from './visualize';
