@@ -25,6 +25,7 @@ import type { ConsumeMessage, Options } from 'amqplib';
 
 import { backoffDelayMs } from './amqp/backoff';
 import type { BackoffOptions } from './amqp/backoff';
+import { closeQuietly } from './amqp/close-quietly';
 import { decodeReply, encodeReply, encodeRequest } from './amqp/envelope';
 import { fanoutExchangeName, routingKey } from './amqp/naming';
 import type { AmqpLink } from './amqp/link';
@@ -395,7 +396,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
   resetLink(link: AmqpLink, reason: string): void {
     if (link.lost || link !== this.link || this.state !== 'open') return;
     this.log.warn('resetting the broker connection', { reason });
-    link.model.close().catch(() => undefined);
+    void closeQuietly(link.model);
   }
 
   // ---- connection management -------------------------------------------------------------------
@@ -435,7 +436,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
       if (this.state === 'closed') throw new Error('the transport was closed while connecting');
     } catch (err) {
       link.lost = true;
-      await model.close().catch(() => undefined);
+      await closeQuietly(model);
       throw err;
     }
     this.link = link;
@@ -676,7 +677,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     await Promise.allSettled([...this.subscriptions].map((sub) => sub.close()));
     const link = this.link;
     this.link = null;
-    if (link !== null && !link.lost) await link.model.close().catch(() => undefined);
+    if (link !== null && !link.lost) await closeQuietly(link.model);
     // Publishes still unconfirmed (normally none after the close handshake).
     for (const pending of [...this.publishes.values()]) {
       pending.settle(

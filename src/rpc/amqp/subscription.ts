@@ -9,6 +9,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 
 import { serializeRemoteError } from '../errors';
 import type { MessageHandler, RpcReply, Subscription } from '../transport';
+import { closeQuietly } from './close-quietly';
 import { decodeRequest } from './envelope';
 import type { AmqpLink } from './link';
 import type { Logger } from '../logger';
@@ -110,7 +111,7 @@ export class AmqpSubscription implements Subscription {
       running = true;
       log.debug('listening', { topic, server, fanout, queues });
     } catch (err) {
-      await channel.close().catch(() => undefined);
+      await closeQuietly(channel);
       throw err;
     }
   }
@@ -141,7 +142,7 @@ export class AmqpSubscription implements Subscription {
       });
     }
     this.channel = null;
-    if (channel !== null) await channel.close().catch(() => undefined);
+    if (channel !== null) await closeQuietly(channel);
   }
 
   private onMessage(link: AmqpLink, channel: Channel, msg: ConsumeMessage | null): void {

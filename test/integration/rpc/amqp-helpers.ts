@@ -12,6 +12,7 @@ import * as amqp from 'amqplib';
 
 import { AmqpTransport } from '../../../src/rpc/amqp-transport';
 import type { AmqpTransportOptions } from '../../../src/rpc/amqp-transport';
+import type { Logger } from '../../../src/rpc/logger';
 import type { RpcMessage } from '../../../src/rpc/transport';
 
 const run = promisify(execFile);
@@ -20,7 +21,9 @@ const run = promisify(execFile);
 export async function requireAmqpUrl(): Promise<string> {
   const url = process.env.TEST_AMQP_URL;
   if (url === undefined || url === '') {
-    throw new Error('TEST_AMQP_URL is not set: the RabbitMQ suites need it, e.g. TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/');
+    throw new Error(
+      'TEST_AMQP_URL is not set: the RabbitMQ suites need it, e.g. TEST_AMQP_URL=amqp://guest:guest@127.0.0.1:5672/',
+    );
   }
   try {
     const conn = await amqp.connect(url, { timeout: 5000 });
@@ -42,19 +45,37 @@ export function uniqueNamespace(label: string): Namespace {
   return { exchange: id, queuePrefix: `${id}.` };
 }
 
+/** Transport logs on stderr when RPC_TEST_LOG=1 (for debugging a failing run); silent otherwise. */
+const stderrLogger: Logger = {
+  debug: (m, meta) => process.stderr.write(`debug ${m} ${JSON.stringify(meta ?? {})}\n`),
+  info: (m, meta) => process.stderr.write(`info ${m} ${JSON.stringify(meta ?? {})}\n`),
+  warn: (m, meta) => process.stderr.write(`warn ${m} ${JSON.stringify(meta ?? {})}\n`),
+  error: (m, meta) => process.stderr.write(`error ${m} ${JSON.stringify(meta ?? {})}\n`),
+  child: () => stderrLogger,
+};
+
 /** Options every test transport shares; queues of a crashed run expire on their own. */
-export function transportOptions(url: string, ns: Namespace, extra: Partial<AmqpTransportOptions> = {}): AmqpTransportOptions {
+export function transportOptions(
+  url: string,
+  ns: Namespace,
+  extra: Partial<AmqpTransportOptions> = {},
+): AmqpTransportOptions {
   return {
     url,
     exchange: ns.exchange,
     queuePrefix: ns.queuePrefix,
     queueExpiresMs: 10 * 60_000,
     reconnect: { initialDelayMs: 50, maxDelayMs: 500, jitter: 0.2 },
+    ...(process.env.RPC_TEST_LOG === '1' ? { logger: stderrLogger } : {}),
     ...extra,
   };
 }
 
-export async function connectedTransport(url: string, ns: Namespace, extra: Partial<AmqpTransportOptions> = {}): Promise<AmqpTransport> {
+export async function connectedTransport(
+  url: string,
+  ns: Namespace,
+  extra: Partial<AmqpTransportOptions> = {},
+): Promise<AmqpTransport> {
   const transport = new AmqpTransport(transportOptions(url, ns, extra));
   await transport.connect();
   return transport;
@@ -66,7 +87,10 @@ async function rabbitmqctl(...args: string[]): Promise<string> {
 }
 
 /** Delete every queue and exchange of the namespace (whatever the transports declared). */
-export async function deleteNamespace(url: string, ns: Namespace): Promise<{ queues: number; exchanges: number }> {
+export async function deleteNamespace(
+  url: string,
+  ns: Namespace,
+): Promise<{ queues: number; exchanges: number }> {
   const queues = (await rabbitmqctl('list_queues', 'name'))
     .split('\n')
     .map((l) => l.trim())
@@ -100,13 +124,13 @@ export async function listQueues(ns: Namespace): Promise<string[]> {
  * (what `rabbitmqctl close_all_connections` does, limited to ours so other users are unaffected).
  */
 export async function closeConnectionFromBroker(connectionName: string): Promise<number> {
-  const rows = (await rabbitmqctl('list_connections', 'name', 'client_properties')).split('\n');
+  const rows = (await rabbitmqctl('list_connections', 'pid', 'client_properties')).split('\n');
   let closed = 0;
   for (const row of rows) {
     if (!row.includes(`"${connectionName}"`)) continue;
-    const name = row.split('\t')[0];
-    if (name === undefined || name === '') continue;
-    await rabbitmqctl('close_connection', name, 'closed by the rpc integration test');
+    const pid = row.split('\t')[0];
+    if (pid === undefined || pid === '') continue;
+    await rabbitmqctl('close_connection', pid, 'closed by the rpc integration test');
     closed++;
   }
   return closed;
@@ -115,39 +139,45 @@ export async function closeConnectionFromBroker(connectionName: string): Promise
 /** A TCP proxy in front of the broker that can drop every connection and refuse new ones. */
 export class BrokerProxy {
   private readonly sockets = new Set<net.Socket>();
+  private readonly server = net.createServer((client) => this.accept(client));
   private down = false;
+  /** Connection attempts seen, refused ones included. */
+  attempts = 0;
+  port = 0;
+
   private constructor(
-    private readonly server: net.Server,
-    readonly port: number,
+    private readonly upstreamHost: string,
+    private readonly upstreamPort: number,
   ) {}
 
   static async start(target: string): Promise<BrokerProxy> {
     const { hostname, port } = new URL(target);
-    const upstreamPort = Number(port || 5672);
-    let proxy: BrokerProxy | undefined;
-    const server = net.createServer((client) => {
-      if (proxy === undefined || proxy.down) {
-        client.destroy();
-        return;
-      }
-      const upstream = net.connect(upstreamPort, hostname);
-      for (const s of [client, upstream]) {
-        proxy.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          proxy?.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
+    const proxy = new BrokerProxy(hostname, Number(port || 5672));
+    await new Promise<void>((resolve) => proxy.server.listen(0, '127.0.0.1', resolve));
+    const address = proxy.server.address();
     if (address === null || typeof address === 'string') throw new Error('proxy has no port');
-    proxy = new BrokerProxy(server, address.port);
+    proxy.port = address.port;
     return proxy;
+  }
+
+  private accept(client: net.Socket): void {
+    this.attempts++;
+    if (this.down) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(this.upstreamPort, this.upstreamHost);
+    for (const s of [client, upstream]) {
+      this.sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => {
+        this.sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
   }
 
   /** `target` with host and port replaced by the proxy's. */
@@ -181,11 +211,21 @@ export class BrokerProxy {
 
 /** An RPC envelope. */
 export function rpcMessage(method: string, args: Record<string, unknown> = {}): RpcMessage {
-  return { envelopeVersion: 1, method, args, context: { requestId: `req-${randomUUID()}` }, messageId: randomUUID() };
+  return {
+    envelopeVersion: 1,
+    method,
+    args,
+    context: { requestId: `req-${randomUUID()}` },
+    messageId: randomUUID(),
+  };
 }
 
 /** Resolves once `predicate()` holds, polling; rejects after `timeoutMs`. */
-export async function eventually(predicate: () => boolean, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function eventually(
+  predicate: () => boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -200,6 +240,9 @@ export function sleep(ms: number): Promise<void> {
 /** The rejections the jest environment `unhandled-rejection-environment.js` recorded. */
 export function unhandledRejections(): unknown[] {
   const list = (globalThis as { __unhandledRejections?: unknown[] }).__unhandledRejections;
-  if (list === undefined) throw new Error('run this suite with @jest-environment ./test/integration/rpc/unhandled-rejection-environment.js');
+  if (list === undefined)
+    throw new Error(
+      'run this suite with @jest-environment ./test/integration/rpc/unhandled-rejection-environment.js',
+    );
   return list;
 }

@@ -5,7 +5,14 @@
  */
 import { AmqpTransport } from '../../../src/rpc/amqp-transport';
 import { transportContract } from '../../contracts/transport.contract';
-import { deleteNamespace, listQueues, requireAmqpUrl, transportOptions, uniqueNamespace, unhandledRejections } from './amqp-helpers';
+import {
+  deleteNamespace,
+  listQueues,
+  requireAmqpUrl,
+  transportOptions,
+  uniqueNamespace,
+  unhandledRejections,
+} from './amqp-helpers';
 
 const ns = uniqueNamespace('contract');
 let url: string | undefined;
@@ -23,6 +30,7 @@ afterAll(async () => {
 });
 
 transportContract('amqp', async () => {
-  if (url === undefined) throw new Error('TEST_AMQP_URL is not set or RabbitMQ is unreachable (see beforeAll)');
+  if (url === undefined)
+    throw new Error('TEST_AMQP_URL is not set or RabbitMQ is unreachable (see beforeAll)');
   return new AmqpTransport(transportOptions(url, ns, { drainTimeoutMs: 2000 }));
 });
