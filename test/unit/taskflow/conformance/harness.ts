@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import {
   AlwaysRevert,
   AlwaysRevertAll,
-  Decision,
+  type Decision,
   Engine,
   Failure,
   ForEach,
