@@ -5,6 +5,8 @@
  * implement it for services that have no database access.
  */
 
+import { registerRemoteErrorClass } from '../rpc/errors';
+
 export interface ServiceRecord {
   readonly id: number;
   readonly host: string;
@@ -186,3 +188,7 @@ export class InMemoryServiceRecordStore implements ServiceRecordStore {
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+// Re-raised as the same classes when a record operation goes through the conductor.
+registerRemoteErrorClass(ServiceExistsError);
+registerRemoteErrorClass(ServiceNotFoundError);

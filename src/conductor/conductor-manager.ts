@@ -1,0 +1,26 @@
+/**
+ * The conductor's manager: owns database access on behalf of services that have none (compute).
+ * It serves the object endpoint ({@link ConductorObjectEndpoint}) next to its own methods; run it
+ * with `serializer: new ObjectSerializer(env)` so objects arriving over RPC are bound to the
+ * conductor's database environment.
+ */
+import { Manager, type ManagerOptions } from '../service/manager';
+import type { ObjectEnvironment } from '../objects/environment';
+import { ConductorObjectEndpoint } from './object-endpoint';
+
+export interface ConductorManagerOptions extends ManagerOptions {
+  /** Direct database access (ObjectEnvironment.direct). */
+  readonly objectEnv: ObjectEnvironment;
+}
+
+export class ConductorManager extends Manager {
+  override readonly rpcApiVersion = '3.0';
+  readonly objectEnv: ObjectEnvironment;
+
+  constructor(options: ConductorManagerOptions) {
+    super({ serviceName: 'conductor', ...options });
+    if (!options.objectEnv.dbAllowed) throw new TypeError('the conductor needs direct database access');
+    this.objectEnv = options.objectEnv;
+    this.additionalEndpoints.push(new ConductorObjectEndpoint(options.objectEnv));
+  }
+}
