@@ -1,8 +1,7 @@
 import { Atom } from './atom';
 import { compile } from './engine/compiler';
-import { Flow } from './flow';
+import type { Flow } from './flow';
 import type { TimelineEntry } from './listeners/listeners';
-import { Retry } from './retry';
 
 /** One edge of a flow picture. */
 export interface FlowEdge {
@@ -100,4 +99,3 @@ export function formatTimeline(entries: readonly TimelineEntry[]): string {
   return [`${'atom'.padEnd(w)}  phase    state           start      duration`, ...rows].join('\n') + '\n';
 }
 
-export { Retry };

@@ -13,7 +13,7 @@
  * });
  * for (const r of results) expect(r).toMatchObject({ flowState: 'REVERTED', restored: true });
  */
-import { Atom } from '../atom';
+import type { Atom } from '../atom';
 import { Engine, type EngineOptions } from '../engine/engine';
 import type { Flow } from '../flow';
 import { Retry } from '../retry';
