@@ -7,6 +7,13 @@ export interface WriteTransactionOptions {
   maxAttempts?: number;
   /** First backoff in ms; doubles per attempt, with full jitter, capped at 250 ms. @default 4 */
   baseDelayMs?: number;
+  /** Called before each retry with the lock error (for metrics and logs). */
+  onRetry?: (err: unknown, attempt: number) => void;
+}
+
+/** Backoff before retry number `attempt` (1-based): full jitter over base·2^(attempt-1), capped at 250 ms. */
+export function retryDelayMs(attempt: number, baseDelayMs = 4): number {
+  return Math.random() * Math.min(250, baseDelayMs * 2 ** (attempt - 1));
 }
 
 /** A write transaction gave up after retrying deadlocks/lock waits `attempts` times. Carries the last error as `cause`. */
@@ -83,7 +90,10 @@ export async function withWriteTransaction<T>(
     } catch (err) {
       if (!isRetryableLockError(err)) throw err;
       lastError = err;
-      if (attempt < maxAttempts) await sleep(Math.random() * Math.min(250, baseDelayMs * 2 ** (attempt - 1)));
+      if (attempt < maxAttempts) {
+        opts.onRetry?.(err, attempt);
+        await sleep(retryDelayMs(attempt, baseDelayMs));
+      }
     }
   }
   throw new TransactionRetryExhaustedError(maxAttempts, { cause: lastError });
