@@ -34,7 +34,9 @@ export function getRequestContext(req: Request, res: Response): RequestContext {
   if (identity === undefined) throw new Error('no auth middleware in front of this route');
   const locals = res.locals as { requestId?: unknown };
   const requestId =
-    typeof locals.requestId === 'string' ? locals.requestId : String(res.getHeader('X-OpenStack-Request-Id') ?? '');
+    typeof locals.requestId === 'string'
+      ? locals.requestId
+      : String(res.getHeader('X-OpenStack-Request-Id') ?? '');
   const ctx: RequestContext = Object.freeze({
     requestId,
     userId: identity.userId,
@@ -48,13 +50,17 @@ export function getRequestContext(req: Request, res: Response): RequestContext {
 }
 
 /** A context for code that runs outside HTTP (tests, CLI), with admin off unless asked. */
-export function makeRequestContext(fields: Partial<RequestContext> & Pick<RequestContext, 'projectId' | 'microversion'>): RequestContext {
+export function makeRequestContext(
+  fields: Partial<RequestContext> & Pick<RequestContext, 'projectId' | 'microversion'>,
+): RequestContext {
   return Object.freeze({
     requestId: fields.requestId ?? 'req-00000000-0000-4000-8000-000000000000',
     userId: fields.userId ?? 'user',
     projectId: fields.projectId,
     isAdmin: fields.isAdmin ?? false,
-    roles: Object.freeze([...(fields.roles ?? (fields.isAdmin === true ? ['admin', 'member', 'reader'] : ['member', 'reader']))]),
+    roles: Object.freeze([
+      ...(fields.roles ?? (fields.isAdmin === true ? ['admin', 'member', 'reader'] : ['member', 'reader'])),
+    ]),
     microversion: fields.microversion,
   });
 }

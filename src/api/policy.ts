@@ -54,7 +54,10 @@ export const POLICIES = {
 export type PolicyAction = keyof typeof POLICIES;
 
 /** True when the caller may see resources of `ownerProjectId` (its own, or any for an admin). */
-export function canSeeProject(ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>, ownerProjectId: string): boolean {
+export function canSeeProject(
+  ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>,
+  ownerProjectId: string,
+): boolean {
   return ctx.isAdmin || ctx.projectId === ownerProjectId;
 }
 
@@ -62,14 +65,22 @@ export function canSeeProject(ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>
  * True when the caller may do `action`, on the project `targetProjectId` when given (default: the
  * caller's own project).
  */
-export function isAllowed(ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>, action: PolicyAction, targetProjectId?: string): boolean {
+export function isAllowed(
+  ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>,
+  action: PolicyAction,
+  targetProjectId?: string,
+): boolean {
   if (ctx.isAdmin) return true;
   if (POLICIES[action] === 'admin') return false;
   return targetProjectId === undefined || targetProjectId === ctx.projectId;
 }
 
 /** Throws {@link PolicyNotAuthorizedError} (403) unless {@link isAllowed}. */
-export function enforce(ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>, action: PolicyAction, targetProjectId?: string): void {
+export function enforce(
+  ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>,
+  action: PolicyAction,
+  targetProjectId?: string,
+): void {
   if (!isAllowed(ctx, action, targetProjectId)) throw new PolicyNotAuthorizedError(action);
 }
 
@@ -77,9 +88,13 @@ export function enforce(ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>, acti
  * The project a request works on: the one in the URL (`/v3/{project_id}/…`) or, for project-less
  * URLs, the caller's. A non-admin naming another project gets Cinder's 400 "Malformed request url".
  */
-export function resolveProjectScope(ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>, urlProjectId: string | undefined): string {
+export function resolveProjectScope(
+  ctx: Pick<RequestContext, 'isAdmin' | 'projectId'>,
+  urlProjectId: string | undefined,
+): string {
   if (urlProjectId === undefined || urlProjectId === '') return ctx.projectId;
-  if (urlProjectId !== ctx.projectId && !ctx.isAdmin) throw new MalformedRequestUrlError(urlProjectId, ctx.projectId);
+  if (urlProjectId !== ctx.projectId && !ctx.isAdmin)
+    throw new MalformedRequestUrlError(urlProjectId, ctx.projectId);
   return urlProjectId;
 }
 

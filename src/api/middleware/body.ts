@@ -18,7 +18,10 @@ import { MalformedRequestBodyError, RequestTooLargeError, UnsupportedMediaTypeEr
 export const MAX_REQUEST_BODY_SIZE = 114688;
 
 /** The media types Cinder deserializes as JSON. */
-export const JSON_CONTENT_TYPES: readonly string[] = ['application/json', 'application/vnd.openstack.volume+json'];
+export const JSON_CONTENT_TYPES: readonly string[] = [
+  'application/json',
+  'application/vnd.openstack.volume+json',
+];
 
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 

@@ -2,8 +2,9 @@
  * Microversion negotiation (`OpenStack-API-Version: volume X.Y`), as Cinder 21 does it:
  * no header → 3.0; `latest` → the maximum; `volume 3` → 400 InvalidAPIVersionString (no version
  * headers on that response); out of range → 406 InvalidGlobalAPIVersion (the response still echoes the
- * requested version). Every response that negotiated a version carries `OpenStack-API-Version` and
- * `Vary: OpenStack-API-Version`.
+ * requested version). Every response that negotiated a version carries `OpenStack-API-Version`,
+ * `Vary: OpenStack-API-Version` and `X-Compute-Request-Id` (routes answering an empty 202, such as
+ * DELETE, remove the latter, as Cinder sends none there).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import {
@@ -99,15 +100,23 @@ export function negotiateVersion(
   return version;
 }
 
-/** Sets `OpenStack-API-Version: volume X.Y` and `Vary: OpenStack-API-Version` on the response. */
+/**
+ * Sets the headers of an API resource response: `OpenStack-API-Version: volume X.Y`,
+ * `Vary: OpenStack-API-Version` and the legacy `X-Compute-Request-Id` (the request id again).
+ */
 export function setMicroversionHeaders(res: Response, version: ApiVersion): void {
   res.setHeader(API_VERSION_HEADER, `${VOLUME_SERVICE} ${version.toString()}`);
   res.setHeader('Vary', API_VERSION_HEADER);
+  const requestId = (res.locals as { requestId?: unknown }).requestId;
+  if (typeof requestId === 'string') res.setHeader(COMPUTE_REQUEST_ID_HEADER, requestId);
 }
 
+/** The legacy request id header API resources repeat the id in. */
+export const COMPUTE_REQUEST_ID_HEADER = 'X-Compute-Request-Id';
+
 /**
- * Removes the microversion headers again, for responses rendered outside the API resource layer
- * (router 404s, webob-shaped errors), which Cinder sends without them.
+ * Removes the microversion headers again (`OpenStack-API-Version`, `Vary`), for responses Cinder sends
+ * without them: version-header errors, and anything rendered outside the API resource layer.
  */
 export function clearMicroversionHeaders(res: Response): void {
   res.removeHeader(API_VERSION_HEADER);

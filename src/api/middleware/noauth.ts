@@ -37,7 +37,12 @@ export function parseNoAuthToken(token: string, adminUsers: readonly string[] = 
   if (userId === '') throw new InvalidAuthTokenError();
   const projectId = rest === '' ? userId : rest;
   const isAdmin = adminUsers.includes(userId);
-  return { userId, projectId, isAdmin, roles: isAdmin ? ['admin', 'member', 'reader'] : ['member', 'reader'] };
+  return {
+    userId,
+    projectId,
+    isAdmin,
+    roles: isAdmin ? ['admin', 'member', 'reader'] : ['member', 'reader'],
+  };
 }
 
 /** The full URL of a request without a trailing slash, as Cinder's noauth reports it. */

@@ -4,6 +4,12 @@ export * from './quota-sets';
 export * from './types';
 export * from './snapshots';
 export * from './query';
-export { SchemaValidator, type Schema, type SchemaError, type FormatChecker, type JsonType } from './json-schema';
+export {
+  SchemaValidator,
+  type Schema,
+  type SchemaError,
+  type FormatChecker,
+  type JsonType,
+} from './json-schema';
 export { FORMATS, DB_MAX_INT, isUuidLike, checkStringLength } from './parameter-types';
 export { pyRepr, pyStr, pyStrOf } from './pyrepr';

@@ -88,7 +88,8 @@ function pyEqual(a: unknown, b: unknown): boolean {
     const ka = Object.keys(a);
     return ka.length === Object.keys(b).length && ka.every((k) => k in b && pyEqual(a[k], b[k]));
   }
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => pyEqual(x, b[i]));
+  if (Array.isArray(a) && Array.isArray(b))
+    return a.length === b.length && a.every((x, i) => pyEqual(x, b[i]));
   return a === b;
 }
 
@@ -170,17 +171,22 @@ export class SchemaValidator {
           if (patterns.length > 0) {
             const joined = [...extras].sort().map(pyStr).join(', ');
             const verb = extras.length === 1 ? 'does' : 'do';
-            yield fail(`${joined} ${verb} not match any of the regexes: ${[...patterns].sort().map(pyStr).join(', ')}`);
+            yield fail(
+              `${joined} ${verb} not match any of the regexes: ${[...patterns].sort().map(pyStr).join(', ')}`,
+            );
           } else {
             const verb = extras.length === 1 ? 'was' : 'were';
-            yield fail(`Additional properties are not allowed (${extras.map(pyStr).join(', ')} ${verb} unexpected)`);
+            yield fail(
+              `Additional properties are not allowed (${extras.map(pyStr).join(', ')} ${verb} unexpected)`,
+            );
           }
           break;
         }
         case 'required': {
           if (!isObject(instance)) break;
           for (const prop of schema.required ?? []) {
-            if (!Object.prototype.hasOwnProperty.call(instance, prop)) yield fail(`${pyStr(prop)} is a required property`);
+            if (!Object.prototype.hasOwnProperty.call(instance, prop))
+              yield fail(`${pyStr(prop)} is a required property`);
           }
           break;
         }
@@ -233,9 +239,12 @@ export class SchemaValidator {
         case 'anyOf': {
           const subs = schema[keyword] ?? [];
           const valid = subs.filter((s) => this.iterErrors(instance, s, path).next().done === true);
-          if (valid.length === 0) yield fail(`${pyRepr(instance)} is not valid under any of the given schemas`);
+          if (valid.length === 0)
+            yield fail(`${pyRepr(instance)} is not valid under any of the given schemas`);
           else if (keyword === 'oneOf' && valid.length > 1) {
-            yield fail(`${pyRepr(instance)} is valid under each of ${valid.map((s) => pyRepr(s)).join(', ')}`);
+            yield fail(
+              `${pyRepr(instance)} is valid under each of ${valid.map((s) => pyRepr(s)).join(', ')}`,
+            );
           }
           break;
         }

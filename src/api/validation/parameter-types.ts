@@ -20,11 +20,40 @@ export const nameAllowZeroMinLength: Schema = { type: ['string', 'null'], minLen
  * Cinder's description: printable characters only (its pattern is a generated list of every printable
  * code point; we check the same rule through {@link FORMATS}'s 'printable' checker).
  */
-export const description: Schema = { type: ['string', 'null'], minLength: 0, maxLength: 255, format: 'printable' };
+export const description: Schema = {
+  type: ['string', 'null'],
+  minLength: 0,
+  maxLength: 255,
+  format: 'printable',
+};
 
 const BOOLEAN_WORDS: readonly unknown[] = [
-  true, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'y', 't',
-  false, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', 'n', 'f',
+  true,
+  'True',
+  'TRUE',
+  'true',
+  '1',
+  'ON',
+  'On',
+  'on',
+  'YES',
+  'Yes',
+  'yes',
+  'y',
+  't',
+  false,
+  'False',
+  'FALSE',
+  'false',
+  '0',
+  'OFF',
+  'Off',
+  'off',
+  'NO',
+  'No',
+  'no',
+  'n',
+  'f',
 ];
 export const boolean: Schema = { type: ['boolean', 'string'], enum: BOOLEAN_WORDS };
 export const optionalBoolean: Schema = { oneOf: [{ type: 'null' }, boolean] };
@@ -55,7 +84,12 @@ export const metadata: Schema = {
   additionalProperties: false,
 };
 
-export const volumeSize: Schema = { type: ['integer', 'string'], pattern: '^[0-9]+$', minimum: 1, maximum: DB_MAX_INT };
+export const volumeSize: Schema = {
+  type: ['integer', 'string'],
+  pattern: '^[0-9]+$',
+  minimum: 1,
+  maximum: DB_MAX_INT,
+};
 export const volumeSizeAllowsNull: Schema = {
   type: ['integer', 'string', 'null'],
   pattern: '^[0-9]+$',
@@ -70,9 +104,15 @@ export const availabilityZone: Schema = {
 };
 
 /** oslo `check_string_length` wording, raised as Cinder's InvalidInput. */
-export function checkStringLength(value: string, entity: string, minLength: number, maxLength: number | null): void {
+export function checkStringLength(
+  value: string,
+  entity: string,
+  minLength: number,
+  maxLength: number | null,
+): void {
   const length = pyLen(value);
-  if (length < minLength) throw new InvalidInputError(`${entity} has ${length} characters, less than ${minLength}.`);
+  if (length < minLength)
+    throw new InvalidInputError(`${entity} has ${length} characters, less than ${minLength}.`);
   if (maxLength !== null && length > maxLength) {
     throw new InvalidInputError(`${entity} has ${length} characters, more than ${maxLength}.`);
   }
@@ -95,7 +135,12 @@ function validateStringLength(
 /** Python's `uuidutils.is_uuid_like`: 32 hex digits once braces, 'urn:uuid:' and hyphens are removed. */
 export function isUuidLike(value: unknown): boolean {
   if (typeof value !== 'string') return false;
-  const s = value.replace('urn:', '').replace('uuid:', '').replace(/^\{+|\}+$/g, '').replace(/-/g, '').toLowerCase();
+  const s = value
+    .replace('urn:', '')
+    .replace('uuid:', '')
+    .replace(/^\{+|\}+$/g, '')
+    .replace(/-/g, '')
+    .toLowerCase();
   return /^[0-9a-f]{32}$/.test(s);
 }
 
@@ -115,6 +160,8 @@ export const FORMATS: Readonly<Record<string, FormatChecker>> = {
   description_non_mandatory_remove_white_spaces: (v) =>
     validateStringLength(v, 'description', { mandatory: false, min: 0, max: 255, strip: true }),
   availability_zone: (v) =>
-    v === null ? true : validateStringLength(v, 'availability_zone', { mandatory: true, min: 1, max: 255, strip: true }),
+    v === null
+      ? true
+      : validateStringLength(v, 'availability_zone', { mandatory: true, min: 1, max: 255, strip: true }),
   printable: (v) => typeof v !== 'string' || !NON_PRINTABLE.test(v),
 };

@@ -50,17 +50,21 @@ export function pyStr(s: string): string {
   return out + quote;
 }
 
+/** Nesting beyond this is printed as `...` (Python itself would fail with a RecursionError). */
+const MAX_REPR_DEPTH = 100;
+
 /** Python's `repr()` of a JSON value (dict, list, str, int/float, bool, None). */
-export function pyRepr(value: unknown): string {
+export function pyRepr(value: unknown, depth = 0): string {
+  if (depth > MAX_REPR_DEPTH) return '...';
   if (value === null || value === undefined) return 'None';
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'number') return pyNumber(value);
   if (typeof value === 'string') return pyStr(value);
-  if (Array.isArray(value)) return `[${value.map(pyRepr).join(', ')}]`;
+  if (Array.isArray(value)) return `[${value.map((v) => pyRepr(v, depth + 1)).join(', ')}]`;
   if (typeof value === 'object') {
     const parts = Object.entries(value as Record<string, unknown>).map(
-      ([k, v]) => `${pyStr(k)}: ${pyRepr(v)}`,
+      ([k, v]) => `${pyStr(k)}: ${pyRepr(v, depth + 1)}`,
     );
     return `{${parts.join(', ')}}`;
   }

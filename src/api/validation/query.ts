@@ -63,7 +63,12 @@ export interface SortSpec {
  * each pair: direction first ("Unknown sort direction, must be 'desc' or 'asc'."), then the key
  * ("Invalid sort key") against `allowedKeys`.
  */
-export function parseSort(query: QueryParams, allowedKeys: readonly string[], defaultKey = 'created_at', defaultDir = 'desc'): SortSpec {
+export function parseSort(
+  query: QueryParams,
+  allowedKeys: readonly string[],
+  defaultKey = 'created_at',
+  defaultDir = 'desc',
+): SortSpec {
   const sort = queryParam(query, 'sort');
   let keys: string[];
   let dirs: string[];
@@ -89,7 +94,8 @@ export function parseSort(query: QueryParams, allowedKeys: readonly string[], de
   }
   keys.forEach((key, i) => {
     const dir = dirs[i];
-    if (dir !== 'asc' && dir !== 'desc') throw new InvalidInputError("Unknown sort direction, must be 'desc' or 'asc'.");
+    if (dir !== 'asc' && dir !== 'desc')
+      throw new InvalidInputError("Unknown sort direction, must be 'desc' or 'asc'.");
     if (!allowedKeys.includes(key)) throw new InvalidInputError('Invalid sort key');
   });
   return { keys, dirs: dirs as ('asc' | 'desc')[] };
@@ -97,9 +103,28 @@ export function parseSort(query: QueryParams, allowedKeys: readonly string[], de
 
 /** The columns Cinder lets a volume list sort by (`name` is accepted for `display_name`). */
 export const VOLUME_SORT_KEYS: readonly string[] = [
-  'id', 'name', 'display_name', 'display_description', 'description', 'size', 'status', 'created_at', 'updated_at',
-  'availability_zone', 'volume_type_id', 'user_id', 'project_id', 'bootable', 'host', 'attach_status',
-  'migration_status', 'replication_status', 'consistencygroup_id', 'group_id', 'snapshot_id', 'source_volid',
+  'id',
+  'name',
+  'display_name',
+  'display_description',
+  'description',
+  'size',
+  'status',
+  'created_at',
+  'updated_at',
+  'availability_zone',
+  'volume_type_id',
+  'user_id',
+  'project_id',
+  'bootable',
+  'host',
+  'attach_status',
+  'migration_status',
+  'replication_status',
+  'consistencygroup_id',
+  'group_id',
+  'snapshot_id',
+  'source_volid',
 ];
 
 /**

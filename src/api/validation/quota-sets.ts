@@ -13,7 +13,14 @@ import * as s from './schemas';
 export const NON_QUOTA_KEYS: readonly string[] = ['tenant_id', 'id'];
 
 /** The project-wide quota resources, in Cinder's display order (per-type keys follow `backup_gigabytes`). */
-export const BASE_QUOTA_RESOURCES = ['volumes', 'per_volume_gigabytes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes'] as const;
+export const BASE_QUOTA_RESOURCES = [
+  'volumes',
+  'per_volume_gigabytes',
+  'snapshots',
+  'gigabytes',
+  'backups',
+  'backup_gigabytes',
+] as const;
 /** Group quotas (a separate QUOTAS engine in Cinder, shown last). */
 export const GROUP_QUOTA_RESOURCES = ['groups'] as const;
 
@@ -31,7 +38,12 @@ export function quotaResourceNames(volumeTypeNames: readonly string[]): string[]
 }
 
 /** oslo.utils `validate_integer`, with Cinder's webob 400 wording. */
-export function validateInteger(value: unknown, name: string, min: number | null, max: number | null): number {
+export function validateInteger(
+  value: unknown,
+  name: string,
+  min: number | null,
+  max: number | null,
+): number {
   const n = pyIntFromStr(value);
   if (n === null) throw new BadRequestParameterError(name, `${name} must be an integer`);
   if (min !== null && n < min) throw new BadRequestParameterError(name, `${name} must be >= ${min}`);
@@ -43,7 +55,10 @@ export function validateInteger(value: unknown, name: string, min: number | null
  * Validates a quota-set update against the quota keys that exist (see {@link quotaResourceNames}).
  * @returns the new limits by resource name (`id`/`tenant_id` dropped), in request order
  */
-export function validateQuotaSetUpdate(body: unknown, quotaKeys: ReadonlySet<string> | readonly string[]): Readonly<Record<string, number>> {
+export function validateQuotaSetUpdate(
+  body: unknown,
+  quotaKeys: ReadonlySet<string> | readonly string[],
+): Readonly<Record<string, number>> {
   const keys = quotaKeys instanceof Set ? quotaKeys : new Set(quotaKeys as readonly string[]);
   const limits: [string, number][] = [];
   const validator = new SchemaValidator(s.quotaSetUpdate, {

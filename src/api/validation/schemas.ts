@@ -56,7 +56,10 @@ const volumeUpdateVolume = {
     name: { type: ['string', 'null'], format: 'name_non_mandatory_remove_white_spaces' },
     description: { type: ['string', 'null'], format: 'description_non_mandatory_remove_white_spaces' },
     display_name: { type: ['string', 'null'], format: 'name_non_mandatory_remove_white_spaces' },
-    display_description: { type: ['string', 'null'], format: 'description_non_mandatory_remove_white_spaces' },
+    display_description: {
+      type: ['string', 'null'],
+      format: 'description_non_mandatory_remove_white_spaces',
+    },
     metadata: p.metadata,
   },
   additionalProperties: false,

@@ -24,7 +24,8 @@ export interface SnapshotCreateRequest {
 export function validateSnapshotCreate(body: unknown): SnapshotCreateRequest {
   create.validate(body);
   const snap = (body as { snapshot: Record<string, unknown> }).snapshot;
-  if (snap.volume_id === null) throw new InvalidInputError("'volume_id' must name the volume to snapshot; it can not be null.");
+  if (snap.volume_id === null)
+    throw new InvalidInputError("'volume_id' must name the volume to snapshot; it can not be null.");
   const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(snap, k);
   const strip = (v: unknown): string | null => (typeof v === 'string' ? v.trim() : null);
   const meta = snap.metadata;
@@ -33,6 +34,9 @@ export function validateSnapshotCreate(body: unknown): SnapshotCreateRequest {
     name: has('name') ? strip(snap.name) : strip(snap.display_name),
     description: strip(snap.description),
     force: has('force') ? boolParam('force', snap.force) : false,
-    metadata: typeof meta === 'object' && meta !== null ? Object.fromEntries(Object.entries(meta as Record<string, string>)) : {},
+    metadata:
+      typeof meta === 'object' && meta !== null
+        ? Object.fromEntries(Object.entries(meta as Record<string, string>))
+        : {},
   };
 }

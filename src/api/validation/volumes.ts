@@ -75,7 +75,14 @@ const FALSE_WORDS = new Set(['0', 'f', 'false', 'off', 'n', 'no']);
 
 /** Cinder's `utils.get_bool_param`: true/false, or a 400 for anything that is not a boolean word. */
 export function boolParam(name: string, value: unknown): boolean {
-  const text = value === true ? 'true' : value === false ? 'false' : value === null ? 'none' : String(value).toLowerCase();
+  const text =
+    value === true
+      ? 'true'
+      : value === false
+        ? 'false'
+        : value === null
+          ? 'none'
+          : String(value).toLowerCase();
   if (TRUE_WORDS.has(text)) return true;
   if (FALSE_WORDS.has(text)) return false;
   const shown = value === null ? 'None' : value === true ? 'True' : value === false ? 'False' : String(value);
@@ -119,7 +126,13 @@ export function validateVolumeCreate(body: unknown, version: ApiVersion): Volume
   const sourceVolid = str(vol.source_volid);
   const backupId = version.atLeast('3.47') ? str(vol.backup_id) : null;
 
-  if (size === null && snapshotId === null && sourceVolid === null && backupId === null && imageRef === null) {
+  if (
+    size === null &&
+    snapshotId === null &&
+    sourceVolid === null &&
+    backupId === null &&
+    imageRef === null
+  ) {
     throw new InvalidInputError(
       'A volume size is required unless the volume is created from a snapshot, a source volume, a backup or an image.',
     );
@@ -202,7 +215,10 @@ export function validateVolumeMetadata(body: unknown): Readonly<Record<string, s
  * Validates `{"meta": {"<key>": "<value>"}}` for PUT /volumes/{id}/metadata/{key}; the one key must be
  * the key in the URI ("Request body and URI mismatch").
  */
-export function validateVolumeMetadataItem(body: unknown, key: string): { readonly key: string; readonly value: string } {
+export function validateVolumeMetadataItem(
+  body: unknown,
+  key: string,
+): { readonly key: string; readonly value: string } {
   metadataItem.validate(body);
   const meta = (body as Obj).meta as Obj;
   if (!has(meta, key)) throw new BadRequestParameterError('meta', 'Request body and URI mismatch');

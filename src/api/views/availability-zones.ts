@@ -10,5 +10,7 @@ export interface AvailabilityZoneViewSource {
 export function availabilityZoneList(zones: readonly AvailabilityZoneViewSource[]): {
   availabilityZoneInfo: { zoneName: string; zoneState: { available: boolean } }[];
 } {
-  return { availabilityZoneInfo: zones.map((z) => ({ zoneName: z.name, zoneState: { available: z.available } })) };
+  return {
+    availabilityZoneInfo: zones.map((z) => ({ zoneName: z.name, zoneState: { available: z.available } })),
+  };
 }

@@ -100,9 +100,15 @@ export function collectionLinks(opts: {
   readonly ids: readonly string[];
   readonly count?: number | null;
 }): Link[] {
-  const itemCount = opts.count !== undefined && opts.count !== null && opts.count > 0 ? opts.count : opts.ids.length;
+  const itemCount =
+    opts.count !== undefined && opts.count !== null && opts.count > 0 ? opts.count : opts.ids.length;
   const last = opts.ids[opts.ids.length - 1];
   if (last === undefined || opts.limit > itemCount) return [];
   const params = [...opts.query.filter(([k]) => k !== 'marker'), ['marker', last] as const];
-  return [{ rel: 'next', href: `${opts.hostUrl}/v3/${opts.contextProjectId}/${opts.collection}?${urlencode(params)}` }];
+  return [
+    {
+      rel: 'next',
+      href: `${opts.hostUrl}/v3/${opts.contextProjectId}/${opts.collection}?${urlencode(params)}`,
+    },
+  ];
 }

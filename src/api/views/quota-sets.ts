@@ -22,14 +22,18 @@ export function quotaSetView(
 ): { quota_set: Record<string, unknown> } {
   const set: Record<string, unknown> = {};
   for (const r of resources) {
-    set[r.name] = options.usage === true ? { limit: r.limit, in_use: r.inUse ?? 0, reserved: r.reserved ?? 0 } : r.limit;
+    set[r.name] =
+      options.usage === true ? { limit: r.limit, in_use: r.inUse ?? 0, reserved: r.reserved ?? 0 } : r.limit;
   }
   if (id !== null) set.id = id;
   return { quota_set: set };
 }
 
 /** GET /os-quota-class-sets/{class}: `{"quota_class_set": {…, "id": "default"}}`. */
-export function quotaClassSetView(className: string, resources: readonly QuotaResourceView[]): {
+export function quotaClassSetView(
+  className: string,
+  resources: readonly QuotaResourceView[],
+): {
   quota_class_set: Record<string, unknown>;
 } {
   const set: Record<string, unknown> = {};
@@ -48,7 +52,9 @@ export interface AbsoluteLimitsSource {
 }
 
 /** GET /limits: `{"limits": {"rate": [], "absolute": {…}}}` in Cinder's key order. */
-export function limitsView(q: AbsoluteLimitsSource): { limits: { rate: never[]; absolute: Record<string, number> } } {
+export function limitsView(q: AbsoluteLimitsSource): {
+  limits: { rate: never[]; absolute: Record<string, number> };
+} {
   return {
     limits: {
       rate: [],

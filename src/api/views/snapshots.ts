@@ -56,7 +56,10 @@ export function snapshotDetail(
 
 /** GET /snapshots and /snapshots/detail: `{"snapshots": [...], "snapshots_links"?: [...]}`. */
 export function snapshotList(
-  items: readonly { readonly snapshot: SnapshotViewSource; readonly metadata: Readonly<Record<string, string>> }[],
+  items: readonly {
+    readonly snapshot: SnapshotViewSource;
+    readonly metadata: Readonly<Record<string, string>>;
+  }[],
   microversion: ApiVersion,
   links: LinkBase,
   paging: {

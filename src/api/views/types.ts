@@ -15,7 +15,12 @@ type Caller = { readonly isAdmin: boolean; readonly projectId: string };
 
 /** One type as list and show render it: id, name, is_public, description, [extra_specs, qos_specs_id], os-volume-type-access:is_public. */
 export function volumeType(t: VolumeTypeViewSource, caller: Caller): Record<string, unknown> {
-  const out: Record<string, unknown> = { id: t.id, name: t.name, is_public: t.isPublic, description: t.description };
+  const out: Record<string, unknown> = {
+    id: t.id,
+    name: t.name,
+    is_public: t.isPublic,
+    description: t.description,
+  };
   if (isAllowed(caller, 'volume_extension:access_types_extra_specs')) out.extra_specs = { ...t.extraSpecs };
   if (isAllowed(caller, 'volume_extension:access_types_qos_specs_id')) out.qos_specs_id = t.qosSpecsId;
   out['os-volume-type-access:is_public'] = t.isPublic;
@@ -23,12 +28,18 @@ export function volumeType(t: VolumeTypeViewSource, caller: Caller): Record<stri
 }
 
 /** GET /types: `{"volume_types": [...]}`. */
-export function volumeTypeList(types: readonly VolumeTypeViewSource[], caller: Caller): { volume_types: Record<string, unknown>[] } {
+export function volumeTypeList(
+  types: readonly VolumeTypeViewSource[],
+  caller: Caller,
+): { volume_types: Record<string, unknown>[] } {
   return { volume_types: types.map((t) => volumeType(t, caller)) };
 }
 
 /** GET /types/{id}: `{"volume_type": {...}}`. */
-export function volumeTypeShowView(t: VolumeTypeViewSource, caller: Caller): { volume_type: Record<string, unknown> } {
+export function volumeTypeShowView(
+  t: VolumeTypeViewSource,
+  caller: Caller,
+): { volume_type: Record<string, unknown> } {
   return { volume_type: volumeType(t, caller) };
 }
 

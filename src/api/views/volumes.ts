@@ -62,7 +62,10 @@ export interface VolumeViewContext {
 const FIXED_KEY_ID = '00000000-0000-0000-0000-000000000000';
 
 /** `{"id", "name", "links"}`, the element of GET /volumes. */
-export function volumeSummary(vol: Pick<VolumeViewSource, 'id' | 'displayName'>, links: LinkBase): {
+export function volumeSummary(
+  vol: Pick<VolumeViewSource, 'id' | 'displayName'>,
+  links: LinkBase,
+): {
   id: string;
   name: string | null;
   links: Link[];
@@ -136,14 +139,22 @@ export function volumeDetail(
 }
 
 /** `{"volume": …}` for POST (202) and PUT responses: no extension attributes, as Cinder. */
-export function volumeCreatedView(vol: VolumeViewSource, extras: VolumeViewExtras, ctx: VolumeViewContext): {
+export function volumeCreatedView(
+  vol: VolumeViewSource,
+  extras: VolumeViewExtras,
+  ctx: VolumeViewContext,
+): {
   volume: Record<string, unknown>;
 } {
   return { volume: volumeDetail(vol, extras, ctx) };
 }
 
 /** `{"volume": …}` for GET /volumes/{id}: with the extension attributes. */
-export function volumeShowView(vol: VolumeViewSource, extras: VolumeViewExtras, ctx: VolumeViewContext): {
+export function volumeShowView(
+  vol: VolumeViewSource,
+  extras: VolumeViewExtras,
+  ctx: VolumeViewContext,
+): {
   volume: Record<string, unknown>;
 } {
   return { volume: volumeDetail(vol, extras, ctx, { extensionAttributes: true }) };
@@ -226,7 +237,9 @@ export function volumeSummaryTotals(
 }
 
 /** `{"metadata": {...}}` (GET/POST/PUT /volumes/{id}/metadata). */
-export function volumeMetadataView(metadata: Readonly<Record<string, string>>): { metadata: Record<string, string> } {
+export function volumeMetadataView(metadata: Readonly<Record<string, string>>): {
+  metadata: Record<string, string>;
+} {
   return { metadata: { ...metadata } };
 }
 

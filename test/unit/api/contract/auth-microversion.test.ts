@@ -41,7 +41,9 @@ describe('noauth', () => {
   });
 
   it('lets an admin name another project in the URL', async () => {
-    const res = await request(app).get(`/v3/${PROJECT}/volumes?limit=1`).set('X-Auth-Token', `admin:${OTHER_PROJECT}`);
+    const res = await request(app)
+      .get(`/v3/${PROJECT}/volumes?limit=1`)
+      .set('X-Auth-Token', `admin:${OTHER_PROJECT}`);
 
     expect(res.status).toBe(200);
   });
@@ -57,11 +59,14 @@ describe('noauth', () => {
 
     expect(res.status).toBe(401);
     expect(res.body).toEqual({
-      unauthorized: { code: 401, message: "The X-Auth-Token header is empty; noauth mode expects '<user-id>:<project-id>'." },
+      unauthorized: {
+        code: 401,
+        message: "The X-Auth-Token header is empty; noauth mode expects '<user-id>:<project-id>'.",
+      },
     });
   });
 
-  it('answers 403 with Cinder\'s policy message to a non-admin on an admin-only action', async () => {
+  it("answers 403 with Cinder's policy message to a non-admin on an admin-only action", async () => {
     const res = await request(app)
       .post(`/v3/${PROJECT}/types`)
       .set('X-Auth-Token', `alice:${PROJECT}`)
@@ -70,7 +75,10 @@ describe('noauth', () => {
 
     expect(res.status).toBe(403);
     expect(res.body).toEqual({
-      forbidden: { code: 403, message: "Policy doesn't allow volume_extension:types_manage to be performed." },
+      forbidden: {
+        code: 403,
+        message: "Policy doesn't allow volume_extension:types_manage to be performed.",
+      },
     });
   });
 });
@@ -110,6 +118,8 @@ describe('microversions', () => {
 
     expect(res.headers['openstack-api-version']).toBe('volume 3.0');
     expect(res.headers['vary']).toBe('OpenStack-API-Version');
+    expect(res.headers['x-compute-request-id']).toBe(res.headers['x-openstack-request-id']);
+    expect(res.headers['x-openstack-request-id']).toMatch(/^req-[0-9a-f-]{36}$/);
   });
 
   it("maps 'latest' to 3.70", async () => {
@@ -130,7 +140,10 @@ describe('microversions', () => {
 
     expect(res.status).toBe(406);
     expect(res.body).toEqual({
-      computeFault: { code: 406, message: 'Version 3.71 is not supported by the API. Minimum is 3.0 and maximum is 3.70.' },
+      computeFault: {
+        code: 406,
+        message: 'Version 3.71 is not supported by the API. Minimum is 3.0 and maximum is 3.70.',
+      },
     });
     expect(res.headers['openstack-api-version']).toBe('volume 3.71');
     expect(res.headers['vary']).toBe('OpenStack-API-Version');
@@ -144,7 +157,10 @@ describe('microversions', () => {
 
     expect(res.status).toBe(406);
     expect(res.body).toEqual({
-      computeFault: { code: 406, message: 'Version 2.0 is not supported by the API. Minimum is 3.0 and maximum is 3.70.' },
+      computeFault: {
+        code: 406,
+        message: 'Version 2.0 is not supported by the API. Minimum is 3.0 and maximum is 3.70.',
+      },
     });
   });
 
@@ -169,7 +185,7 @@ describe('microversions', () => {
     },
   );
 
-  it("answers a specific 400 to a header naming only another service (Cinder: generic 400)", async () => {
+  it('answers a specific 400 to a header naming only another service (Cinder: generic 400)', async () => {
     const res = await request(app)
       .get(`/v3/${PROJECT}/volumes?limit=1`)
       .set('X-Auth-Token', ADMIN)

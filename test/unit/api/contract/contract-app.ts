@@ -4,11 +4,9 @@
  * policy) and thin handlers that run the real validators and view builders over in-memory data.
  * The final routes (flows, DB) are mounted elsewhere; what is checked here is the contract layer.
  */
-import express, { type ErrorRequestHandler, type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { createApp } from '../../../../src/api/app';
 import { getRequestContext } from '../../../../src/api/context';
-import { apiFaultMappings } from '../../../../src/api/errors';
-import { faultFor, sendApiFault } from '../../../../src/api/faults';
 import { jsonBody } from '../../../../src/api/middleware/body';
 import { microversion } from '../../../../src/api/middleware/microversion';
 import { noAuth } from '../../../../src/api/middleware/noauth';
@@ -68,19 +66,6 @@ export function sampleVolumes(n: number, projectId = PROJECT): VolumeViewSource[
   }));
 }
 
-/**
- * Renders this area's errors until faults.ts's FAULT_TABLE includes `apiFaultMappings`; errors the
- * table already knows go on to the real fault handler.
- */
-const apiFaults: ErrorRequestHandler = (err: unknown, _req, res, next) => {
-  const row = apiFaultMappings.find((r) => err instanceof r.error);
-  if (row === undefined || faultFor(err, 114688).status !== 500) {
-    next(err);
-    return;
-  }
-  sendApiFault(res, row.status, (err as Error).message);
-};
-
 const HEX_PROJECT = /^[0-9a-f-]+$/;
 
 function resources(volumes: readonly VolumeViewSource[]): Router {
@@ -119,7 +104,11 @@ function resources(volumes: readonly VolumeViewSource[]): Router {
     res
       .status(202)
       .json(
-        volumeCreatedView(vol, { volumeTypeName: '__DEFAULT__', metadata: request.metadata }, { ...ctx, links }),
+        volumeCreatedView(
+          vol,
+          { volumeTypeName: '__DEFAULT__', metadata: request.metadata },
+          { ...ctx, links },
+        ),
       );
   });
 
@@ -130,7 +119,13 @@ function resources(volumes: readonly VolumeViewSource[]): Router {
     const start = page.marker === null ? 0 : volumes.findIndex((v) => v.id === page.marker) + 1;
     const items = volumes.slice(start, start + page.limit);
     const links = linkBaseFromRequest(req, (req.params as Record<string, string | undefined>).projectId);
-    res.json(volumeSummaryList(items, links, { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId }));
+    res.json(
+      volumeSummaryList(items, links, {
+        limit: page.limit,
+        query: queryPairs(req),
+        contextProjectId: ctx.projectId,
+      }),
+    );
   });
 
   r.get('/volumes/:id', (req, res) => {
@@ -162,15 +157,18 @@ function resources(volumes: readonly VolumeViewSource[]): Router {
     enforce(ctx, 'volume_extension:quotas:update', req.params.target);
     const keys = quotaResourceNames(TYPE_NAMES);
     const limits = validateQuotaSetUpdate(req.body, keys);
-    res.json(quotaSetView(null, keys.map((name) => ({ name, limit: limits[name] ?? -1 }))));
+    res.json(
+      quotaSetView(
+        null,
+        keys.map((name) => ({ name, limit: limits[name] ?? -1 })),
+      ),
+    );
   });
 
   r.post('/types', (req, res) => {
     enforce(getRequestContext(req, res), 'volume_extension:types_manage');
     const t = validateVolumeTypeCreate(req.body);
-    res.json(
-      volumeTypeCreatedView({ id: '493e7e42-b8e7-4cac-8e73-0518716242c0', qosSpecsId: null, ...t }),
-    );
+    res.json(volumeTypeCreatedView({ id: '493e7e42-b8e7-4cac-8e73-0518716242c0', qosSpecsId: null, ...t }));
   });
   return r;
 }
@@ -186,7 +184,6 @@ export function contractApp(volumes: readonly VolumeViewSource[] = sampleVolumes
       v3.use(jsonBody());
       v3.use('/:projectId', resources(volumes));
       v3.use('/', resources(volumes));
-      v3.use(apiFaults);
     },
   });
 }

@@ -19,13 +19,31 @@ function post(body: unknown, version?: string): request.Test {
 type VolumeBody = { volume: Record<string, unknown> };
 
 const V30_KEYS = [
-  'id', 'status', 'size', 'availability_zone', 'created_at', 'updated_at', 'name', 'description', 'volume_type',
-  'snapshot_id', 'source_volid', 'metadata', 'links', 'user_id', 'bootable', 'encrypted', 'replication_status',
-  'consistencygroup_id', 'multiattach', 'attachments', 'migration_status',
+  'id',
+  'status',
+  'size',
+  'availability_zone',
+  'created_at',
+  'updated_at',
+  'name',
+  'description',
+  'volume_type',
+  'snapshot_id',
+  'source_volid',
+  'metadata',
+  'links',
+  'user_id',
+  'bootable',
+  'encrypted',
+  'replication_status',
+  'consistencygroup_id',
+  'multiattach',
+  'attachments',
+  'migration_status',
 ];
 
 describe('POST /volumes: accepted bodies', () => {
-  it('answers 202 with the 3.0 body in Cinder\'s field order', async () => {
+  it("answers 202 with the 3.0 body in Cinder's field order", async () => {
     const res = await post({ volume: { size: 1 } });
 
     expect(res.status).toBe(202);
@@ -63,9 +81,21 @@ describe('POST /volumes: accepted bodies', () => {
     expect(res.headers['openstack-api-version']).toBe('volume 3.70');
     const v = (res.body as VolumeBody).volume;
     expect(Object.keys(v)).toEqual([
-      ...V30_KEYS, 'group_id', 'provider_id', 'shared_targets', 'service_uuid', 'cluster_name', 'volume_type_id', 'consumes_quota',
+      ...V30_KEYS,
+      'group_id',
+      'provider_id',
+      'shared_targets',
+      'service_uuid',
+      'cluster_name',
+      'volume_type_id',
+      'consumes_quota',
     ]);
-    expect(v).toMatchObject({ shared_targets: true, service_uuid: null, volume_type_id: DEFAULT_TYPE_ID, consumes_quota: true });
+    expect(v).toMatchObject({
+      shared_targets: true,
+      service_uuid: null,
+      volume_type_id: DEFAULT_TYPE_ID,
+      consumes_quota: true,
+    });
   });
 
   it('leaves the admin-only fields out for a project member', async () => {
@@ -86,11 +116,44 @@ describe('POST /volumes: accepted bodies', () => {
   it.each([
     ['size as a digit string', { size: '3' }, { size: 3 }],
     ['name padded with whitespace', { size: 1, name: '  padded  ' }, { name: 'padded' }],
-    ['legacy display_name/display_description', { size: 1, display_name: 'legacy-name', display_description: 'legacy desc' }, { name: 'legacy-name', description: 'legacy desc' }],
-    ['name, description and metadata', { size: 2, name: 'vol-named', description: 'a described volume', metadata: { env: 'test', owner: 'peer' } }, { name: 'vol-named', description: 'a described volume', metadata: { env: 'test', owner: 'peer' } }],
-    ['null name/description/metadata', { size: 1, name: null, description: null, metadata: null }, { name: null, description: null, metadata: {} }],
+    [
+      'legacy display_name/display_description',
+      { size: 1, display_name: 'legacy-name', display_description: 'legacy desc' },
+      { name: 'legacy-name', description: 'legacy desc' },
+    ],
+    [
+      'name, description and metadata',
+      {
+        size: 2,
+        name: 'vol-named',
+        description: 'a described volume',
+        metadata: { env: 'test', owner: 'peer' },
+      },
+      { name: 'vol-named', description: 'a described volume', metadata: { env: 'test', owner: 'peer' } },
+    ],
+    [
+      'null name/description/metadata',
+      { size: 1, name: null, description: null, metadata: null },
+      { name: null, description: null, metadata: {} },
+    ],
     ['an unknown key below 3.53 (ignored)', { size: 1, foo: 'bar' }, { size: 1 }],
-    ["the client's full body with nulls", { size: 1, consistencygroup_id: null, snapshot_id: null, name: 'cli', description: null, volume_type: null, availability_zone: null, metadata: {}, imageRef: null, source_volid: null, backup_id: null }, { name: 'cli' }],
+    [
+      "the client's full body with nulls",
+      {
+        size: 1,
+        consistencygroup_id: null,
+        snapshot_id: null,
+        name: 'cli',
+        description: null,
+        volume_type: null,
+        availability_zone: null,
+        metadata: {},
+        imageRef: null,
+        source_volid: null,
+        backup_id: null,
+      },
+      { name: 'cli' },
+    ],
     ['multiattach false', { size: 1, multiattach: false }, { multiattach: false }],
   ])('accepts %s', async (_name, volume, expected) => {
     const res = await post({ volume });
@@ -129,7 +192,9 @@ describe('GET /volumes: lists and links', () => {
 
     expect(res.status).toBe(200);
     const href = (res.body as { volumes_links: { href: string }[] }).volumes_links[0]!.href;
-    expect(href.endsWith(`/volumes?limit=2&sort=size%3Adesc%2Ccreated_at%3Aasc&marker=${volumes[2]!.id}`)).toBe(true);
+    expect(
+      href.endsWith(`/volumes?limit=2&sort=size%3Adesc%2Ccreated_at%3Aasc&marker=${volumes[2]!.id}`),
+    ).toBe(true);
   });
 
   it('answers limit=0 with an empty list and no links', async () => {
@@ -144,7 +209,10 @@ describe('GET /volumes: lists and links', () => {
     ['limit=abc', 'limit param must be an integer'],
     ['sort=bogus:asc', 'Invalid input received: Invalid sort key'],
     ['sort=size:sideways', "Invalid input received: Unknown sort direction, must be 'desc' or 'asc'."],
-    ['sort=size&sort_key=name', "The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter."],
+    [
+      'sort=size&sort_key=name',
+      "The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be used with the 'sort' parameter.",
+    ],
     ['offset=-1', 'offset must be >= 0'],
   ])('answers 400 for ?%s', async (query, message) => {
     const res = await request(app).get(`${URL}?${query}`).set('X-Auth-Token', ADMIN);
@@ -170,15 +238,32 @@ describe('GET /volumes: lists and links', () => {
 
 describe('PUT /volumes/{id}', () => {
   const put = (body: unknown, version?: string): request.Test => {
-    const req = request(app).put(`${URL}/${volumes[0]!.id}`).set('X-Auth-Token', ADMIN).set('Content-Type', 'application/json');
-    return (version === undefined ? req : req.set('OpenStack-API-Version', version)).send(JSON.stringify(body));
+    const req = request(app)
+      .put(`${URL}/${volumes[0]!.id}`)
+      .set('X-Auth-Token', ADMIN)
+      .set('Content-Type', 'application/json');
+    return (version === undefined ? req : req.set('OpenStack-API-Version', version)).send(
+      JSON.stringify(body),
+    );
   };
 
   it.each([
-    ['size (not updatable)', { volume: { size: 5 } }, "Invalid input for field/attribute volume. Value: {'size': 5}. Additional properties are not allowed ('size' was unexpected)"],
+    [
+      'size (not updatable)',
+      { volume: { size: 5 } },
+      "Invalid input for field/attribute volume. Value: {'size': 5}. Additional properties are not allowed ('size' was unexpected)",
+    ],
     ["missing 'volume' key", { name: 'x' }, "'volume' is a required property"],
-    ['name 256 chars', { volume: { name: 'n'.repeat(256) } }, 'Invalid input received: name has 256 characters, more than 255.'],
-    ['metadata null', { volume: { metadata: null } }, "Invalid input for field/attribute metadata. Value: None. None is not of type 'object'"],
+    [
+      'name 256 chars',
+      { volume: { name: 'n'.repeat(256) } },
+      'Invalid input received: name has 256 characters, more than 255.',
+    ],
+    [
+      'metadata null',
+      { volume: { metadata: null } },
+      "Invalid input for field/attribute metadata. Value: None. None is not of type 'object'",
+    ],
   ])('answers 400 for %s', async (_name, body, message) => {
     const res = await put(body);
 
@@ -198,12 +283,23 @@ describe('PUT /volumes/{id}', () => {
 
     expect(res.status).toBe(400);
     expect(res.body).toEqual({
-      badRequest: { code: 400, message: 'Invalid input for field/attribute volume. Value: {}. {} is not valid under any of the given schemas' },
+      badRequest: {
+        code: 400,
+        message:
+          'Invalid input for field/attribute volume. Value: {}. {} is not valid under any of the given schemas',
+      },
     });
   });
 
   it('strips names and maps the legacy keys, name winning over display_name', async () => {
-    const res = await put({ volume: { name: ' renamed ', display_name: 'old', display_description: 'desc', metadata: { owner: 'x' } } });
+    const res = await put({
+      volume: {
+        name: ' renamed ',
+        display_name: 'old',
+        display_description: 'desc',
+        metadata: { owner: 'x' },
+      },
+    });
 
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ update: { name: 'renamed', description: 'desc', metadata: { owner: 'x' } } });
@@ -212,7 +308,11 @@ describe('PUT /volumes/{id}', () => {
 
 describe('POST /volumes/{id}/action', () => {
   const act = (body: string): request.Test =>
-    request(app).post(`${URL}/${volumes[0]!.id}/action`).set('X-Auth-Token', ADMIN).set('Content-Type', 'application/json').send(body);
+    request(app)
+      .post(`${URL}/${volumes[0]!.id}/action`)
+      .set('X-Auth-Token', ADMIN)
+      .set('Content-Type', 'application/json')
+      .send(body);
 
   it('accepts os-extend with a digit-string size', async () => {
     const res = await act('{"os-extend": {"new_size": "3"}}');
@@ -222,9 +322,18 @@ describe('POST /volumes/{id}/action', () => {
   });
 
   it.each([
-    ['{"os-extend": {}}', "Invalid input for field/attribute os-extend. Value: {}. 'new_size' is a required property"],
-    ['{"os-extend": {"new_size": 0}}', 'Invalid input for field/attribute new_size. Value: 0. 0 is less than the minimum of 1'],
-    ['{"os-extend": {"new_size": null}}', "Invalid input for field/attribute new_size. Value: None. None is not of type 'integer', 'string'"],
+    [
+      '{"os-extend": {}}',
+      "Invalid input for field/attribute os-extend. Value: {}. 'new_size' is a required property",
+    ],
+    [
+      '{"os-extend": {"new_size": 0}}',
+      'Invalid input for field/attribute new_size. Value: 0. 0 is less than the minimum of 1',
+    ],
+    [
+      '{"os-extend": {"new_size": null}}',
+      "Invalid input for field/attribute new_size. Value: None. None is not of type 'integer', 'string'",
+    ],
     ['{"os-frobnicate": {}}', 'There is no such action: os-frobnicate'],
     ['{"os-extend": {"new_size": 2}, "os-other": {}}', 'Malformed request body'],
   ])('answers 400 for %s', async (body, message) => {
@@ -237,7 +346,11 @@ describe('POST /volumes/{id}/action', () => {
 
 describe('PUT /os-quota-sets/{project}', () => {
   const putQuota = (body: unknown, token = ADMIN): request.Test =>
-    request(app).put(`/v3/${PROJECT}/os-quota-sets/${PROJECT}`).set('X-Auth-Token', token).set('Content-Type', 'application/json').send(JSON.stringify(body));
+    request(app)
+      .put(`/v3/${PROJECT}/os-quota-sets/${PROJECT}`)
+      .set('X-Auth-Token', token)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify(body));
 
   it.each([
     [{ quota_set: { volumes: 'abc' } }, 'volumes must be an integer'],
@@ -245,7 +358,10 @@ describe('PUT /os-quota-sets/{project}', () => {
     [{ quota_set: { volumes: 2147483648 } }, 'volumes must be <= 2147483647'],
     [{ quota_set: { bogus: 1 } }, 'Invalid input received: Bad key(s) in quota set: bogus'],
     [{ volumes: 2 }, "'quota_set' is a required property"],
-    [{ quota_set: {} }, 'Invalid input for field/attribute quota_set. Value: {}. {} does not have enough properties'],
+    [
+      { quota_set: {} },
+      'Invalid input for field/attribute quota_set. Value: {}. {} does not have enough properties',
+    ],
   ])('answers 400 for %j', async (body, message) => {
     const res = await putQuota(body);
 
@@ -253,15 +369,25 @@ describe('PUT /os-quota-sets/{project}', () => {
     expect(res.body).toEqual({ badRequest: { code: 400, message } });
   });
 
-  it('returns the new set without an id, per-type keys in Cinder\'s order', async () => {
-    const res = await putQuota({ quota_set: { volumes: 2, 'gigabytes___DEFAULT__': '7', id: PROJECT } });
+  it("returns the new set without an id, per-type keys in Cinder's order", async () => {
+    const res = await putQuota({ quota_set: { volumes: 2, gigabytes___DEFAULT__: '7', id: PROJECT } });
 
     expect(res.status).toBe(200);
     const set = (res.body as { quota_set: Record<string, number> }).quota_set;
     expect(Object.keys(set)).toEqual([
-      'volumes', 'per_volume_gigabytes', 'snapshots', 'gigabytes', 'backups', 'backup_gigabytes',
-      'volumes_fake-type-82a792', 'gigabytes_fake-type-82a792', 'snapshots_fake-type-82a792',
-      'volumes___DEFAULT__', 'gigabytes___DEFAULT__', 'snapshots___DEFAULT__', 'groups',
+      'volumes',
+      'per_volume_gigabytes',
+      'snapshots',
+      'gigabytes',
+      'backups',
+      'backup_gigabytes',
+      'volumes_fake-type-82a792',
+      'gigabytes_fake-type-82a792',
+      'snapshots_fake-type-82a792',
+      'volumes___DEFAULT__',
+      'gigabytes___DEFAULT__',
+      'snapshots___DEFAULT__',
+      'groups',
     ]);
     expect(set.volumes).toBe(2);
     expect(set['gigabytes___DEFAULT__']).toBe(7);
@@ -272,17 +398,30 @@ describe('PUT /os-quota-sets/{project}', () => {
 
     expect(res.status).toBe(403);
     expect(res.body).toEqual({
-      forbidden: { code: 403, message: "Policy doesn't allow volume_extension:quotas:update to be performed." },
+      forbidden: {
+        code: 403,
+        message: "Policy doesn't allow volume_extension:quotas:update to be performed.",
+      },
     });
   });
 });
 
 describe('POST /types (admin)', () => {
   const postType = (body: unknown): request.Test =>
-    request(app).post(`/v3/${PROJECT}/types`).set('X-Auth-Token', ADMIN).set('Content-Type', 'application/json').send(JSON.stringify(body));
+    request(app)
+      .post(`/v3/${PROJECT}/types`)
+      .set('X-Auth-Token', ADMIN)
+      .set('Content-Type', 'application/json')
+      .send(JSON.stringify(body));
 
   it("answers Cinder's create view", async () => {
-    const res = await postType({ volume_type: { name: 'fake-type-82a792', description: 'bound to fake backend', extra_specs: { volume_backend_name: 'fake' } } });
+    const res = await postType({
+      volume_type: {
+        name: 'fake-type-82a792',
+        description: 'bound to fake backend',
+        extra_specs: { volume_backend_name: 'fake' },
+      },
+    });
 
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
@@ -296,16 +435,30 @@ describe('POST /types (admin)', () => {
       },
     });
     expect(Object.keys((res.body as { volume_type: object }).volume_type)).toEqual([
-      'id', 'name', 'is_public', 'extra_specs', 'description', 'os-volume-type-access:is_public',
+      'id',
+      'name',
+      'is_public',
+      'extra_specs',
+      'description',
+      'os-volume-type-access:is_public',
     ]);
   });
 
   it.each([
-    [{ volume_type: {} }, "Invalid input for field/attribute volume_type. Value: {}. 'name' is a required property"],
+    [
+      { volume_type: {} },
+      "Invalid input for field/attribute volume_type. Value: {}. 'name' is a required property",
+    ],
     [{ volume_type: { name: '' } }, "Invalid input for field/attribute name. Value: . '' is too short"],
     [{ volume_type: { name: '   ' } }, "An invalid 'name' value was provided. The 'name' can not be empty."],
-    [{ volume_type: { name: 'x', 'os-volume-type-access:is_public': 'maybe' } }, "Invalid input for field/attribute os-volume-type-access:is_public. Value: maybe. 'maybe' is not one of [True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'y', 't', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', 'n', 'f']"],
-    [{ volume_type: { name: 'x', extra_specs: { 'a/b': 'c' } } }, "Invalid input for field/attribute extra_specs. Value: {'a/b': 'c'}. 'a/b' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'"],
+    [
+      { volume_type: { name: 'x', 'os-volume-type-access:is_public': 'maybe' } },
+      "Invalid input for field/attribute os-volume-type-access:is_public. Value: maybe. 'maybe' is not one of [True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', 'y', 't', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', 'n', 'f']",
+    ],
+    [
+      { volume_type: { name: 'x', extra_specs: { 'a/b': 'c' } } },
+      "Invalid input for field/attribute extra_specs. Value: {'a/b': 'c'}. 'a/b' does not match any of the regexes: '^[a-zA-Z0-9-_:. ]{1,255}$'",
+    ],
   ])('answers 400 for %j', async (body, message) => {
     const res = await postType(body);
 

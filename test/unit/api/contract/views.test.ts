@@ -47,12 +47,16 @@ const available: VolumeViewSource = {
 
 describe('volume views', () => {
   it('renders GET /volumes/{id} at 3.70 for an admin exactly as Cinder', () => {
-    const body = volumeShowView(available, { volumeTypeName: '__DEFAULT__', metadata: {} }, {
-      isAdmin: true,
-      projectId: P,
-      microversion: v('3.70'),
-      links: { hostUrl: HOST, projectId: P },
-    });
+    const body = volumeShowView(
+      available,
+      { volumeTypeName: '__DEFAULT__', metadata: {} },
+      {
+        isAdmin: true,
+        projectId: P,
+        microversion: v('3.70'),
+        links: { hostUrl: HOST, projectId: P },
+      },
+    );
 
     expect(JSON.stringify(body)).toBe(
       JSON.stringify({
@@ -98,34 +102,62 @@ describe('volume views', () => {
   });
 
   it('shows a project member no admin fields and no extension attributes', () => {
-    const body = volumeShowView(available, { volumeTypeName: '__DEFAULT__', metadata: {} }, {
-      isAdmin: false,
-      projectId: P,
-      microversion: v('3.70'),
-      links: { hostUrl: HOST, projectId: P },
-    });
+    const body = volumeShowView(
+      available,
+      { volumeTypeName: '__DEFAULT__', metadata: {} },
+      {
+        isAdmin: false,
+        projectId: P,
+        microversion: v('3.70'),
+        links: { hostUrl: HOST, projectId: P },
+      },
+    );
 
     const keys = Object.keys(body.volume);
-    for (const k of ['migration_status', 'provider_id', 'cluster_name', 'os-vol-host-attr:host', 'os-vol-tenant-attr:tenant_id']) {
+    for (const k of [
+      'migration_status',
+      'provider_id',
+      'cluster_name',
+      'os-vol-host-attr:host',
+      'os-vol-tenant-attr:tenant_id',
+    ]) {
       expect(keys).not.toContain(k);
     }
     expect(keys).toContain('shared_targets');
   });
 
   it('shows encryption_key_id from 3.64 only for an encrypted volume with a real key', () => {
-    const ctx = { isAdmin: false, projectId: P, microversion: v('3.64'), links: { hostUrl: HOST, projectId: P } };
+    const ctx = {
+      isAdmin: false,
+      projectId: P,
+      microversion: v('3.64'),
+      links: { hostUrl: HOST, projectId: P },
+    };
     const extras = { volumeTypeName: null, metadata: {} };
 
-    const encrypted = volumeShowView({ ...available, encryptionKeyId: '11111111-2222-3333-4444-555555555555' }, extras, ctx).volume;
-    const fixed = volumeShowView({ ...available, encryptionKeyId: '00000000-0000-0000-0000-000000000000' }, extras, ctx).volume;
+    const encrypted = volumeShowView(
+      { ...available, encryptionKeyId: '11111111-2222-3333-4444-555555555555' },
+      extras,
+      ctx,
+    ).volume;
+    const fixed = volumeShowView(
+      { ...available, encryptionKeyId: '00000000-0000-0000-0000-000000000000' },
+      extras,
+      ctx,
+    ).volume;
 
-    expect(encrypted).toMatchObject({ encrypted: true, encryption_key_id: '11111111-2222-3333-4444-555555555555' });
+    expect(encrypted).toMatchObject({
+      encrypted: true,
+      encryption_key_id: '11111111-2222-3333-4444-555555555555',
+    });
     expect(fixed).toMatchObject({ encrypted: true });
     expect(fixed).not.toHaveProperty('encryption_key_id');
   });
 
   it('renders the 3.12 summary and adds metadata from 3.36', () => {
-    expect(volumeSummaryTotals(61, 70, v('3.12'))).toEqual({ 'volume-summary': { total_count: 61, total_size: 70 } });
+    expect(volumeSummaryTotals(61, 70, v('3.12'))).toEqual({
+      'volume-summary': { total_count: 61, total_size: 70 },
+    });
     expect(volumeSummaryTotals(1, 2, v('3.36'), { env: ['test'] })).toEqual({
       'volume-summary': { total_count: 1, total_size: 2, metadata: { env: ['test'] } },
     });
@@ -144,13 +176,24 @@ describe('timestamps', () => {
 
 describe('other views', () => {
   it('renders the type list as Cinder for an admin, and hides extra specs from members', () => {
-    const t = { id: '9493bf9c-8aa8-45b9-a6c2-4b9ecb785968', name: '__DEFAULT__', description: 'Default Volume Type', isPublic: true, qosSpecsId: null, extraSpecs: {} };
+    const t = {
+      id: '9493bf9c-8aa8-45b9-a6c2-4b9ecb785968',
+      name: '__DEFAULT__',
+      description: 'Default Volume Type',
+      isPublic: true,
+      qosSpecsId: null,
+      extraSpecs: {},
+    };
 
     expect(JSON.stringify(volumeTypeList([t], { isAdmin: true, projectId: P }))).toBe(
       '{"volume_types":[{"id":"9493bf9c-8aa8-45b9-a6c2-4b9ecb785968","name":"__DEFAULT__","is_public":true,"description":"Default Volume Type","extra_specs":{},"qos_specs_id":null,"os-volume-type-access:is_public":true}]}',
     );
     expect(volumeTypeList([t], { isAdmin: false, projectId: P }).volume_types[0]).toEqual({
-      id: t.id, name: '__DEFAULT__', is_public: true, description: 'Default Volume Type', 'os-volume-type-access:is_public': true,
+      id: t.id,
+      name: '__DEFAULT__',
+      is_public: true,
+      description: 'Default Volume Type',
+      'os-volume-type-access:is_public': true,
     });
   });
 
@@ -162,7 +205,12 @@ describe('other views', () => {
 
   it('renders quota sets with and without usage, and the class set', () => {
     const names = quotaResourceNames(['__DEFAULT__']);
-    const resources = names.map((name) => ({ name, limit: name === 'volumes' ? 2 : -1, inUse: name === 'volumes' ? 2 : 0, reserved: 0 }));
+    const resources = names.map((name) => ({
+      name,
+      limit: name === 'volumes' ? 2 : -1,
+      inUse: name === 'volumes' ? 2 : 0,
+      reserved: 0,
+    }));
 
     const plain = quotaSetView('q', resources).quota_set;
     const usage = quotaSetView('q', resources, { usage: true }).quota_set;
@@ -174,7 +222,7 @@ describe('other views', () => {
     expect(quotaClassSetView('default', resources).quota_class_set.id).toBe('default');
   });
 
-  it('renders limits in Cinder\'s key order', () => {
+  it("renders limits in Cinder's key order", () => {
     const body = limitsView({
       volumes: { limit: 10, inUse: 2 },
       snapshots: { limit: 10, inUse: 0 },
@@ -218,13 +266,30 @@ describe('other views', () => {
   it('marks a service down once its heartbeat is older than service_down_time', () => {
     const now = new Date('2026-11-22T03:10:00Z');
     const svc = (updated: string) => ({
-      host: 'h@fake', binary: 'cinder-volume', availabilityZone: 'nova', disabled: false, disabledReason: null,
-      createdAt: new Date('2026-11-22T00:00:00Z'), updatedAt: new Date(updated),
+      host: 'h@fake',
+      binary: 'cinder-volume',
+      availabilityZone: 'nova',
+      disabled: false,
+      disabledReason: null,
+      createdAt: new Date('2026-11-22T00:00:00Z'),
+      updatedAt: new Date(updated),
     });
 
-    const [up, down] = serviceList([svc('2026-11-22T03:09:30Z'), svc('2026-11-22T03:08:00Z')], v('3.0'), now, 60).services;
+    const [up, down] = serviceList(
+      [svc('2026-11-22T03:09:30Z'), svc('2026-11-22T03:08:00Z')],
+      v('3.0'),
+      now,
+      60,
+    ).services;
 
-    expect(up).toMatchObject({ binary: 'cinder-volume', host: 'h@fake', zone: 'nova', status: 'enabled', state: 'up', updated_at: '2026-11-22T03:09:30.000000' });
+    expect(up).toMatchObject({
+      binary: 'cinder-volume',
+      host: 'h@fake',
+      zone: 'nova',
+      status: 'enabled',
+      state: 'up',
+      updated_at: '2026-11-22T03:09:30.000000',
+    });
     expect(down).toMatchObject({ state: 'down' });
   });
 });
