@@ -135,3 +135,133 @@ export function queryFlag(query: QueryParams, name: string): boolean {
   const v = queryParam(query, name);
   return v !== undefined && ['1', 't', 'true', 'on', 'y', 'yes'].includes(v.trim().toLowerCase());
 }
+
+/** Parameters of a list request that are not filters. */
+const NON_FILTER_PARAMS = new Set([
+  'marker',
+  'limit',
+  'offset',
+  'sort',
+  'sort_key',
+  'sort_dir',
+  'with_count',
+  'all_tenants',
+  'is_public',
+]);
+
+/** Filters anyone may use on a volume list (Cinder's default `query_volume_filters`). */
+export const VOLUME_FILTERS_FOR_ALL: readonly string[] = [
+  'name',
+  'status',
+  'metadata',
+  'bootable',
+  'migration_status',
+  'availability_zone',
+  'group_id',
+  'size',
+  'created_at',
+  'updated_at',
+];
+/** Further volume columns an admin may filter on. */
+export const VOLUME_FILTERS_FOR_ADMIN: readonly string[] = [
+  'id',
+  'project_id',
+  'user_id',
+  'host',
+  'volume_type_id',
+  'snapshot_id',
+  'source_volid',
+  'display_name',
+  'display_description',
+  'attach_status',
+  'replication_status',
+  'consistencygroup_id',
+  'encryption_key_id',
+];
+
+/** A parsed volume list query. */
+export interface VolumeListQuery {
+  readonly pagination: Pagination;
+  readonly sort: SortSpec;
+  /**
+   * Equality filters by column (`name` is given as `display_name`), strings as sent, except `bootable`
+   * (boolean) and `metadata` (every pair must match).
+   */
+  readonly filters: Readonly<Record<string, string | boolean>>;
+  readonly metadata: Readonly<Record<string, string>> | null;
+  /** Admin with `all_tenants=1`: every project's volumes. Ignored for others, as Cinder. */
+  readonly allTenants: boolean;
+  /** `with_count=true` at 3.45 or later. */
+  readonly withCount: boolean;
+  /**
+   * An admin filtered on something that is not a volume column: Cinder answers an empty list (members'
+   * unknown filters are dropped instead).
+   */
+  readonly matchesNothing: boolean;
+}
+
+/**
+ * Parses Cinder's `?metadata={'env': 'test'}` (a Python dict literal of strings; JSON also accepted).
+ * @throws InvalidInputError for anything else
+ */
+export function parseMetadataFilter(text: string): Record<string, string> {
+  const bad = (): InvalidInputError =>
+    new InvalidInputError(`metadata filter must be a dict of strings, such as {'key': 'value'}: ${text}`);
+  const entries: [string, string][] = [];
+  const str = String.raw`'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"`;
+  const body = text.trim();
+  if (!body.startsWith('{') || !body.endsWith('}')) throw bad();
+  const inner = body.slice(1, -1).trim();
+  if (inner === '') return {};
+  const pair = new RegExp(String.raw`^\s*(${str})\s*:\s*(${str})\s*(,|$)`);
+  let rest = inner;
+  while (rest.trim() !== '') {
+    const m = pair.exec(rest);
+    if (m === null) throw bad();
+    const unquote = (q: string): string => q.slice(1, -1).replace(/\\(.)/g, '$1');
+    entries.push([unquote(m[1] ?? ''), unquote(m[2] ?? '')]);
+    rest = rest.slice(m[0].length);
+  }
+  return Object.fromEntries(entries);
+}
+
+/**
+ * Parses GET /volumes and /volumes/detail query strings as Cinder does for this caller: pagination,
+ * sort, filters (members' unknown filters dropped; an admin's unknown filter matches nothing),
+ * `all_tenants` (admin only) and `with_count` (3.45+).
+ */
+export function parseVolumeListQuery(
+  query: QueryParams,
+  caller: { readonly isAdmin: boolean; readonly microversion: { atLeast(v: string): boolean } },
+): VolumeListQuery {
+  const pagination = parsePagination(query);
+  const sort = parseSort(query, VOLUME_SORT_KEYS);
+  const filters: Record<string, string | boolean> = {};
+  let metadata: Record<string, string> | null = null;
+  let matchesNothing = false;
+  for (const key of Object.keys(query)) {
+    if (NON_FILTER_PARAMS.has(key)) continue;
+    const value = queryParam(query, key);
+    const known =
+      VOLUME_FILTERS_FOR_ALL.includes(key) || (caller.isAdmin && VOLUME_FILTERS_FOR_ADMIN.includes(key));
+    if (!known) {
+      if (caller.isAdmin) matchesNothing = true;
+      continue;
+    }
+    if (value === undefined) continue;
+    if (key === 'metadata') metadata = parseMetadataFilter(value);
+    else if (key === 'bootable')
+      filters.bootable = ['1', 't', 'true', 'on', 'y', 'yes'].includes(value.toLowerCase());
+    else if (key === 'name') filters.display_name = value;
+    else filters[key] = value;
+  }
+  return {
+    pagination,
+    sort,
+    filters,
+    metadata,
+    allTenants: caller.isAdmin && queryFlag(query, 'all_tenants'),
+    withCount: caller.microversion.atLeast('3.45') && queryFlag(query, 'with_count'),
+    matchesNothing,
+  };
+}
