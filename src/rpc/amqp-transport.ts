@@ -77,6 +77,8 @@ export interface AmqpTransportOptions {
   readonly connectionName?: string;
   /** `x-expires` of the topic queues, so queues of vanished deployments go away. @default none */
   readonly queueExpiresMs?: number;
+  /** How long a publish waits for the broker's confirm before failing with MessageDeliveryFailure. @default 30000 */
+  readonly confirmTimeoutMs?: number;
   /** How long `close()` lets in-flight handlers finish. @default 10000 */
   readonly drainTimeoutMs?: number;
   /** Where the transport logs (a winston logger fits); it takes a child `{ component: 'rpc.amqp' }`. @default nullLogger */
@@ -152,6 +154,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
   private readonly connectTimeoutMs: number;
   private readonly queueExpiresMs: number | undefined;
   private readonly drainTimeoutMs: number;
+  private readonly confirmTimeoutMs: number;
   private readonly log: Logger;
   /** Distinguishes this transport's fanout queues from its siblings'. */
   private readonly instanceId = randomUUID().slice(0, 8);
@@ -204,6 +207,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
         ? undefined
         : positiveInt('queueExpiresMs', options.queueExpiresMs);
     this.drainTimeoutMs = nonNegativeInt('drainTimeoutMs', options.drainTimeoutMs ?? 10_000);
+    this.confirmTimeoutMs = positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 30_000);
     this.connectionName = options.connectionName ?? `cinder-ts:${exchange}:${this.instanceId}`;
     this.log = (options.logger ?? nullLogger).child({ component: 'rpc.amqp' });
   }
@@ -577,8 +581,10 @@ export class AmqpTransport implements Transport, SubscriptionHost {
       throw new MessageDeliveryFailure(topic, method, 'the connection to the broker was lost');
     const publishId = `${link.gen}.${++this.publishSeq}`;
     return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const settle = (err?: Error): void => {
         if (!this.publishes.delete(publishId)) return;
+        clearTimeout(timer);
         link.returned.delete(publishId);
         if (err === undefined) resolve();
         else reject(err);
@@ -613,6 +619,18 @@ export class AmqpTransport implements Transport, SubscriptionHost {
               settle();
             }
           },
+        );
+        // A broker that neither acks nor nacks (memory alarm, frozen network) must not hold a cast forever.
+        timer = setTimeout(
+          () =>
+            settle(
+              new MessageDeliveryFailure(
+                topic,
+                method,
+                `the broker did not confirm the message within ${this.confirmTimeoutMs} ms (it may still be delivered)`,
+              ),
+            ),
+          this.confirmTimeoutMs,
         );
         if (!ok && link.drain === null) {
           link.drain = new Promise<void>((release) => {

@@ -141,6 +141,8 @@ export class BrokerProxy {
   private readonly sockets = new Set<net.Socket>();
   private readonly server = net.createServer((client) => this.accept(client));
   private down = false;
+  private frozen = false;
+  private readonly held: Array<() => void> = [];
   /** Connection attempts seen, refused ones included. */
   attempts = 0;
   port = 0;
@@ -176,8 +178,27 @@ export class BrokerProxy {
         upstream.destroy();
       });
     }
-    client.pipe(upstream);
-    upstream.pipe(client);
+    this.relay(client, upstream);
+    this.relay(upstream, client);
+  }
+
+  /** Forward `from` → `to`, holding the bytes back while frozen. */
+  private relay(from: net.Socket, to: net.Socket): void {
+    from.on('data', (chunk: Buffer) => {
+      if (this.frozen) this.held.push(() => to.write(chunk));
+      else to.write(chunk);
+    });
+  }
+
+  /** Stop forwarding in both directions without closing anything (a hung broker or network). */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  /** Forward again, held bytes first. */
+  thaw(): void {
+    this.frozen = false;
+    for (const write of this.held.splice(0)) write();
   }
 
   /** `target` with host and port replaced by the proxy's. */

@@ -274,6 +274,30 @@ describe('AmqpTransport on RabbitMQ', () => {
     }
   });
 
+  it('fails a cast the broker never confirms after confirmTimeoutMs instead of hanging', async () => {
+    const proxy = await BrokerProxy.start(url);
+    try {
+      const topic = newTopic();
+      const server = await transport();
+      await server.listen({ topic, server: 'h1' }, async () => undefined);
+      const client = await transport({ confirmTimeoutMs: 300 }, proxy);
+
+      proxy.freeze();
+      const started = Date.now();
+      const err = await client.cast({ topic }, rpcMessage('unconfirmed')).catch((e: unknown) => e);
+      const waitedMs = Date.now() - started;
+      proxy.thaw();
+
+      expect(err).toBeInstanceOf(MessageDeliveryFailure);
+      expect((err as Error).message).toContain('did not confirm the message within 300 ms');
+      expect(waitedMs).toBeGreaterThanOrEqual(290);
+      expect(waitedMs).toBeLessThan(2000);
+      await expect(client.cast({ topic }, rpcMessage('after-thaw'))).resolves.toBeUndefined();
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('stops reconnecting once closed', async () => {
     const proxy = await BrokerProxy.start(url);
     try {
