@@ -85,3 +85,21 @@ export function snapshotList(
   if (next.length > 0) body.snapshots_links = next;
   return body;
 }
+
+/** `{"snapshot": …}` for POST /snapshots (202): no extended attributes. */
+export function snapshotCreatedView(
+  s: SnapshotViewSource,
+  metadata: Readonly<Record<string, string>>,
+  microversion: ApiVersion,
+): { snapshot: Record<string, unknown> } {
+  return { snapshot: snapshotDetail(s, metadata, microversion) };
+}
+
+/** `{"snapshot": …}` for GET /snapshots/{id}: with the extended attributes. */
+export function snapshotShowView(
+  s: SnapshotViewSource,
+  metadata: Readonly<Record<string, string>>,
+  microversion: ApiVersion,
+): { snapshot: Record<string, unknown> } {
+  return { snapshot: snapshotDetail(s, metadata, microversion, { extendedAttributes: true }) };
+}

@@ -247,3 +247,6 @@ export function volumeMetadataView(metadata: Readonly<Record<string, string>>): 
 export function volumeMetadataItemView(key: string, value: string): { meta: Record<string, string> } {
   return { meta: Object.fromEntries([[key, value]]) as Record<string, string> };
 }
+
+/** `{"volume": …}` for PUT /volumes/{id}: the same shape as the create answer (no extension attributes). */
+export const volumeUpdatedView = volumeCreatedView;

@@ -154,9 +154,10 @@ function resources(volumes: readonly VolumeViewSource[]): Router {
 
   r.put('/os-quota-sets/:target', (req, res) => {
     const ctx = getRequestContext(req, res);
-    enforce(ctx, 'volume_extension:quotas:update', req.params.target);
+    // Cinder validates the body (decorator) before the policy check inside the method.
     const keys = quotaResourceNames(TYPE_NAMES);
     const limits = validateQuotaSetUpdate(req.body, keys);
+    enforce(ctx, 'volume_extension:quotas:update', req.params.target);
     res.json(
       quotaSetView(
         null,
@@ -166,8 +167,8 @@ function resources(volumes: readonly VolumeViewSource[]): Router {
   });
 
   r.post('/types', (req, res) => {
-    enforce(getRequestContext(req, res), 'volume_extension:types_manage');
     const t = validateVolumeTypeCreate(req.body);
+    enforce(getRequestContext(req, res), 'volume_extension:types_manage');
     res.json(volumeTypeCreatedView({ id: '493e7e42-b8e7-4cac-8e73-0518716242c0', qosSpecsId: null, ...t }));
   });
   return r;
