@@ -64,7 +64,7 @@ describe.each(EXECUTORS)('persistence and execution (%s executor)', (executor) =
 
   it("keeps a retry's history (one entry per attempt) in its persisted atom detail", async () => {
     const backend = new MemoryBackend();
-    const f = new LinearFlow('f', new Times(3, { name: 'r', provides: 'attempt' })).add(
+    const f = new LinearFlow<{}, { attempt: number }>('f', new Times(3, { name: 'r', provides: 'attempt' })).add(
       task(
         'b',
         ({ attempt }: { attempt: number }) => {
