@@ -6,11 +6,15 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
  */
 @Entity({ name: 'atomdetails' })
 export class AtomDetailEntity {
-  @PrimaryColumn({ name: 'uuid', type: 'varchar', length: 36 })
+  @PrimaryColumn({ name: 'uuid', type: 'varchar', length: 128 })
   uuid!: string;
 
-  @Column({ name: 'parent_uuid', type: 'varchar', length: 36 })
+  @Column({ name: 'parent_uuid', type: 'varchar', length: 128 })
   parentUuid!: string;
+
+  /** Insertion order within the parent (TaskFlow keeps details in the order they were added). */
+  @Column({ name: 'position', type: 'integer', default: 0 })
+  position!: number;
 
   @Column({ name: 'name', type: 'varchar', length: 255, nullable: true })
   name!: string | null;

@@ -3,7 +3,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 /** Engine persistence: a logbook (TaskFlow `logbooks`). `meta` is JSON text. */
 @Entity({ name: 'logbooks' })
 export class LogbookEntity {
-  @PrimaryColumn({ name: 'uuid', type: 'varchar', length: 36 })
+  @PrimaryColumn({ name: 'uuid', type: 'varchar', length: 128 })
   uuid!: string;
 
   @Column({ name: 'name', type: 'varchar', length: 255, nullable: true })

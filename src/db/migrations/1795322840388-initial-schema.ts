@@ -68,6 +68,13 @@ export class InitialSchema1795322840388 implements MigrationInterface {
       precision: 6,
       isNullable: nullable,
     });
+    // Engine ids are uuids, but the engine API takes any string id: room for prefixed ones.
+    const flowId = (name: string, primary: boolean): TableColumnOptions => ({
+      name,
+      type: 'varchar',
+      length: '128',
+      isPrimary: primary,
+    });
     const json = (name: string): TableColumnOptions => ({ name, type: jsonText, isNullable: true });
     const stamps = (softDelete: 'bool' | 'int' | 'none'): TableColumnOptions[] => {
       const cols = [ts('created_at', false), ts('updated_at', true)];
@@ -339,21 +346,22 @@ export class InitialSchema1795322840388 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'logbooks',
-        columns: [uuidPk('uuid'), str('name'), json('meta'), ...stamps('none')],
+        columns: [flowId('uuid', true), str('name'), json('meta'), ...stamps('none')],
       }),
     );
     await q.createTable(
       new Table({
         name: 'flowdetails',
         columns: [
-          uuidPk('uuid'),
-          str('parent_uuid', false, '36'),
+          flowId('uuid', true),
+          flowId('parent_uuid', false),
+          int('position', 0),
           str('name'),
           json('meta'),
           str('state'),
           ...stamps('none'),
         ],
-        indices: [index('flowdetails', ['parent_uuid']), index('flowdetails', ['state'])],
+        indices: [index('flowdetails', ['parent_uuid', 'position']), index('flowdetails', ['state'])],
         foreignKeys: [
           new TableForeignKey({
             name: 'fk_flowdetails_parent_uuid',
@@ -369,8 +377,9 @@ export class InitialSchema1795322840388 implements MigrationInterface {
       new Table({
         name: 'atomdetails',
         columns: [
-          uuidPk('uuid'),
-          str('parent_uuid', false, '36'),
+          flowId('uuid', true),
+          flowId('parent_uuid', false),
+          int('position', 0),
           str('name'),
           str('atom_type'),
           str('state'),
@@ -383,7 +392,7 @@ export class InitialSchema1795322840388 implements MigrationInterface {
           json('revert_failure'),
           ...stamps('none'),
         ],
-        indices: [index('atomdetails', ['parent_uuid'])],
+        indices: [index('atomdetails', ['parent_uuid', 'position'])],
         foreignKeys: [
           new TableForeignKey({
             name: 'fk_atomdetails_parent_uuid',

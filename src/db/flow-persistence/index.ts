@@ -1,0 +1,1 @@
+export { TypeOrmBackend, type TypeOrmBackendOptions } from './typeorm-backend';
