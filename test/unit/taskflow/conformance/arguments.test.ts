@@ -1,7 +1,7 @@
 /**
  * Conformance: argument passing (python/arguments.py, recorded with TaskFlow 5.0).
  */
-import { GraphFlow, LinearFlow, runFlow, task, UnorderedFlow } from '../../../../src/taskflow';
+import { GraphFlow, LinearFlow, MissingDependencies, runFlow, task, UnorderedFlow } from '../../../../src/taskflow';
 import { EXECUTORS, loadRecorded, perAtom, Recorder, run, shape } from './harness';
 
 const R = loadRecorded('arguments');
@@ -131,6 +131,32 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
       const exp = R['optional_from_store']!;
       expect(o.calls).toEqual(exp.calls);
       expect(o.results).toEqual(exp.results);
+    });
+
+    it('become required when rebound (TaskFlow adds rebind entries to the required mapping)', async () => {
+      const recP = new Recorder();
+      const recM = new Recorder();
+      const rebound = (rec: Recorder) =>
+        task(
+          'o',
+          (args: { a: number; b?: unknown }) => {
+            const { a, b = 'dflt' } = args;
+            rec.calls.push({ op: 'execute', atom: 'o', args: { a, b } });
+            return [a, b];
+          },
+          { requires: ['a'], optional: ['b'], rebind: { b: 'zz' }, provides: 'r' },
+        );
+
+      const present = await run(new LinearFlow('f').add(rebound(recP)), recP, { executor, store: { a: 1, zz: 9 } });
+      const missing = await run(new LinearFlow('f').add(rebound(recM)), recM, { executor, store: { a: 1 } });
+
+      expect(present.calls).toEqual(R['optional_rebound_present']!.calls); // b = 9
+      const exp = R['optional_rebound_missing']!;
+      expect(exp.raised).toMatchObject({ class: 'MissingDependencies', missing: ['b'] });
+      expect(missing.raised?.error).toBeInstanceOf(MissingDependencies);
+      expect(missing.raised?.error).toMatchObject({ atom: 'o' });
+      expect(['b', 'zz']).toContain((missing.raised?.error as MissingDependencies).missing[0]);
+      expect(missing.calls).toEqual([]);
     });
 
     it('are passed from an earlier provider', async () => {

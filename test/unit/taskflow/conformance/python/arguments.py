@@ -121,4 +121,10 @@ f = gf.Flow('g').add(T('c', ret=None, requires=['y']),
                      T('a', ret=1, provides='x'))
 S['graph_orders_by_data'], _ = run(f)
 
+# 19 rebinding an optional argument makes it required (TaskFlow adds rebind entries to the required mapping)
+f = lf.Flow('f').add(Opt('o', rebind={'b': 'zz'}, provides='r'))
+S['optional_rebound_present'], _ = run(f, store={'a': 1, 'zz': 9})
+f = lf.Flow('f').add(Opt('o', rebind={'b': 'zz'}, provides='r'))
+S['optional_rebound_missing'], _ = run(f, store={'a': 1})
+
 save('arguments', S)
