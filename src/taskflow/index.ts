@@ -43,7 +43,7 @@ export { Engine, EngineStorage, runFlow, type EngineOptions, type EngineArgs, ty
 export type { Compilation, ArgPlan } from './engine/compiler';
 export { Notifier, type FlowEvent, type AtomEvent, type ProgressEvent, type Listener as ListenerCallback, type FlowNotifier, type AtomNotifier } from './listeners/notifier';
 export { Listener, CapturingListener, LoggingListener, TimingListener, type Logger, type TimelineEntry, type Listenable } from './listeners/listeners';
-export type { LogBook, FlowDetail, AtomDetail } from './persistence/models';
+export { LogBook, FlowDetail, AtomDetail } from './persistence/models';
 export type { PersistenceBackend } from './persistence/backend';
 export { MemoryBackend } from './persistence/memory-backend';
 export type { NeedsOf, ProvOf, RequiredKeys, MissingNames, Satisfied } from './typing';

@@ -790,12 +790,15 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
 
   // ---- argument resolution
 
-  /** @internal */
+  /**
+   * @internal Arguments for atom i: a null-prototype object keyed by argument name (fast for flows with many
+   * distinct names; destructuring, spread and JSON work as usual).
+   */
   resolveArgs(i: number): Record<string, unknown> {
     const c = this.comp!;
     const atom = c.atoms[i]!;
     const plan = c.plans[i]!;
-    const args: Record<string, unknown> = {};
+    const args: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     const inject = atom.inject;
     for (let k = 0; k < plan.length; k++) {
       const p = plan[k]!;
@@ -832,15 +835,13 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   }
 
   private ctx(i: number): TaskContext {
-    const name = this.comp!.atoms[i]!.name;
-    const notifier = this.atomNotifier;
-    return {
-      name,
-      updateProgress: (progress: number, details?: Record<string, unknown>) => {
-        (this.meta[i] ??= {})['progress'] = progress;
-        notifier.notify('progress', details ? { atomName: name, progress, details } : { atomName: name, progress });
-      },
-    };
+    return new AtomContext(this, i, this.comp!.atoms[i]!.name);
+  }
+
+  /** @internal */
+  _progress(i: number, name: string, progress: number, details?: Record<string, unknown>): void {
+    (this.meta[i] ??= {})['progress'] = progress;
+    this.atomNotifier.notify('progress', details ? { atomName: name, progress, details } : { atomName: name, progress });
   }
 
   private historyOf(r: number): History {
@@ -1079,6 +1080,17 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     for (const k of Object.keys(values)) this.storeKeys.add(k);
     this.validated = false;
     this.flowDirty = true;
+  }
+}
+
+class AtomContext implements TaskContext {
+  constructor(
+    private readonly engine: Engine<Flow<object, object>>,
+    private readonly i: number,
+    readonly name: string,
+  ) {}
+  updateProgress(progress: number, details?: Record<string, unknown>): void {
+    this.engine._progress(this.i, this.name, progress, details);
   }
 }
 
