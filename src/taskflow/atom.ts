@@ -60,9 +60,21 @@ export abstract class Atom {
     return m;
   }
 
+  /**
+   * Arguments that are really optional: listed in `optional` and neither in `requires` nor rebound by a map
+   * (TaskFlow adds rebind entries to the required mapping).
+   */
+  effectiveOptional(): Set<string> {
+    const opt = new Set(this.optional);
+    for (const r of this.requires) opt.delete(r);
+    const rb = this.rebind;
+    if (rb && !Array.isArray(rb)) for (const k of Object.keys(rb)) opt.delete(k);
+    return opt;
+  }
+
   /** Stored names this atom needs (required args after rebind, not optional ones). */
   get requiredNames(): readonly string[] {
-    const opt = new Set(this.optional);
+    const opt = this.effectiveOptional();
     const out: string[] = [];
     for (const [arg, stored] of this.argMapping()) if (!opt.has(arg)) out.push(stored);
     return out;

@@ -285,7 +285,7 @@ function compileFresh(flow: Flow<object, object>): Compilation {
   const unprovided: { arg: string; name: string; optional: boolean }[][] = [];
   for (let i = 0; i < n; i++) {
     const a = atoms[i]!;
-    const optional = new Set(a.optional);
+    const optional = a.effectiveOptional();
     const plan: ArgPlan[] = [];
     const un: { arg: string; name: string; optional: boolean }[] = [];
     for (const [arg, name] of a.argMapping()) {
