@@ -3,7 +3,8 @@
  *   - amqp       the AmqpTransport on RabbitMQ (client and server on separate connections, as two processes);
  *   - floor      a plain amqplib request/reply loop on the same broker in the same run: a queue, a consumer that
  *                replies through direct reply-to, correlation ids, no envelope checks, no publisher confirms on
- *                calls (casts use a confirm channel, as the transport does); what the broker and amqplib cost alone;
+ *                calls (casts: persistent on a durable queue through a confirm channel, as the transport does by
+ *                default); what the broker and amqplib cost alone;
  *   - in-process the InProcessTransport (every service in one process).
  * Cases: `call` at each concurrency of --concurrency (default 1,16; a worker sends its next call when the
  * previous one was answered), `cast` at concurrency 16 (each cast awaits the broker's confirm); for casts the
@@ -112,7 +113,8 @@ async function floorContender(url: string, queue: string): Promise<Contender> {
   const serverConn = await amqp.connect(url, { noDelay: true });
   const clientConn = await amqp.connect(url, { noDelay: true });
   const sch = await serverConn.createChannel();
-  await sch.assertQueue(queue, { durable: false, autoDelete: false });
+  // Durable queue and persistent casts, like the transport's defaults, so the casts compare like for like.
+  await sch.assertQueue(queue, { durable: true, autoDelete: false });
   await sch.prefetch(64);
   let received = 0;
   await sch.consume(queue, (msg) => {
@@ -155,8 +157,11 @@ async function floorContender(url: string, queue: string): Promise<Contender> {
       }),
     cast: () =>
       new Promise<void>((resolve, reject) => {
-        confirm.sendToQueue(queue, Buffer.from(JSON.stringify(benchMessage('cast'))), {}, (err: unknown) =>
-          err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+        confirm.sendToQueue(
+          queue,
+          Buffer.from(JSON.stringify(benchMessage('cast'))),
+          { persistent: true },
+          (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
         );
       }),
     received: () => received,

@@ -77,6 +77,12 @@ export interface AmqpTransportOptions {
   readonly connectionName?: string;
   /** `x-expires` of the topic queues, so queues of vanished deployments go away. @default none */
   readonly queueExpiresMs?: number;
+  /**
+   * Durable exchanges and topic queues, and persistent casts, so queued casts survive a broker
+   * restart (oslo's `amqp_durable_queues`). Calls stay transient: their caller fails on the drop anyway.
+   * Changing it for existing queues makes the broker refuse the declaration. @default true
+   */
+  readonly durable?: boolean;
   /** How long a publish waits for the broker's confirm before failing with MessageDeliveryFailure. @default 30000 */
   readonly confirmTimeoutMs?: number;
   /** How long `close()` lets in-flight handlers finish. @default 10000 */
@@ -155,6 +161,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
   private readonly queueExpiresMs: number | undefined;
   private readonly drainTimeoutMs: number;
   private readonly confirmTimeoutMs: number;
+  private readonly durable: boolean;
   private readonly log: Logger;
   /** Distinguishes this transport's fanout queues from its siblings'. */
   private readonly instanceId = randomUUID().slice(0, 8);
@@ -207,6 +214,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
         ? undefined
         : positiveInt('queueExpiresMs', options.queueExpiresMs);
     this.drainTimeoutMs = nonNegativeInt('drainTimeoutMs', options.drainTimeoutMs ?? 10_000);
+    this.durable = options.durable ?? true;
     this.confirmTimeoutMs = positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 30_000);
     this.connectionName = options.connectionName ?? `cinder-ts:${exchange}:${this.instanceId}`;
     this.log = (options.logger ?? nullLogger).child({ component: 'rpc.amqp' });
@@ -338,9 +346,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
       body,
       topic,
       message.method,
-      {
-        mandatory: true,
-      },
+      { mandatory: true, persistent: this.durable },
     );
   }
 
@@ -358,6 +364,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
       prefetch: this.prefetch,
       queueExpiresMs: this.queueExpiresMs,
       drainTimeoutMs: this.drainTimeoutMs,
+      durable: this.durable,
     };
   }
 
@@ -435,7 +442,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
         const id: unknown = msg.properties.messageId;
         if (typeof id === 'string') link.returned.add(id);
       });
-      await pub.assertExchange(this.naming.exchange, 'topic', { durable: false, autoDelete: false });
+      await pub.assertExchange(this.naming.exchange, 'topic', { durable: this.durable, autoDelete: false });
       await pub.consume(DIRECT_REPLY_TO, (msg) => this.onReply(msg), { noAck: true });
       for (const sub of [...this.subscriptions]) await sub.start(link);
       if (link.lost) throw new Error('the connection dropped while declaring the topology');
@@ -553,7 +560,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
       throw new MessageDeliveryFailure(topic, method, 'the connection to the broker was lost');
     try {
       // Not auto-delete: an exchange that vanished with its last queue would turn a later publish into a channel error.
-      await pub.assertExchange(exchange, 'fanout', { durable: false, autoDelete: false });
+      await pub.assertExchange(exchange, 'fanout', { durable: this.durable, autoDelete: false });
     } catch (err) {
       throw new MessageDeliveryFailure(
         topic,

@@ -21,6 +21,8 @@ export interface SubscriptionConfig {
   readonly prefetch: number;
   readonly queueExpiresMs: number | undefined;
   readonly drainTimeoutMs: number;
+  /** Durable topic queues and fanout exchange (the exclusive fanout queues never are). */
+  readonly durable: boolean;
 }
 
 /** What a subscription needs from its transport. */
@@ -66,7 +68,7 @@ export class AmqpSubscription implements Subscription {
   async start(link: AmqpLink): Promise<void> {
     if (this.startedGen === link.gen || this.closing !== null) return;
     this.startedGen = link.gen;
-    const { naming, prefetch, queueExpiresMs } = this.host.config;
+    const { naming, prefetch, queueExpiresMs, durable } = this.host.config;
     const { topic, server, fanout } = this.target;
     const log = this.host.logger;
     const channel = await link.model.createChannel();
@@ -87,14 +89,14 @@ export class AmqpSubscription implements Subscription {
       const queues: string[] = [];
       for (const srv of [undefined, server]) {
         const queue = topicQueueName(naming, topic, srv);
-        await channel.assertQueue(queue, { durable: false, autoDelete: false, ...queueArgs });
+        await channel.assertQueue(queue, { durable, autoDelete: false, ...queueArgs });
         await channel.bindQueue(queue, naming.exchange, routingKey(topic, srv));
         queues.push(queue);
       }
       if (fanout) {
         const exchange = fanoutExchangeName(naming, topic);
         const queue = fanoutQueueName(naming, topic, this.fanoutId);
-        await channel.assertExchange(exchange, 'fanout', { durable: false, autoDelete: false });
+        await channel.assertExchange(exchange, 'fanout', { durable, autoDelete: false });
         await channel.assertQueue(queue, { durable: false, exclusive: true, autoDelete: true });
         await channel.bindQueue(queue, exchange, '');
         queues.push(queue);

@@ -119,6 +119,16 @@ export async function listQueues(ns: Namespace): Promise<string[]> {
     .filter((n) => n.startsWith(ns.queuePrefix));
 }
 
+/** Whether each named queue of the namespace is durable, as the broker reports it. */
+export async function queueDurability(ns: Namespace): Promise<Record<string, boolean>> {
+  const out: Record<string, boolean> = {};
+  for (const row of (await rabbitmqctl('list_queues', 'name', 'durable')).split('\n')) {
+    const [name, durable] = row.trim().split('\t');
+    if (name !== undefined && name.startsWith(ns.queuePrefix)) out[name] = durable === 'true';
+  }
+  return out;
+}
+
 /**
  * Close, from the broker's side, the connection(s) whose client-provided name is `connectionName`
  * (what `rabbitmqctl close_all_connections` does, limited to ours so other users are unaffected).

@@ -23,6 +23,7 @@ import {
   deleteNamespace,
   eventually,
   listQueues,
+  queueDurability,
   requireAmqpUrl,
   rpcMessage,
   sleep,
@@ -32,6 +33,7 @@ import {
 } from './amqp-helpers';
 
 const ns = uniqueNamespace('amqp');
+const transientNs = uniqueNamespace('amqp-transient');
 let url: string;
 const open: AmqpTransport[] = [];
 let topicSeq = 0;
@@ -62,7 +64,9 @@ afterEach(async () => {
 afterAll(async () => {
   if (url !== undefined) {
     await deleteNamespace(url, ns);
+    await deleteNamespace(url, transientNs);
     expect(await listQueues(ns)).toEqual([]);
+    expect(await listQueues(transientNs)).toEqual([]);
   }
   expect(unhandledRejections()).toEqual([]);
 });
@@ -513,5 +517,29 @@ describe('AmqpTransport topology', () => {
     );
     expect(queues.filter((q) => q.startsWith(`${ns.queuePrefix}${topic}_fanout_`))).toHaveLength(1);
     expect(transportOptions(url, ns).exchange).toBe(ns.exchange);
+  });
+
+  it('keeps topic queues durable and casts persistent by default, so queued casts outlive a broker restart', async () => {
+    const durableTopic = newTopic();
+    const transientTopic = newTopic();
+    const t = await transport();
+    // A deployment is durable or not as a whole: its exchange cannot be both.
+    const transient = await connectedTransport(url, transientNs, { durable: false });
+    open.push(transient);
+    await (await t.listen({ topic: durableTopic, server: 'h1' }, async () => undefined)).close();
+    await (await transient.listen({ topic: transientTopic, server: 'h1' }, async () => undefined)).close();
+    await t.cast({ topic: durableTopic }, rpcMessage('kept'));
+    const conn = await amqp.connect(url);
+    const ch = await conn.createChannel();
+
+    const queued = await ch.get(`${ns.queuePrefix}${durableTopic}`, { noAck: true });
+    const durability = await queueDurability(ns);
+    await conn.close();
+
+    expect(queued).not.toBe(false);
+    expect(queued !== false && queued.properties.deliveryMode).toBe(2);
+    expect(durability[`${ns.queuePrefix}${durableTopic}`]).toBe(true);
+    expect(durability[`${ns.queuePrefix}${durableTopic}.h1`]).toBe(true);
+    expect((await queueDurability(transientNs))[`${transientNs.queuePrefix}${transientTopic}`]).toBe(false);
   });
 });
