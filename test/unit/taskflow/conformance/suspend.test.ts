@@ -232,4 +232,67 @@ describe.each(EXECUTORS)('suspend and resume (%s executor)', (executor) => {
     expect(histView(e2.storage.getRetryHistory('r'))).toEqual(exp.first.history);
     expect(exp.second.history.map((h) => h.failures)).toEqual([['b'], []]);
   });
+
+  it("resumes a suspended revert in a new engine even if the failed task is gone from the flow (TaskFlow's test_suspend_and_revert_even_if_task_is_gone)", async () => {
+    const backend = new MemoryBackend();
+    const rec = new Recorder();
+    const ref: { e?: Engine } = {};
+    const f1 = new LinearFlow('linear').add(
+      rec.t('a', { ret: 'A' }),
+      rec.t('b', { ret: 'B', duringRevert: () => ref.e!.suspend() }),
+      rec.t('c', { fail: 'Woot!' }),
+    );
+    const e1 = new Engine(f1, { executor, backend });
+    ref.e = e1;
+    const p1 = await runEngine(e1, rec);
+    const stored = JSON.parse(JSON.stringify(await backend.getFlowDetail(e1.uuid))) as FlowDetail;
+
+    const rec2 = new Recorder();
+    const f2 = new LinearFlow('linear').add(rec2.t('a', { ret: 'A' }), rec2.t('b', { ret: 'B' }));
+    const e2 = new Engine(f2, { executor, backend, flowDetail: stored });
+    const p2 = await runEngine(e2, rec2);
+
+    expect(p1.events).toEqual([
+      'a RUNNING', 'a SUCCESS', 'b RUNNING', 'b SUCCESS', 'c RUNNING', 'c FAILURE', 'c REVERTING', 'c REVERTED', 'b REVERTING', 'b REVERTED',
+    ]);
+    expect(p1.flow_state).toBe('SUSPENDED');
+    expect(p2.events).toEqual(['a REVERTING', 'a REVERTED']);
+    expect(p2.raised?.message).toBe('Woot!'); // the persisted failure of the vanished task is re-raised
+    expect(p2.flow_state).toBe('REVERTED');
+  });
+
+  it('keeps atom-level inject values out of the stored results (TaskFlow test_argument_injection)', async () => {
+    const rec = new Recorder();
+    const f = new LinearFlow('f').add(
+      rec.t('sum', { requires: ['x', 'y', 'z'], inject: { x: 1, y: 4, z: 9 }, provides: 'result', ret: (kw: Record<string, unknown>) => (kw['x'] as number) + (kw['y'] as number) + (kw['z'] as number) }),
+    );
+
+    const o = await runEngine(new Engine(f, { executor }), rec);
+
+    expect(o.results).toEqual({ result: 14 });
+  });
+
+  it('resumes a suspended revert in a new engine (same flow) and rejects with the persisted original error', async () => {
+    const backend = new MemoryBackend();
+    const ref: { e?: Engine } = {};
+    const build = (rec: Recorder, suspendOnRevert: boolean) =>
+      new LinearFlow('linear').add(
+        rec.t('a', { ret: 'A' }),
+        rec.t('b', { ret: 'B', duringRevert: suspendOnRevert ? () => ref.e!.suspend() : undefined }),
+        rec.t('c', { fail: 'Woot!' }),
+      );
+    const e1 = new Engine(build(new Recorder(), true), { executor, backend });
+    ref.e = e1;
+    await runEngine(e1, new Recorder());
+    const stored = JSON.parse(JSON.stringify(await backend.getFlowDetail(e1.uuid))) as FlowDetail;
+
+    const rec2 = new Recorder();
+    const p2 = await runEngine(new Engine(build(rec2, false), { executor, backend, flowDetail: stored }), rec2);
+
+    expect(p2.events).toEqual(['a REVERTING', 'a REVERTED']);
+    expect(p2.calls.map((c) => `${c.op} ${c.atom}`)).toEqual(['revert a']);
+    expect(p2.raised?.message).toBe('Woot!');
+    expect(p2.raised?.class).toBe('Boom'); // rebuilt from the persisted Failure: class name kept
+    expect(p2.flow_state).toBe('REVERTED');
+  });
 });
