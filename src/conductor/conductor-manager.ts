@@ -6,11 +6,14 @@
  */
 import { Manager, type ManagerOptions } from '../service/manager';
 import type { ObjectEnvironment } from '../objects/environment';
+import { ComputeTaskEndpoint, type ComputeTaskOptions } from './compute-task';
 import { ConductorObjectEndpoint } from './object-endpoint';
 
 export interface ConductorManagerOptions extends ManagerOptions {
   /** Direct database access (ObjectEnvironment.direct). */
   readonly objectEnv: ObjectEnvironment;
+  /** Serve `build_instances` too (scheduler and compute clients). */
+  readonly computeTask?: Omit<ComputeTaskOptions, 'objectEnv'>;
 }
 
 export class ConductorManager extends Manager {
@@ -22,5 +25,10 @@ export class ConductorManager extends Manager {
     if (!options.objectEnv.dbAllowed) throw new TypeError('the conductor needs direct database access');
     this.objectEnv = options.objectEnv;
     this.additionalEndpoints.push(new ConductorObjectEndpoint(options.objectEnv));
+    if (options.computeTask !== undefined) {
+      this.additionalEndpoints.push(
+        new ComputeTaskEndpoint({ ...options.computeTask, objectEnv: options.objectEnv, ...(options.logger !== undefined ? { logger: options.logger } : {}) }),
+      );
+    }
   }
 }

@@ -133,6 +133,17 @@ export class ComputeNode extends PersistentObject {
     return obj;
   }
 
+  /** Every live node, by id (the scheduler's host manager). */
+  @remotableClassmethod
+  static async getAll(env: ObjectEnvironment, ctx: RequestContext): Promise<ComputeNode[]> {
+    const rows = await env.dataSource('ComputeNode.getAll').getRepository(ComputeNodeEntity).find({ where: { deleted: 0 }, order: { id: 'ASC' } });
+    return rows.map((row) => {
+      const obj = new ComputeNode(env, ctx);
+      obj.objLoad(fromEntity(row));
+      return obj;
+    });
+  }
+
   /** Every live node of `host`, by id. */
   @remotableClassmethod
   static async getAllByHost(env: ObjectEnvironment, ctx: RequestContext, host: string): Promise<ComputeNode[]> {

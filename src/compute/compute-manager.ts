@@ -1,0 +1,129 @@
+/**
+ * The compute manager (Nova compute/manager.py, trimmed): one resource tracker per node of its
+ * driver, `update_available_resource` as a periodic task (and once in preStartHook), and
+ * `build_and_run_instance` running the build flow on the engine. It has no database: every object
+ * method goes through the conductor (its ObjectEnvironment is `remote`).
+ */
+import { buildInstanceFlow } from '../flows/build-instance';
+import { ComputeNode } from '../objects/compute-node';
+import type { ObjectEnvironment } from '../objects/environment';
+import { Instance } from '../objects/instance';
+import type { RpcClient } from '../rpc/client';
+import { RequestContext } from '../rpc/context';
+import { InvalidRpcMessageError } from '../rpc/errors';
+import { Manager, type ManagerOptions } from '../service/manager';
+import { DEFAULT_INTERVAL } from '../service/periodic-task';
+import { runFlow } from '../taskflow';
+import type { BuildRetry } from '../tasks/compute/reschedule-on-failure';
+import type { FakeVirtDriver } from './fake-driver';
+import { ResourceTracker, type ClaimLimits } from './resource-tracker';
+
+export interface ComputeManagerOptions extends ManagerOptions<FakeVirtDriver> {
+  readonly driver: FakeVirtDriver;
+  /** Remote (through the conductor) in a compute process. */
+  readonly objectEnv: ObjectEnvironment;
+  /** Client of the conductor (topic 'conductor'), for reschedules. */
+  readonly conductor: RpcClient;
+  /** Client of the scheduler (topic 'scheduler'), for instance info updates; optional. */
+  readonly scheduler?: RpcClient;
+  /** Seconds between resource audits. @default 60 */
+  readonly updateResourcesInterval?: number;
+}
+
+export const COMPUTE_API_VERSION = '5.0';
+
+export class ComputeManager extends Manager<FakeVirtDriver> {
+  override readonly rpcApiVersion = COMPUTE_API_VERSION;
+  readonly objectEnv: ObjectEnvironment;
+  private readonly trackers = new Map<string, ResourceTracker>();
+  private readonly conductor: RpcClient;
+  private readonly scheduler: RpcClient | undefined;
+  private readonly virt: FakeVirtDriver;
+
+  constructor(options: ComputeManagerOptions) {
+    super({ serviceName: 'compute', ...options });
+    this.virt = options.driver;
+    this.objectEnv = options.objectEnv;
+    this.conductor = options.conductor;
+    this.scheduler = options.scheduler;
+    this.addPeriodicTask((ctx) => this.updateAvailableResource(ctx), {
+      name: 'update_available_resource',
+      spacing: options.updateResourcesInterval ?? DEFAULT_INTERVAL,
+    });
+  }
+
+  override async initHost(): Promise<void> {
+    await this.virt.initHost();
+  }
+
+  /** Nova runs the first resource audit before the service starts listening. */
+  override async preStartHook(): Promise<void> {
+    await this.updateAvailableResource(RequestContext.admin());
+  }
+
+  /** The tracker of a node (created on first use). */
+  tracker(nodename: string): ResourceTracker {
+    let t = this.trackers.get(nodename);
+    if (t === undefined) {
+      t = new ResourceTracker(this.host, nodename, this.virt, this.objectEnv, this.log);
+      this.trackers.set(nodename, t);
+    }
+    return t;
+  }
+
+  /**
+   * Audit every node the driver reports, then delete compute nodes of this host the driver no
+   * longer reports, then tell the scheduler which instances run here.
+   */
+  async updateAvailableResource(ctx: RequestContext): Promise<void> {
+    const nodes = new Set(this.virt.getAvailableNodes());
+    for (const nodename of nodes) await this.tracker(nodename).updateAvailableResource(ctx);
+    for (const name of [...this.trackers.keys()]) if (!nodes.has(name)) this.trackers.delete(name);
+    for (const cn of await ComputeNode.getAllByHost(this.objectEnv, ctx, this.host)) {
+      if (!nodes.has(cn.hypervisorHostname)) {
+        this.log.info('deleting orphan compute node', { computeNodeId: cn.id, nodename: cn.hypervisorHostname });
+        await cn.destroy();
+      }
+    }
+    await this.sendInstanceInfo(ctx);
+  }
+
+  /**
+   * Cast from the conductor. args: `{ instance, node, limits, retry }`. Runs the build flow; a failure
+   * has already been reverted (and rescheduled) by the flow, so it is logged, not rethrown.
+   */
+  async build_and_run_instance(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    const instance = args['instance'];
+    const node = args['node'];
+    if (!(instance instanceof Instance)) throw new InvalidRpcMessageError('build_and_run_instance needs an Instance');
+    if (typeof node !== 'string' || !this.virt.getAvailableNodes().includes(node)) {
+      throw new InvalidRpcMessageError(`build_and_run_instance: node '${String(node)}' is not on host ${this.host}`);
+    }
+    const retry = (args['retry'] ?? { numAttempts: 1, hosts: [this.host] }) as BuildRetry;
+    const limits = (args['limits'] ?? {}) as ClaimLimits;
+    const flow = buildInstanceFlow({
+      ctx,
+      instance,
+      tracker: this.tracker(node),
+      driver: this.virt,
+      logger: this.log,
+      reschedule: (c, instanceUuid, r) => this.conductor.cast(c, 'build_instances', { instanceUuid, retry: r }),
+    });
+    try {
+      await runFlow(flow, { store: { limits, retry } });
+      this.log.info('instance built', { instanceUuid: instance.uuid, node });
+      await this.sendInstanceInfo(ctx);
+    } catch (err) {
+      this.log.warn('instance build failed and was reverted', { instanceUuid: instance.uuid, node, attempt: retry.numAttempts, err });
+    }
+  }
+
+  private async sendInstanceInfo(ctx: RequestContext): Promise<void> {
+    if (this.scheduler === undefined) return;
+    try {
+      await this.scheduler.cast(ctx, 'update_instance_info', { host: this.host, instanceUuids: this.virt.listInstanceUuids() });
+    } catch (err) {
+      this.log.warn('could not send instance info to the scheduler', { err });
+    }
+  }
+}

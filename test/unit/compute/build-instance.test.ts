@@ -1,0 +1,242 @@
+/**
+ * Compute, conductor and scheduler services in one process on the real RPC layer (in-process
+ * transport) and SQLite: resource tracking, scheduling, the build flow and its reverts.
+ */
+import { ComputeApi } from '../../../src/compute/api';
+import { ComputeManager } from '../../../src/compute/compute-manager';
+import { ComputeResourcesUnavailableError, InvalidResourceReportError } from '../../../src/compute/errors';
+import { FakeVirtDriver } from '../../../src/compute/fake-driver';
+import { ConductorManager } from '../../../src/conductor/conductor-manager';
+import { ConductorObjectIndirectionApi } from '../../../src/conductor/object-indirection-api';
+import { ComputeNodeEntity } from '../../../src/db/entities/compute-node.entity';
+import { InstanceEntity } from '../../../src/db/entities/instance.entity';
+import { ObjectEnvironment, ObjectSerializer, ObjectServiceRecordStore } from '../../../src/objects';
+import { RpcClient } from '../../../src/rpc/client';
+import { RequestContext } from '../../../src/rpc/context';
+import { InProcessTransport } from '../../../src/rpc/in-process-transport';
+import { ComputeSchedulerManager } from '../../../src/scheduler/compute-scheduler';
+import { Service } from '../../../src/service/service';
+import { ServiceLauncher } from '../../../src/service/launcher';
+import { createTestSqliteDatabase, type TestDatabase } from '../../helpers/db';
+import { waitFor } from '../../contracts/transport.contract';
+
+const ctx = new RequestContext({ userId: 'u1', projectId: 'p1', roles: ['member'] });
+const quiet = { periodicEnable: false, reportInterval: 0 };
+
+describe('compute build on the engine, through conductor and scheduler', () => {
+  let db: TestDatabase;
+  let transport: InProcessTransport;
+  let launcher: ServiceLauncher;
+  let api: ComputeApi;
+  let drivers: Record<string, FakeVirtDriver>;
+  let computes: Record<string, ComputeManager>;
+
+  async function startCloud(hosts: Record<string, { memoryMb: number; vcpus?: number; failSpawns?: boolean | number }>, maxAttempts = 3): Promise<void> {
+    db = await createTestSqliteDatabase();
+    transport = new InProcessTransport({ defaultTimeoutMs: 5000 });
+    launcher = new ServiceLauncher();
+    const dbEnv = ObjectEnvironment.direct('nova-conductor', db.dataSource);
+    const store = new ObjectServiceRecordStore(dbEnv, () => RequestContext.admin());
+    launcher.add(
+      Service.create({
+        host: 'ctl',
+        binary: 'nova-conductor',
+        manager: (o) =>
+          new ConductorManager({
+            ...o,
+            objectEnv: dbEnv,
+            computeTask: {
+              scheduler: new RpcClient(transport, { topic: 'scheduler' }, { version: '4.0', serializer: new ObjectSerializer(dbEnv) }),
+              compute: new RpcClient(transport, { topic: 'compute' }, { version: '5.0', serializer: new ObjectSerializer(dbEnv) }),
+              maxAttempts,
+            },
+          }),
+        transport,
+        store,
+        serializer: new ObjectSerializer(dbEnv),
+        settings: quiet,
+      }),
+    );
+    const schedEnv = ObjectEnvironment.direct('nova-scheduler', db.dataSource);
+    launcher.add(
+      Service.create({
+        host: 'ctl',
+        binary: 'nova-scheduler',
+        manager: (o) => new ComputeSchedulerManager({ ...o, objectEnv: schedEnv }),
+        transport,
+        store,
+        serializer: new ObjectSerializer(schedEnv),
+        settings: quiet,
+      }),
+    );
+    drivers = {};
+    computes = {};
+    for (const [host, spec] of Object.entries(hosts)) {
+      const env = ObjectEnvironment.remote('nova-compute', (e) => new ConductorObjectIndirectionApi(transport, e));
+      const driver = new FakeVirtDriver({ host, vcpus: spec.vcpus ?? 4, memoryMb: spec.memoryMb, diskGb: 100, failSpawns: spec.failSpawns ?? false });
+      drivers[host] = driver;
+      launcher.add(
+        Service.create({
+          host,
+          binary: 'nova-compute',
+          manager: (o) => {
+            const m = new ComputeManager({
+              ...o,
+              driver,
+              objectEnv: env,
+              conductor: new RpcClient(transport, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(env) }),
+              scheduler: new RpcClient(transport, { topic: 'scheduler' }, { version: '4.0', serializer: new ObjectSerializer(env) }),
+            });
+            computes[host] = m;
+            return m;
+          },
+          transport,
+          store: new ObjectServiceRecordStore(env, () => RequestContext.admin()),
+          serializer: new ObjectSerializer(env),
+          settings: quiet,
+        }),
+      );
+    }
+    await launcher.start();
+    api = new ComputeApi(dbEnv, new RpcClient(transport, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(dbEnv) }));
+  }
+
+  afterEach(async () => {
+    await launcher?.stop();
+    await transport?.close();
+    await db?.drop();
+  });
+
+  async function settled(uuid: string): Promise<InstanceEntity> {
+    let row: InstanceEntity | null = null;
+    await waitFor(
+      () => {
+        void db.dataSource
+          .getRepository(InstanceEntity)
+          .findOneBy({ uuid })
+          .then((r) => (row = r));
+        return row !== null && (row.vmState === 'active' || row.vmState === 'error');
+      },
+      10_000,
+      `instance ${uuid} to settle`,
+    );
+    return row!;
+  }
+
+  const nodes = async (): Promise<Record<string, ComputeNodeEntity>> =>
+    Object.fromEntries((await db.dataSource.getRepository(ComputeNodeEntity).find({ where: { deleted: 0 } })).map((n) => [n.host, n]));
+
+  it('registers each compute node through the conductor on start and lists the hypervisors', async () => {
+    await startCloud({ cmp1: { memoryMb: 2048 }, cmp2: { memoryMb: 4096 } });
+
+    const hv = await api.listHypervisors(ctx);
+
+    expect(hv.map((h) => [h.host, h.vcpus, h.memoryMb, h.vcpusUsed, h.freeRamMb])).toEqual([
+      ['cmp1', 4, 2048, 0, 2048],
+      ['cmp2', 4, 4096, 0, 4096],
+    ]);
+    expect(() => computes['cmp1']!.objectEnv.dataSource('test')).toThrow('nova-compute attempted direct database access');
+  });
+
+  it('builds an instance on the host with the most free RAM and accounts its usage', async () => {
+    await startCloud({ cmp1: { memoryMb: 2048 }, cmp2: { memoryMb: 4096 } });
+
+    const inst = await api.createInstance(ctx, { vcpus: 2, memoryMb: 1024, rootGb: 10, displayName: 'vm1' });
+    const row = await settled(inst.uuid);
+    const n = await nodes();
+
+    expect(row).toMatchObject({ vmState: 'active', taskState: null, powerState: 1, host: 'cmp2', node: 'cmp2' });
+    expect(n['cmp2']).toMatchObject({ vcpusUsed: 2, memoryMbUsed: 1024, localGbUsed: 10, freeRamMb: 3072, runningVms: 1 });
+    expect(n['cmp1']).toMatchObject({ vcpusUsed: 0, memoryMbUsed: 0 });
+    expect(drivers['cmp2']!.listInstanceUuids()).toEqual([inst.uuid]);
+    expect(computes['cmp2']!.tracker('cmp2').claimedInstances).toEqual([]);
+
+    await computes['cmp2']!.updateAvailableResource(RequestContext.admin()); // the audit counts it from the DB now
+    expect((await nodes())['cmp2']).toMatchObject({ vcpusUsed: 2, memoryMbUsed: 1024, localGbUsed: 10 });
+  });
+
+  it('reschedules a build whose spawn fails to another host, releasing the first claim', async () => {
+    await startCloud({ cmp1: { memoryMb: 8192, failSpawns: true }, cmp2: { memoryMb: 4096 } });
+
+    const inst = await api.createInstance(ctx, { vcpus: 1, memoryMb: 512, rootGb: 1 });
+    const row = await settled(inst.uuid);
+    const n = await nodes();
+
+    expect(drivers['cmp1']!.spawnAttempts).toEqual([inst.uuid]);
+    expect(row).toMatchObject({ vmState: 'active', host: 'cmp2' });
+    expect(n['cmp1']).toMatchObject({ vcpusUsed: 0, memoryMbUsed: 0, localGbUsed: 0, runningVms: 0 });
+    expect(n['cmp2']).toMatchObject({ vcpusUsed: 1, memoryMbUsed: 512 });
+    expect(computes['cmp1']!.tracker('cmp1').claimedInstances).toEqual([]);
+  });
+
+  it('leaves the instance in ERROR with every claim released when it fails everywhere', async () => {
+    await startCloud({ cmp1: { memoryMb: 4096, failSpawns: true }, cmp2: { memoryMb: 4096, failSpawns: true }, cmp3: { memoryMb: 4096, failSpawns: true } }, 2);
+
+    const inst = await api.createInstance(ctx, { vcpus: 1, memoryMb: 512, rootGb: 1 });
+    const row = await settled(inst.uuid);
+    const n = await nodes();
+    const attempts = Object.values(drivers).reduce((s, d) => s + d.spawnAttempts.length, 0);
+
+    expect(row).toMatchObject({ vmState: 'error', taskState: null, host: null, node: null });
+    expect(attempts).toBe(2); // maxAttempts
+    for (const host of ['cmp1', 'cmp2', 'cmp3']) {
+      expect(n[host]).toMatchObject({ vcpusUsed: 0, memoryMbUsed: 0, localGbUsed: 0, runningVms: 0 });
+      expect(computes[host]!.tracker(host).claimedInstances).toEqual([]);
+    }
+  });
+
+  it('marks an instance that fits nowhere ERROR without trying any host (NoValidHost)', async () => {
+    await startCloud({ cmp1: { memoryMb: 2048 } });
+
+    const inst = await api.createInstance(ctx, { vcpus: 1, memoryMb: 4096, rootGb: 1 });
+    const row = await settled(inst.uuid);
+
+    expect(row.vmState).toBe('error');
+    expect(drivers['cmp1']!.spawnAttempts).toEqual([]);
+  });
+
+  it('spreads a burst by consuming what it schedules', async () => {
+    await startCloud({ cmp1: { memoryMb: 2048, vcpus: 2 }, cmp2: { memoryMb: 2048, vcpus: 2 } });
+
+    const made = [];
+    for (let i = 0; i < 4; i += 1) made.push(await api.createInstance(ctx, { vcpus: 1, memoryMb: 1024, rootGb: 1 }));
+    const rows = await Promise.all(made.map((m) => settled(m.uuid)));
+    const fifth = await api.createInstance(ctx, { vcpus: 1, memoryMb: 1024, rootGb: 1 });
+
+    expect(rows.map((r) => r.vmState)).toEqual(['active', 'active', 'active', 'active']);
+    expect(rows.filter((r) => r.host === 'cmp1')).toHaveLength(2);
+    expect((await settled(fifth.uuid)).vmState).toBe('error');
+    expect(Object.values(await nodes()).map((x) => x.memoryMbUsed)).toEqual([2048, 2048]);
+  });
+
+  it('refuses a claim that does not fit, naming the resource', async () => {
+    await startCloud({ cmp1: { memoryMb: 2048, vcpus: 2 } });
+    const tracker = computes['cmp1']!.tracker('cmp1');
+
+    const err = await tracker.instanceClaim(RequestContext.admin(), { uuid: 'x', vcpus: 3, memoryMb: 1, rootGb: 1 }).catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(ComputeResourcesUnavailableError);
+    expect((err as Error).message).toContain('vcpus: requested 3, free 2 of 2');
+    expect((await nodes())['cmp1']!.vcpusUsed).toBe(0);
+  });
+
+  it('deletes orphan compute nodes and refuses nonsense driver reports', async () => {
+    await startCloud({ cmp1: { memoryMb: 2048 } });
+    drivers['cmp1']!.configure({ nodes: ['cmp1-new'] });
+
+    await computes['cmp1']!.updateAvailableResource(RequestContext.admin());
+    drivers['cmp1']!.configure({ memoryMb: -5 });
+    const bad = await computes['cmp1']!.updateAvailableResource(RequestContext.admin()).catch((e: unknown) => e);
+
+    expect((await api.listHypervisors(ctx)).map((h) => h.hypervisorHostname)).toEqual(['cmp1-new']);
+    expect(bad).toBeInstanceOf(InvalidResourceReportError);
+  });
+
+  it('refuses bad instance requests before writing anything', async () => {
+    await startCloud({ cmp1: { memoryMb: 2048 } });
+
+    await expect(api.createInstance(ctx, { vcpus: 0, memoryMb: 1, rootGb: 1 })).rejects.toThrow('vcpus must be a positive integer');
+    await expect(api.createInstance(new RequestContext(), { vcpus: 1, memoryMb: 1, rootGb: 1 })).rejects.toThrow('user and a project');
+    expect(await db.dataSource.getRepository(InstanceEntity).count()).toBe(0);
+  });
+});
