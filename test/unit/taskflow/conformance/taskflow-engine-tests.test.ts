@@ -1,0 +1,164 @@
+/**
+ * Conformance against scenarios taken from TaskFlow 5.0's own engine tests
+ * (/usr/lib/python3/dist-packages/taskflow/tests/unit/test_engines.py); each `it` names the TaskFlow test.
+ */
+import { Engine, GraphFlow, LinearFlow, UnorderedFlow } from '../../../../src/taskflow';
+import { EXECUTORS, Recorder, runEngine } from './harness';
+
+describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
+  it('test_revert_removes_data: after a complete revert no results are left', async () => {
+    const rec = new Recorder();
+    const f = new LinearFlow('revert-removes').add(
+      rec.t('one', { ret: 1, provides: 'one' }),
+      rec.t('multi', { ret: { a: 1, b: 2, c: 3 }, provides: ['a', 'b', 'c'] }),
+      rec.t('fail', { fail: 'Woot' }),
+    );
+
+    const o = await runEngine(new Engine(f, { executor }), rec);
+
+    expect(o.raised?.message).toBe('Woot');
+    expect(o.results).toEqual({});
+  });
+
+  it('test_revert_provided: what revert returns is kept as the revert result', async () => {
+    const rec = new Recorder();
+    const giver = rec.t('giver', { requires: ['value'], ret: 1 });
+    giver.revert = () => 2;
+    const f = new LinearFlow('revert').add(giver, rec.t('fail', { fail: 'Woot' }));
+    const e = new Engine(f, { executor, store: { value: 0 } });
+
+    await runEngine(e, rec);
+
+    expect(e.storage.getRevertResult('giver')).toBe(2);
+  });
+
+  it('test_overlap_parent_sibling_expected_result: a nested flow sees the nearest provider', async () => {
+    const rec = new Recorder();
+    const f = new LinearFlow('flow-1').add(
+      rec.t('p1', { ret: 5, provides: 'source' }),
+      rec.t('p2', { ret: 1, provides: 'source' }),
+      new LinearFlow('flow-2').add(rec.t('add_one', { requires: ['source'], ret: (kw: Record<string, unknown>) => (kw['source'] as number) + 1, provides: 'result' })),
+    );
+
+    const o = await runEngine(new Engine(f, { executor }), rec);
+
+    expect((o.results as Record<string, unknown>)['result']).toBe(2);
+  });
+
+  it('test_completed_reset_run_again: run() again does nothing; after reset() everything runs again', async () => {
+    const rec = new Recorder();
+    const e = new Engine(new LinearFlow('root').add(rec.t('task1', { ret: 5 }), rec.t('task2', { ret: 5 }), rec.t('task3', { ret: 5 })), { executor });
+    const expected = ['task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 RUNNING', 'task3 SUCCESS'];
+
+    const first = await runEngine(e, rec);
+    const again = await runEngine(e, rec);
+    e.reset();
+    const afterReset = await runEngine(e, rec);
+
+    expect(first.events).toEqual(expected);
+    expect(again.events).toEqual([]);
+    expect(afterReset.events).toEqual(expected);
+  });
+
+  it('test_failed_reset_run_again: after reset() a failed flow fails and reverts the same way', async () => {
+    const rec = new Recorder();
+    const e = new Engine(new LinearFlow('root').add(rec.t('task1', { ret: 5 }), rec.t('task2', { ret: 5 }), rec.t('task3', { fail: 'Woot!' })), { executor });
+    const expected = [
+      'task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 RUNNING', 'task3 FAILURE',
+      'task3 REVERTING', 'task3 REVERTED', 'task2 REVERTING', 'task2 REVERTED', 'task1 REVERTING', 'task1 REVERTED',
+    ];
+
+    const first = await runEngine(e, rec);
+    e.reset();
+    const second = await runEngine(e, rec);
+
+    expect(first.events).toEqual(expected);
+    expect(second.events).toEqual(expected);
+    expect(second.raised?.message).toBe('Woot!');
+  });
+
+  it('test_graph_flow_conditional_ignore_reset: after reset() an IGNOREd atom is decided again', async () => {
+    const rec = new Recorder();
+    let allow = false;
+    const g = new GraphFlow('root');
+    const [t1, t2, t3] = [rec.t('task1', { ret: 5 }), rec.t('task2', { ret: 5 }), rec.t('task3', { ret: 5 })];
+    g.add(t1, t2, t3);
+    g.link(t1, t2);
+    g.link(t2, t3, { decider: () => allow });
+    const e = new Engine(g, { executor });
+
+    const first = await runEngine(e, rec);
+    const ignoredState = e.storage.getAtomState('task3');
+    const ignoredIntention = e.storage.getAtomIntention('task3');
+    e.reset();
+    allow = true;
+    const second = await runEngine(e, rec);
+
+    expect(new Set(first.events)).toEqual(new Set(['task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 IGNORE']));
+    expect(ignoredState).toBe('IGNORE');
+    expect(ignoredIntention).toBe('IGNORE');
+    expect(new Set(second.events)).toEqual(
+      new Set(['task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 RUNNING', 'task3 SUCCESS']),
+    );
+  });
+
+  it('test_graph_flow_diamond_ignored: one "no" among two deciders ignores the join', async () => {
+    const rec = new Recorder();
+    const g = new GraphFlow('root');
+    const [t1, t2, t3, t4] = ['task1', 'task2', 'task3', 'task4'].map((n) => rec.t(n, { ret: 5 })) as [ReturnType<Recorder['t']>, ReturnType<Recorder['t']>, ReturnType<Recorder['t']>, ReturnType<Recorder['t']>];
+    g.add(t1, t2, t3, t4);
+    g.link(t1, t2);
+    g.link(t2, t4, { decider: () => false });
+    g.link(t1, t3);
+    g.link(t3, t4, { decider: () => true });
+    const e = new Engine(g, { executor });
+
+    const o = await runEngine(e, rec);
+
+    expect(new Set(o.events)).toEqual(
+      new Set(['task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 RUNNING', 'task3 SUCCESS', 'task4 IGNORE']),
+    );
+    expect(e.storage.getAtomIntention('task4')).toBe('IGNORE');
+  });
+
+  it('test_run_graph_flow_decider_jump_over_bad_atom: an ignored failing atom never runs, its successor does', async () => {
+    const rec = new Recorder();
+    const g = new GraphFlow('g');
+    const [a, b, c] = [rec.t('a'), rec.t('b', { fail: 'b would fail' }), rec.t('c')];
+    g.add(a, b, c);
+    g.link(a, b, { decider: () => false, deciderDepth: 'ATOM' });
+    g.link(b, c);
+
+    const o = await runEngine(new Engine(g, { executor }), rec);
+
+    expect(o.raised).toBeNull();
+    expect(o.atom_states).toEqual({ a: 'SUCCESS', b: 'IGNORE', c: 'SUCCESS' });
+  });
+
+  it('test_parallel_flow_with_priority: ready atoms start in priority order (highest first)', async () => {
+    const rec = new Recorder();
+    const items = [];
+    for (let i = 0; i < 10; i++) {
+      const t = rec.t(`task${i}`, { ret: 5 });
+      t.priority = i;
+      items.push(t);
+    }
+    const o = await runEngine(new Engine(new UnorderedFlow('p-1').add(...items), { executor }), rec);
+
+    expect(o.events.filter((ev) => ev.endsWith('RUNNING'))).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0].map((i) => `task${i} RUNNING`));
+  });
+
+  it('test_revert_raises_for_linear_in_unordered: a failing revert stops the reverts of its linear predecessors', async () => {
+    const rec = new Recorder();
+    const f = new UnorderedFlow('p-root').add(
+      rec.t('task1', { ret: 5 }),
+      new LinearFlow('p-inner').add(rec.t('task2', { ret: 5 }), rec.t('nasty', { fail: 'Gotcha!', revertFail: 'Gotcha again!' })),
+    );
+
+    const o = await runEngine(new Engine(f, { executor }), rec);
+
+    expect(o.raised?.message).toMatch(/Gotcha/);
+    expect(o.events).not.toContain('task2 REVERTED');
+    expect(o.flow_state).toBe('FAILURE');
+  });
+});
