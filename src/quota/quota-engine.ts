@@ -21,6 +21,7 @@ import {
   validateDeltas,
   validateLimit,
   volumeTypeDeltas,
+  type BaseResource,
 } from './resources';
 
 /** Whose quota: the request context's project (a structural subset of any request context). */
@@ -49,6 +50,12 @@ export interface QuotaEngineOptions {
   retry?: WriteTransactionOptions;
   /** Clock, for tests. @default () => new Date() */
   now?: () => Date;
+  /**
+   * Limits for base resources the `default` quota class has no row for (Cinder's `quota_volumes`,
+   * `quota_gigabytes`… options). The migrations seed the class, so these apply only once a row is removed.
+   * @default FALLBACK_DEFAULTS
+   */
+  defaults?: Partial<Record<BaseResource, number>>;
 }
 
 /** A limit together with the usage it governs. */
@@ -82,6 +89,7 @@ export class QuotaEngine {
   private readonly flavor: DbFlavor;
   private readonly expireSeconds: number;
   private readonly now: () => Date;
+  private readonly fallback: Readonly<Record<BaseResource, number>>;
 
   constructor(
     private readonly ds: DataSource,
@@ -90,6 +98,7 @@ export class QuotaEngine {
     this.flavor = dbFlavor(ds);
     this.expireSeconds = options.reservationExpireSeconds ?? 86400;
     this.now = options.now ?? (() => new Date());
+    this.fallback = { ...FALLBACK_DEFAULTS, ...options.defaults };
   }
 
   /**
@@ -258,7 +267,7 @@ export class QuotaEngine {
         for (const type of types)
           for (const r of perTypeResources(type)) out[r] = cls.get(r) ?? PER_TYPE_DEFAULT;
       }
-      out[resource] = cls.get(resource) ?? FALLBACK_DEFAULTS[resource];
+      out[resource] = cls.get(resource) ?? this.fallback[resource];
     }
     return out;
   }
@@ -444,7 +453,7 @@ export class QuotaEngine {
     );
     const out: Record<string, number> = {};
     for (const resource of resources) {
-      out[resource] = isBaseResource(resource) ? FALLBACK_DEFAULTS[resource] : PER_TYPE_DEFAULT;
+      out[resource] = isBaseResource(resource) ? this.fallback[resource] : PER_TYPE_DEFAULT;
     }
     for (const row of rows) if (Number(row.src) === 0) out[row.resource] = Number(row.hard_limit);
     for (const row of rows) if (Number(row.src) === 1) out[row.resource] = Number(row.hard_limit);

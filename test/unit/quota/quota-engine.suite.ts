@@ -157,6 +157,21 @@ export function quotaEngineSuite(
         }
       });
 
+      it('falls back to the configured defaults for a resource the default class has no row for', async () => {
+        const configured = new QuotaEngine(ds, { defaults: { backups: 3 } });
+        await ds.query("DELETE FROM quota_classes WHERE class_name = 'default' AND resource = 'backups'");
+        try {
+          expect((await configured.getDefaults()).backups).toBe(3);
+          expect((await quotas.getDefaults()).backups).toBe(10);
+          await configured.reserve({ projectId: newProject() }, { backups: 3 });
+          await expect(
+            configured.reserve({ projectId: newProject() }, { backups: 4 }),
+          ).rejects.toBeInstanceOf(OverQuotaError);
+        } finally {
+          await quotas.setClassLimits('default', { backups: 10 });
+        }
+      });
+
       it('checks per_volume_gigabytes as a limit on one volume', async () => {
         const p = newProject();
         await quotas.setLimits(p, { per_volume_gigabytes: 100 });
