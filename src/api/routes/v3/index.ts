@@ -1,0 +1,332 @@
+/**
+ * The /v3 resources on the real backend (VolumeAPI): volumes (+ detail, actions, metadata), quota sets,
+ * limits, types and availability zones, served under `/v3/{project_id}/…` (project ids matching
+ * `[0-9a-f-]+`, as Cinder's router) and in the project-less form `/v3/…`.
+ *
+ * @example createApp({ config, logger, mountV3: volumeV3Routes(volumeApi) })
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { getRequestContext, type RequestContext } from '../../context';
+import { InvalidInputError } from '../../errors';
+import { jsonBody } from '../../middleware/body';
+import { microversion } from '../../middleware/microversion';
+import { noAuth } from '../../middleware/noauth';
+import { enforce, getProjectScope, projectScope } from '../../policy';
+import {
+  VOLUME_SORT_KEYS,
+  assertKnownAction,
+  parseActionBody,
+  parsePagination,
+  parseSort,
+  queryFlag,
+  queryParam,
+  quotaResourceNames,
+  validateQuotaSetUpdate,
+  validateVolumeCreate,
+  validateVolumeExtend,
+  validateVolumeMetadata,
+  validateVolumeMetadataItem,
+  validateVolumeTypeCreate,
+  validateVolumeUpdate,
+} from '../../validation';
+import {
+  availabilityZoneList,
+  limitsView,
+  linkBaseFromRequest,
+  queryPairs,
+  quotaSetView,
+  volumeCreatedView,
+  volumeDetailList,
+  volumeMetadataItemView,
+  volumeMetadataView,
+  volumeShowView,
+  volumeSummaryList,
+  volumeTypeCreatedView,
+  volumeTypeList,
+  volumeTypeShowView,
+  type VolumeTypeViewSource,
+  type VolumeViewContext,
+} from '../../views';
+import type { VolumeAPI } from '../../../volume/api';
+import type { VolumeTypeRecord } from '../../../volume/volume-db';
+
+const HEX_PROJECT = /^[0-9a-f-]+$/;
+
+function urlProject(req: Request): string | undefined {
+  return (req.params as Record<string, string | undefined>).projectId;
+}
+
+function viewContext(req: Request, ctx: RequestContext): VolumeViewContext {
+  return { isAdmin: ctx.isAdmin, projectId: ctx.projectId, microversion: ctx.microversion, links: linkBaseFromRequest(req, urlProject(req)) };
+}
+
+function typeView(t: VolumeTypeRecord): VolumeTypeViewSource {
+  return { id: t.id, name: t.name, description: t.description, isPublic: t.is_public, qosSpecsId: t.qos_specs_id, extraSpecs: t.extra_specs };
+}
+
+/** 202/200 with no body, as Cinder sends it (text/html, no resource headers besides the request id). */
+function emptyAnswer(res: Response, status: number): void {
+  res.status(status);
+  res.setHeader('Content-Type', 'text/html; charset=UTF-8');
+  res.setHeader('Content-Length', '0');
+  res.end();
+}
+
+/** `?metadata={'k':'v'}` (a Python dict literal, as the CLI sends it) → a string map. */
+function metadataFilter(raw: string | undefined): Record<string, string> | undefined {
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.replace(/'/g, '"'));
+  } catch {
+    throw new InvalidInputError(`Invalid metadata filter: ${raw}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidInputError(`Invalid metadata filter: ${raw}`);
+  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+}
+
+function param(req: Request, name: string): string {
+  return String((req.params as Record<string, string>)[name]);
+}
+
+function resources(api: VolumeAPI): Router {
+  const r = express.Router({ mergeParams: true });
+  r.use((req: Request, _res: Response, next: NextFunction) => {
+    const p = urlProject(req);
+    next(p !== undefined && !HEX_PROJECT.test(p) ? 'router' : undefined);
+  });
+  r.use(projectScope());
+
+  // ---- volumes --------------------------------------------------------------------------------
+
+  r.post('/volumes', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    const project = getProjectScope(req, res);
+    enforce(ctx, 'volume:create', project);
+    const request = validateVolumeCreate(req.body, ctx.microversion);
+    const created = await api.create(ctx, request, project);
+    res.status(202).json(
+      volumeCreatedView(created.volume, { volumeTypeName: created.volumeTypeName, metadata: created.metadata }, viewContext(req, ctx)),
+    );
+  });
+
+  const list = (detail: boolean) => async (req: Request, res: Response): Promise<void> => {
+    const ctx = getRequestContext(req, res);
+    const project = getProjectScope(req, res);
+    enforce(ctx, 'volume:get_all', project);
+    const page = parsePagination(req.query);
+    const sort = parseSort(req.query, VOLUME_SORT_KEYS);
+    const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
+    const projectFilter = allTenants ? (queryParam(req.query, 'project_id') ?? null) : project;
+    const withCount = ctx.microversion.atLeast('3.45') && queryFlag(req.query, 'with_count');
+    const status = queryParam(req.query, 'status');
+    const name = queryParam(req.query, 'name') ?? queryParam(req.query, 'display_name');
+    const zone = queryParam(req.query, 'availability_zone');
+    const metadata = metadataFilter(queryParam(req.query, 'metadata'));
+    const { items, count } = await api.list(ctx, {
+      projectId: projectFilter,
+      limit: page.limit,
+      marker: page.marker,
+      offset: page.offset,
+      sortKeys: sort.keys,
+      sortDirs: sort.dirs,
+      filters: {
+        ...(status !== undefined ? { status } : {}),
+        ...(name !== undefined ? { name } : {}),
+        ...(zone !== undefined ? { availabilityZone: zone } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
+      },
+      withCount,
+    });
+    const vctx = viewContext(req, ctx);
+    const paging = { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId, ...(withCount ? { count } : {}) };
+    if (detail) {
+      res.json(volumeDetailList(items.map((i) => ({ volume: i.volume, extras: { volumeTypeName: i.volumeTypeName, metadata: i.metadata } })), vctx, paging));
+    } else {
+      res.json(volumeSummaryList(items.map((i) => i.volume), vctx.links, paging));
+    }
+  };
+  r.get('/volumes', list(false));
+  r.get('/volumes/detail', list(true));
+
+  r.get('/volumes/:id', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:get', getProjectScope(req, res));
+    const v = await api.get(ctx, param(req, 'id'));
+    res.json(volumeShowView(v.volume, { volumeTypeName: v.volumeTypeName, metadata: v.metadata }, viewContext(req, ctx)));
+  });
+
+  r.put('/volumes/:id', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:update', getProjectScope(req, res));
+    const update = validateVolumeUpdate(req.body, ctx.microversion);
+    const v = await api.update(ctx, param(req, 'id'), update);
+    res.json(volumeCreatedView(v.volume, { volumeTypeName: v.volumeTypeName, metadata: v.metadata }, viewContext(req, ctx)));
+  });
+
+  r.delete('/volumes/:id', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:delete', getProjectScope(req, res));
+    await api.delete(ctx, param(req, 'id'));
+    emptyAnswer(res, 202);
+  });
+
+  r.post('/volumes/:id/action', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    const { action } = parseActionBody(req.body);
+    assertKnownAction(action);
+    enforce(ctx, 'volume:extend', getProjectScope(req, res));
+    const { newSize } = validateVolumeExtend(req.body);
+    await api.extend(ctx, param(req, 'id'), newSize);
+    emptyAnswer(res, 202);
+  });
+
+  // ---- volume metadata ------------------------------------------------------------------------
+
+  r.get('/volumes/:id/metadata', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:get_volume_metadata', getProjectScope(req, res));
+    res.json(volumeMetadataView(await api.getMetadata(ctx, param(req, 'id'))));
+  });
+  const setMetadata = (replace: boolean) => async (req: Request, res: Response): Promise<void> => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, replace ? 'volume:update_volume_metadata' : 'volume:create_volume_metadata', getProjectScope(req, res));
+    const metadata = validateVolumeMetadata(req.body);
+    res.json(volumeMetadataView(await api.setMetadata(ctx, param(req, 'id'), metadata, replace)));
+  };
+  r.post('/volumes/:id/metadata', setMetadata(false));
+  r.put('/volumes/:id/metadata', setMetadata(true));
+  r.get('/volumes/:id/metadata/:key', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:get_volume_metadata', getProjectScope(req, res));
+    const key = param(req, 'key');
+    res.json(volumeMetadataItemView(key, await api.getMetadataItem(ctx, param(req, 'id'), key)));
+  });
+  r.put('/volumes/:id/metadata/:key', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:update_volume_metadata', getProjectScope(req, res));
+    const item = validateVolumeMetadataItem(req.body, param(req, 'key'));
+    await api.setMetadata(ctx, param(req, 'id'), { [item.key]: item.value }, false);
+    res.json(volumeMetadataItemView(item.key, item.value));
+  });
+  r.delete('/volumes/:id/metadata/:key', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:delete_volume_metadata', getProjectScope(req, res));
+    await api.deleteMetadataItem(ctx, param(req, 'id'), param(req, 'key'));
+    emptyAnswer(res, 200);
+  });
+
+  // ---- quotas and limits ----------------------------------------------------------------------
+
+  const quotaKeys = async (): Promise<string[]> => quotaResourceNames((await api.db.listTypes()).map((t) => t.name));
+
+  r.get('/os-quota-sets/:target/defaults', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume_extension:quotas:show', param(req, 'target'));
+    const [keys, defaults] = await Promise.all([quotaKeys(), api.quotaDefaults()]);
+    res.json(quotaSetView(param(req, 'target'), keys.map((name) => ({ name, limit: defaults[name] ?? -1 }))));
+  });
+
+  r.get('/os-quota-sets/:target', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    const target = param(req, 'target');
+    enforce(ctx, 'volume_extension:quotas:show', target);
+    const keys = await quotaKeys();
+    if (queryFlag(req.query, 'usage')) {
+      const usage = await api.quotaUsage(target);
+      res.json(
+        quotaSetView(
+          target,
+          keys.map((name) => ({ name, limit: usage[name]?.limit ?? -1, inUse: usage[name]?.inUse ?? 0, reserved: usage[name]?.reserved ?? 0 })),
+          { usage: true },
+        ),
+      );
+      return;
+    }
+    const limits = await api.quotaSet(target);
+    res.json(quotaSetView(target, keys.map((name) => ({ name, limit: limits[name] ?? -1 }))));
+  });
+
+  r.put('/os-quota-sets/:target', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    const target = param(req, 'target');
+    enforce(ctx, 'volume_extension:quotas:update', target);
+    const keys = await quotaKeys();
+    const limits = validateQuotaSetUpdate(req.body, keys);
+    const after = await api.updateQuotaSet(target, limits);
+    res.json(quotaSetView(null, keys.map((name) => ({ name, limit: after[name] ?? -1 }))));
+  });
+
+  r.delete('/os-quota-sets/:target', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    const target = param(req, 'target');
+    enforce(ctx, 'volume_extension:quotas:delete', target);
+    await api.resetQuotaSet(target);
+    emptyAnswer(res, 200);
+  });
+
+  r.get('/limits', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    const project = getProjectScope(req, res);
+    enforce(ctx, 'limits_extension:used_limits', project);
+    const u = await api.quotaUsage(project);
+    const pick = (k: string) => ({ limit: u[k]?.limit ?? -1, inUse: u[k]?.inUse ?? 0 });
+    res.json(
+      limitsView({
+        volumes: pick('volumes'),
+        snapshots: pick('snapshots'),
+        gigabytes: pick('gigabytes'),
+        backups: pick('backups'),
+        backupGigabytes: pick('backup_gigabytes'),
+      }),
+    );
+  });
+
+  // ---- types ----------------------------------------------------------------------------------
+
+  r.get('/types', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    res.json(volumeTypeList((await api.listTypes(ctx)).map(typeView), ctx));
+  });
+  r.get('/types/:id', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    res.json(volumeTypeShowView(typeView(await api.getType(ctx, param(req, 'id'))), ctx));
+  });
+  r.post('/types', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume_extension:types_manage');
+    const t = validateVolumeTypeCreate(req.body);
+    res.json(volumeTypeCreatedView(typeView(await api.createType(t))));
+  });
+  r.delete('/types/:id', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume_extension:types_manage');
+    await api.deleteType(param(req, 'id'));
+    emptyAnswer(res, 202);
+  });
+
+  // ---- availability zones ---------------------------------------------------------------------
+
+  r.get('/os-availability-zone', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume_extension:availability_zone_list', getProjectScope(req, res));
+    res.json(availabilityZoneList(await api.availabilityZones()));
+  });
+
+  return r;
+}
+
+/**
+ * The `mountV3` function for createApp (and api-service's `v3` builder): noauth, microversions, JSON
+ * bodies, then the resources under `/:projectId` and project-less.
+ */
+export function volumeV3Routes(api: VolumeAPI): (v3: Router) => void {
+  return (v3) => {
+    v3.use(noAuth());
+    v3.use(microversion());
+    v3.use(jsonBody());
+    const routes = resources(api);
+    v3.use('/:projectId', routes);
+    v3.use('/', routes);
+  };
+}

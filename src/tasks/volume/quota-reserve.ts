@@ -1,0 +1,68 @@
+import { Task, type RevertArgs } from '../../taskflow';
+import { OverQuotaError } from '../../quota';
+import { VolumeLimitExceededError, VolumeSizeExceedsAvailableQuotaError, VolumeSizeExceedsLimitError } from './errors';
+import type { VolumeFlowContext, VolumeQuotas } from './types';
+
+export interface QuotaReserveIn {
+  context: VolumeFlowContext;
+  size: number;
+  volume_type_id: string;
+}
+
+export interface QuotaReserveOut {
+  reservations: string[];
+}
+
+/**
+ * Reserves quota for one volume: `volumes` +1 and `gigabytes` +size, and the same on the type's
+ * `volumes_<type>` / `gigabytes_<type>`, after checking `per_volume_gigabytes`. An over-quota outcome
+ * becomes Cinder's VolumeSizeExceedsAvailableQuota (gigabytes) or VolumeLimitExceeded (volumes).
+ *
+ * Reversion strategy: if it reserved something and the quota is not yet committed
+ * (`context.quota_committed`), roll the reservations back.
+ */
+export class QuotaReserveTask extends Task<QuotaReserveIn, QuotaReserveOut> {
+  constructor(private readonly quotas: VolumeQuotas) {
+    super('volume:create.quota-reserve', { requires: ['context', 'size', 'volume_type_id'], provides: ['reservations'] });
+  }
+
+  async execute({ context, size, volume_type_id: volumeTypeId }: QuotaReserveIn): Promise<QuotaReserveOut> {
+    const projectId = context.project_id;
+    try {
+      await this.quotas.checkPerVolumeSize(projectId, size);
+      const reservations = await this.quotas.reserve(
+        { projectId },
+        { volumes: 1, gigabytes: size },
+        { volumeTypeId },
+      );
+      return { reservations };
+    } catch (err) {
+      throw translateOverQuota(err, size);
+    }
+  }
+
+  override async revert({ args, outcome }: RevertArgs<QuotaReserveIn, QuotaReserveOut>): Promise<void> {
+    if (outcome.status !== 'success') return; // nothing was reserved
+    if (args.context.quota_committed) return; // committed: QuotaCommit's revert gives it back
+    await this.quotas.rollback({ projectId: args.context.project_id }, outcome.value.reservations);
+  }
+}
+
+/**
+ * Cinder's `_check_quota` wording of an OverQuota for `volumes`/`gigabytes` deltas (first over resource,
+ * sorted, as Cinder iterates them). Other errors pass through.
+ */
+export function translateOverQuota(err: unknown, size: number): unknown {
+  if (!(err instanceof OverQuotaError)) return err;
+  for (const over of err.overs) {
+    const limit = err.quotas[over] ?? -1;
+    if (over === 'per_volume_gigabytes') return new VolumeSizeExceedsLimitError(size, limit);
+    if (over.includes('gigabytes')) {
+      const usage = err.usages[over];
+      const consumed = usage === undefined ? 0 : usage.inUse + usage.reserved;
+      return new VolumeSizeExceedsAvailableQuotaError(over, size, limit, consumed, { cause: err });
+    }
+    if (over.includes('volumes')) return new VolumeLimitExceededError(limit, over, { cause: err });
+  }
+  return err;
+}

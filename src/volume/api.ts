@@ -1,0 +1,600 @@
+/**
+ * VolumeAPI, the service layer behind the HTTP routes (Cinder's `cinder/volume/api.py`): create runs the
+ * volume:create flow on the engine; reads apply project isolation (others' volumes are "not found");
+ * delete refuses the states Cinder refuses; extend runs the volume:extend flow; quotas, limits, types and
+ * availability zones. It knows nothing about HTTP.
+ */
+import { v4 as uuidv4 } from 'uuid';
+import type { DataSource } from 'typeorm';
+import { Engine } from '../taskflow';
+import { dbDate, parseDbDate } from '../db/sql';
+import { VolumeEntity, VolumeTypeEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
+import { withWriteTransaction } from '../db/transaction';
+import type { QuotaEngine, QuotaUsageView } from '../quota';
+import { createVolumeFlow, type CreateVolumeFlowDeps } from '../flows/create-volume';
+import { extendVolumeFlow } from '../flows/extend-volume';
+import {
+  BackupNotFoundError,
+  ImageNotFoundError,
+  InvalidVolumeError,
+  SnapshotNotFoundError,
+  VolumeInvalidInputError,
+  VolumeMetadataNotFoundError,
+  VolumeNotFoundError,
+  VolumeTypeExistsError,
+  VolumeTypeInUseError,
+  VolumeTypeNotFoundError,
+  rpcContextOf,
+  type OnFailureLogger,
+  type SnapshotRef,
+  type SourceVolumeRef,
+  type VolumeFlowContext,
+  type VolumeRecord,
+  type VolumeRpcContext,
+  type VolumeScheduler,
+  type VolumeTypeRef,
+} from '../tasks/volume';
+import { VolumeDb, affectedRows, type VolumeTypeRecord } from './volume-db';
+
+export type { VolumeScheduler, VolumeRpcContext } from '../tasks/volume';
+
+/**
+ * The volume service's RPC API as the VolumeAPI sees it (casts to topic `volume.<host>`), implemented by
+ * `src/volume/rpc-api.ts`. Both are casts: they resolve once the message is handed to the transport.
+ */
+export interface VolumeBackendRpc {
+  /**
+   * The volume is already `deleting` (set by the API). The service deletes it through its driver, then
+   * soft-deletes the row (and its metadata) and gives its quota back (volumes −1, gigabytes −size, per
+   * type too); on a driver failure it sets `error_deleting`.
+   */
+  deleteVolume(ctx: VolumeRpcContext, host: string, volumeId: string): Promise<void>;
+  /**
+   * The volume is already `extending` and `reservations` hold the extra gigabytes. The service extends it
+   * through its driver, then sets `size = newSizeGb`, status `available` and commits the reservations; on
+   * a failure it rolls them back and sets `error_extending`.
+   */
+  extendVolume(ctx: VolumeRpcContext, host: string, volumeId: string, newSizeGb: number, reservations: string[]): Promise<void>;
+}
+
+/** Who calls (structurally the API's RequestContext). */
+export interface VolumeApiContext {
+  readonly requestId: string;
+  readonly userId: string;
+  readonly projectId: string;
+  readonly isAdmin: boolean;
+  readonly roles: readonly string[];
+}
+
+/** A create request (structurally the API's validated VolumeCreateRequest). */
+export interface VolumeCreateInput {
+  readonly size: number | null;
+  readonly name: string | null;
+  readonly description: string | null;
+  readonly volumeType: string | null;
+  readonly availabilityZone: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  readonly snapshotId: string | null;
+  readonly sourceVolid: string | null;
+  readonly backupId: string | null;
+  readonly imageRef: string | null;
+  readonly schedulerHints: Readonly<Record<string, unknown>> | null;
+}
+
+/** A volume with what its views need besides the row. */
+export interface VolumeWithExtras {
+  readonly volume: VolumeRecord;
+  readonly volumeTypeName: string | null;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** List options (already validated by the API layer). */
+export interface VolumeListOptions {
+  /** The project whose volumes to list; null lists every project (admin, all_tenants). */
+  readonly projectId: string | null;
+  readonly limit: number;
+  readonly marker: string | null;
+  readonly offset: number;
+  readonly sortKeys: readonly string[];
+  readonly sortDirs: readonly ('asc' | 'desc')[];
+  readonly filters: {
+    readonly status?: string;
+    readonly name?: string;
+    readonly availabilityZone?: string;
+    readonly metadata?: Readonly<Record<string, string>>;
+  };
+  /** Also count every match (with_count). */
+  readonly withCount?: boolean;
+}
+
+export interface VolumeApiOptions {
+  readonly defaultVolumeType: string;
+  readonly defaultAvailabilityZone: string;
+  /** The binary name volume services register under. @default 'cinder-volume' */
+  readonly volumeBinary?: string;
+  readonly log?: OnFailureLogger;
+}
+
+/** Statuses Cinder lets a (scheduled) volume be deleted from. */
+export const DELETABLE_STATUSES = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'] as const;
+
+const DELETE_REFUSED =
+  'Volume status must be available or error or error_restoring or error_extending or error_managing and must not be ' +
+  'migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots ' +
+  'after volume transfer.';
+
+/** Sort keys of the API → volume columns (keys without a column here are ignored). */
+const SORT_COLUMNS: Readonly<Record<string, string>> = {
+  id: 'id',
+  name: 'display_name',
+  display_name: 'display_name',
+  description: 'display_description',
+  display_description: 'display_description',
+  size: 'size',
+  status: 'status',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+  availability_zone: 'availability_zone',
+  volume_type_id: 'volume_type_id',
+  user_id: 'user_id',
+  project_id: 'project_id',
+  bootable: 'bootable',
+  host: 'host',
+  attach_status: 'attach_status',
+  migration_status: 'migration_status',
+  snapshot_id: 'snapshot_id',
+  source_volid: 'source_volid',
+};
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+interface RawVolumeRow {
+  [column: string]: unknown;
+}
+
+/** A raw `volumes` row (either driver) → the record the views read. */
+function recordOfRow(r: RawVolumeRow): VolumeRecord {
+  const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  const dt = (v: unknown): string | null => (v === null || v === undefined ? null : isoMicros(parseDbDate(v)));
+  return {
+    id: String(r.id),
+    projectId: String(r.project_id),
+    userId: String(r.user_id),
+    size: Number(r.size),
+    status: String(r.status),
+    displayName: str(r.display_name),
+    displayDescription: str(r.display_description),
+    availabilityZone: str(r.availability_zone),
+    volumeTypeId: str(r.volume_type_id),
+    snapshotId: str(r.snapshot_id),
+    sourceVolid: str(r.source_volid),
+    host: str(r.host),
+    bootable: r.bootable === true || Number(r.bootable) === 1,
+    encryptionKeyId: str(r.encryption_key_id),
+    multiattach: r.multiattach === true || Number(r.multiattach) === 1,
+    migrationStatus: str(r.migration_status),
+    createdAt: dt(r.created_at) ?? '',
+    updatedAt: dt(r.updated_at),
+  };
+}
+
+/** A Date as Cinder prints a stored timestamp (`.mmm000`). */
+function isoMicros(d: Date): string {
+  return `${d.toISOString().slice(0, 23)}000`;
+}
+
+export class VolumeAPI {
+  readonly db: VolumeDb;
+  private readonly flowDeps: CreateVolumeFlowDeps;
+
+  constructor(
+    private readonly ds: DataSource,
+    readonly quotas: QuotaEngine,
+    private readonly scheduler: VolumeScheduler,
+    private readonly backend: VolumeBackendRpc,
+    private readonly options: VolumeApiOptions,
+  ) {
+    this.db = new VolumeDb(ds, {
+      defaultVolumeType: options.defaultVolumeType,
+      defaultZone: options.defaultAvailabilityZone,
+      ...(options.volumeBinary !== undefined ? { volumeBinary: options.volumeBinary } : {}),
+    });
+    this.flowDeps = {
+      quotas,
+      volumes: this.db,
+      types: this.db,
+      zones: this.db,
+      scheduler,
+      ...(options.log !== undefined ? { log: options.log } : {}),
+    };
+  }
+
+  // ---- create -----------------------------------------------------------------------------------
+
+  /**
+   * Creates a volume: looks up the type, snapshot and source volume (404s), then runs volume:create.
+   * Resolves once the flow has cast to the scheduler, with the volume as inserted (`creating`).
+   * @throws the flow's domain errors (invalid input / zone 400, quota 413 …), after the flow reverted.
+   */
+  async create(ctx: VolumeApiContext, req: VolumeCreateInput, projectId: string = ctx.projectId): Promise<VolumeWithExtras> {
+    const volumeType = req.volumeType === null ? null : await this.getTypeByNameOrId(req.volumeType);
+    const snapshot = req.snapshotId === null ? null : await this.snapshotRef(ctx, req.snapshotId);
+    const source = req.sourceVolid === null ? null : await this.sourceRef(ctx, req.sourceVolid);
+    if ([snapshot, source, req.imageRef, req.backupId].filter((x) => x !== null).length > 1) {
+      throw new VolumeInvalidInputError('May specify only one of backup, imageRef, snapshot, source volume');
+    }
+    if (req.imageRef !== null) throw new ImageNotFoundError(req.imageRef);
+    if (req.backupId !== null) throw new BackupNotFoundError(req.backupId);
+
+    const flow = createVolumeFlow(this.flowDeps, {
+      context: this.flowContext(ctx, projectId),
+      size: req.size,
+      name: req.name,
+      description: req.description,
+      availability_zone: req.availabilityZone,
+      metadata: req.metadata,
+      image_id: req.imageRef,
+      snapshot,
+      source_volume: source,
+      volume_type: volumeType,
+      scheduler_hints: req.schedulerHints,
+    });
+    const engine = new Engine(flow);
+    await engine.run();
+    const volume = engine.storage.fetch('volume') as VolumeRecord;
+    const type = engine.storage.fetch('volume_type') as VolumeTypeRef;
+    return { volume, volumeTypeName: type.name, metadata: { ...req.metadata } };
+  }
+
+  private flowContext(ctx: VolumeApiContext, projectId: string): Omit<VolumeFlowContext, 'quota_committed'> {
+    return { project_id: projectId, user_id: ctx.userId, is_admin: ctx.isAdmin, request_id: ctx.requestId, roles: [...ctx.roles] };
+  }
+
+  private async snapshotRef(ctx: VolumeApiContext, id: string): Promise<SnapshotRef> {
+    const s = await this.db.findSnapshot(id);
+    if (s === null || !(ctx.isAdmin || s.projectId === ctx.projectId)) throw new SnapshotNotFoundError(id);
+    const vol = await this.db.findVolume(s.volumeId);
+    return {
+      id: s.id,
+      volume_id: s.volumeId,
+      volume_size: s.volumeSize,
+      status: s.status,
+      volume_type_id: s.volumeTypeId,
+      availability_zone: vol?.availabilityZone ?? null,
+    };
+  }
+
+  private async sourceRef(ctx: VolumeApiContext, id: string): Promise<SourceVolumeRef> {
+    const v = await this.getRecord(ctx, id);
+    return { id: v.id, size: v.size, status: v.status, volume_type_id: v.volumeTypeId, availability_zone: v.availabilityZone };
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  /** The volume row, if the caller may see it. @throws VolumeNotFoundError */
+  async getRecord(ctx: Pick<VolumeApiContext, 'isAdmin' | 'projectId'>, id: string): Promise<VolumeRecord> {
+    const rows: RawVolumeRow[] = UUID_RE.test(id)
+      ? await this.ds.query('SELECT * FROM volumes WHERE id = ? AND deleted = 0', [id])
+      : [];
+    const row = rows[0];
+    if (row === undefined) throw new VolumeNotFoundError(id);
+    const rec = recordOfRow(row);
+    if (!(ctx.isAdmin || rec.projectId === ctx.projectId)) throw new VolumeNotFoundError(id);
+    return rec;
+  }
+
+  /** GET /volumes/{id}. @throws VolumeNotFoundError */
+  async get(ctx: VolumeApiContext, id: string): Promise<VolumeWithExtras> {
+    const volume = await this.getRecord(ctx, id);
+    return (await this.withExtras([volume]))[0]!;
+  }
+
+  private async withExtras(vols: readonly VolumeRecord[]): Promise<VolumeWithExtras[]> {
+    const [meta, types] = await Promise.all([this.db.metadataOf(vols.map((v) => v.id)), this.db.listTypes()]);
+    const typeName = new Map(types.map((t) => [t.id, t.name]));
+    return vols.map((volume) => ({
+      volume,
+      volumeTypeName: volume.volumeTypeId === null ? null : (typeName.get(volume.volumeTypeId) ?? null),
+      metadata: meta.get(volume.id) ?? {},
+    }));
+  }
+
+  /**
+   * GET /volumes[/detail]: filters, sort (keys with `id` as the last tie-breaker), marker (keyset: the
+   * rows after the marker in this order) and limit/offset.
+   * @throws VolumeNotFoundError for an unknown (or invisible) marker, as Cinder.
+   */
+  async list(ctx: VolumeApiContext, opts: VolumeListOptions): Promise<{ items: VolumeWithExtras[]; count: number | null }> {
+    const where: string[] = ['v.deleted = 0'];
+    const params: unknown[] = [];
+    if (opts.projectId !== null) {
+      where.push('v.project_id = ?');
+      params.push(opts.projectId);
+    }
+    const f = opts.filters;
+    if (f.status !== undefined) {
+      where.push('v.status = ?');
+      params.push(f.status);
+    }
+    if (f.name !== undefined) {
+      where.push('v.display_name = ?');
+      params.push(f.name);
+    }
+    if (f.availabilityZone !== undefined) {
+      where.push('v.availability_zone = ?');
+      params.push(f.availabilityZone);
+    }
+    for (const [k, val] of Object.entries(f.metadata ?? {})) {
+      where.push('EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND m.deleted = 0 AND m.`key` = ? AND m.value = ?)');
+      params.push(k, val);
+    }
+    const filterSql = where.join(' AND ');
+    const filterParams = [...params];
+
+    const order: { col: string; dir: 'asc' | 'desc' }[] = [];
+    opts.sortKeys.forEach((key, i) => {
+      const col = SORT_COLUMNS[key];
+      if (col !== undefined && !order.some((o) => o.col === col)) order.push({ col, dir: opts.sortDirs[i] ?? 'desc' });
+    });
+    if (!order.some((o) => o.col === 'id')) order.push({ col: 'id', dir: order[0]?.dir ?? 'desc' });
+
+    if (opts.marker !== null) {
+      const markerRows: RawVolumeRow[] = UUID_RE.test(opts.marker)
+        ? await this.ds.query(`SELECT ${order.map((o) => o.col).join(', ')}, project_id FROM volumes WHERE id = ? AND deleted = 0`, [opts.marker])
+        : [];
+      const m = markerRows[0];
+      if (m === undefined || !(ctx.isAdmin || m.project_id === ctx.projectId)) throw new VolumeNotFoundError(opts.marker);
+      const ors: string[] = [];
+      order.forEach((o, i) => {
+        const parts: string[] = [];
+        for (const prev of order.slice(0, i)) {
+          const mv = m[prev.col];
+          if (mv === null || mv === undefined) parts.push(`v.${prev.col} IS NULL`);
+          else {
+            parts.push(`v.${prev.col} = ?`);
+            params.push(mv);
+          }
+        }
+        const mv = m[o.col];
+        if (o.dir === 'asc') {
+          if (mv === null || mv === undefined) parts.push(`v.${o.col} IS NOT NULL`);
+          else {
+            parts.push(`v.${o.col} > ?`);
+            params.push(mv);
+          }
+        } else if (mv === null || mv === undefined) parts.push('1 = 0');
+        else {
+          parts.push(`(v.${o.col} < ? OR v.${o.col} IS NULL)`);
+          params.push(mv);
+        }
+        ors.push(`(${parts.join(' AND ')})`);
+      });
+      where.push(`(${ors.join(' OR ')})`);
+    }
+
+    const orderSql = order.map((o) => `v.${o.col} ${o.dir.toUpperCase()}`).join(', ');
+    const rows: RawVolumeRow[] = opts.limit === 0
+      ? []
+      : await this.ds.query(`SELECT v.* FROM volumes v WHERE ${where.join(' AND ')} ORDER BY ${orderSql} LIMIT ? OFFSET ?`, [
+          ...params,
+          opts.limit,
+          opts.offset,
+        ]);
+    let count: number | null = null;
+    if (opts.withCount === true) {
+      const c: { n: number | string }[] = await this.ds.query(`SELECT COUNT(*) AS n FROM volumes v WHERE ${filterSql}`, filterParams);
+      count = Number(c[0]?.n ?? 0);
+    }
+    return { items: await this.withExtras(rows.map(recordOfRow)), count };
+  }
+
+  // ---- update / metadata ------------------------------------------------------------------------
+
+  /** PUT /volumes/{id}: name, description, metadata (replaces the set). @throws VolumeNotFoundError */
+  async update(
+    ctx: VolumeApiContext,
+    id: string,
+    upd: { readonly name?: string | null; readonly description?: string | null; readonly metadata?: Readonly<Record<string, string>> },
+  ): Promise<VolumeWithExtras> {
+    await this.getRecord(ctx, id);
+    const values: Partial<VolumeEntity> = {};
+    if (upd.name !== undefined) values.displayName = upd.name;
+    if (upd.description !== undefined) values.displayDescription = upd.description;
+    if (Object.keys(values).length > 0) {
+      values.updatedAt = new Date();
+      await this.ds.getRepository(VolumeEntity).update({ id, deleted: false }, values);
+    }
+    if (upd.metadata !== undefined) await this.db.writeMetadata(id, upd.metadata, true);
+    return this.get(ctx, id);
+  }
+
+  async getMetadata(ctx: VolumeApiContext, id: string): Promise<Record<string, string>> {
+    await this.getRecord(ctx, id);
+    return (await this.db.metadataOf([id])).get(id) ?? {};
+  }
+
+  /** POST (merge) or PUT (replace) /volumes/{id}/metadata. */
+  async setMetadata(ctx: VolumeApiContext, id: string, metadata: Readonly<Record<string, string>>, replace: boolean): Promise<Record<string, string>> {
+    await this.getRecord(ctx, id);
+    await this.db.writeMetadata(id, metadata, replace);
+    return (await this.db.metadataOf([id])).get(id) ?? {};
+  }
+
+  async getMetadataItem(ctx: VolumeApiContext, id: string, key: string): Promise<string> {
+    const meta = await this.getMetadata(ctx, id);
+    const value = meta[key];
+    if (value === undefined) throw new VolumeMetadataNotFoundError(id, key);
+    return value;
+  }
+
+  async deleteMetadataItem(ctx: VolumeApiContext, id: string, key: string): Promise<void> {
+    await this.getRecord(ctx, id);
+    if (!(await this.db.deleteMetadataKey(id, key))) throw new VolumeMetadataNotFoundError(id, key);
+  }
+
+  // ---- delete -----------------------------------------------------------------------------------
+
+  /**
+   * DELETE /volumes/{id} (Cinder's `API.delete`). A volume with no host (never scheduled) is soft-deleted
+   * here and its quota given back; otherwise it must be in a deletable state with no snapshots, goes to
+   * `deleting` and the delete is cast to its host.
+   * @throws VolumeNotFoundError, InvalidVolumeError (400)
+   */
+  async delete(ctx: VolumeApiContext, id: string): Promise<void> {
+    let vol = await this.getRecord(ctx, id);
+    if (vol.host === null) {
+      if (await this.db.softDeleteUnscheduled(id)) {
+        await this.giveBackQuota(vol);
+        return;
+      }
+      vol = await this.getRecord(ctx, id); // placed meanwhile (or deleted: 404)
+    }
+    if (!(await this.db.conditionalStatus(id, DELETABLE_STATUSES, 'deleting', { noSnapshots: true }))) {
+      throw new InvalidVolumeError(DELETE_REFUSED);
+    }
+    await this.backend.deleteVolume(rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }), vol.host!, id);
+  }
+
+  private async giveBackQuota(vol: VolumeRecord): Promise<void> {
+    const qctx = { projectId: vol.projectId };
+    const ids = await this.quotas.reserve(
+      qctx,
+      { volumes: -1, gigabytes: -vol.size },
+      vol.volumeTypeId === null ? {} : { volumeTypeId: vol.volumeTypeId },
+    );
+    await this.quotas.commit(qctx, ids);
+  }
+
+  // ---- extend -----------------------------------------------------------------------------------
+
+  /**
+   * os-extend: runs volume:extend (reserve gigabytes, `available` → `extending`, cast to the host).
+   * @throws InvalidVolumeError (not available), VolumeInvalidInputError (not larger), quota 413s.
+   */
+  async extend(ctx: VolumeApiContext, id: string, newSizeGb: number): Promise<void> {
+    const vol = await this.getRecord(ctx, id);
+    const refused = (): InvalidVolumeError =>
+      new InvalidVolumeError(`Volume ${id} status must be available or in-use to extend, but current status is: ${vol.status}.`);
+    if (vol.status !== 'available' || vol.host === null) throw refused();
+    if (newSizeGb <= vol.size) {
+      throw new VolumeInvalidInputError(
+        `New size for extend must be greater than current size. (current: ${vol.size}, extended: ${newSizeGb}).`,
+      );
+    }
+    const flow = extendVolumeFlow(
+      { quotas: this.quotas, volumes: this.db, backend: this.backend, onRefused: refused },
+      {
+        context: this.flowContext(ctx, vol.projectId),
+        volume: { id, size: vol.size, host: vol.host, volume_type_id: vol.volumeTypeId },
+        newSizeGb,
+      },
+    );
+    await new Engine(flow).run();
+  }
+
+  // ---- quotas and limits ------------------------------------------------------------------------
+
+  quotaSet(projectId: string): Promise<Record<string, number>> {
+    return this.quotas.getProjectQuotas(projectId);
+  }
+
+  quotaUsage(projectId: string): Promise<Record<string, QuotaUsageView>> {
+    return this.quotas.getProjectQuotas(projectId, { usages: true });
+  }
+
+  quotaDefaults(): Promise<Record<string, number>> {
+    return this.quotas.getDefaults();
+  }
+
+  updateQuotaSet(projectId: string, limits: Readonly<Record<string, number>>): Promise<Record<string, number>> {
+    return this.quotas.setLimits(projectId, limits);
+  }
+
+  resetQuotaSet(projectId: string): Promise<void> {
+    return this.quotas.resetLimits(projectId);
+  }
+
+  // ---- types ------------------------------------------------------------------------------------
+
+  /** Public types for everyone, every type for an admin. */
+  async listTypes(ctx: Pick<VolumeApiContext, 'isAdmin'>): Promise<VolumeTypeRecord[]> {
+    const types = await this.db.listTypes();
+    return ctx.isAdmin ? types : types.filter((t) => t.is_public);
+  }
+
+  /** By id (or `default`). @throws VolumeTypeNotFoundError */
+  async getType(ctx: Pick<VolumeApiContext, 'isAdmin'>, id: string): Promise<VolumeTypeRecord> {
+    const t = id === 'default' ? await this.db.findTypeByName(this.options.defaultVolumeType) : await this.db.findTypeById(id);
+    if (t === null || (!t.is_public && !ctx.isAdmin)) throw new VolumeTypeNotFoundError(id, 'id');
+    return t;
+  }
+
+  /** Cinder's `get_by_name_or_id`. @throws VolumeTypeNotFoundError */
+  async getTypeByNameOrId(ref: string): Promise<VolumeTypeRecord> {
+    if (UUID_RE.test(ref)) {
+      const t = await this.db.findTypeById(ref);
+      if (t === null) throw new VolumeTypeNotFoundError(ref, 'id');
+      return t;
+    }
+    const t = await this.db.findTypeByName(ref);
+    if (t === null) throw new VolumeTypeNotFoundError(ref, 'name');
+    return t;
+  }
+
+  /** POST /types (admin). @throws VolumeTypeExistsError */
+  async createType(req: {
+    readonly name: string;
+    readonly description: string | null;
+    readonly extraSpecs: Readonly<Record<string, string | null>>;
+    readonly isPublic: boolean;
+  }): Promise<VolumeTypeRecord> {
+    const id = uuidv4();
+    await withWriteTransaction(this.ds, async (q) => {
+      const dup: unknown[] = await q.query('SELECT id FROM volume_types WHERE name = ? AND deleted = 0', [req.name]);
+      if (dup.length > 0) throw new VolumeTypeExistsError(req.name);
+      const now = new Date();
+      await q.manager.insert(VolumeTypeEntity, {
+        id,
+        name: req.name,
+        description: req.description,
+        isPublic: req.isPublic,
+        qosSpecsId: null,
+        createdAt: now,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+      });
+      const specs = Object.entries(req.extraSpecs);
+      if (specs.length > 0) {
+        await q.manager.insert(
+          VolumeTypeExtraSpecEntity,
+          specs.map(([key, value]) => ({ volumeTypeId: id, key, value, createdAt: now, updatedAt: null, deletedAt: null, deleted: false })),
+        );
+      }
+    });
+    this.db.invalidateTypes();
+    return (await this.db.findTypeById(id))!;
+  }
+
+  /** DELETE /types/{id} (admin). @throws VolumeTypeNotFoundError, VolumeTypeInUseError */
+  async deleteType(id: string): Promise<void> {
+    await withWriteTransaction(this.ds, async (q) => {
+      const found: unknown[] = await q.query('SELECT id FROM volume_types WHERE id = ? AND deleted = 0', [id]);
+      if (found.length === 0) throw new VolumeTypeNotFoundError(id, 'id');
+      const used: unknown[] = await q.query('SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1', [id]);
+      if (used.length > 0) throw new VolumeTypeInUseError(id);
+      const res: unknown = await q.query('UPDATE volume_types SET deleted = 1, deleted_at = ? WHERE id = ? AND deleted = 0', [
+        dbDate(this.ds, new Date()),
+        id,
+      ]);
+      if (affectedRows(res) !== 1) throw new VolumeTypeNotFoundError(id, 'id');
+    });
+    this.db.invalidateTypes();
+  }
+
+  // ---- availability zones ------------------------------------------------------------------------
+
+  availabilityZones(): Promise<{ name: string; available: boolean }[]> {
+    return this.db.zones();
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The volume API's data access (TypeORM over MariaDB/SQLite): the create flow's ports (entry store, type
+ * lookup, zones) and the reads and conditional writes VolumeAPI needs. Nothing here knows about HTTP.
+ */
+import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { dbDate } from '../db/sql';
+import { withWriteTransaction } from '../db/transaction';
+import {
+  ServiceEntity,
+  SnapshotEntity,
+  VolumeEntity,
+  VolumeMetadataEntity,
+  VolumeTypeEntity,
+  VolumeTypeExtraSpecEntity,
+} from '../db/entities';
+import {
+  VolumeTypeNotFoundError,
+  type AvailabilityZoneLookup,
+  type VolumeEntryStore,
+  type VolumeProperties,
+  type VolumeTypeLookup,
+  type VolumeTypeRef,
+} from '../tasks/volume';
+
+/** A volume type with its extra specs. */
+export interface VolumeTypeRecord extends VolumeTypeRef {
+  readonly description: string | null;
+  readonly is_public: boolean;
+}
+
+/** Parses the flow's `created_at` text (UTC, no zone) into a Date. */
+function utc(text: string): Date {
+  return new Date(`${text}Z`);
+}
+
+/** How long the zone list is cached (Cinder caches it for az_cache_duration). */
+const ZONE_CACHE_MS = 5_000;
+
+export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, AvailabilityZoneLookup {
+  private zoneCache: { at: number; names: ReadonlySet<string> } | undefined;
+  private typeCache: { at: number; types: VolumeTypeRecord[] } | undefined;
+
+  constructor(
+    readonly ds: DataSource,
+    private readonly opts: {
+      readonly defaultVolumeType: string;
+      readonly defaultZone: string;
+      /** The binary whose services' zones count as availability zones. @default 'cinder-volume' */
+      readonly volumeBinary?: string;
+    },
+  ) {}
+
+  get defaultZone(): string {
+    return this.opts.defaultZone;
+  }
+
+  // ---- VolumeEntryStore -------------------------------------------------------------------------
+
+  async insertVolume(p: VolumeProperties): Promise<void> {
+    const createdAt = utc(p.created_at);
+    await withWriteTransaction(this.ds, async (q) => {
+      await q.manager.insert(VolumeEntity, {
+        id: p.id,
+        projectId: p.project_id,
+        userId: p.user_id,
+        size: p.size,
+        status: p.status,
+        attachStatus: p.attach_status,
+        displayName: p.display_name,
+        displayDescription: p.display_description,
+        availabilityZone: p.availability_zone,
+        volumeTypeId: p.volume_type_id,
+        snapshotId: p.snapshot_id,
+        sourceVolid: p.source_volid,
+        host: null,
+        bootable: false,
+        encryptionKeyId: p.encryption_key_id,
+        multiattach: false,
+        migrationStatus: null,
+        createdAt,
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
+      });
+      await insertMetadata(q.manager, p.id, p.metadata, createdAt);
+    });
+  }
+
+  async destroyVolume(volumeId: string): Promise<void> {
+    await withWriteTransaction(this.ds, async (q) => {
+      await q.manager.delete(VolumeMetadataEntity, { volumeId });
+      await q.manager.delete(VolumeEntity, { id: volumeId });
+    });
+  }
+
+  async setVolumeStatus(volumeId: string, status: string): Promise<void> {
+    await this.ds
+      .getRepository(VolumeEntity)
+      .update({ id: volumeId, deleted: false }, { status, updatedAt: new Date() });
+  }
+
+  // ---- VolumeTypeLookup -------------------------------------------------------------------------
+
+  async defaultType(): Promise<VolumeTypeRef> {
+    const t = await this.findTypeByName(this.opts.defaultVolumeType);
+    if (t === null) throw new VolumeTypeNotFoundError(this.opts.defaultVolumeType, 'name');
+    return t;
+  }
+
+  /** Every non-deleted type (cached briefly; type changes through this API clear the cache). */
+  async listTypes(): Promise<VolumeTypeRecord[]> {
+    const now = Date.now();
+    if (this.typeCache !== undefined && now - this.typeCache.at < 1_000) return this.typeCache.types;
+    const rows = await this.ds.getRepository(VolumeTypeEntity).find({ where: { deleted: false }, order: { name: 'ASC' } });
+    const specs = rows.length === 0
+      ? []
+      : await this.ds.getRepository(VolumeTypeExtraSpecEntity).find({ where: { volumeTypeId: In(rows.map((r) => r.id)), deleted: false } });
+    const types = rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      description: r.description,
+      is_public: r.isPublic,
+      qos_specs_id: r.qosSpecsId,
+      extra_specs: Object.fromEntries(specs.filter((s) => s.volumeTypeId === r.id).map((s) => [s.key, s.value])),
+    }));
+    this.typeCache = { at: now, types };
+    return types;
+  }
+
+  invalidateTypes(): void {
+    this.typeCache = undefined;
+  }
+
+  async findTypeByName(name: string): Promise<VolumeTypeRecord | null> {
+    return (await this.listTypes()).find((t) => t.name === name) ?? null;
+  }
+
+  async findTypeById(id: string): Promise<VolumeTypeRecord | null> {
+    return (await this.listTypes()).find((t) => t.id === id) ?? null;
+  }
+
+  // ---- AvailabilityZoneLookup -------------------------------------------------------------------
+
+  async zoneNames(): Promise<ReadonlySet<string>> {
+    const now = Date.now();
+    if (this.zoneCache !== undefined && now - this.zoneCache.at < ZONE_CACHE_MS) return this.zoneCache.names;
+    const zones = await this.zones();
+    const names = new Set(zones.map((z) => z.name));
+    this.zoneCache = { at: now, names };
+    return names;
+  }
+
+  /** Zones of the volume services (available when one of them is enabled), plus the default zone. */
+  async zones(): Promise<{ name: string; available: boolean }[]> {
+    const rows = await this.ds.getRepository(ServiceEntity).find({
+      where: { binary: this.opts.volumeBinary ?? 'cinder-volume', deleted: 0 },
+    });
+    const out = new Map<string, boolean>();
+    for (const r of rows) out.set(r.availabilityZone, (out.get(r.availabilityZone) ?? false) || !r.disabled);
+    if (!out.has(this.opts.defaultZone)) out.set(this.opts.defaultZone, true);
+    return [...out].map(([name, available]) => ({ name, available }));
+  }
+
+  // ---- reads ------------------------------------------------------------------------------------
+
+  findVolume(id: string): Promise<VolumeEntity | null> {
+    return this.ds.getRepository(VolumeEntity).findOne({ where: { id, deleted: false } });
+  }
+
+  findSnapshot(id: string): Promise<SnapshotEntity | null> {
+    return this.ds.getRepository(SnapshotEntity).findOne({ where: { id, deleted: false } });
+  }
+
+  async metadataOf(volumeIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>(volumeIds.map((id) => [id, {}]));
+    if (volumeIds.length === 0) return out;
+    const rows = await this.ds
+      .getRepository(VolumeMetadataEntity)
+      .find({ where: { volumeId: In([...volumeIds]), deleted: false }, order: { id: 'ASC' } });
+    for (const r of rows) out.get(r.volumeId)![r.key] = r.value ?? '';
+    return out;
+  }
+
+  countSnapshots(volumeId: string): Promise<number> {
+    return this.ds.getRepository(SnapshotEntity).count({ where: { volumeId, deleted: false } });
+  }
+
+  // ---- conditional writes -----------------------------------------------------------------------
+
+  /**
+   * Soft-deletes a volume that has no host (never scheduled), with its metadata. Conditional on
+   * `host IS NULL`, so a volume the scheduler has just placed is not deleted here.
+   * @returns whether this call deleted it.
+   */
+  async softDeleteUnscheduled(volumeId: string): Promise<boolean> {
+    return withWriteTransaction(this.ds, async (q) => {
+      const now = new Date();
+      const res = await q.manager.update(
+        VolumeEntity,
+        { id: volumeId, deleted: false, host: IsNull() },
+        { deleted: true, deletedAt: now, status: 'deleted', updatedAt: now },
+      );
+      if ((res.affected ?? 0) !== 1) return false;
+      await q.manager.update(VolumeMetadataEntity, { volumeId, deleted: false }, { deleted: true, deletedAt: now });
+      return true;
+    });
+  }
+
+  /**
+   * Cinder's `conditional_update`: sets `values` when the volume is not deleted and its status is one of
+   * `fromStatuses`. @returns whether the row changed.
+   */
+  async conditionalStatus(volumeId: string, fromStatuses: readonly string[], status: string, extra: { noSnapshots?: boolean } = {}): Promise<boolean> {
+    const params: unknown[] = [status, dbDate(this.ds, new Date()), volumeId, ...fromStatuses];
+    let sql =
+      `UPDATE volumes SET status = ?, updated_at = ? WHERE id = ? AND deleted = 0 AND host IS NOT NULL ` +
+      `AND status IN (${fromStatuses.map(() => '?').join(', ')}) AND attach_status <> 'attached'`;
+    if (extra.noSnapshots === true) sql += ' AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.volume_id = volumes.id AND s.deleted = 0)';
+    const res: unknown = await this.ds.query(sql, params);
+    return affectedRows(res) === 1;
+  }
+
+  /** Replaces (or, with `replace: false`, merges) a volume's metadata. */
+  async writeMetadata(volumeId: string, metadata: Readonly<Record<string, string>>, replace: boolean): Promise<void> {
+    await withWriteTransaction(this.ds, async (q) => {
+      const now = new Date();
+      if (replace) {
+        await q.manager.delete(VolumeMetadataEntity, { volumeId });
+      } else if (Object.keys(metadata).length > 0) {
+        await q.manager.delete(VolumeMetadataEntity, { volumeId, key: In(Object.keys(metadata)) });
+      }
+      await insertMetadata(q.manager, volumeId, metadata, now);
+      await q.manager.update(VolumeEntity, { id: volumeId }, { updatedAt: now });
+    });
+  }
+
+  async deleteMetadataKey(volumeId: string, key: string): Promise<boolean> {
+    const res = await this.ds.getRepository(VolumeMetadataEntity).delete({ volumeId, key });
+    return (res.affected ?? 0) > 0;
+  }
+}
+
+async function insertMetadata(m: EntityManager, volumeId: string, metadata: Readonly<Record<string, string>>, at: Date): Promise<void> {
+  const entries = Object.entries(metadata);
+  if (entries.length === 0) return;
+  await m.insert(
+    VolumeMetadataEntity,
+    entries.map(([key, value]) => ({ volumeId, key, value, createdAt: at, updatedAt: null, deletedAt: null, deleted: false })),
+  );
+}
+
+/** Affected rows of a raw UPDATE on either driver (mysql2: `{affectedRows}`; better-sqlite3 via TypeORM: `[rows, changes]` or `{changes}`). */
+export function affectedRows(res: unknown): number {
+  if (Array.isArray(res)) {
+    const second: unknown = res[1];
+    if (typeof second === 'number') return second;
+    return affectedRows(res[0]);
+  }
+  if (res !== null && typeof res === 'object') {
+    const r = res as { affectedRows?: unknown; changes?: unknown };
+    if (typeof r.affectedRows === 'number') return r.affectedRows;
+    if (typeof r.changes === 'number') return r.changes;
+  }
+  return 0;
+}
