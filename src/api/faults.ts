@@ -17,6 +17,7 @@ import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'exp
 import type { Logger } from '../log';
 import { apiFaultMappings } from './errors';
 import { API_RESOURCE_HEADERS, COMPUTE_REQUEST_ID_HEADER } from './middleware/request-id';
+import { volumeFaultMappings } from './routes/v3/fault-mappings';
 
 /** Base of the errors the HTTP layer raises itself (parsing, routing, content negotiation). */
 export abstract class ApiError extends Error {
@@ -125,6 +126,7 @@ export const FAULT_TABLE: readonly FaultMapping[] = [
   { error: NotAcceptableError, status: 406 },
   { error: UnsupportedMediaTypeError, status: 415 },
   ...apiFaultMappings,
+  ...volumeFaultMappings,
 ];
 
 /** What a fault response will be; pure, so it can be tested without HTTP. */
