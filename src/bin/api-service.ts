@@ -32,6 +32,7 @@ export function createApiService(options: ApiServiceOptions = {}): ServiceDefini
   return {
     name: 'api',
     usesDatabase: true,
+    usesTransport: true,
     start: (ctx) => startApi(ctx, drainTimeoutMs, options.v3),
   };
 }

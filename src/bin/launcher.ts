@@ -16,7 +16,8 @@ export interface LaunchOptions {
 
 /**
  * Runs one or more services in this process: applies migrations first when DB_AUTO_MIGRATE is on and
- * a service uses the database, starts the services in order and stops them in reverse.
+ * a service uses the database, connects the RPC transport when a service uses it, starts the services
+ * in order and stops them in reverse, then closes the transport and the database.
  */
 export class Launcher {
   private stopping: Promise<boolean> | undefined;
@@ -34,13 +35,15 @@ export class Launcher {
   static async start(options: LaunchOptions): Promise<Launcher> {
     const { config, logger, host } = options;
     const log = componentLogger(logger, 'launcher');
-    const resources = new ProcessResources(config.databaseUrl, log);
+    const resources = new ProcessResources(config, log);
     const running: RunningService[] = [];
     try {
       if (config.dbAutoMigrate && options.services.some((s) => s.usesDatabase)) {
         const applied = await runMigrations(await resources.dataSource());
         log.info('database migrations applied', { applied });
       }
+      // Connect up front, so an unreachable broker stops start-up instead of failing the first request.
+      if (options.services.some((s) => s.usesTransport)) await resources.transport();
       for (const definition of options.services) {
         const service = await definition.start({
           config,

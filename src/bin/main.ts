@@ -201,7 +201,7 @@ async function migrateCommand(
   logger: Logger,
   io: MainIo,
 ): Promise<number> {
-  const resources = new ProcessResources(config.databaseUrl, logger);
+  const resources = new ProcessResources(config, logger);
   try {
     const ds = await resources.dataSource();
     if (kind === 'db:migrate') {

@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config';
 import type { Logger } from '../log';
+import type { Transport } from '../rpc';
 
 /** Every service the product has, as Cinder/Nova binaries. `npm start -- <name>` starts one of them. */
 export const SERVICE_NAMES = ['api', 'scheduler', 'volume', 'conductor', 'compute'] as const;
@@ -17,6 +18,11 @@ export interface SharedResources {
    * started). Services that have no database access (compute) never call it.
    */
   dataSource(): Promise<DataSource>;
+  /**
+   * The process's one RPC transport, connected: in-process for `inproc://` (so every service of the
+   * process reaches the others through the same instance) or RabbitMQ for `amqp://` (TRANSPORT_URL).
+   */
+  transport(): Promise<Transport>;
 }
 
 /** What a service gets when it starts. */
@@ -40,6 +46,8 @@ export interface ServiceDefinition {
   readonly name: ServiceName;
   /** Whether it reads or writes the database itself (compute does not: it goes through the conductor). */
   readonly usesDatabase: boolean;
+  /** Whether it sends or serves RPC; the launcher then connects the transport before starting it. */
+  readonly usesTransport: boolean;
   start(ctx: ServiceContext): Promise<RunningService>;
 }
 

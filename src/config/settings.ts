@@ -80,9 +80,9 @@ export const SETTINGS = {
     section: 'DEFAULT',
     key: 'control_exchange',
     parser: nonEmptyString,
-    default: 'cinder',
-    defaultDoc: '`cinder`',
-    doc: 'AMQP exchange that RPC topics live under.',
+    default: 'cinder-ts',
+    defaultDoc: '`cinder-ts`',
+    doc: 'AMQP topic exchange that RPC topics live under (oslo control_exchange).',
   }),
   rpcResponseTimeout: spec({
     env: 'RPC_RESPONSE_TIMEOUT',

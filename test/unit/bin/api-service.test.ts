@@ -15,7 +15,10 @@ function context(): ServiceContext {
     config,
     logger: silentLogger(),
     host: 'test-host',
-    resources: { dataSource: () => Promise.reject(new Error('no database in this test')) },
+    resources: {
+      dataSource: () => Promise.reject(new Error('no database in this test')),
+      transport: () => Promise.reject(new Error('no transport in this test')),
+    },
   };
 }
 

@@ -44,6 +44,7 @@ describe('parseCommandLine', () => {
 /** A service that records what happens to it. */
 class RecordingService implements ServiceDefinition {
   readonly usesDatabase = false;
+  readonly usesTransport = false;
   constructor(
     readonly name: ServiceName,
     private readonly events: string[],
@@ -168,6 +169,7 @@ describe('main (in-process)', () => {
     const registry = new ServiceRegistry().register({
       name: 'api',
       usesDatabase: false,
+      usesTransport: false,
       start: async () => ({ name: 'api', stop: () => new Promise<void>(() => undefined) }), // never stops
     });
 
