@@ -2,7 +2,7 @@
  * Conformance, fourth batch (python/extra3.py, TaskFlow 5.0): retries whose own execute/revert fail, a retry used
  * as a plain atom, a graph atom depending on a retried sub-flow, re-running a reverted flow with a retry.
  */
-import { Decision, Engine, GraphFlow, LinearFlow, Retry, Times, type History } from '../../../../src/taskflow';
+import { Decision, Engine, GraphFlow, LinearFlow, Retry, Times, UnorderedFlow, type History } from '../../../../src/taskflow';
 import { EXECUTORS, loadRecorded, Recorder, retries, run, runEngine, shape } from './harness';
 
 const R = loadRecorded('extra3');
@@ -112,5 +112,51 @@ describe.each(EXECUTORS)('conformance extras 3 (%s executor)', (executor) => {
     expect(shape(second.raised)).toEqual(exp.second_raised);
     expect(second.calls.filter((c) => c.op === 'execute' || c.op === 'revert')).toEqual(exp.second_calls);
     expect(second.flow_state).toBe(exp.second_flow_state);
+  });
+});
+
+describe.each(EXECUTORS)('retry scope (%s executor)', (executor) => {
+  const R4 = loadRecorded('extra4');
+
+  it("a retry's provides are visible to atoms after its sub-flow", async () => {
+    const rec = new Recorder();
+    const f = new LinearFlow('outer').add(
+      new LinearFlow('inner', new Times(2, { name: 'r', provides: 'n' })).add(rec.t('a', { ret: 'A' })),
+      rec.t('b', { requires: ['n'], ret: (kw: Record<string, unknown>) => kw['n'] }),
+    );
+
+    const o = await run(f, rec, { executor });
+
+    const exp = R4['retry_provides_visible_after_subflow']!;
+    expect(o.raised).toBeNull();
+    expect(o.events).toEqual(exp.events);
+    expect(o.calls.find((c) => c.atom === 'b')).toEqual({ op: 'execute', atom: 'b', args: { n: 1 } });
+  });
+
+  it('a retry requiring a name nobody provides is a missing dependency naming the retry', async () => {
+    const rec = new Recorder();
+    const f = new LinearFlow('f', retries.pForEach(rec, { name: 'r', provides: 'v' })).add(rec.t('a'));
+
+    const o = await run(f, rec, { executor });
+
+    const exp = R4['retry_missing_requirement']!;
+    expect(o.raised?.class).toBe('MissingDependencies');
+    expect(o.raised?.error).toMatchObject({ atom: 'r', missing: exp.raised!.missing });
+    expect(o.calls).toEqual([]);
+  });
+
+  it("a retry's provides are not visible to an unordered sibling", async () => {
+    const rec = new Recorder();
+    const f = new UnorderedFlow('u').add(
+      new LinearFlow('inner', new Times(2, { name: 'r', provides: 'n' })).add(rec.t('a', { ret: 'A' })),
+      rec.t('b', { requires: ['n'] }),
+    );
+
+    const o = await run(f, rec, { executor });
+
+    const exp = R4['retry_provides_not_visible_to_unordered_sibling']!;
+    expect(o.raised?.class).toBe('MissingDependencies');
+    expect(o.raised?.error).toMatchObject({ atom: 'b', missing: exp.raised!.missing });
+    expect(o.calls).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import taskflow.engines
 from taskflow import retry
 from taskflow.patterns import graph_flow as gf
 from taskflow.patterns import linear_flow as lf
+from taskflow.patterns import unordered_flow as uf
 
 from common import CALLS, T, err_view, run, save, ser
 
@@ -62,3 +63,19 @@ S['rerun_reverted_flow_with_retry'] = {'first': out, 'second_raised': second, 's
                                        'second_flow_state': e.storage.get_flow_state()}
 
 save('extra3', S)
+
+
+# 6 names provided by a retry are visible after its sub-flow
+S2 = {}
+S2['retry_provides_visible_after_subflow'], _ = run(lf.Flow('outer').add(
+    lf.Flow('inner', retry=retry.Times(2, name='r', provides='n')).add(T('a', ret='A')),
+    T('b', requires=['n'], ret=lambda kw: kw['n'])))
+
+# 7 a retry requiring a name nobody provides
+S2['retry_missing_requirement'], _ = run(lf.Flow('f', retry=retry.ParameterizedForEach(name='r', provides='v')).add(T('a')))
+
+# 8 a retry's provides are not visible to an unordered sibling flow
+S2['retry_provides_not_visible_to_unordered_sibling'], _ = run(uf.Flow('u').add(
+    lf.Flow('inner', retry=retry.Times(2, name='r', provides='n')).add(T('a', ret='A')),
+    T('b', requires=['n'])))
+save('extra4', S2)
