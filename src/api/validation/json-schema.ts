@@ -175,9 +175,10 @@ export class SchemaValidator {
               `${joined} ${verb} not match any of the regexes: ${[...patterns].sort().map(pyStr).join(', ')}`,
             );
           } else {
+            // jsonschema 4.10 (Debian 12, what Cinder 21 runs on) lists them sorted.
             const verb = extras.length === 1 ? 'was' : 'were';
             yield fail(
-              `Additional properties are not allowed (${extras.map(pyStr).join(', ')} ${verb} unexpected)`,
+              `Additional properties are not allowed (${[...extras].sort().map(pyStr).join(', ')} ${verb} unexpected)`,
             );
           }
           break;

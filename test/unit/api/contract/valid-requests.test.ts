@@ -264,6 +264,11 @@ describe('PUT /volumes/{id}', () => {
       { volume: { metadata: null } },
       "Invalid input for field/attribute metadata. Value: None. None is not of type 'object'",
     ],
+    [
+      'several unknown keys (listed sorted, as jsonschema 4.10 does)',
+      { volume: { size: 5, bootable: true } },
+      "Invalid input for field/attribute volume. Value: {'size': 5, 'bootable': True}. Additional properties are not allowed ('bootable', 'size' were unexpected)",
+    ],
   ])('answers 400 for %s', async (_name, body, message) => {
     const res = await put(body);
 
