@@ -2,132 +2,39 @@
  * Compute, conductor and scheduler services in one process on the real RPC layer (in-process
  * transport) and SQLite: resource tracking, scheduling, the build flow and its reverts.
  */
-import { ComputeApi } from '../../../src/compute/api';
-import { ComputeManager } from '../../../src/compute/compute-manager';
 import { ComputeResourcesUnavailableError, InvalidResourceReportError } from '../../../src/compute/errors';
-import { FakeVirtDriver } from '../../../src/compute/fake-driver';
-import { ConductorManager } from '../../../src/conductor/conductor-manager';
-import { ConductorObjectIndirectionApi } from '../../../src/conductor/object-indirection-api';
 import { ComputeNodeEntity } from '../../../src/db/entities/compute-node.entity';
 import { InstanceEntity } from '../../../src/db/entities/instance.entity';
-import { ObjectEnvironment, ObjectSerializer, ObjectServiceRecordStore } from '../../../src/objects';
-import { RpcClient } from '../../../src/rpc/client';
 import { RequestContext } from '../../../src/rpc/context';
 import { InProcessTransport } from '../../../src/rpc/in-process-transport';
-import { ComputeSchedulerManager } from '../../../src/scheduler/compute-scheduler';
-import { Service } from '../../../src/service/service';
-import { ServiceLauncher } from '../../../src/service/launcher';
 import { createTestSqliteDatabase, type TestDatabase } from '../../helpers/db';
-import { waitFor } from '../../contracts/transport.contract';
+import { startCloud as start, type Cloud, type HostSpec } from './cloud';
 
 const ctx = new RequestContext({ userId: 'u1', projectId: 'p1', roles: ['member'] });
-const quiet = { periodicEnable: false, reportInterval: 0 };
 
 describe('compute build on the engine, through conductor and scheduler', () => {
-  let db: TestDatabase;
-  let transport: InProcessTransport;
-  let launcher: ServiceLauncher;
-  let api: ComputeApi;
-  let drivers: Record<string, FakeVirtDriver>;
-  let computes: Record<string, ComputeManager>;
-
-  async function startCloud(hosts: Record<string, { memoryMb: number; vcpus?: number; failSpawns?: boolean | number }>, maxAttempts = 3): Promise<void> {
-    db = await createTestSqliteDatabase();
-    transport = new InProcessTransport({ defaultTimeoutMs: 5000 });
-    launcher = new ServiceLauncher();
-    const dbEnv = ObjectEnvironment.direct('nova-conductor', db.dataSource);
-    const store = new ObjectServiceRecordStore(dbEnv, () => RequestContext.admin());
-    launcher.add(
-      Service.create({
-        host: 'ctl',
-        binary: 'nova-conductor',
-        manager: (o) =>
-          new ConductorManager({
-            ...o,
-            objectEnv: dbEnv,
-            computeTask: {
-              scheduler: new RpcClient(transport, { topic: 'scheduler' }, { version: '4.0', serializer: new ObjectSerializer(dbEnv) }),
-              compute: new RpcClient(transport, { topic: 'compute' }, { version: '5.0', serializer: new ObjectSerializer(dbEnv) }),
-              maxAttempts,
-            },
-          }),
-        transport,
-        store,
-        serializer: new ObjectSerializer(dbEnv),
-        settings: quiet,
-      }),
-    );
-    const schedEnv = ObjectEnvironment.direct('nova-scheduler', db.dataSource);
-    launcher.add(
-      Service.create({
-        host: 'ctl',
-        binary: 'nova-scheduler',
-        manager: (o) => new ComputeSchedulerManager({ ...o, objectEnv: schedEnv }),
-        transport,
-        store,
-        serializer: new ObjectSerializer(schedEnv),
-        settings: quiet,
-      }),
-    );
-    drivers = {};
-    computes = {};
-    for (const [host, spec] of Object.entries(hosts)) {
-      const env = ObjectEnvironment.remote('nova-compute', (e) => new ConductorObjectIndirectionApi(transport, e));
-      const driver = new FakeVirtDriver({ host, vcpus: spec.vcpus ?? 4, memoryMb: spec.memoryMb, diskGb: 100, failSpawns: spec.failSpawns ?? false });
-      drivers[host] = driver;
-      launcher.add(
-        Service.create({
-          host,
-          binary: 'nova-compute',
-          manager: (o) => {
-            const m = new ComputeManager({
-              ...o,
-              driver,
-              objectEnv: env,
-              conductor: new RpcClient(transport, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(env) }),
-              scheduler: new RpcClient(transport, { topic: 'scheduler' }, { version: '4.0', serializer: new ObjectSerializer(env) }),
-            });
-            computes[host] = m;
-            return m;
-          },
-          transport,
-          store: new ObjectServiceRecordStore(env, () => RequestContext.admin()),
-          serializer: new ObjectSerializer(env),
-          settings: quiet,
-        }),
-      );
-    }
-    await launcher.start();
-    api = new ComputeApi(dbEnv, new RpcClient(transport, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(dbEnv) }));
-  }
+  let db: TestDatabase | undefined;
+  let cloud: Cloud | undefined;
 
   afterEach(async () => {
-    await launcher?.stop();
-    await transport?.close();
+    await cloud?.stop();
     await db?.drop();
+    cloud = undefined;
+    db = undefined;
   });
 
-  async function settled(uuid: string): Promise<InstanceEntity> {
-    let row: InstanceEntity | null = null;
-    await waitFor(
-      () => {
-        void db.dataSource
-          .getRepository(InstanceEntity)
-          .findOneBy({ uuid })
-          .then((r) => (row = r));
-        return row !== null && (row.vmState === 'active' || row.vmState === 'error');
-      },
-      10_000,
-      `instance ${uuid} to settle`,
-    );
-    return row!;
+  async function startCloud(hosts: Record<string, HostSpec>, maxAttempts = 3): Promise<Cloud> {
+    db = await createTestSqliteDatabase();
+    const transport = new InProcessTransport({ defaultTimeoutMs: 5000 });
+    cloud = await start({ dataSource: db.dataSource, makeTransport: async () => transport, hosts, maxAttempts });
+    return cloud;
   }
 
   const nodes = async (): Promise<Record<string, ComputeNodeEntity>> =>
-    Object.fromEntries((await db.dataSource.getRepository(ComputeNodeEntity).find({ where: { deleted: 0 } })).map((n) => [n.host, n]));
+    Object.fromEntries((await db!.dataSource.getRepository(ComputeNodeEntity).find({ where: { deleted: 0 } })).map((n) => [n.host, n]));
 
   it('registers each compute node through the conductor on start and lists the hypervisors', async () => {
-    await startCloud({ cmp1: { memoryMb: 2048 }, cmp2: { memoryMb: 4096 } });
+    const { api, computes } = await startCloud({ cmp1: { memoryMb: 2048 }, cmp2: { memoryMb: 4096 } });
 
     const hv = await api.listHypervisors(ctx);
 
@@ -139,7 +46,7 @@ describe('compute build on the engine, through conductor and scheduler', () => {
   });
 
   it('builds an instance on the host with the most free RAM and accounts its usage', async () => {
-    await startCloud({ cmp1: { memoryMb: 2048 }, cmp2: { memoryMb: 4096 } });
+    const { api, drivers, computes, settled } = await startCloud({ cmp1: { memoryMb: 2048 }, cmp2: { memoryMb: 4096 } });
 
     const inst = await api.createInstance(ctx, { vcpus: 2, memoryMb: 1024, rootGb: 10, displayName: 'vm1' });
     const row = await settled(inst.uuid);
@@ -156,7 +63,7 @@ describe('compute build on the engine, through conductor and scheduler', () => {
   });
 
   it('reschedules a build whose spawn fails to another host, releasing the first claim', async () => {
-    await startCloud({ cmp1: { memoryMb: 8192, failSpawns: true }, cmp2: { memoryMb: 4096 } });
+    const { api, drivers, computes, settled } = await startCloud({ cmp1: { memoryMb: 8192, failSpawns: true }, cmp2: { memoryMb: 4096 } });
 
     const inst = await api.createInstance(ctx, { vcpus: 1, memoryMb: 512, rootGb: 1 });
     const row = await settled(inst.uuid);
@@ -170,7 +77,7 @@ describe('compute build on the engine, through conductor and scheduler', () => {
   });
 
   it('leaves the instance in ERROR with every claim released when it fails everywhere', async () => {
-    await startCloud({ cmp1: { memoryMb: 4096, failSpawns: true }, cmp2: { memoryMb: 4096, failSpawns: true }, cmp3: { memoryMb: 4096, failSpawns: true } }, 2);
+    const { api, drivers, computes, settled } = await startCloud({ cmp1: { memoryMb: 4096, failSpawns: true }, cmp2: { memoryMb: 4096, failSpawns: true }, cmp3: { memoryMb: 4096, failSpawns: true } }, 2);
 
     const inst = await api.createInstance(ctx, { vcpus: 1, memoryMb: 512, rootGb: 1 });
     const row = await settled(inst.uuid);
@@ -186,7 +93,7 @@ describe('compute build on the engine, through conductor and scheduler', () => {
   });
 
   it('marks an instance that fits nowhere ERROR without trying any host (NoValidHost)', async () => {
-    await startCloud({ cmp1: { memoryMb: 2048 } });
+    const { api, drivers, settled } = await startCloud({ cmp1: { memoryMb: 2048 } });
 
     const inst = await api.createInstance(ctx, { vcpus: 1, memoryMb: 4096, rootGb: 1 });
     const row = await settled(inst.uuid);
@@ -196,7 +103,7 @@ describe('compute build on the engine, through conductor and scheduler', () => {
   });
 
   it('spreads a burst by consuming what it schedules', async () => {
-    await startCloud({ cmp1: { memoryMb: 2048, vcpus: 2 }, cmp2: { memoryMb: 2048, vcpus: 2 } });
+    const { api, settled } = await startCloud({ cmp1: { memoryMb: 2048, vcpus: 2 }, cmp2: { memoryMb: 2048, vcpus: 2 } });
 
     const made = [];
     for (let i = 0; i < 4; i += 1) made.push(await api.createInstance(ctx, { vcpus: 1, memoryMb: 1024, rootGb: 1 }));
@@ -210,7 +117,7 @@ describe('compute build on the engine, through conductor and scheduler', () => {
   });
 
   it('refuses a claim that does not fit, naming the resource', async () => {
-    await startCloud({ cmp1: { memoryMb: 2048, vcpus: 2 } });
+    const { computes } = await startCloud({ cmp1: { memoryMb: 2048, vcpus: 2 } });
     const tracker = computes['cmp1']!.tracker('cmp1');
 
     const err = await tracker.instanceClaim(RequestContext.admin(), { uuid: 'x', vcpus: 3, memoryMb: 1, rootGb: 1 }).catch((e: unknown) => e);
@@ -221,7 +128,7 @@ describe('compute build on the engine, through conductor and scheduler', () => {
   });
 
   it('deletes orphan compute nodes and refuses nonsense driver reports', async () => {
-    await startCloud({ cmp1: { memoryMb: 2048 } });
+    const { api, drivers, computes } = await startCloud({ cmp1: { memoryMb: 2048 } });
     drivers['cmp1']!.configure({ nodes: ['cmp1-new'] });
 
     await computes['cmp1']!.updateAvailableResource(RequestContext.admin());
@@ -233,10 +140,10 @@ describe('compute build on the engine, through conductor and scheduler', () => {
   });
 
   it('refuses bad instance requests before writing anything', async () => {
-    await startCloud({ cmp1: { memoryMb: 2048 } });
+    const { api } = await startCloud({ cmp1: { memoryMb: 2048 } });
 
     await expect(api.createInstance(ctx, { vcpus: 0, memoryMb: 1, rootGb: 1 })).rejects.toThrow('vcpus must be a positive integer');
     await expect(api.createInstance(new RequestContext(), { vcpus: 1, memoryMb: 1, rootGb: 1 })).rejects.toThrow('user and a project');
-    expect(await db.dataSource.getRepository(InstanceEntity).count()).toBe(0);
+    expect(await db!.dataSource.getRepository(InstanceEntity).count()).toBe(0);
   });
 });
