@@ -7,7 +7,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { Engine } from '../taskflow';
-import { dbDate, parseDbDate } from '../db/sql';
+import { parseDbDate } from '../db/sql';
 import { VolumeEntity, VolumeTypeEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
 import { withWriteTransaction } from '../db/transaction';
 import type { QuotaEngine, QuotaUsageView } from '../quota';
@@ -34,7 +34,7 @@ import {
   type VolumeScheduler,
   type VolumeTypeRef,
 } from '../tasks/volume';
-import { VolumeDb, affectedRows, type VolumeTypeRecord } from './volume-db';
+import { VolumeDb, type VolumeTypeRecord } from './volume-db';
 
 export type { VolumeScheduler, VolumeRpcContext } from '../tasks/volume';
 
@@ -583,11 +583,13 @@ export class VolumeAPI {
       if (found.length === 0) throw new VolumeTypeNotFoundError(id, 'id');
       const used: unknown[] = await q.query('SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1', [id]);
       if (used.length > 0) throw new VolumeTypeInUseError(id);
-      const res: unknown = await q.query('UPDATE volume_types SET deleted = 1, deleted_at = ? WHERE id = ? AND deleted = 0', [
-        dbDate(this.ds, new Date()),
-        id,
-      ]);
-      if (affectedRows(res) !== 1) throw new VolumeTypeNotFoundError(id, 'id');
+      const res = await q.manager
+        .createQueryBuilder()
+        .update(VolumeTypeEntity)
+        .set({ deleted: true, deletedAt: new Date() })
+        .where('id = :id AND deleted = :no', { id, no: false })
+        .execute();
+      if ((res.affected ?? 0) !== 1) throw new VolumeTypeNotFoundError(id, 'id');
     });
     this.db.invalidateTypes();
   }

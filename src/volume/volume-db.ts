@@ -3,7 +3,6 @@
  * lookup, zones) and the reads and conditional writes VolumeAPI needs. Nothing here knows about HTTP.
  */
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
-import { dbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import {
   ServiceEntity,
@@ -211,13 +210,21 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, Availabilit
    * `fromStatuses`. @returns whether the row changed.
    */
   async conditionalStatus(volumeId: string, fromStatuses: readonly string[], status: string, extra: { noSnapshots?: boolean } = {}): Promise<boolean> {
-    const params: unknown[] = [status, dbDate(this.ds, new Date()), volumeId, ...fromStatuses];
-    let sql =
-      `UPDATE volumes SET status = ?, updated_at = ? WHERE id = ? AND deleted = 0 AND host IS NOT NULL ` +
-      `AND status IN (${fromStatuses.map(() => '?').join(', ')}) AND attach_status <> 'attached'`;
-    if (extra.noSnapshots === true) sql += ' AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.volume_id = volumes.id AND s.deleted = 0)';
-    const res: unknown = await this.ds.query(sql, params);
-    return affectedRows(res) === 1;
+    let qb = this.ds
+      .createQueryBuilder()
+      .update(VolumeEntity)
+      .set({ status, updatedAt: new Date() })
+      .where('id = :volumeId AND deleted = :no AND host IS NOT NULL AND attach_status <> :attached', {
+        volumeId,
+        no: false,
+        attached: 'attached',
+      })
+      .andWhere('status IN (:...fromStatuses)', { fromStatuses: [...fromStatuses] });
+    if (extra.noSnapshots === true) {
+      qb = qb.andWhere('NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.volume_id = :volumeId AND s.deleted = :no)');
+    }
+    const res = await qb.execute();
+    return (res.affected ?? 0) === 1;
   }
 
   /** Replaces (or, with `replace: false`, merges) a volume's metadata. */
@@ -247,19 +254,4 @@ async function insertMetadata(m: EntityManager, volumeId: string, metadata: Read
     VolumeMetadataEntity,
     entries.map(([key, value]) => ({ volumeId, key, value, createdAt: at, updatedAt: null, deletedAt: null, deleted: false })),
   );
-}
-
-/** Affected rows of a raw UPDATE on either driver (mysql2: `{affectedRows}`; better-sqlite3 via TypeORM: `[rows, changes]` or `{changes}`). */
-export function affectedRows(res: unknown): number {
-  if (Array.isArray(res)) {
-    const second: unknown = res[1];
-    if (typeof second === 'number') return second;
-    return affectedRows(res[0]);
-  }
-  if (res !== null && typeof res === 'object') {
-    const r = res as { affectedRows?: unknown; changes?: unknown };
-    if (typeof r.affectedRows === 'number') return r.affectedRows;
-    if (typeof r.changes === 'number') return r.changes;
-  }
-  return 0;
 }

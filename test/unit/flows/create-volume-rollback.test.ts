@@ -1,0 +1,4 @@
+import { createTestSqliteDatabase } from '../../helpers/db';
+import { createVolumeRollbackSuite } from './create-volume-rollback.suite';
+
+createVolumeRollbackSuite('SQLite', () => createTestSqliteDatabase());
