@@ -7,6 +7,7 @@
  * DELETE, remove the latter, as Cinder sends none there).
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { MAX_API_VERSION as MAX_VERSION_TEXT, MIN_API_VERSION as MIN_VERSION_TEXT } from '../routes/versions';
 import {
   InvalidAPIVersionHeaderError,
   InvalidAPIVersionString,
@@ -60,10 +61,10 @@ export class ApiVersion {
   }
 }
 
-/** The lowest microversion served. */
-export const MIN_API_VERSION = ApiVersion.parse('3.0');
-/** The highest microversion served (what `latest` means and what GET / advertises). */
-export const MAX_API_VERSION = ApiVersion.parse('3.70');
+/** The lowest microversion served (the versions document's `min_version`). */
+export const MIN_API_VERSION = ApiVersion.parse(MIN_VERSION_TEXT);
+/** The highest microversion served: what `latest` means and what GET / advertises as `version`. */
+export const MAX_API_VERSION = ApiVersion.parse(MAX_VERSION_TEXT);
 
 const VERSION_KEY = Symbol('cinder.microversion');
 type WithVersion = Request & { [VERSION_KEY]?: ApiVersion };

@@ -112,3 +112,29 @@ export function collectionLinks(opts: {
     },
   ];
 }
+
+/** The minimal response surface the helpers below need (an express Response fits). */
+interface EmptyResponse {
+  status(code: number): EmptyResponse;
+  setHeader(name: string, value: string): unknown;
+  removeHeader(name: string): void;
+  end(): unknown;
+}
+
+/**
+ * An empty 202, as Cinder answers DELETE /volumes/{id}: `Content-Type: text/html; charset=UTF-8`,
+ * `Content-Length: 0`, and no `X-Compute-Request-Id`.
+ */
+export function sendAcceptedEmpty(res: EmptyResponse): void {
+  res.removeHeader('X-Compute-Request-Id');
+  res.setHeader('Content-Type', 'text/html; charset=UTF-8');
+  res.setHeader('Content-Length', '0');
+  res.status(202).end();
+}
+
+/** An empty 200 with `Content-Type: application/json`, as Cinder answers DELETE /os-quota-sets/{project}. */
+export function sendOkEmpty(res: EmptyResponse): void {
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Content-Length', '0');
+  res.status(200).end();
+}

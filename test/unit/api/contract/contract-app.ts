@@ -28,6 +28,8 @@ import {
   linkBaseFromRequest,
   queryPairs,
   quotaSetView,
+  sendAcceptedEmpty,
+  sendOkEmpty,
   timestampNow,
   volumeCreatedView,
   volumeShowView,
@@ -137,6 +139,15 @@ function resources(volumes: readonly VolumeViewSource[]): Router {
     }
     const links = linkBaseFromRequest(req, (req.params as Record<string, string | undefined>).projectId);
     res.json(volumeShowView(vol, { volumeTypeName: '__DEFAULT__', metadata: {} }, { ...ctx, links }));
+  });
+
+  r.delete('/volumes/:id', (_req, res) => {
+    sendAcceptedEmpty(res);
+  });
+
+  r.delete('/os-quota-sets/:target', (req, res) => {
+    enforce(getRequestContext(req, res), 'volume_extension:quotas:delete', req.params.target);
+    sendOkEmpty(res);
   });
 
   r.put('/volumes/:id', (req, res) => {

@@ -471,3 +471,27 @@ describe('POST /types (admin)', () => {
     expect(res.body).toEqual({ badRequest: { code: 400, message } });
   });
 });
+
+describe('empty answers', () => {
+  it('answers DELETE /volumes/{id} with an empty text/html 202 and no X-Compute-Request-Id', async () => {
+    const res = await request(app).delete(`${URL}/${volumes[0]!.id}`).set('X-Auth-Token', ADMIN);
+
+    expect(res.status).toBe(202);
+    expect(res.text).toBe('');
+    expect(res.headers['content-type']).toBe('text/html; charset=UTF-8');
+    expect(res.headers['content-length']).toBe('0');
+    expect(res.headers['openstack-api-version']).toBe('volume 3.0');
+    expect(res.headers['x-compute-request-id']).toBeUndefined();
+  });
+
+  it('answers DELETE /os-quota-sets/{project} with an empty application/json 200', async () => {
+    const res = await request(app)
+      .delete(`/v3/${PROJECT}/os-quota-sets/${PROJECT}`)
+      .set('X-Auth-Token', ADMIN);
+
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers['content-length']).toBe('0');
+    expect(res.headers['x-compute-request-id']).toBe(res.headers['x-openstack-request-id']);
+  });
+});
