@@ -11,6 +11,7 @@ import type { RequestContext } from '../rpc/context';
 import { InvalidRpcMessageError } from '../rpc/errors';
 import { nullLogger, type Logger } from '../rpc/logger';
 import { Manager, type ManagerOptions } from '../service/manager';
+import type { ServiceGroup } from '../service/service-group';
 import { NoValidHostError } from '../compute/errors';
 
 export interface RequestSpec {
@@ -141,6 +142,14 @@ function validateSpec(spec: RequestSpec): void {
   for (const k of ['vcpus', 'memoryMb', 'rootGb'] as const) {
     if (!Number.isSafeInteger(spec[k]) || spec[k] < 0) throw new InvalidRpcMessageError(`request spec ${k} must be a non-negative integer`);
   }
+}
+
+/**
+ * `isHostUp` for the host manager from the service group (Nova ComputeFilter): a host passes when its
+ * compute service record is up (recent heartbeat, not forced down) and not disabled.
+ */
+export function serviceGroupHostCheck(group: ServiceGroup, binary = 'nova-compute'): (host: string) => Promise<boolean> {
+  return async (host) => (await group.listWithState({ host, binary })).some((r) => r.up && !r.disabled);
 }
 
 export class FilterScheduler {
