@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
+import { installSqliteGate } from './transaction';
 
 /** A database URL that cannot be turned into DataSource options. The message names what was expected. */
 export class DatabaseUrlError extends Error {
@@ -144,9 +145,22 @@ export function dataSourceOptionsFromUrl(url: string): DataSourceOptions {
   };
 }
 
-/** A DataSource (not yet initialized) for a database URL. @see dataSourceOptionsFromUrl */
+/**
+ * A DataSource (not yet initialized) for a database URL. On SQLite, initializing it also installs the
+ * transaction gate (see installSqliteGate in ./transaction). @see dataSourceOptionsFromUrl
+ */
 export function createDataSource(url: string): DataSource {
-  return new DataSource(dataSourceOptionsFromUrl(url));
+  const ds = new DataSource(dataSourceOptionsFromUrl(url));
+  if (ds.options.type === 'better-sqlite3') {
+    // One shared SQLite connection: install the transaction gate as soon as it exists.
+    const initialize = ds.initialize.bind(ds);
+    ds.initialize = async () => {
+      await initialize();
+      installSqliteGate(ds);
+      return ds;
+    };
+  }
+  return ds;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { dbFlavor } from './sql';
 
@@ -48,17 +49,90 @@ export function isRetryableLockError(err: unknown): boolean {
   return false;
 }
 
-/** SQLite through TypeORM shares one connection, so write transactions of one process take turns here. */
-const sqliteQueues = new WeakMap<DataSource, Promise<unknown>>();
+/**
+ * SQLite through TypeORM is one connection shared by every caller, so a transaction left open across
+ * `await`s would swallow whatever statement another part of the process issues meanwhile (and lose it on
+ * rollback), and TypeORM's own `BEGIN TRANSACTION` (from `save()`) would fail inside it. The gate makes
+ * the connection take turns: a write transaction holds it; statements from outside that transaction's
+ * async context wait until it is done; TypeORM-managed transactions acquire it too.
+ */
+interface SqliteGate {
+  holder: symbol | 'typeorm' | null;
+  waiters: Array<() => void>;
+}
 
-function serialize<T>(ds: DataSource, work: () => Promise<T>): Promise<T> {
-  const prev = sqliteQueues.get(ds) ?? Promise.resolve();
-  const next = prev.then(work, work);
-  sqliteQueues.set(
-    ds,
-    next.catch(() => undefined),
-  );
-  return next;
+const gates = new WeakMap<DataSource, SqliteGate>();
+const txContext = new AsyncLocalStorage<symbol>();
+const PATCHED = Symbol('cinder-ts.sqlite-gate');
+
+function gateOf(ds: DataSource): SqliteGate {
+  let gate = gates.get(ds);
+  if (gate === undefined) gates.set(ds, (gate = { holder: null, waiters: [] }));
+  return gate;
+}
+
+function waitTurn(gate: SqliteGate): Promise<void> {
+  return new Promise((resolve) => gate.waiters.push(resolve));
+}
+
+async function acquire(gate: SqliteGate, holder: symbol | 'typeorm'): Promise<void> {
+  while (gate.holder !== null) await waitTurn(gate);
+  gate.holder = holder;
+}
+
+function release(gate: SqliteGate): void {
+  gate.holder = null;
+  for (const wake of gate.waiters.splice(0)) wake();
+}
+
+interface PatchableRunner {
+  [PATCHED]?: true;
+  query(sql: string, params?: unknown[], structured?: boolean): Promise<unknown>;
+  startTransaction(isolation?: unknown): Promise<void>;
+  commitTransaction(): Promise<void>;
+  rollbackTransaction(): Promise<void>;
+  transactionDepth: number;
+}
+
+/**
+ * Installs the SQLite gate on an initialized better-sqlite3 DataSource (idempotent; a no-op elsewhere).
+ * {@link createDataSource} does it on initialize; {@link withWriteTransaction} makes sure of it.
+ */
+export function installSqliteGate(ds: DataSource): void {
+  if (!ds.isInitialized || dbFlavor(ds) !== 'sqlite') return;
+  const runner = ds.driver.createQueryRunner('master') as unknown as PatchableRunner;
+  if (runner[PATCHED]) return;
+  runner[PATCHED] = true;
+  const gate = gateOf(ds);
+  const query = runner.query.bind(runner);
+  const start = runner.startTransaction.bind(runner);
+  const commit = runner.commitTransaction.bind(runner);
+  const rollback = runner.rollbackTransaction.bind(runner);
+  runner.query = async (sql, params, structured) => {
+    const ctx = txContext.getStore();
+    while (gate.holder !== null && gate.holder !== 'typeorm' && gate.holder !== ctx) await waitTurn(gate);
+    return query(sql, params, structured);
+  };
+  runner.startTransaction = async (isolation) => {
+    const ctx = txContext.getStore();
+    const inOurs = ctx !== undefined && gate.holder === ctx;
+    if (runner.transactionDepth === 0 && !inOurs) await acquire(gate, 'typeorm');
+    try {
+      await start(isolation);
+    } catch (err) {
+      if (runner.transactionDepth === 0 && gate.holder === 'typeorm') release(gate);
+      throw err;
+    }
+  };
+  const finish = async (end: () => Promise<void>): Promise<void> => {
+    try {
+      await end();
+    } finally {
+      if (runner.transactionDepth === 0 && gate.holder === 'typeorm') release(gate);
+    }
+  };
+  runner.commitTransaction = () => finish(commit);
+  runner.rollbackTransaction = () => finish(rollback);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,9 +143,10 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * bounded, jittered exponential backoff, so `work` must be safe to re-run (do all its writes inside).
  *
  * - MySQL/MariaDB: a pooled connection, `START TRANSACTION` … `COMMIT` at the server's isolation level.
- * - SQLite: `BEGIN IMMEDIATE` (the write lock up front, so two writers never deadlock upgrading a
- *   read lock), and transactions of the same DataSource are queued in-process because TypeORM's
- *   better-sqlite3 driver has a single connection.
+ * - SQLite: `BEGIN IMMEDIATE` (the write lock up front, so two processes never deadlock upgrading a
+ *   read lock) behind the in-process gate ({@link installSqliteGate}): TypeORM's better-sqlite3 driver
+ *   has a single connection, so transactions take turns and other statements wait for them.
+ *   A nested call inside `work` joins the open transaction.
  *
  * @throws TransactionRetryExhaustedError when every attempt hit a lock conflict.
  */
@@ -86,7 +161,7 @@ export async function withWriteTransaction<T>(
   let lastError: unknown;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     try {
-      return sqlite ? await serialize(ds, () => runSqlite(ds, work)) : await runMysql(ds, work);
+      return sqlite ? await runSqlite(ds, work) : await runMysql(ds, work);
     } catch (err) {
       if (!isRetryableLockError(err)) throw err;
       lastError = err;
@@ -117,14 +192,26 @@ async function runMysql<T>(ds: DataSource, work: (q: QueryRunner) => Promise<T>)
 }
 
 async function runSqlite<T>(ds: DataSource, work: (q: QueryRunner) => Promise<T>): Promise<T> {
+  installSqliteGate(ds);
+  const gate = gateOf(ds);
   const q = ds.createQueryRunner('master');
-  await q.query('BEGIN IMMEDIATE');
+  const ctx = txContext.getStore();
+  if (ctx !== undefined && gate.holder === ctx) return work(q); // nested: join the open transaction
+  const token = Symbol('write-transaction');
+  await acquire(gate, token);
   try {
-    const result = await work(q);
-    await q.query('COMMIT');
-    return result;
-  } catch (err) {
-    await q.query('ROLLBACK').catch(() => undefined);
-    throw err;
+    return await txContext.run(token, async () => {
+      await q.query('BEGIN IMMEDIATE');
+      try {
+        const result = await work(q);
+        await q.query('COMMIT');
+        return result;
+      } catch (err) {
+        await q.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    });
+  } finally {
+    release(gate);
   }
 }
