@@ -60,6 +60,7 @@ export function readRawBody(req: Request, limit: number): Promise<Buffer> {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      req.off('close', onClose);
     };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
@@ -83,9 +84,12 @@ export function readRawBody(req: Request, limit: number): Promise<Buffer> {
       cleanup();
       reject(new MalformedRequestBodyError({ cause: err }));
     };
+    // A client that goes away mid-body: nothing to answer, but do not wait forever.
+    const onClose = (): void => onError(new Error('the client closed the connection before the body ended'));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    req.on('close', onClose);
   });
 }
 
