@@ -146,4 +146,25 @@ describe('compute build on the engine, through conductor and scheduler', () => {
     await expect(api.createInstance(new RequestContext(), { vcpus: 1, memoryMb: 1, rootGb: 1 })).rejects.toThrow('user and a project');
     expect(await db!.dataSource.getRepository(InstanceEntity).count()).toBe(0);
   });
+
+  it('audits resources from the update_available_resource periodic task', async () => {
+    const { api, drivers, computes, services } = await startCloud({ cmp1: { memoryMb: 2048 } });
+    drivers['cmp1']!.configure({ memoryMb: 3072, vcpus: 6 });
+    const spec = computes['cmp1']!.periodicTaskSpecs.find((t) => t.name === 'update_available_resource');
+
+    const idleBefore = await services['cmp1']!.periodicTasks(true); // not due yet: nothing changes
+    const before = (await api.listHypervisors(ctx))[0];
+    jest.useFakeTimers({ now: Date.now() + 61_000, doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
+    try {
+      await services['cmp1']!.periodicTasks(true);
+    } finally {
+      jest.useRealTimers();
+    }
+    const after = (await api.listHypervisors(ctx))[0];
+
+    expect(spec).toMatchObject({ spacing: 60, runImmediately: false });
+    expect(idleBefore).toBeGreaterThan(50);
+    expect(before).toMatchObject({ memoryMb: 2048, vcpus: 4 });
+    expect(after).toMatchObject({ memoryMb: 3072, vcpus: 6, freeRamMb: 3072 });
+  });
 });
