@@ -408,7 +408,15 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
               break;
             }
             // Persist RUNNING/REVERTING before the atom starts, so a crash leaves it visibly unfinished.
-            if (this.backend) await this.flushPersist();
+            if (this.backend) {
+              await this.flushPersist();
+              // A write that failed leaves the stored run behind the real one: start nothing more.
+              if (this.persistError) {
+                failures.push(Failure.fromError(new StorageFailure('persisting the flow failed', { cause: this.persistError })));
+                this.dropQueued();
+                break;
+              }
+            }
             if (!parallel) {
               this.pump(1);
               await this.drainSerial();
@@ -431,7 +439,12 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
           if (retained) continue;
           if (failures.length === 0) this.iterNext(d.i, next);
         }
-        if (this.backend) await this.flushPersist();
+        if (this.backend) {
+          await this.flushPersist();
+          if (this.persistError && failures.length === 0) {
+            failures.push(Failure.fromError(new StorageFailure('persisting the flow failed', { cause: this.persistError })));
+          }
+        }
         if (this.flowState === FlowState.RUNNING && next.length && failures.length === 0) {
           nextUp = dedupe(next);
           continue;
@@ -456,7 +469,9 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     else final = FlowState.REVERTED;
     this.changeFlowState(final);
     if (this.backend) await this.flushPersist();
-    if (this.persistError) throw new StorageFailure('persisting the flow failed', { cause: this.persistError });
+    if (this.persistError && !failures.some((f) => f.error instanceof StorageFailure)) {
+      throw new StorageFailure('persisting the flow failed', { cause: this.persistError });
+    }
     if (final === FlowState.FAILURE && failures.length) {
       throwFailures(continueRevert ? [...this.execFailCache.values(), ...failures] : failures);
     }
@@ -493,6 +508,12 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   private enqueue(i: number, revert: boolean): void {
     // Arguments are resolved at scheduling time, as TaskFlow does.
     this.queued.push({ i, revert, args: this.resolveArgs(i) });
+  }
+
+  /** Scheduled but not started atoms are dropped (their state stays as scheduled; a resume re-runs them). */
+  private dropQueued(): void {
+    this.queued.length = 0;
+    this.qHead = 0;
   }
 
   private pump(maxWorkers: number): void {

@@ -1,4 +1,4 @@
-import { Engine, LinearFlow, MemoryBackend, Times, task, type AtomDetail, type FlowDetail, type PersistenceBackend } from '../../../src/taskflow';
+import { Engine, LinearFlow, MemoryBackend, StorageFailure, Times, task, type AtomDetail, type FlowDetail, type PersistenceBackend } from '../../../src/taskflow';
 
 /** Records every atom detail state written, as 'name STATE'. */
 class RecordingBackend extends MemoryBackend {
@@ -82,5 +82,26 @@ describe.each(['serial', 'parallel'] as const)('persistence and resumption (%s)'
 
     expect(engine.logBookUuid).toBeUndefined();
     expect(engine.toFlowDetail().atomDetails.map((a) => [a.name, a.state, a.results])).toEqual([['a', 'SUCCESS', 1]]);
+  });
+});
+
+describe('persistence failures', () => {
+  it('stops starting atoms when a write fails and rejects with StorageFailure', async () => {
+    class Flaky extends MemoryBackend {
+      override async saveAtomDetail(flowUuid: string, ad: AtomDetail): Promise<void> {
+        if (ad.name === 'b' && ad.state === 'RUNNING') throw new Error('disk full');
+        await super.saveAtomDetail(flowUuid, ad);
+      }
+    }
+    const ran: string[] = [];
+    const flow = new LinearFlow('f').add(task('a', () => void ran.push('a')), task('b', () => void ran.push('b')), task('c', () => void ran.push('c')));
+    const engine = new Engine(flow, { backend: new Flaky() });
+
+    const err = await engine.run().catch((e: unknown) => e);
+
+    expect(err).toBeInstanceOf(StorageFailure);
+    expect((err as StorageFailure).cause).toMatchObject({ message: 'disk full' });
+    expect(ran).toEqual(['a']);
+    expect(engine.state).toBe('FAILURE');
   });
 });
