@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
-import { v4 as uuidv4 } from 'uuid';
 import type { Logger } from '../../log';
 import { runWithRequestContext } from '../../log';
+import { generateRequestId } from '../../rpc/context';
 
 /** The request id header on every response (`req-<uuid4>`). */
 export const REQUEST_ID_HEADER = 'X-OpenStack-Request-Id';
@@ -19,11 +19,6 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** A fresh `req-<uuid4>`. */
-export function newRequestId(): string {
-  return `req-${uuidv4()}`;
-}
-
 /**
  * Gives each request a fresh `req-<uuid4>` (an inbound X-OpenStack-Request-Id is not echoed, as in Cinder),
  * sends it back in X-OpenStack-Request-Id, runs the rest of the chain inside a request context so every
@@ -31,7 +26,7 @@ export function newRequestId(): string {
  */
 export function requestId(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const id = newRequestId();
+    const id = generateRequestId();
     const started = process.hrtime.bigint();
     res.locals.requestId = id;
     res.setHeader(REQUEST_ID_HEADER, id);
