@@ -1,6 +1,6 @@
 import { Atom } from './atom';
 import { DependencyFailure } from './errors';
-import type { Retry } from './retry';
+import { Retry } from './retry';
 
 /** Anything a flow can contain: a task, or a nested flow. */
 export type FlowItem = Atom | Flow<object, object>;
@@ -108,6 +108,9 @@ export abstract class Flow<Needs extends object = {}, Avail extends object = Nee
 
   protected checkItem(item: unknown): FlowItem {
     this.structureVersion++;
+    if (item instanceof Retry) {
+      throw new TypeError(`flow '${this.name}': retry controller '${item.name}' cannot be added as an atom; pass it as the flow's retry`);
+    }
     if (item instanceof Atom || item instanceof Flow) {
       if (item === (this as unknown)) throw new DependencyFailure(`flow '${this.name}' cannot contain itself`);
       return item as FlowItem;

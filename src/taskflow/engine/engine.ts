@@ -866,7 +866,8 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   }
 
   private historyOf(r: number): History {
-    return new History(this.hist[r] ?? [], this.st[r] === AtomState.FAILURE ? this.fail[r] : undefined);
+    // The retry's own execute failure stays visible (TaskFlow keeps it on the detail) until it executes again.
+    return new History(this.hist[r] ?? [], this.failedExec.has(r) ? this.fail[r] : undefined);
   }
 
   private flowFailures(): Record<string, Failure> {
