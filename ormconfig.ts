@@ -12,4 +12,7 @@ import { dataSourceOptionsFromUrl } from './src/db/data-source';
 
 const { config } = loadConfig({ argv: [], env: process.env, cwd: process.cwd() });
 
-export default new DataSource(dataSourceOptionsFromUrl(config.databaseUrl));
+/** The options the DataSource is built from: better-sqlite3 for `sqlite:`, mysql2 for `mysql://`. */
+export const dataSourceOptions = dataSourceOptionsFromUrl(config.databaseUrl);
+
+export default new DataSource(dataSourceOptions);
