@@ -120,6 +120,26 @@ describe.each(EXECUTORS)('listeners (%s executor)', (executor) => {
     ]);
   });
 
+  it('receive the engine progress 0 at RUNNING/REVERTING and 1 at SUCCESS/REVERTED around explicit updates', async () => {
+    const seen: [string, number][] = [];
+    const f = new LinearFlow('x').add(
+      task('p', (_a: Record<string, unknown>, ctx) => {
+        ctx.updateProgress(0.5);
+        return 1;
+      }),
+      task('f', () => {
+        throw new Error('x');
+      }),
+    );
+    const e = new Engine(f, { executor });
+    e.atomNotifier.register('progress', (ev) => seen.push([(ev as ProgressEvent).atomName, (ev as ProgressEvent).progress]));
+
+    await e.run().catch(() => undefined);
+
+    const exp = loadRecorded('progress')['progress_sequence']!['progress'];
+    expect(seen).toEqual(exp); // p 0, p 0.5, p 1, f 0, f 0 (reverting), f 1, p 0, p 1
+  });
+
   it('CapturingListener records atom and flow values like TaskFlow CaptureListener', async () => {
     const rec = new Recorder();
     const e = new Engine(new LinearFlow('f').add(rec.t('a', { ret: 1 }), rec.t('b', { fail: 'b failed' })), { executor });
