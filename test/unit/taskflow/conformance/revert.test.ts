@@ -100,6 +100,25 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
       expect(reportedMessages).toContain(exp.raised!.message); // 'b revert failed'
     });
 
+    it('reports both errors: the revert error and the original failure (DESIGN §2; STYLE §4 "never mask the original")', async () => {
+      const rec = new Recorder();
+      const f = new LinearFlow('f').add(rec.t('a', { ret: 'A', provides: 'x' }), rec.t('b', { ret: 'B', revertFail: 'b revert failed' }), rec.t('c', { fail: 'c failed' }));
+
+      const o = await run(f, rec, { executor });
+
+      // Either a WrappedFailure holding both, or (TaskFlow-compatible) the revert error with the original as its cause.
+      const err = o.raised?.error;
+      const messages: string[] = [];
+      if (err instanceof WrappedFailure) messages.push(...err.failures.map((x) => x.message));
+      else {
+        for (let c: unknown = err; c instanceof Error; c = (c as Error & { cause?: unknown }).cause) messages.push(c.message);
+      }
+      expect(messages).toContain('b revert failed');
+      expect(messages).toContain('c failed');
+      expect(o.engine.storage.getFailures()['c']?.message).toBe('c failed');
+      expect(o.engine.storage.getRevertFailures()['b']?.message).toBe('b revert failed');
+    });
+
     it('of the failing atom itself stops everything', async () => {
       const rec = new Recorder();
       const f = new LinearFlow('f').add(rec.t('a', { ret: 'A' }), rec.t('c', { fail: 'c failed', revertFail: 'c revert failed' }));
