@@ -5,18 +5,15 @@
  */
 import type { DataSource } from 'typeorm';
 import { ComputeApi } from '../../../src/compute/api';
-import { ComputeManager } from '../../../src/compute/compute-manager';
+import type { ComputeManager } from '../../../src/compute/compute-manager';
 import { FakeVirtDriver } from '../../../src/compute/fake-driver';
-import { ConductorManager } from '../../../src/conductor/conductor-manager';
-import { ConductorObjectIndirectionApi } from '../../../src/conductor/object-indirection-api';
+import { createComputeSchedulerService, createComputeService, createConductorService } from '../../../src/compute/services';
 import { InstanceEntity } from '../../../src/db/entities/instance.entity';
-import { ObjectEnvironment, ObjectSerializer, ObjectServiceRecordStore } from '../../../src/objects';
+import { ObjectEnvironment, ObjectSerializer } from '../../../src/objects';
 import { RpcClient } from '../../../src/rpc/client';
-import { RequestContext } from '../../../src/rpc/context';
 import type { Transport } from '../../../src/rpc/transport';
-import { ComputeSchedulerManager } from '../../../src/scheduler/compute-scheduler';
 import { ServiceLauncher } from '../../../src/service/launcher';
-import { Service, type ServiceSettings } from '../../../src/service/service';
+import type { Service, ServiceSettings } from '../../../src/service/service';
 import { waitFor } from '../../contracts/transport.contract';
 
 export interface HostSpec {
@@ -53,74 +50,30 @@ export async function startCloud(options: {
   };
   const launcher = new ServiceLauncher();
   const services: Record<string, Service> = {};
-
-  const ctlTransport = await transportFor('conductor');
-  const dbEnv = ObjectEnvironment.direct('nova-conductor', options.dataSource);
-  const store = new ObjectServiceRecordStore(dbEnv, () => RequestContext.admin());
-  services['conductor'] = Service.create({
-    host: 'ctl',
-    binary: 'nova-conductor',
-    manager: (o) =>
-      new ConductorManager({
-        ...o,
-        objectEnv: dbEnv,
-        computeTask: {
-          scheduler: new RpcClient(ctlTransport, { topic: 'scheduler' }, { version: '4.0', serializer: new ObjectSerializer(dbEnv) }),
-          compute: new RpcClient(ctlTransport, { topic: 'compute' }, { version: '5.0', serializer: new ObjectSerializer(dbEnv) }),
-          ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-        },
-      }),
-    transport: ctlTransport,
-    store,
-    serializer: new ObjectSerializer(dbEnv),
-    settings,
+  const common = { settings, host: 'ctl' };
+  services['conductor'] = createConductorService({
+    ...common,
+    transport: await transportFor('conductor'),
+    dataSource: options.dataSource,
+    ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   });
-  launcher.add(services['conductor']);
-
-  const schedTransport = await transportFor('scheduler');
-  const schedEnv = ObjectEnvironment.direct('nova-scheduler', options.dataSource);
-  services['scheduler'] = Service.create({
-    host: 'ctl',
-    binary: 'nova-scheduler',
-    manager: (o) => new ComputeSchedulerManager({ ...o, objectEnv: schedEnv }),
-    transport: schedTransport,
-    store: new ObjectServiceRecordStore(schedEnv, () => RequestContext.admin()),
-    serializer: new ObjectSerializer(schedEnv),
-    settings,
-  });
-  launcher.add(services['scheduler']);
+  services['scheduler'] = createComputeSchedulerService({ ...common, transport: await transportFor('scheduler'), dataSource: options.dataSource });
+  launcher.add(services['conductor']).add(services['scheduler']);
 
   const drivers: Record<string, FakeVirtDriver> = {};
   const computes: Record<string, ComputeManager> = {};
   for (const [host, spec] of Object.entries(options.hosts)) {
-    const t = await transportFor(`compute-${host}`);
-    const env = ObjectEnvironment.remote('nova-compute', (e) => new ConductorObjectIndirectionApi(t, e, { timeoutMs: 10_000 }));
     const driver = new FakeVirtDriver({ host, vcpus: spec.vcpus ?? 4, memoryMb: spec.memoryMb, diskGb: 100, failSpawns: spec.failSpawns ?? false });
     drivers[host] = driver;
-    services[host] = Service.create({
-      host,
-      binary: 'nova-compute',
-      manager: (o) => {
-        const m = new ComputeManager({
-          ...o,
-          driver,
-          objectEnv: env,
-          conductor: new RpcClient(t, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(env) }),
-          scheduler: new RpcClient(t, { topic: 'scheduler' }, { version: '4.0', serializer: new ObjectSerializer(env) }),
-        });
-        computes[host] = m;
-        return m;
-      },
-      transport: t,
-      store: new ObjectServiceRecordStore(env, () => RequestContext.admin()),
-      serializer: new ObjectSerializer(env),
-      settings,
-    });
-    launcher.add(services[host]);
+    const service = createComputeService({ settings, host, transport: await transportFor(`compute-${host}`), driver, conductorTimeoutMs: 10_000 });
+    services[host] = service;
+    computes[host] = service.manager as ComputeManager;
+    launcher.add(service);
   }
   await launcher.start();
 
   const apiTransport = await transportFor('api');
+  const dbEnv = ObjectEnvironment.direct('nova-api', options.dataSource);
   const api = new ComputeApi(dbEnv, new RpcClient(apiTransport, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(dbEnv) }));
 
   return {
