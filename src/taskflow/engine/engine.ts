@@ -46,6 +46,7 @@ export type EngineArgs<F> = [RequiredKeys<NeedsOf<F>>] extends [never]
   : [options: Omit<EngineOptions, 'store'> & { store: StoreFor<F> }];
 
 const S_PENDING = AtomState.PENDING;
+const ENGINE_PROGRESS: Partial<Record<AtomState, number>> = { RUNNING: 0, REVERTING: 0, PENDING: 0, IGNORE: 0, SUCCESS: 1, REVERTED: 1 };
 
 interface Running {
   i: number;
@@ -314,6 +315,12 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     if (this.loaded) {
       for (const ad of this.loaded.atomDetails) byName.set(ad.name, ad);
       if (this.loaded.state) this.flowState = this.loaded.state;
+    }
+    // TaskFlow keeps the failures of every stored atom detail, even of atoms no longer in the flow.
+    for (const ad of byName.values()) {
+      if (c.index.has(ad.name)) continue;
+      if (ad.failure) this.execFailCache.set(ad.name, Failure.fromJSON(ad.failure));
+      if (ad.revertFailure) this.revertFailCache.set(ad.name, Failure.fromJSON(ad.revertFailure));
     }
     for (let i = 0; i < n; i++) {
       const ad = byName.get(c.atoms[i]!.name);
@@ -893,6 +900,15 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       };
       if (hasResult) ev.result = result;
       this.atomNotifier.notify(state, ev);
+      // Tasks also report engine progress: 0 when (re)starting, 1 when done (as TaskFlow's task action does).
+      if (!c.isRetry[i]) {
+        const p = ENGINE_PROGRESS[state];
+        if (p !== undefined) this.atomNotifier.notify('progress', { atomName: ev.atomName, progress: p });
+      }
+    }
+    if (this.backend && !c.isRetry[i]) {
+      const p = ENGINE_PROGRESS[state];
+      if (p !== undefined) (this.meta[i] ??= {})['progress'] = p;
     }
   }
 

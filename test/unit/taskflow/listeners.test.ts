@@ -52,7 +52,7 @@ describe('listeners', () => {
     expect(engine.state).toBe('SUCCESS');
   });
 
-  it('delivers progress updates from inside a task', async () => {
+  it('delivers progress updates from inside a task, between the engine\'s 0 and 1', async () => {
     const engine = new Engine(
       new LinearFlow('f').add(
         task('copy', (_a: object, ctx) => {
@@ -67,8 +67,10 @@ describe('listeners', () => {
     await engine.run();
 
     expect(progress).toEqual([
+      { atomName: 'copy', progress: 0 }, // engine: RUNNING
       { atomName: 'copy', progress: 0.5, details: { copied: 5 } },
       { atomName: 'copy', progress: 1 },
+      { atomName: 'copy', progress: 1 }, // engine: SUCCESS
     ]);
   });
 
