@@ -32,7 +32,6 @@ import {
   type VolumeRecord,
   type VolumeRpcContext,
   type VolumeScheduler,
-  type VolumeTypeRef,
 } from '../tasks/volume';
 import { VolumeDb, type VolumeTypeRecord } from './volume-db';
 
@@ -242,8 +241,9 @@ export class VolumeAPI {
     const engine = new Engine(flow);
     await engine.run();
     const volume = engine.storage.fetch('volume') as VolumeRecord;
-    const type = engine.storage.fetch('volume_type') as VolumeTypeRef;
-    return { volume, volumeTypeName: type.name, metadata: { ...req.metadata } };
+    // Storage holds two `volume_type`s (the request's and ExtractRequest's); the row names the one used.
+    const type = volume.volumeTypeId === null ? null : await this.db.findTypeById(volume.volumeTypeId);
+    return { volume, volumeTypeName: type?.name ?? null, metadata: { ...req.metadata } };
   }
 
   private flowContext(ctx: VolumeApiContext, projectId: string): Omit<VolumeFlowContext, 'quota_committed'> {

@@ -1,0 +1,4 @@
+import { createTestSqliteDatabase } from '../../helpers/db';
+import { volumeApiSuite } from './volume-api.suite';
+
+volumeApiSuite('SQLite', () => createTestSqliteDatabase());
