@@ -46,6 +46,18 @@ export interface SchemaError {
   readonly cause?: Error;
 }
 
+const REGEX_CACHE = new Map<string, RegExp>();
+
+/** Patterns are compiled once (with the 'u' flag: code points, as Python's re on str). */
+function regex(pattern: string): RegExp {
+  let re = REGEX_CACHE.get(pattern);
+  if (re === undefined) {
+    re = new RegExp(pattern, 'u');
+    REGEX_CACHE.set(pattern, re);
+  }
+  return re;
+}
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -152,7 +164,7 @@ export class SchemaValidator {
         case 'patternProperties': {
           if (!isObject(instance)) break;
           for (const [pattern, sub] of Object.entries(schema.patternProperties ?? {})) {
-            const re = new RegExp(pattern, 'u');
+            const re = regex(pattern);
             for (const [k, v] of Object.entries(instance)) {
               if (re.test(k)) yield* this.iterErrors(v, sub, [...path, k]);
             }
@@ -163,7 +175,7 @@ export class SchemaValidator {
           if (!isObject(instance) || schema.additionalProperties !== false) break;
           const props = schema.properties ?? {};
           const patterns = Object.keys(schema.patternProperties ?? {});
-          const res = patterns.map((p) => new RegExp(p, 'u'));
+          const res = patterns.map((p) => regex(p));
           const extras = Object.keys(instance).filter(
             (k) => !Object.prototype.hasOwnProperty.call(props, k) && !res.some((re) => re.test(k)),
           );
@@ -212,7 +224,7 @@ export class SchemaValidator {
           }
           break;
         case 'pattern':
-          if (typeof instance === 'string' && !new RegExp(schema.pattern ?? '', 'u').test(instance)) {
+          if (typeof instance === 'string' && !regex(schema.pattern ?? '').test(instance)) {
             yield fail(`${pyRepr(instance)} does not match ${pyStr(schema.pattern ?? '')}`);
           }
           break;
