@@ -46,7 +46,7 @@ function serializeError(err: Error): Record<string, unknown> {
   return out;
 }
 
-const HIDDEN_IN_PRETTY = new Set(['level', 'message', 'timestamp', 'component', 'requestId', 'stack']);
+const HIDDEN_IN_PRETTY = new Set(['level', 'message', 'timestamp', 'component', 'requestId', 'stack', 'pid']);
 
 const prettyLine = winston.format.printf((info) => {
   const component = typeof info['component'] === 'string' ? ` [${info['component']}]` : '';
