@@ -132,8 +132,10 @@ export class Service implements ServiceGroupMember, LaunchableService {
   private rpcServer: RpcServer | undefined;
   private periodicLoop: DynamicLoopingCall | undefined;
   private joined = false;
+  private stopRequested = false;
   private managerInitialized = false;
   private stopping: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
   private readonly stoppedSignal: Promise<void>;
   private signalStopped!: () => void;
   private readonly log: Logger;
@@ -236,9 +238,14 @@ export class Service implements ServiceGroupMember, LaunchableService {
     return this.stateValue;
   }
 
-  async start(): Promise<void> {
-    if (this.stateValue !== 'new') throw new Error(`${this.name} cannot start: it is ${this.stateValue}`);
+  start(): Promise<void> {
+    if (this.stateValue !== 'new') return Promise.reject(new Error(`${this.name} cannot start: it is ${this.stateValue}`));
     this.stateValue = 'starting';
+    this.starting = this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
     this.log.info('starting service', { topic: this.topic });
     let step = 'initHost';
     try {
@@ -291,13 +298,32 @@ export class Service implements ServiceGroupMember, LaunchableService {
       this.signalStopped();
       throw new ServiceStartError(this.binary, this.host, step, { cause: err });
     }
+    if (this.stopRequested) {
+      // stop() was called while starting: it waits for us, then tears everything down.
+      this.log.info('service started, but a stop was requested meanwhile');
+    }
     this.stateValue = 'running';
     this.log.info('service started', { topic: this.topic, serviceId: this.serviceRef?.id });
   }
 
-  /** Graceful stop; safe to call more than once or concurrently. Errors of each step are logged, never thrown. */
+  /**
+   * Graceful stop; safe to call more than once or concurrently, and while starting (it waits for the
+   * start to finish, then stops). Errors of each step are logged, never thrown.
+   */
   stop(): Promise<void> {
     if (this.stopping !== undefined) return this.stopping;
+    if (this.stateValue === 'starting' && this.starting !== undefined) {
+      this.stopRequested = true;
+      const started = this.starting;
+      this.stopping = started.then(
+        () => {
+          this.stopping = undefined;
+          return this.stop();
+        },
+        () => undefined, // a failed start already undid itself
+      );
+      return this.stopping;
+    }
     if (this.stateValue === 'new' || this.stateValue === 'failed' || this.stateValue === 'stopped') {
       this.stateValue = this.stateValue === 'failed' ? 'failed' : 'stopped';
       this.signalStopped();

@@ -399,3 +399,37 @@ describe('ServiceLauncher', () => {
     await transport.close();
   });
 });
+
+describe('Service stop during start', () => {
+  it('waits for the start to finish, then tears everything down', async () => {
+    const transport = new InProcessTransport();
+    const events: string[] = [];
+    let releaseInit!: () => void;
+    const gate = new Promise<void>((r) => (releaseInit = r));
+    class SlowInit extends RecordingManager {
+      override async initHost(): Promise<void> {
+        events.push('initHost');
+        await gate;
+      }
+    }
+    const service = Service.create({
+      host: 'n',
+      binary: 'cinder-volume',
+      manager: (o) => new SlowInit({ ...o, events }),
+      transport: recordingTransport(transport, events),
+      store: new InMemoryServiceRecordStore(),
+      settings: { periodicEnable: false, reportInterval: 0 },
+    });
+
+    const starting = service.start();
+    const stopping = service.stop();
+    releaseInit();
+    await starting;
+    await stopping;
+
+    expect(events).toEqual(['initHost', 'preStartHook(1)', 'listen(volume,n,fanout=true)', 'postStartHook', 'unlisten', 'cleanupHost']);
+    expect(service.state).toBe('stopped');
+    await expect(new RpcClient(transport, { topic: 'volume' }).cast(ctx, 'whoAmI')).rejects.toThrow('no server listens');
+    await transport.close();
+  });
+});
