@@ -32,7 +32,7 @@ export interface EngineOptions {
   neverResolve?: boolean;
   /**
    * When a revert throws, TaskFlow stops reverting (that atom REVERT_FAILURE, the flow FAILURE, the revert error is
-   * rethrown). With this option the engine keeps reverting the other atoms and finally rejects with a
+   * rethrown, here with the original error as its `cause`). With this option the engine keeps reverting the other atoms and finally rejects with a
    * {@link WrappedFailure} holding every execute and revert failure. @default false
    */
   continueRevertOnFailure?: boolean;
@@ -480,7 +480,9 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       throw new StorageFailure('persisting the flow failed', { cause: this.persistError });
     }
     if (final === FlowState.FAILURE && failures.length) {
-      throwFailures(continueRevert ? [...this.execFailCache.values(), ...failures] : failures);
+      if (continueRevert) throwFailures([...this.execFailCache.values(), ...failures]);
+      this.throwRevertFailure(failures);
+      throwFailures(failures);
     }
     if (final === FlowState.FAILURE || final === FlowState.REVERTED) {
       throwFailures([...this.execFailCache.values(), ...this.revertFailCache.values()]);
@@ -490,6 +492,25 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
 
   private continueRevert = false;
   private prepared = false;
+
+  /**
+   * A revert failed (TaskFlow stops there and raises the revert error). So that the original failure is never
+   * masked, it becomes the revert error's `cause` (when that error has none), else both are thrown in a WrappedFailure.
+   */
+  private throwRevertFailure(failures: Failure[]): void {
+    const revertFailures = new Set(this.revertFailCache.values());
+    if (failures.length !== 1 || !revertFailures.has(failures[0]!)) return;
+    const originals = [...this.execFailCache.values()];
+    if (originals.length === 0) return;
+    const rf = failures[0]!;
+    const err = rf.error;
+    if (err instanceof Error && (err as { cause?: unknown }).cause === undefined && Object.isExtensible(err)) {
+      const cause = originals.length === 1 ? originals[0]!.toError() : new WrappedFailure(originals);
+      Object.defineProperty(err, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+      throw err;
+    }
+    throw new WrappedFailure([rf, ...originals]);
+  }
 
   /** Starts atom i per its intention. Synchronous results land in doneQ immediately. */
   private schedule(i: number): void {

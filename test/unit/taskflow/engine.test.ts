@@ -230,8 +230,9 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
       const c = new AlwaysFails('c', log);
       const { engine, capture } = load(new LinearFlow('f').add(a, b, c), { executor });
 
-      await expect(engine.run()).rejects.toThrow('b revert failed');
+      const err = await engine.run().catch((e: unknown) => e);
 
+      expect(err).toMatchObject({ message: 'b revert failed', cause: { message: 'c failed' } });
       expect(capture.atomValues.slice(-4)).toEqual(['c REVERTING', 'c REVERTED', 'b REVERTING', 'b REVERT_FAILURE']);
       expect(engine.storage.getAtomState('a')).toBe('SUCCESS');
       expect(engine.state).toBe('FAILURE');
