@@ -2,7 +2,7 @@
  * Conformance: revert order and arguments, atoms that never ran, revert failures, several failures at once,
  * engine options (python/revert.py, recorded with TaskFlow 5.0).
  */
-import { Engine, GraphFlow, LinearFlow, UnorderedFlow, WrappedFailure } from '../../../../src/taskflow';
+import { Engine, GraphFlow, LinearFlow, task, UnorderedFlow, WrappedFailure } from '../../../../src/taskflow';
 import { Boom, callsPerAtom, EXECUTORS, loadRecorded, perAtom, Recorder, run, runEngine, shape } from './harness';
 
 const R = loadRecorded('revert');
@@ -218,5 +218,33 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
     expect(second.raised?.class).toBe(exp['second_raised']);
     expect(second.calls).toEqual(exp['second_calls']);
     expect(second.flow_state).toBe(exp.flow_state);
+  });
+});
+
+describe('revert order with async tasks (issue #3: "every completed atom reverts in reverse completion order")', () => {
+  it.each(EXECUTORS)('unordered siblings finishing in a different order than added revert in reverse completion order (%s)', async (executor) => {
+    const log: string[] = [];
+    const slow = (n: string, ms: number) =>
+      task(
+        n,
+        async () => {
+          await new Promise((r) => setTimeout(r, ms));
+          log.push(`done ${n}`);
+          return n;
+        },
+        { revert: () => void log.push(`revert ${n}`) },
+      );
+    const f = new LinearFlow('f').add(
+      new UnorderedFlow('u').add(slow('a', 40), slow('b', 5), slow('c', 20)),
+      task('x', () => {
+        throw new Boom('x failed');
+      }),
+    );
+
+    await new Engine(f, { executor }).run().catch(() => undefined);
+
+    const done = log.filter((l) => l.startsWith('done ')).map((l) => l.slice(5));
+    const reverted = log.filter((l) => l.startsWith('revert ')).map((l) => l.slice(7));
+    expect(reverted).toEqual([...done].reverse());
   });
 });
