@@ -5,6 +5,8 @@
  *                replies through direct reply-to, correlation ids, no envelope checks, no publisher confirms on
  *                calls (casts: persistent on a durable queue through a confirm channel, as the transport does by
  *                default); what the broker and amqplib cost alone;
+ *   - floor+confirm  the same loop with what the broker does for a transport call: requests on a confirm channel,
+ *                `mandatory`, a per-message TTL (its casts would equal floor's, so it has no cast case);
  *   - in-process the InProcessTransport (every service in one process).
  * Cases: `call` at each concurrency of --concurrency (default 1,16; a worker sends its next call when the
  * previous one was answered), `cast` at concurrency 16 (each cast awaits the broker's confirm); for casts the
@@ -12,7 +14,9 @@
  *
  * Broker: BENCH_AMQP_URL, else TEST_AMQP_URL, else amqp://guest:guest@127.0.0.1:5672/. The bench uses its own
  * exchange and queue names and deletes them at the end. Flags: --json (one JSON object per case on stdout),
- * --seconds N (per case, default 3), --concurrency 1,16, --quick (1 s per case). Progress goes to stderr.
+ * --seconds N (timed seconds per case and contender, default 3), --rounds N (default 3: each case is timed in
+ * N slices that take turns between the contenders, so load from other processes hits all of them alike),
+ * --concurrency 1,16, --quick (1 s per case). Progress goes to stderr.
  * The whole run is bounded: it aborts with exit code 2 if it takes more than 4× its planned time plus 60 s.
  */
 import { randomUUID } from 'node:crypto';
@@ -30,6 +34,7 @@ interface Options {
   readonly json: boolean;
   readonly seconds: number;
   readonly concurrency: readonly number[];
+  readonly rounds: number;
   readonly url: string;
 }
 
@@ -37,6 +42,7 @@ function parseArgs(argv: readonly string[]): Options {
   let json = false;
   let seconds = 3;
   let concurrency: number[] = [1, 16];
+  let rounds = 3;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -48,21 +54,28 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--quick') seconds = 1;
     else if (arg === '--seconds') seconds = Number(value());
     else if (arg === '--concurrency') concurrency = value().split(',').map(Number);
-    else throw new Error(`unknown argument ${arg} (known: --json, --seconds N, --concurrency 1,16, --quick)`);
+    else if (arg === '--rounds') rounds = Number(value());
+    else
+      throw new Error(
+        `unknown argument ${arg} (known: --json, --seconds N, --rounds N, --concurrency 1,16, --quick)`,
+      );
   }
   if (!(seconds > 0 && seconds <= 120)) throw new Error('--seconds must be in (0, 120]');
   if (concurrency.some((c) => !Number.isInteger(c) || c < 1 || c > 1024)) {
     throw new Error('--concurrency takes integers in [1, 1024]');
   }
   const url = process.env.BENCH_AMQP_URL ?? process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/';
-  return { json, seconds, concurrency, url };
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20)
+    throw new Error('--rounds takes an integer in [1, 20]');
+  return { json, seconds, concurrency, rounds, url };
 }
 
 /** What each contender offers the measuring loop. */
 interface Contender {
-  readonly name: 'amqp' | 'floor' | 'in-process';
+  readonly name: 'amqp' | 'floor' | 'floor+confirm' | 'in-process';
   call(): Promise<unknown>;
-  cast(): Promise<void>;
+  /** Absent when the contender has no cast case of its own. */
+  readonly cast: (() => Promise<void>) | undefined;
   /** Casts the server side has received so far. */
   received(): number;
   close(): Promise<void>;
@@ -109,7 +122,7 @@ async function transportContender(
 }
 
 /** The floor: plain amqplib, one queue, direct reply-to, no envelope validation. */
-async function floorContender(url: string, queue: string): Promise<Contender> {
+async function floorContender(url: string, queue: string, confirmedCalls = false): Promise<Contender> {
   const serverConn = await amqp.connect(url, { noDelay: true });
   const clientConn = await amqp.connect(url, { noDelay: true });
   const sch = await serverConn.createChannel();
@@ -130,8 +143,9 @@ async function floorContender(url: string, queue: string): Promise<Contender> {
     }
     sch.ack(msg);
   });
-  const cch = await clientConn.createChannel();
   const confirm = await clientConn.createConfirmChannel();
+  // Direct reply-to answers on the channel that published the request.
+  const cch = confirmedCalls ? confirm : await clientConn.createChannel();
   const waiting = new Map<string, (v: unknown) => void>();
   await cch.consume(
     'amq.rabbitmq.reply-to',
@@ -145,25 +159,39 @@ async function floorContender(url: string, queue: string): Promise<Contender> {
     { noAck: true },
   );
   return {
-    name: 'floor',
+    name: confirmedCalls ? 'floor+confirm' : 'floor',
     call: () =>
-      new Promise((resolve) => {
+      new Promise((resolve, reject) => {
         const correlationId = randomUUID();
         waiting.set(correlationId, resolve);
-        cch.sendToQueue(queue, Buffer.from(JSON.stringify(benchMessage('call'))), {
-          replyTo: 'amq.rabbitmq.reply-to',
-          correlationId,
-        });
-      }),
-    cast: () =>
-      new Promise<void>((resolve, reject) => {
+        const body = Buffer.from(JSON.stringify(benchMessage('call')));
+        if (!confirmedCalls) {
+          cch.sendToQueue(queue, body, { replyTo: 'amq.rabbitmq.reply-to', correlationId });
+          return;
+        }
+        // What the broker does for an AmqpTransport call: confirm, mandatory routing, per-message TTL.
         confirm.sendToQueue(
           queue,
-          Buffer.from(JSON.stringify(benchMessage('cast'))),
-          { persistent: true },
-          (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
+          body,
+          { replyTo: 'amq.rabbitmq.reply-to', correlationId, mandatory: true, expiration: '30000' },
+          (err: unknown) => {
+            if (err) reject(err instanceof Error ? err : new Error(String(err)));
+          },
         );
       }),
+    // The casts of both floors are the same (confirmed, persistent): measured once, on 'floor'.
+    cast: confirmedCalls
+      ? undefined
+      : () =>
+          new Promise<void>((resolve, reject) => {
+            confirm.sendToQueue(
+              queue,
+              Buffer.from(JSON.stringify(benchMessage('cast'))),
+              { persistent: true },
+              (err: unknown) =>
+                err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(),
+            );
+          }),
     received: () => received,
     close: async () => {
       await clientConn.close();
@@ -198,7 +226,7 @@ async function measure(
   op: () => Promise<unknown>,
   concurrency: number,
   seconds: number,
-): Promise<{ ops: number; elapsedUs: number; latencies: Float64Array }> {
+): Promise<{ ops: number; elapsedUs: number; latencies: number[] }> {
   const latencies: number[] = [];
   const start = nowUs();
   const deadline = start + seconds * 1e6;
@@ -211,77 +239,127 @@ async function measure(
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   const elapsedUs = nowUs() - start;
-  return { ops: latencies.length, elapsedUs, latencies: Float64Array.from(latencies).sort() };
+  return { ops: latencies.length, elapsedUs, latencies };
 }
 
-async function runCase(
+interface Sample {
+  ops: number;
+  elapsedUs: number;
+  latencies: number[];
+  /** Casts: how many the server received, and the time from the first send until the last arrival. */
+  delivered: number;
+  deliveredUs: number;
+}
+
+/** Wait until the server side stops receiving (the backlog of earlier casts drained), at most 10 s. */
+async function settle(contender: Contender): Promise<void> {
+  const until = Date.now() + 10_000;
+  let last = -1;
+  while (contender.received() !== last && Date.now() < until) {
+    last = contender.received();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** One timed window of `op` on `contender`; for casts, also waits until they were all received. */
+async function sample(
   contender: Contender,
   kind: 'call' | 'cast',
   concurrency: number,
   seconds: number,
-): Promise<Result> {
-  const op = kind === 'call' ? () => contender.call() : () => contender.cast();
-  // Warm-up: JIT, channel buffers, broker queue processes.
-  await measure(op, concurrency, Math.min(0.5, seconds / 4));
-  if (kind === 'cast') {
-    // Let the warm-up casts drain so they do not count.
-    const warm = Date.now();
-    let last = -1;
-    while (contender.received() !== last && Date.now() - warm < 10_000) {
-      last = contender.received();
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+): Promise<Sample> {
+  const cast = contender.cast;
+  const op = kind === 'call' || cast === undefined ? () => contender.call() : cast;
+  if (kind === 'cast') await settle(contender);
   const receivedBefore = contender.received();
+  const startUs = nowUs();
   const { ops, elapsedUs, latencies } = await measure(op, concurrency, seconds);
-  let deliveredPerSec: number | undefined;
-  if (kind === 'cast') {
-    const startUs = nowUs() - elapsedUs;
-    const until = Date.now() + 30_000;
-    while (contender.received() - receivedBefore < ops && Date.now() < until) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    const delivered = contender.received() - receivedBefore;
-    deliveredPerSec = round(delivered / ((nowUs() - startUs) / 1e6), 0);
-    if (delivered < ops)
-      progress(`  warning: ${contender.name} delivered ${delivered} of ${ops} casts within 30 s`);
+  if (kind === 'call') return { ops, elapsedUs, latencies, delivered: ops, deliveredUs: elapsedUs };
+  const until = Date.now() + 30_000;
+  while (contender.received() - receivedBefore < ops && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 2));
   }
-  return {
-    case: `${kind} c${concurrency}`,
-    transport: contender.name,
-    concurrency,
-    ops,
-    opsPerSec: round(ops / (elapsedUs / 1e6), 0),
-    p50Ms: round(percentile(latencies, 50) / 1000, 3),
-    p99Ms: round(percentile(latencies, 99) / 1000, 3),
-    ...(deliveredPerSec !== undefined ? { deliveredPerSec } : {}),
-    seconds: round(elapsedUs / 1e6, 2),
-    load1: round(loadavg()[0] ?? 0, 1),
-  };
+  const delivered = contender.received() - receivedBefore;
+  if (delivered < ops)
+    progress(`  warning: ${contender.name} delivered ${delivered} of ${ops} casts within 30 s`);
+  return { ops, elapsedUs, latencies, delivered, deliveredUs: nowUs() - startUs };
+}
+
+/**
+ * One case on every contender: a warm-up each, then `rounds` rounds that take turns between the
+ * contenders (so a burst of load from other processes on a shared machine hits all of them alike),
+ * pooled into one result per contender.
+ */
+async function runCase(
+  contenders: readonly Contender[],
+  kind: 'call' | 'cast',
+  concurrency: number,
+  seconds: number,
+  rounds: number,
+): Promise<Result[]> {
+  contenders = contenders.filter((c) => kind === 'call' || c.cast !== undefined);
+  for (const c of contenders) await sample(c, kind, concurrency, Math.min(0.5, seconds / 4));
+  const pooled = contenders.map(() => ({
+    ops: 0,
+    elapsedUs: 0,
+    latencies: [] as number[],
+    delivered: 0,
+    deliveredUs: 0,
+  }));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, c] of contenders.entries()) {
+      const s = await sample(c, kind, concurrency, seconds / rounds);
+      const p = pooled[i]!;
+      p.ops += s.ops;
+      p.elapsedUs += s.elapsedUs;
+      for (const l of s.latencies) p.latencies.push(l);
+      p.delivered += s.delivered;
+      p.deliveredUs += s.deliveredUs;
+    }
+  }
+  return contenders.map((c, i) => {
+    const p = pooled[i]!;
+    const latencies = Float64Array.from(p.latencies).sort();
+    return {
+      case: `${kind} c${concurrency}`,
+      transport: c.name,
+      concurrency,
+      ops: p.ops,
+      opsPerSec: round(p.ops / (p.elapsedUs / 1e6), 0),
+      p50Ms: round(percentile(latencies, 50) / 1000, 3),
+      p99Ms: round(percentile(latencies, 99) / 1000, 3),
+      ...(kind === 'cast' ? { deliveredPerSec: round(p.delivered / (p.deliveredUs / 1e6), 0) } : {}),
+      seconds: round(p.elapsedUs / 1e6, 2),
+      load1: round(loadavg()[0] ?? 0, 1),
+    };
+  });
 }
 
 function printTable(results: readonly Result[]): void {
   const cases = [...new Set(results.map((r) => r.case))];
-  const names: Array<Contender['name']> = ['amqp', 'floor', 'in-process'];
+  const names: Array<Contender['name']> = ['amqp', 'floor', 'floor+confirm', 'in-process'];
   const pad = (s: string, n: number): string => s.padStart(n);
   console.log('RPC benchmark (ops/s, p50 / p99 latency in ms; casts: accepted/s and delivered/s)');
-  console.log(`${'case'.padEnd(10)}${names.map((n) => pad(n, 34)).join('')}`);
+  console.log(`${'case'.padEnd(10)}${names.map((n) => pad(n, 32)).join('')}`);
   for (const c of cases) {
     const cells = names.map((n) => {
       const r = results.find((x) => x.case === c && x.transport === n);
-      if (r === undefined) return pad('-', 34);
+      if (r === undefined) return pad('-', 32);
       const rate = r.deliveredPerSec !== undefined ? `${r.opsPerSec}/${r.deliveredPerSec}` : `${r.opsPerSec}`;
-      return pad(`${rate}/s  ${r.p50Ms} / ${r.p99Ms}`, 34);
+      return pad(`${rate}/s  ${r.p50Ms} / ${r.p99Ms}`, 32);
     });
     console.log(`${c.padEnd(10)}${cells.join('')}`);
   }
   for (const c of cases.filter((x) => x.startsWith('call'))) {
     const a = results.find((x) => x.case === c && x.transport === 'amqp');
     const f = results.find((x) => x.case === c && x.transport === 'floor');
-    if (a && f)
+    const fc = results.find((x) => x.case === c && x.transport === 'floor+confirm');
+    if (a && f && fc) {
+      const pct = (x: Result): number => round((100 * a.opsPerSec) / x.opsPerSec, 0);
       console.log(
-        `${c}: AmqpTransport reaches ${round((100 * a.opsPerSec) / f.opsPerSec, 0)}% of the amqplib floor`,
+        `${c}: AmqpTransport reaches ${pct(f)}% of the plain floor, ${pct(fc)}% of the floor with confirms`,
       );
+    }
   }
 }
 
@@ -291,7 +369,7 @@ async function main(): Promise<void> {
     ...options.concurrency.map((c): ['call', number] => ['call', c]),
     ['cast', 16],
   ];
-  const plannedSeconds = 3 * cases.length * (options.seconds + 0.5);
+  const plannedSeconds = 4 * cases.length * (options.seconds + 0.5 + options.rounds * 0.3);
   const guard = setTimeout(
     () => {
       progress(`aborting: the run exceeded its bound of ${Math.round(plannedSeconds * 4 + 60)} s`);
@@ -312,13 +390,17 @@ async function main(): Promise<void> {
   try {
     contenders.push(await transportContender('amqp', amqpServer, amqpClient));
     contenders.push(await floorContender(options.url, `${id}.floor`));
+    contenders.push(await floorContender(options.url, `${id}.floor-confirm`, true));
     contenders.push(await transportContender('in-process', inProcess, inProcess));
     for (const [kind, concurrency] of cases) {
-      for (const contender of contenders) {
-        progress(`${kind} c${concurrency} on ${contender.name} …`);
-        const r = await runCase(contender, kind, concurrency, options.seconds);
+      progress(
+        `${kind} c${concurrency}: ${options.rounds} rounds on ${contenders.map((c) => c.name).join(', ')} …`,
+      );
+      for (const r of await runCase(contenders, kind, concurrency, options.seconds, options.rounds)) {
         results.push(r);
-        progress(`  ${r.opsPerSec}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (${r.ops} ops, load ${r.load1})`);
+        progress(
+          `  ${r.transport}: ${r.opsPerSec}/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (${r.ops} ops, load ${r.load1})`,
+        );
         if (options.json) console.log(JSON.stringify(r));
       }
     }
