@@ -168,6 +168,8 @@ interface Measurement {
   seconds: number;
   p50Ms: number;
   p99Ms: number;
+  /** Client CPU (this process, user + system) spent during the measurement, in µs. */
+  cpuUs: number;
   latencies: number[];
 }
 
@@ -179,6 +181,7 @@ function combine(slices: readonly Measurement[]): Measurement {
     seconds: slices.reduce((a, m) => a + m.seconds, 0),
     p50Ms: pct(0.5),
     p99Ms: pct(0.99),
+    cpuUs: slices.reduce((a, m) => a + m.cpuUs, 0),
     latencies: all,
   };
 }
@@ -196,6 +199,7 @@ async function measure(
     }),
   );
   const latencies: number[] = [];
+  const cpu0 = process.cpuUsage();
   const start = process.hrtime.bigint();
   const deadline = Date.now() + seconds * 1000;
   await Promise.all(
@@ -208,10 +212,18 @@ async function measure(
     }),
   );
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return { cycles: latencies.length, seconds: elapsed, p50Ms: pct(0.5), p99Ms: pct(0.99), latencies };
+  return {
+    cycles: latencies.length,
+    seconds: elapsed,
+    p50Ms: pct(0.5),
+    p99Ms: pct(0.99),
+    cpuUs: cpu.user + cpu.system,
+    latencies,
+  };
 }
 
 async function main(): Promise<void> {
@@ -278,7 +290,6 @@ async function main(): Promise<void> {
     for (const mode of args.modes) {
       for (const c of args.concurrency) {
         const project = (w: number): string => (mode === 'shared' ? shared : projects[w]!);
-        progress(`${mode} c=${c}: ORM path (${args.seconds}s)`);
         const retriesBefore = [ormRetries, direct.retries];
         const ormCycle = async (w: number): Promise<void> => {
           const ctx = { projectId: project(w) };
@@ -319,6 +330,9 @@ async function main(): Promise<void> {
           ormP99Ms: round2(orm.p99Ms),
           directP50Ms: round2(raw.p50Ms),
           directP99Ms: round2(raw.p99Ms),
+          // Client CPU per cycle: what the ORM adds on top of mysql2, undisturbed by server-side noise.
+          ormCpuUsPerCycle: Math.round(orm.cpuUs / Math.max(1, orm.cycles)),
+          directCpuUsPerCycle: Math.round(raw.cpuUs / Math.max(1, raw.cycles)),
           ormLockRetries: ormRetries - retriesBefore[0]!,
           directLockRetries: direct.retries - retriesBefore[1]!,
         };
@@ -352,6 +366,7 @@ async function main(): Promise<void> {
         'ratio',
         'ORM p50/p99 ms',
         'mysql2 p50/p99 ms',
+        'CPU us/cycle ORM/mysql2',
       ];
       const lines = rows.map((r) => [
         String(r.mode),
@@ -361,6 +376,7 @@ async function main(): Promise<void> {
         `${String(r.ratio)}x`,
         `${String(r.ormP50Ms)}/${String(r.ormP99Ms)}`,
         `${String(r.directP50Ms)}/${String(r.directP99Ms)}`,
+        `${String(r.ormCpuUsPerCycle)}/${String(r.directCpuUsPerCycle)}`,
       ]);
       const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
       const fmt = (cols: string[]): string => cols.map((col, i) => col.padStart(widths[i]!)).join('  ');
