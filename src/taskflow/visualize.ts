@@ -19,7 +19,7 @@ export function describeFlow(flow: Flow<object, object>): { atoms: { name: strin
   const atoms = c.atoms.map((a, i) => ({ name: a.name, kind: c.isRetry[i] ? ('retry' as const) : ('task' as const), path: c.parents[i]!.map((f) => f.name) }));
   const edges: FlowEdge[] = [];
   const seen = new Set<string>();
-  for (const [p, i] of c.edges) {
+  for (let i = 0; i < c.atoms.length; i++) for (const p of c.preds[i]!) {
     const e: FlowEdge = { from: c.atoms[p]!.name, to: c.atoms[i]!.name, kind: c.isRetry[p] ? 'retry' : 'order' };
     if (c.deciders[i]?.some((d) => d.sources.includes(p))) e.label = 'decider';
     edges.push(e);

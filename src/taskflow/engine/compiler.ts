@@ -46,10 +46,9 @@ export interface Compilation {
   readonly deciders: readonly (readonly CompiledDecider[] | undefined)[];
   /** Names each atom declares (with rebind) as required but no visible atom provides. */
   readonly unprovided: readonly (readonly { arg: string; name: string; optional: boolean }[])[];
-  /** Edges for visualisation: [from, to, reason]. */
-  readonly edges: readonly [number, number, 'order' | 'link' | 'retry'][];
 }
 
+const NONE: readonly never[] = Object.freeze([]);
 const ATOM = 0;
 const NOOP = 1;
 
@@ -109,7 +108,6 @@ function compileFresh(flow: Flow<object, object>): Compilation {
   const seen = new Set<unknown>();
   const names = new Map<string, number>();
   const dups = new Set<string>();
-  const vizEdges: [number, number, 'order' | 'link' | 'retry'][] = [];
   const itemAtoms = new Map<FlowItem, number[]>();
 
   const addAtom = (a: Atom, path: Flow<object, object>[]): number => {
@@ -209,7 +207,6 @@ function compileFresh(flow: Flow<object, object>): Compilation {
     preds.push(ps);
     for (const p of ps) succs[p]!.push(i);
   }
-  for (let i = 0; i < n; i++) for (const p of preds[i]!) vizEdges.push([p, i, atoms[i] instanceof Retry || atoms[p] instanceof Retry ? 'retry' : 'order']);
 
   // Edge deciders: walk back from each atom through no-op nodes.
   const deciders: (CompiledDecider[] | undefined)[] = new Array(n).fill(undefined);
@@ -247,10 +244,10 @@ function compileFresh(flow: Flow<object, object>): Compilation {
   // Pre-order position of atoms in the hierarchy = index (atoms were numbered depth-first).
 
   const providers = new Map<string, number[]>();
-  const provides: string[][] = [];
+  const provides: (readonly string[])[] = [];
   for (let i = 0; i < n; i++) {
     const p = atoms[i]!.providedNames;
-    provides.push([...p]);
+    provides.push(p);
     for (const name of p) {
       const l = providers.get(name);
       if (l) l.push(i);
@@ -282,12 +279,12 @@ function compileFresh(flow: Flow<object, object>): Compilation {
   };
 
   const plans: ArgPlan[][] = [];
-  const unprovided: { arg: string; name: string; optional: boolean }[][] = [];
+  const unprovided: (readonly { arg: string; name: string; optional: boolean }[])[] = [];
   for (let i = 0; i < n; i++) {
     const a = atoms[i]!;
     const optional = a.effectiveOptional();
     const plan: ArgPlan[] = [];
-    const un: { arg: string; name: string; optional: boolean }[] = [];
+    let un: { arg: string; name: string; optional: boolean }[] | undefined;
     for (const [arg, name] of a.argMapping()) {
       const cands = providers.get(name);
       let provider = -1;
@@ -309,11 +306,11 @@ function compileFresh(flow: Flow<object, object>): Compilation {
       const isOpt = optional.has(arg);
       let key: string | undefined;
       if (provider >= 0) key = typeof atoms[provider]!.provides === 'string' ? undefined : name;
-      else un.push({ arg, name, optional: isOpt });
+      else (un ??= []).push({ arg, name, optional: isOpt });
       plan.push(ambiguous ? { arg, name, optional: isOpt, provider, key, ambiguous } : { arg, name, optional: isOpt, provider, key });
     }
     plans.push(plan);
-    unprovided.push(un);
+    unprovided.push(un ?? NONE);
   }
 
   return {
@@ -329,7 +326,6 @@ function compileFresh(flow: Flow<object, object>): Compilation {
     provides,
     deciders,
     unprovided,
-    edges: vizEdges,
   };
 }
 

@@ -406,7 +406,8 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         }
         // SCHEDULE
         if (this.flowState === FlowState.RUNNING && nextUp.length) {
-          if (nextUp.length > 1) nextUp.sort((a, b) => c.atoms[b]!.priority - c.atoms[a]!.priority);
+          // Higher priority first; reverts of siblings in reverse completion order (latest finished first).
+          if (nextUp.length > 1) nextUp.sort((a, b) => c.atoms[b]!.priority - c.atoms[a]!.priority || (this.doneSeq[b] ?? 0) - (this.doneSeq[a] ?? 0));
           for (const i of nextUp) {
             try {
               this.schedule(i);
@@ -492,6 +493,9 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
 
   private continueRevert = false;
   private prepared = false;
+  /** Completion sequence number per atom (orders sibling reverts). */
+  private doneSeq: number[] = [];
+  private seq = 0;
 
   /**
    * A revert failed (TaskFlow stops there and raises the revert error). So that the original failure is never
@@ -617,6 +621,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         this.fail[i] = undefined;
         this.failedExec.delete(i);
         if (c.isRetry[i]) this.hist[i]!.push({ result: value, failures: {} });
+        this.doneSeq[i] = ++this.seq;
         this.changeAtomState(i, AtomState.SUCCESS, value, true);
         return false;
       }
@@ -624,6 +629,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       this.fail[i] = f;
       this.res[i] = undefined;
       this.failedExec.add(i);
+      this.doneSeq[i] = ++this.seq;
       // TaskFlow caches a failure under the atom's intention: EXECUTE → flow failures, REVERT → revert failures.
       if (this.intent[i] === Intention.EXECUTE) this.execFailCache.set(name, f);
       else if (this.intent[i] === Intention.REVERT) this.revertFailCache.set(name, f);
