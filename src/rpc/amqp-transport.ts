@@ -171,6 +171,8 @@ export class AmqpTransport implements Transport, SubscriptionHost {
   private gen = 0;
   private publishSeq = 0;
   private connecting: Promise<void> | null = null;
+  /** The reconnect loop while it runs (it never rejects). */
+  private reconnecting: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private wakeReconnect: (() => void) | null = null;
@@ -494,7 +496,9 @@ export class AmqpTransport implements Transport, SubscriptionHost {
       err: err === undefined ? undefined : errorMessage(err),
     });
     this.state = 'reconnecting';
-    void this.reconnectLoop();
+    this.reconnecting = this.reconnectLoop().finally(() => {
+      this.reconnecting = null;
+    });
   }
 
   private async reconnectLoop(): Promise<void> {
@@ -701,6 +705,8 @@ export class AmqpTransport implements Transport, SubscriptionHost {
       );
     }
     await wasConnecting?.catch(() => undefined);
+    // A reconnect attempt in progress sees the closed state and closes what it opened.
+    await this.reconnecting;
     await Promise.allSettled([...this.subscriptions].map((sub) => sub.close()));
     const link = this.link;
     this.link = null;
