@@ -90,8 +90,7 @@ export class InvalidRpcMessageError extends RpcError {
 }
 
 /** Any Error subclass; its constructor signature does not matter (it is not called on re-raise). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type ErrorClass = abstract new (...args: any[]) => Error;
+export type ErrorClass = abstract new (...args: never[]) => Error;
 
 const registry = new Map<string, ErrorClass>();
 
