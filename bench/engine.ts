@@ -74,18 +74,37 @@ class Step extends Task<Args, unknown, Record<never, never>> {
 
 function buildVolumeFlow(fail: boolean): Flow<object, object> {
   return new LinearFlow('volume_create_api').add(
-    new Step('inject', ['raw_request'], ['context', 'request'], (a) => ({ context: { projectId: 'p1', userId: 'u1' }, request: a['raw_request'] }), {
-      raw_request: { size: 1, volume_type: 'std' },
-    }),
-    new Step('extract_request', ['context', 'request'], ['size', 'volume_type_id', 'availability_zone'], (a) => {
-      const r = a['request'] as { size: number; volume_type: string };
-      return { size: r.size, volume_type_id: r.volume_type, availability_zone: 'nova' };
-    }),
-    new Step('quota_reserve', ['context', 'size', 'volume_type_id'], 'reservations', () => ['reservation-1', 'reservation-2']),
-    new Step('entry_create', ['context', 'size', 'volume_type_id', 'availability_zone'], ['volume_id', 'volume_properties'], (a) => ({
-      volume_id: 'vol-1',
-      volume_properties: { size: a['size'], status: 'creating' },
-    })),
+    new Step(
+      'inject',
+      ['raw_request'],
+      ['context', 'request'],
+      (a) => ({ context: { projectId: 'p1', userId: 'u1' }, request: a['raw_request'] }),
+      {
+        raw_request: { size: 1, volume_type: 'std' },
+      },
+    ),
+    new Step(
+      'extract_request',
+      ['context', 'request'],
+      ['size', 'volume_type_id', 'availability_zone'],
+      (a) => {
+        const r = a['request'] as { size: number; volume_type: string };
+        return { size: r.size, volume_type_id: r.volume_type, availability_zone: 'nova' };
+      },
+    ),
+    new Step('quota_reserve', ['context', 'size', 'volume_type_id'], 'reservations', () => [
+      'reservation-1',
+      'reservation-2',
+    ]),
+    new Step(
+      'entry_create',
+      ['context', 'size', 'volume_type_id', 'availability_zone'],
+      ['volume_id', 'volume_properties'],
+      (a) => ({
+        volume_id: 'vol-1',
+        volume_properties: { size: a['size'], status: 'creating' },
+      }),
+    ),
     new Step('quota_commit', ['context', 'reservations', 'volume_properties'], undefined, () => undefined),
     new Step('on_failure', ['context', 'volume_id'], undefined, () => undefined),
     new Step('cast', ['context', 'volume_id', 'request'], undefined, () => {
@@ -144,7 +163,10 @@ async function runCase(spec: CaseSpec): Promise<CaseResult> {
   const samples: number[] = [];
   let last: Engine | undefined;
   const t0 = Date.now();
-  while (samples.length < spec.maxRuns && (samples.length < spec.minRuns || Date.now() - t0 < spec.budgetMs)) {
+  while (
+    samples.length < spec.maxRuns &&
+    (samples.length < spec.minRuns || Date.now() - t0 < spec.budgetMs)
+  ) {
     if (spec.tasks >= 1000) collectGarbage();
     const s = nowUs();
     last = await oneRun(flow, spec);
@@ -153,7 +175,9 @@ async function runCase(spec: CaseSpec): Promise<CaseResult> {
   // Sanity check on the last timed run (outside the timed region), like the peer does.
   const states = Object.values(last!.storage.getAtomStates());
   if (states.length !== spec.tasks || states.some((s) => s !== spec.atomState)) {
-    throw new Error(`${spec.name}: expected ${spec.tasks} atoms ${spec.atomState}, got ${JSON.stringify(countBy(states))}`);
+    throw new Error(
+      `${spec.name}: expected ${spec.tasks} atoms ${spec.atomState}, got ${JSON.stringify(countBy(states))}`,
+    );
   }
   const med = median(samples);
   return {
@@ -262,7 +286,8 @@ async function memoryChild(n: number): Promise<void> {
   await e.run();
   const heapUsed = process.memoryUsage().heapUsed;
   const states = Object.values(e.storage.getAtomStates());
-  if (states.length !== n || states.some((s) => s !== 'SUCCESS')) throw new Error('memory run did not succeed');
+  if (states.length !== n || states.some((s) => s !== 'SUCCESS'))
+    throw new Error('memory run did not succeed');
   const out: MemoryResult = {
     tasks: n,
     baseline_rss_mb: round(baseline / MB, 1),
@@ -275,13 +300,18 @@ async function memoryChild(n: number): Promise<void> {
 
 function measureMemory(n: number): Promise<MemoryResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(__filename, ['--memory-child', String(n)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(__filename, ['--memory-child', String(n)], {
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     let got: MemoryResult | undefined;
     child.on('message', (m) => {
       got = m as MemoryResult;
     });
     child.on('error', reject);
-    child.on('exit', (code) => (got ? resolve(got) : reject(new Error(`memory child exited with ${String(code)}`))));
+    child.on('exit', (code) =>
+      got ? resolve(got) : reject(new Error(`memory child exited with ${String(code)}`)),
+    );
   });
 }
 
@@ -305,27 +335,40 @@ function peerPath(): string {
 
 function runPeer(quick: boolean): Promise<Map<string, PeerLine> | string> {
   const script = peerPath();
-  if (!fs.existsSync(script)) return Promise.resolve(`TaskFlow peer not found at ${script}; running without the side-by-side comparison`);
-  if (!fs.existsSync(PYTHON)) return Promise.resolve(`${PYTHON} not found; install python3-taskflow (apt-get install python3-taskflow) for --vs-taskflow`);
+  if (!fs.existsSync(script))
+    return Promise.resolve(
+      `TaskFlow peer not found at ${script}; running without the side-by-side comparison`,
+    );
+  if (!fs.existsSync(PYTHON))
+    return Promise.resolve(
+      `${PYTHON} not found; install python3-taskflow (apt-get install python3-taskflow) for --vs-taskflow`,
+    );
   progress(`running the TaskFlow 5.0 peer: ${PYTHON} ${script}${quick ? ' --quick' : ''} (up to ~2 minutes)`);
   return new Promise((resolve) => {
-    const child = execFile(PYTHON, [script, ...(quick ? ['--quick'] : [])], { maxBuffer: 16 * MB, timeout: 5 * 60 * 1000 }, (err, stdout, stderr) => {
-      if (err) {
-        resolve(`TaskFlow peer failed (${err.message.split('\n')[0]}); ${stderr.toString().trim().split('\n').slice(-1)[0] ?? ''}`);
-        return;
-      }
-      const out = new Map<string, PeerLine>();
-      for (const line of stdout.toString().split('\n')) {
-        if (!line.trim()) continue;
-        try {
-          const j = JSON.parse(line) as PeerLine;
-          if (typeof j.case === 'string') out.set(j.case, j);
-        } catch {
-          /* not a JSON line */
+    const child = execFile(
+      PYTHON,
+      [script, ...(quick ? ['--quick'] : [])],
+      { maxBuffer: 16 * MB, timeout: 5 * 60 * 1000 },
+      (err, stdout, stderr) => {
+        if (err) {
+          resolve(
+            `TaskFlow peer failed (${err.message.split('\n')[0]}); ${stderr.toString().trim().split('\n').slice(-1)[0] ?? ''}`,
+          );
+          return;
         }
-      }
-      resolve(out);
-    });
+        const out = new Map<string, PeerLine>();
+        for (const line of stdout.toString().split('\n')) {
+          if (!line.trim()) continue;
+          try {
+            const j = JSON.parse(line) as PeerLine;
+            if (typeof j.case === 'string') out.set(j.case, j);
+          } catch {
+            /* not a JSON line */
+          }
+        }
+        resolve(out);
+      },
+    );
     child.stdout?.on('data', (d: Buffer) => {
       for (const line of d.toString().split('\n')) {
         const m = /"case": "([^"]+)"/.exec(line);
@@ -360,7 +403,9 @@ async function main(): Promise<void> {
   const quick = argv.includes('--quick');
   const unknown = argv.filter((a) => !['--json', '--vs-taskflow', '--quick'].includes(a));
   if (unknown.length) {
-    process.stderr.write(`unknown option(s): ${unknown.join(' ')}\nusage: node dist/bench/engine.js [--vs-taskflow] [--json] [--quick]\n`);
+    process.stderr.write(
+      `unknown option(s): ${unknown.join(' ')}\nusage: node dist/bench/engine.js [--vs-taskflow] [--json] [--quick]\n`,
+    );
     process.exitCode = 2;
     return;
   }
@@ -416,7 +461,9 @@ async function main(): Promise<void> {
 
   const lines: string[] = [];
   lines.push('');
-  lines.push(`${pad('case', 24)} ${pad('runs', 6, true)} ${pad('μs/task', 10, true)} ${pad('TaskFlow μs/task', 17, true)} ${pad('ratio', 9, true)}`);
+  lines.push(
+    `${pad('case', 24)} ${pad('runs', 6, true)} ${pad('μs/task', 10, true)} ${pad('TaskFlow μs/task', 17, true)} ${pad('ratio', 9, true)}`,
+  );
   for (const row of rows) {
     const r = by.get(row.case)!;
     lines.push(
@@ -431,7 +478,9 @@ async function main(): Promise<void> {
   if (peer) {
     const shared = rows.filter((r) => r.ratio !== null);
     const worst = shared.reduce<Row | undefined>((w, r) => (!w || r.ratio! < w.ratio! ? r : w), undefined);
-    lines.push(`TaskFlow peer: ${shared.length} shared cases; lowest ratio ${worst ? `${worst.ratio}× (${worst.case})` : '—'} (target ≥ 100×)`);
+    lines.push(
+      `TaskFlow peer: ${shared.length} shared cases; lowest ratio ${worst ? `${worst.ratio}× (${worst.case})` : '—'} (target ≥ 100×)`,
+    );
     const budgetCut = [...peer.values()].filter((p) => p.budget_cut);
     if (budgetCut.length) lines.push(`  (peer budget guard cut: ${budgetCut.map((p) => p.case).join(', ')})`);
   } else if (peerNote) lines.push(peerNote);
@@ -440,6 +489,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`bench:engine failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `bench:engine failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exitCode = 1;
 });

@@ -1,7 +1,14 @@
 /**
  * Conformance: argument passing (python/arguments.py, recorded with TaskFlow 5.0).
  */
-import { GraphFlow, LinearFlow, MissingDependencies, runFlow, task, UnorderedFlow } from '../../../../src/taskflow';
+import {
+  GraphFlow,
+  LinearFlow,
+  MissingDependencies,
+  runFlow,
+  task,
+  UnorderedFlow,
+} from '../../../../src/taskflow';
 import { EXECUTORS, loadRecorded, perAtom, Recorder, run, shape } from './harness';
 
 const R = loadRecorded('arguments');
@@ -11,7 +18,11 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('f').add(
       rec.t('a', { ret: 1, provides: 'x' }),
-      rec.t('b', { ret: (kw: Record<string, unknown>) => (kw['x'] as number) + 1, requires: ['x'], provides: 'y' }),
+      rec.t('b', {
+        ret: (kw: Record<string, unknown>) => (kw['x'] as number) + 1,
+        requires: ['x'],
+        provides: 'y',
+      }),
     );
 
     const o = await run(f, rec, { executor });
@@ -41,7 +52,10 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
 
   it('stores an object result whole under a single name', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f').add(rec.t('a', { ret: { x: 1, y: 2 }, provides: 'whole' }), rec.t('b', { requires: ['whole'] }));
+    const f = new LinearFlow('f').add(
+      rec.t('a', { ret: { x: 1, y: 2 }, provides: 'whole' }),
+      rec.t('b', { requires: ['whole'] }),
+    );
 
     const o = await run(f, rec, { executor });
 
@@ -65,7 +79,12 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('f').add(
       rec.t('a', { ret: 5, provides: 'x' }),
-      rec.t('b', { ret: (kw: Record<string, unknown>) => kw, requires: ['v'], rebind: { v: 'x' }, provides: 'y' }),
+      rec.t('b', {
+        ret: (kw: Record<string, unknown>) => kw,
+        requires: ['v'],
+        rebind: { v: 'x' },
+        provides: 'y',
+      }),
     );
 
     const o = await run(f, rec, { executor });
@@ -109,9 +128,13 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
     it('are not passed when nothing provides them (the default applies)', async () => {
       const rec = new Recorder();
       let seen: Record<string, unknown> | undefined;
-      const probe = task('probe', (args: Record<string, unknown>) => {
-        seen = { ...args };
-      }, { requires: ['a'], optional: ['b'] });
+      const probe = task(
+        'probe',
+        (args: Record<string, unknown>) => {
+          seen = { ...args };
+        },
+        { requires: ['a'], optional: ['b'] },
+      );
 
       const o = await run(new LinearFlow('f').add(opt(rec)), rec, { executor, store: { a: 1 } });
       await run(new LinearFlow('g').add(probe), new Recorder(), { executor, store: { a: 1 } });
@@ -147,7 +170,10 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
           { requires: ['a'], optional: ['b'], rebind: { b: 'zz' }, provides: 'r' },
         );
 
-      const present = await run(new LinearFlow('f').add(rebound(recP)), recP, { executor, store: { a: 1, zz: 9 } });
+      const present = await run(new LinearFlow('f').add(rebound(recP)), recP, {
+        executor,
+        store: { a: 1, zz: 9 },
+      });
       const missing = await run(new LinearFlow('f').add(rebound(recM)), recM, { executor, store: { a: 1 } });
 
       expect(present.calls).toEqual(R['optional_rebound_present']!.calls); // b = 9
@@ -173,7 +199,10 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
 
   it("gives an atom's own inject precedence over the store and over providers", async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f').add(rec.t('p', { ret: 'provider', provides: 'x' }), rec.t('c', { requires: ['x'], inject: { x: 'inject' } }));
+    const f = new LinearFlow('f').add(
+      rec.t('p', { ret: 'provider', provides: 'x' }),
+      rec.t('c', { requires: ['x'], inject: { x: 'inject' } }),
+    );
 
     const o = await run(f, rec, { executor, store: { x: 'store' } });
 
@@ -182,7 +211,10 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
 
   it('gives the store precedence over an earlier provider of the same name', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f').add(rec.t('p', { ret: 'provider', provides: 'x' }), rec.t('c', { requires: ['x'] }));
+    const f = new LinearFlow('f').add(
+      rec.t('p', { ret: 'provider', provides: 'x' }),
+      rec.t('c', { requires: ['x'] }),
+    );
 
     const o = await run(f, rec, { executor, store: { x: 'store' } });
 
@@ -192,7 +224,10 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
 
   it('keeps inject local to its atom (another atom needing the name is a missing dependency)', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f').add(rec.t('a', { requires: ['x'], inject: { x: 1 } }), rec.t('b', { requires: ['x'] }));
+    const f = new LinearFlow('f').add(
+      rec.t('a', { requires: ['x'], inject: { x: 1 } }),
+      rec.t('b', { requires: ['x'] }),
+    );
 
     const o = await run(f, rec, { executor });
 
@@ -217,7 +252,10 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
 
   it('never lets unordered siblings see each other', async () => {
     const rec = new Recorder();
-    const f = new UnorderedFlow('f').add(rec.t('a', { ret: 1, provides: 'x' }), rec.t('b', { requires: ['x'] }));
+    const f = new UnorderedFlow('f').add(
+      rec.t('a', { ret: 1, provides: 'x' }),
+      rec.t('b', { requires: ['x'] }),
+    );
 
     const o = await run(f, rec, { executor });
 
@@ -246,13 +284,18 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('outer').add(
       rec.t('a', { ret: 'A', provides: 'x' }),
-      new UnorderedFlow('u').add(rec.t('b', { requires: ['y'], rebind: { y: 'x' } }), rec.t('c', { requires: ['x'] })),
+      new UnorderedFlow('u').add(
+        rec.t('b', { requires: ['y'], rebind: { y: 'x' } }),
+        rec.t('c', { requires: ['x'] }),
+      ),
     );
 
     const o = await run(f, rec, { executor });
 
     const exp = R['unordered_children_see_outer_provider']!;
-    expect([...o.calls].sort((p, q) => p.atom.localeCompare(q.atom))).toEqual([...exp.calls!].sort((p, q) => p.atom.localeCompare(q.atom)));
+    expect([...o.calls].sort((p, q) => p.atom.localeCompare(q.atom))).toEqual(
+      [...exp.calls!].sort((p, q) => p.atom.localeCompare(q.atom)),
+    );
     expect(perAtom(o.events)).toEqual(perAtom(exp.events!));
     expect(o.results).toEqual(exp.results);
   });
@@ -275,7 +318,13 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
 
   it('runFlow resolves to every stored result, store included', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f').add(rec.t('a', { ret: (kw: Record<string, unknown>) => (kw['s'] as number) * 2, requires: ['s'], provides: 'd' }));
+    const f = new LinearFlow('f').add(
+      rec.t('a', {
+        ret: (kw: Record<string, unknown>) => (kw['s'] as number) * 2,
+        requires: ['s'],
+        provides: 'd',
+      }),
+    );
 
     const results = await runFlow(f, { store: { s: 21, extra: 'kept' }, executor });
 
@@ -286,7 +335,10 @@ describe.each(EXECUTORS)('argument passing (%s executor)', (executor) => {
 
   it('fails the run (not silently) when a keyed result lacks a key a later atom needs', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f').add(rec.t('a', { ret: { x: 1 }, provides: ['x', 'y'] }), rec.t('b', { requires: ['y'] }));
+    const f = new LinearFlow('f').add(
+      rec.t('a', { ret: { x: 1 }, provides: ['x', 'y'] }),
+      rec.t('b', { requires: ['y'] }),
+    );
 
     const o = await run(f, rec, { executor });
 

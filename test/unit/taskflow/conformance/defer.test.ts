@@ -12,7 +12,10 @@ describe.each(EXECUTORS)('deferReverts (%s executor)', (executor) => {
     const f = new LinearFlow('outer', retries.times(rec, 2, { name: 'r_outer', provides: 'oa' })).add(
       rec.t('pre', { ret: 'P' }),
       new LinearFlow('inner', retries.alwaysRevert(rec, { name: 'r_inner' })).add(
-        rec.t('b', { requires: ['oa'], fail: (kw) => ((kw['oa'] as number) < 2 ? `b oa=${String(kw['oa'])}` : undefined) }),
+        rec.t('b', {
+          requires: ['oa'],
+          fail: (kw) => ((kw['oa'] as number) < 2 ? `b oa=${String(kw['oa'])}` : undefined),
+        }),
       ),
     );
 
@@ -31,7 +34,9 @@ describe.each(EXECUTORS)('deferReverts (%s executor)', (executor) => {
     const f = new LinearFlow('top').add(
       rec.t('pre', { ret: 'P' }),
       new UnorderedFlow('u').add(
-        new LinearFlow('inner', retries.times(rec, 2, { name: 'r', provides: 'n' })).add(rec.t('b', { requires: ['n'], fail: 'b failed' })),
+        new LinearFlow('inner', retries.times(rec, 2, { name: 'r', provides: 'n' })).add(
+          rec.t('b', { requires: ['n'], fail: 'b failed' }),
+        ),
         rec.t('sib', { ret: 'S' }),
       ),
       rec.t('post'),
@@ -44,7 +49,10 @@ describe.each(EXECUTORS)('deferReverts (%s executor)', (executor) => {
     expect(o.flow_state).toBe(exp.flow_state);
     expect(shape(o.raised)).toEqual(exp.raised);
     expect(perAtom(o.events)).toEqual(perAtom(exp.events!));
-    const taskCalls = (cs: readonly { op: string; atom: string }[]) => callsPerAtom(cs.filter((c) => c.op === 'execute' || c.op === 'revert').map((c) => ({ op: c.op, atom: c.atom })));
+    const taskCalls = (cs: readonly { op: string; atom: string }[]) =>
+      callsPerAtom(
+        cs.filter((c) => c.op === 'execute' || c.op === 'revert').map((c) => ({ op: c.op, atom: c.atom })),
+      );
     expect(taskCalls(o.calls)).toEqual(taskCalls(exp.calls!)); // the recording used plain retries (no retry calls)
   });
 });

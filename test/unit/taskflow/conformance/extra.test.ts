@@ -3,7 +3,17 @@
  * unordered flows, deep nesting, several failures inside one retried attempt, revert failure after parallel failures.
  */
 import { GraphFlow, LinearFlow, UnorderedFlow, WrappedFailure } from '../../../../src/taskflow';
-import { callsPerAtom, EXECUTORS, histView, loadRecorded, perAtom, Recorder, retries, run, shape } from './harness';
+import {
+  callsPerAtom,
+  EXECUTORS,
+  histView,
+  loadRecorded,
+  perAtom,
+  Recorder,
+  retries,
+  run,
+  shape,
+} from './harness';
 
 const R = loadRecorded('extra');
 
@@ -12,7 +22,10 @@ describe.each(EXECUTORS)('conformance extras (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('outer').add(
       rec.t('mk', { ret: ['p', 'q', 'r'], provides: 'choices' }),
-      new LinearFlow('inner', retries.pForEach(rec, { name: 'r', provides: 'choice', rebind: { values: 'choices' } })).add(
+      new LinearFlow(
+        'inner',
+        retries.pForEach(rec, { name: 'r', provides: 'choice', rebind: { values: 'choices' } }),
+      ).add(
         rec.t('use', {
           requires: ['choice'],
           fail: (kw) => (kw['choice'] !== 'q' ? `${String(kw['choice'])} bad` : undefined),
@@ -34,9 +47,16 @@ describe.each(EXECUTORS)('conformance extras (%s executor)', (executor) => {
   it('a retry on a graph flow resets IGNOREd atoms and re-decides them', async () => {
     const rec = new Recorder();
     const g = new GraphFlow('g', retries.times(rec, 2, { name: 'r', provides: 'attempt' }));
-    const a = rec.t('a', { ret: (kw: Record<string, unknown>) => kw['attempt'], requires: ['attempt'], provides: 'av' });
+    const a = rec.t('a', {
+      ret: (kw: Record<string, unknown>) => kw['attempt'],
+      requires: ['attempt'],
+      provides: 'av',
+    });
     const skip = rec.t('skip', { ret: 'S' });
-    const f = rec.t('f', { requires: ['attempt'], fail: (kw) => ((kw['attempt'] as number) < 2 ? `f attempt ${String(kw['attempt'])}` : undefined) });
+    const f = rec.t('f', {
+      requires: ['attempt'],
+      fail: (kw) => ((kw['attempt'] as number) < 2 ? `f attempt ${String(kw['attempt'])}` : undefined),
+    });
     g.add(a, skip, f);
     g.link(a, skip, { decider: () => false });
     g.link(a, f);
@@ -57,7 +77,12 @@ describe.each(EXECUTORS)('conformance extras (%s executor)', (executor) => {
       new UnorderedFlow('mid', retries.times(rec, 2, { name: 'r_mid', provides: 'm' })).add(
         new LinearFlow('leafA').add(
           rec.t('a1', { requires: ['t0'], ret: 'A1', provides: 'a1' }),
-          rec.t('a2', { requires: ['a1', 'm'], fail: (kw) => ((kw['m'] as number) < 2 ? `a2 m=${String(kw['m'])}` : undefined), ret: 'A2', provides: 'a2' }),
+          rec.t('a2', {
+            requires: ['a1', 'm'],
+            fail: (kw) => ((kw['m'] as number) < 2 ? `a2 m=${String(kw['m'])}` : undefined),
+            ret: 'A2',
+            provides: 'a2',
+          }),
         ),
         new LinearFlow('leafB').add(rec.t('b1', { requires: ['t0'], ret: 'B1', provides: 'b1' })),
       ),
@@ -77,8 +102,14 @@ describe.each(EXECUTORS)('conformance extras (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('f', retries.times(rec, 2, { name: 'r', provides: 'n' })).add(
       new UnorderedFlow('u').add(
-        rec.t('x1', { requires: ['n'], fail: (kw) => ((kw['n'] as number) < 2 ? `x1 n=${String(kw['n'])}` : undefined) }),
-        rec.t('x2', { requires: ['n'], fail: (kw) => ((kw['n'] as number) < 2 ? `x2 n=${String(kw['n'])}` : undefined) }),
+        rec.t('x1', {
+          requires: ['n'],
+          fail: (kw) => ((kw['n'] as number) < 2 ? `x1 n=${String(kw['n'])}` : undefined),
+        }),
+        rec.t('x2', {
+          requires: ['n'],
+          fail: (kw) => ((kw['n'] as number) < 2 ? `x2 n=${String(kw['n'])}` : undefined),
+        }),
       ),
     );
 
@@ -94,7 +125,11 @@ describe.each(EXECUTORS)('conformance extras (%s executor)', (executor) => {
     expect(byAtom['x2']).toEqual(callsPerAtom(exp.calls!)['x2']);
     // TaskFlow consults the retry once per failure (the last call sees both failures) and retries once.
     const decisions = byAtom['r']!.filter((c) => c.op === 'on_failure');
-    expect(decisions.at(-1)).toEqual(callsPerAtom(exp.calls!)['r']!.filter((c) => c.op === 'on_failure').at(-1));
+    expect(decisions.at(-1)).toEqual(
+      callsPerAtom(exp.calls!)
+        ['r']!.filter((c) => c.op === 'on_failure')
+        .at(-1),
+    );
     expect(byAtom['r']!.filter((c) => c.op === 'retry-execute').length).toBe(2);
   });
 
@@ -102,7 +137,10 @@ describe.each(EXECUTORS)('conformance extras (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new UnorderedFlow('u', retries.forEach(rec, [1, 2], { name: 'r', provides: 'v' })).add(
       rec.t('ok', { ret: 'OK' }),
-      rec.t('needs2', { requires: ['v'], fail: (kw) => (kw['v'] !== 2 ? `v=${String(kw['v'])}` : undefined) }),
+      rec.t('needs2', {
+        requires: ['v'],
+        fail: (kw) => (kw['v'] !== 2 ? `v=${String(kw['v'])}` : undefined),
+      }),
     );
 
     const o = await run(f, rec, { executor });
@@ -126,7 +164,10 @@ describe.each(EXECUTORS)('conformance extras (%s executor)', (executor) => {
     expect(o.atom_states).toEqual(exp.atom_states);
     expect(o.flow_state).toBe('FAILURE');
     expect(perAtom(o.events)).toEqual(perAtom(exp.events!));
-    const messages = o.raised?.error instanceof WrappedFailure ? o.raised.error.failures.map((x) => x.message) : [shape(o.raised)?.message];
+    const messages =
+      o.raised?.error instanceof WrappedFailure
+        ? o.raised.error.failures.map((x) => x.message)
+        : [shape(o.raised)?.message];
     expect(messages).toContain(exp.raised!.message);
   });
 });

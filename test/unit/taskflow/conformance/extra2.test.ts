@@ -2,8 +2,16 @@
  * Conformance, third batch (python/extra2.py, TaskFlow 5.0): NEIGHBORS decider depth, neverResolve with a retry,
  * a retry named like a task, suspend with running parallel siblings, a graph branch failing before a successor ran.
  */
-import { DuplicateAtom, Engine, GraphFlow, LinearFlow, Times, UnorderedFlow, task } from '../../../../src/taskflow';
-import { callsPerAtom, EXECUTORS, loadRecorded, perAtom, Recorder, retries, run, runEngine, shape } from './harness';
+import {
+  DuplicateAtom,
+  Engine,
+  GraphFlow,
+  LinearFlow,
+  Times,
+  UnorderedFlow,
+  task,
+} from '../../../../src/taskflow';
+import { EXECUTORS, loadRecorded, perAtom, Recorder, retries, run, runEngine, shape } from './harness';
 
 const R = loadRecorded('extra2');
 
@@ -11,7 +19,12 @@ describe.each(EXECUTORS)('conformance extras 2 (%s executor)', (executor) => {
   it('decider depth NEIGHBORS ignores the target and its direct successors only', async () => {
     const rec = new Recorder();
     const g = new GraphFlow('g');
-    const [a, c, d, e] = [rec.t('a', { ret: 'A' }), rec.t('c', { ret: 'C' }), rec.t('d', { ret: 'D' }), rec.t('e', { ret: 'E' })];
+    const [a, c, d, e] = [
+      rec.t('a', { ret: 'A' }),
+      rec.t('c', { ret: 'C' }),
+      rec.t('d', { ret: 'D' }),
+      rec.t('e', { ret: 'E' }),
+    ];
     g.add(a, c, d, e);
     g.link(a, c, { decider: () => false, deciderDepth: 'NEIGHBORS' });
     g.link(c, d);
@@ -46,7 +59,9 @@ describe.each(EXECUTORS)('conformance extras 2 (%s executor)', (executor) => {
     const rec = new Recorder();
     let err: unknown;
     try {
-      const o = await run(new LinearFlow('f', new Times(2, { name: 'a' })).add(rec.t('a')), rec, { executor });
+      const o = await run(new LinearFlow('f', new Times(2, { name: 'a' })).add(rec.t('a')), rec, {
+        executor,
+      });
       err = o.raised?.error;
     } catch (e) {
       err = e;
@@ -74,7 +89,12 @@ describe.each(EXECUTORS)('conformance extras 2 (%s executor)', (executor) => {
     // Issue #3: "atoms that never ran are not reverted". (TaskFlow 5.0 calls d's revert with result None and
     // marks it REVERTED although d never executed — recorded in extra2.json; we follow the issue here.)
     expect(exp.calls!.filter((c) => c.op === 'revert').map((c) => c.atom)).toContain('d');
-    expect(o.calls.filter((c) => c.op === 'execute').map((c) => c.atom).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      o.calls
+        .filter((c) => c.op === 'execute')
+        .map((c) => c.atom)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
     const reverted = o.calls.filter((c) => c.op === 'revert').map((c) => c.atom);
     expect(new Set(reverted.slice(0, 2))).toEqual(new Set(['b', 'c']));
     expect(reverted.slice(2)).toEqual(['a']);

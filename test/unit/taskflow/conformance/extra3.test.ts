@@ -2,7 +2,16 @@
  * Conformance, fourth batch (python/extra3.py, TaskFlow 5.0): retries whose own execute/revert fail, a retry used
  * as a plain atom, a graph atom depending on a retried sub-flow, re-running a reverted flow with a retry.
  */
-import { Decision, Engine, GraphFlow, LinearFlow, Retry, Times, UnorderedFlow, type History } from '../../../../src/taskflow';
+import {
+  Decision,
+  Engine,
+  GraphFlow,
+  LinearFlow,
+  Retry,
+  Times,
+  UnorderedFlow,
+  type History,
+} from '../../../../src/taskflow';
 import { EXECUTORS, loadRecorded, Recorder, retries, run, runEngine, shape } from './harness';
 
 const R = loadRecorded('extra3');
@@ -49,7 +58,7 @@ describe.each(EXECUTORS)('conformance extras 3 (%s executor)', (executor) => {
     expect(h.causedBy('ValueError')).toBe(eh.caused_by_no_retry);
   });
 
-  it("a retry whose execute and revert throw: REVERT_FAILURE, flow FAILURE, the revert error is reported", async () => {
+  it('a retry whose execute and revert throw: REVERT_FAILURE, flow FAILURE, the revert error is reported', async () => {
     const rec = new Recorder();
     const f = new LinearFlow('f', new NastyFailingRetry('r')).add(rec.t('a', { ret: 'A' }));
 
@@ -66,7 +75,11 @@ describe.each(EXECUTORS)('conformance extras 3 (%s executor)', (executor) => {
     const rec = new Recorder();
     let err: unknown;
     try {
-      const o = await run(new LinearFlow('f').add(new Times(2, { name: 'r', provides: 'x' }) as never, rec.t('b')), rec, { executor });
+      const o = await run(
+        new LinearFlow('f').add(new Times(2, { name: 'r', provides: 'x' }) as never, rec.t('b')),
+        rec,
+        { executor },
+      );
       err = o.raised?.error;
     } catch (e) {
       err = e;
@@ -82,8 +95,15 @@ describe.each(EXECUTORS)('conformance extras 3 (%s executor)', (executor) => {
     const g = new GraphFlow('g').add(
       rec.t('a', { requires: ['x'], ret: 'A' }),
       new LinearFlow('sub', retries.times(rec, 2, { name: 'r', provides: 'n' })).add(
-        rec.t('b', { ret: (kw: Record<string, unknown>) => (kw['n'] as number) * 11, requires: ['n'], provides: 'x' }),
-        rec.t('c', { requires: ['n'], fail: (kw) => ((kw['n'] as number) < 2 ? `c n=${String(kw['n'])}` : undefined) }),
+        rec.t('b', {
+          ret: (kw: Record<string, unknown>) => (kw['n'] as number) * 11,
+          requires: ['n'],
+          provides: 'x',
+        }),
+        rec.t('c', {
+          requires: ['n'],
+          fail: (kw) => ((kw['n'] as number) < 2 ? `c n=${String(kw['n'])}` : undefined),
+        }),
       ),
     );
 
@@ -97,7 +117,12 @@ describe.each(EXECUTORS)('conformance extras 3 (%s executor)', (executor) => {
 
   it('running a reverted flow with a retry again starts the retry afresh and fails the same way', async () => {
     const rec = new Recorder();
-    const e = new Engine(new LinearFlow('f', retries.times(rec, 2, { name: 'r', provides: 'n' })).add(rec.t('b', { fail: 'b failed' })), { executor });
+    const e = new Engine(
+      new LinearFlow('f', retries.times(rec, 2, { name: 'r', provides: 'n' })).add(
+        rec.t('b', { fail: 'b failed' }),
+      ),
+      { executor },
+    );
     const first = await runEngine(e, rec);
 
     const second = await runEngine(e, rec);

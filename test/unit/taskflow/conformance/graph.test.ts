@@ -18,7 +18,12 @@ describe.each(EXECUTORS)('graph flows (%s executor)', (executor) => {
 
   function g1(rec: Recorder, answer: boolean) {
     const g = new GraphFlow('g');
-    const [a, b, c, d] = [rec.t('a', { ret: 'A', provides: 'x' }), rec.t('b', { ret: 'B' }), rec.t('c', { ret: 'C', provides: 'y' }), rec.t('d', { requires: ['y'] })];
+    const [a, b, c, d] = [
+      rec.t('a', { ret: 'A', provides: 'x' }),
+      rec.t('b', { ret: 'B' }),
+      rec.t('c', { ret: 'C', provides: 'y' }),
+      rec.t('d', { requires: ['y'] }),
+    ];
     g.add(a, b, c, d);
     g.link(a, c, { decider: decider(answer, 'a->c') });
     return g;
@@ -132,7 +137,12 @@ describe.each(EXECUTORS)('graph flows (%s executor)', (executor) => {
     const g = new GraphFlow('g');
     const [a, c] = [rec.t('a', { ret: 5, provides: 'x' }), rec.t('c', { ret: 'C' })];
     g.add(a, c);
-    g.link(a, c, { decider: (h) => (deciderCalls.push({ decider: 'a->c', history: ser({ ...h }) }), (h['a'] as number) > 3) });
+    g.link(a, c, {
+      decider: (h) => (
+        deciderCalls.push({ decider: 'a->c', history: ser({ ...h }) }),
+        (h['a'] as number) > 3
+      ),
+    });
 
     const o = await run(g, rec, { executor });
 
@@ -162,7 +172,10 @@ describe.each(EXECUTORS)('graph flows (%s executor)', (executor) => {
     const g = new GraphFlow('g');
     const start = rec.t('start', { ret: 'S', provides: 's' });
     const u = new UnorderedFlow('u').add(
-      new LinearFlow('l1').add(rec.t('l1a', { requires: ['s'], ret: 1, provides: 'p1' }), rec.t('l1b', { requires: ['p1'], ret: 2, provides: 'q1' })),
+      new LinearFlow('l1').add(
+        rec.t('l1a', { requires: ['s'], ret: 1, provides: 'p1' }),
+        rec.t('l1b', { requires: ['p1'], ret: 2, provides: 'q1' }),
+      ),
       new LinearFlow('l2').add(
         rec.t('l2a', { requires: ['s'], ret: 3, provides: 'p2' }),
         rec.t('l2b', { requires: ['p2'], ret: 4, provides: 'q2', fail: fail ? 'l2b failed' : undefined }),
@@ -202,8 +215,12 @@ describe.each(EXECUTORS)('graph flows (%s executor)', (executor) => {
     expect(at(ev, 'l1b REVERTED')).toBeLessThan(at(ev, 'l1a REVERTING'));
     expect(at(ev, 'l2b REVERTED')).toBeLessThan(at(ev, 'l2a REVERTING'));
     expect(Math.max(at(ev, 'l1a REVERTED'), at(ev, 'l2a REVERTED'))).toBeLessThan(at(ev, 'start REVERTING'));
-    const reverts = Object.fromEntries(o.calls.filter((c) => c.op === 'revert').map((c) => [c.atom, c.result]));
-    const expReverts = Object.fromEntries(exp.calls!.filter((c) => c.op === 'revert').map((c) => [c.atom, c.result]));
+    const reverts = Object.fromEntries(
+      o.calls.filter((c) => c.op === 'revert').map((c) => [c.atom, c.result]),
+    );
+    const expReverts = Object.fromEntries(
+      exp.calls!.filter((c) => c.op === 'revert').map((c) => [c.atom, c.result]),
+    );
     expect(reverts).toEqual(expReverts);
   });
 
@@ -223,7 +240,10 @@ describe.each(EXECUTORS)('graph flows (%s executor)', (executor) => {
   it('orders a graph node after a sub-flow that provides what it needs', async () => {
     const rec = new Recorder();
     const g = new GraphFlow('g');
-    const sub = new LinearFlow('sub').add(rec.t('s1', { ret: 1, provides: 'one' }), rec.t('s2', { requires: ['one'], ret: 2, provides: 'two' }));
+    const sub = new LinearFlow('sub').add(
+      rec.t('s1', { ret: 1, provides: 'one' }),
+      rec.t('s2', { requires: ['one'], ret: 2, provides: 'two' }),
+    );
     g.add(rec.t('use', { requires: ['two'] }), sub);
 
     const o = await run(g, rec, { executor });

@@ -64,7 +64,13 @@ export function normalise<T>(v: T): T {
 
 /** One recorded TaskFlow scenario (fields present depend on the scenario). */
 export interface Recorded {
-  raised?: { class: string; message: string; inner?: { class: string; message: string }[]; missing?: string[]; at?: string } | null;
+  raised?: {
+    class: string;
+    message: string;
+    inner?: { class: string; message: string }[];
+    missing?: string[];
+    at?: string;
+  } | null;
   events?: string[];
   flow_events?: string[];
   calls?: Call[];
@@ -134,7 +140,13 @@ export class RecTask extends Task<Record<string, unknown>, unknown, {}> {
   override revert(a: RevertArgs<Record<string, unknown>, unknown>): unknown {
     const ff: Record<string, unknown> = {};
     for (const k of Object.keys(a.flowFailures).sort()) ff[k] = ser(a.flowFailures[k]);
-    this.rec.calls.push({ op: 'revert', atom: this.name, args: ser(a.args), result: ser(a.result), flow_failures: ff });
+    this.rec.calls.push({
+      op: 'revert',
+      atom: this.name,
+      args: ser(a.args),
+      result: ser(a.result),
+      flow_failures: ff,
+    });
     this.spec.duringRevert?.();
     if (this.spec.revertFail !== undefined) throw new Boom(this.spec.revertFail);
     return undefined;
@@ -146,10 +158,16 @@ export function histView(h: History): { result: unknown; failures: string[] }[] 
   return [...h].map((a) => ({ result: ser(a.result), failures: Object.keys(a.failures).sort() }));
 }
 
-type RetryCtor = new (...args: never[]) => Times | ForEach | ParameterizedForEach | AlwaysRevert | AlwaysRevertAll;
+type RetryCtor = new (
+  ...args: never[]
+) => Times | ForEach | ParameterizedForEach | AlwaysRevert | AlwaysRevertAll;
 
 /** Wraps a retry controller class so execute/onFailure/revert are recorded like python/retries.py does. */
-function recording<C extends RetryCtor>(Base: C, rec: Recorder, ...ctorArgs: ConstructorParameters<C>): InstanceType<C> {
+function recording<C extends RetryCtor>(
+  Base: C,
+  rec: Recorder,
+  ...ctorArgs: ConstructorParameters<C>
+): InstanceType<C> {
   const r = new Base(...ctorArgs) as InstanceType<C>;
   const execute = r.execute.bind(r) as (args: never, history: History) => unknown;
   const onFailure = r.onFailure.bind(r) as (history: History, args: never) => Decision;
@@ -157,12 +175,23 @@ function recording<C extends RetryCtor>(Base: C, rec: Recorder, ...ctorArgs: Con
   Object.assign(r, {
     execute(args: Record<string, unknown>, history: History) {
       const out = execute(args as never, history);
-      rec.calls.push({ op: 'retry-execute', atom: r.name, history_len: history.length, args: ser(args), result: ser(out) });
+      rec.calls.push({
+        op: 'retry-execute',
+        atom: r.name,
+        history_len: history.length,
+        args: ser(args),
+        result: ser(out),
+      });
       return out;
     },
     onFailure(history: History, args: Record<string, unknown>) {
       const d = onFailure(history, args as never);
-      rec.calls.push({ op: 'on_failure', atom: r.name, history: histView(history), decision: `Decision.${d}` });
+      rec.calls.push({
+        op: 'on_failure',
+        atom: r.name,
+        history: histView(history),
+        decision: `Decision.${d}`,
+      });
       return d;
     },
     revert(a: RetryRevertArgs<Record<string, unknown>>) {
@@ -174,8 +203,10 @@ function recording<C extends RetryCtor>(Base: C, rec: Recorder, ...ctorArgs: Con
 }
 
 export const retries = {
-  times: (rec: Recorder, attempts: number, o: RetryOptions) => recording(Times, rec, attempts as never, o as never),
-  forEach: (rec: Recorder, values: unknown[], o: RetryOptions) => recording(ForEach, rec, values as never, o as never),
+  times: (rec: Recorder, attempts: number, o: RetryOptions) =>
+    recording(Times, rec, attempts as never, o as never),
+  forEach: (rec: Recorder, values: unknown[], o: RetryOptions) =>
+    recording(ForEach, rec, values as never, o as never),
   pForEach: (rec: Recorder, o: RetryOptions) => recording(ParameterizedForEach, rec, o as never),
   alwaysRevert: (rec: Recorder, o: RetryOptions) => recording(AlwaysRevert, rec, o as never),
   alwaysRevertAll: (rec: Recorder, o: RetryOptions) => recording(AlwaysRevertAll, rec, o as never),
@@ -192,7 +223,9 @@ export function errView(e: unknown): ErrView {
   const cls = e instanceof Error ? e.name : typeof e;
   const out: ErrView = { class: cls, message: e instanceof Error ? e.message : String(e), error: e };
   if (e instanceof WrappedFailure) {
-    out.inner = e.failures.map((f) => ({ class: f.exceptionType, message: f.message })).sort((a, b) => a.message.localeCompare(b.message));
+    out.inner = e.failures
+      .map((f) => ({ class: f.exceptionType, message: f.message }))
+      .sort((a, b) => a.message.localeCompare(b.message));
   }
   return out;
 }
@@ -258,7 +291,11 @@ export async function runEngine(e: Engine, rec: Recorder): Promise<Observed> {
 }
 
 /** Loads a flow into an engine with options and runs it. */
-export async function run(flow: Flow<object, object>, rec: Recorder, options: EngineOptions = {}): Promise<Observed> {
+export async function run(
+  flow: Flow<object, object>,
+  rec: Recorder,
+  options: EngineOptions = {},
+): Promise<Observed> {
   const e = new Engine(flow, options);
   return runEngine(e, rec);
 }

@@ -26,7 +26,10 @@ interface Detail {
   result?: unknown;
 }
 
-async function details(flow: Flow<object, object>, executor: 'serial' | 'parallel'): Promise<{ atoms: Detail[]; flow: { old: string; state: string; name: string }[] }> {
+async function details(
+  flow: Flow<object, object>,
+  executor: 'serial' | 'parallel',
+): Promise<{ atoms: Detail[]; flow: { old: string; state: string; name: string }[] }> {
   const e = new Engine(flow, { executor });
   const atoms: Detail[] = [];
   const flowEv: { old: string; state: string; name: string }[] = [];
@@ -79,7 +82,10 @@ describe.each(EXECUTORS)('listeners (%s executor)', (executor) => {
 
   it('see REVERT_FAILURE with the revert Failure as result', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f').add(rec.t('a', { revertFail: 'a revert failed' }), rec.t('b', { fail: 'b failed' }));
+    const f = new LinearFlow('f').add(
+      rec.t('a', { revertFail: 'a revert failed' }),
+      rec.t('b', { fail: 'b failed' }),
+    );
 
     const d = await details(f, executor);
 
@@ -132,7 +138,9 @@ describe.each(EXECUTORS)('listeners (%s executor)', (executor) => {
       }),
     );
     const e = new Engine(f, { executor });
-    e.atomNotifier.register('progress', (ev) => seen.push([(ev as ProgressEvent).atomName, (ev as ProgressEvent).progress]));
+    e.atomNotifier.register('progress', (ev) =>
+      seen.push([(ev as ProgressEvent).atomName, (ev as ProgressEvent).progress]),
+    );
 
     await e.run().catch(() => undefined);
 
@@ -142,12 +150,23 @@ describe.each(EXECUTORS)('listeners (%s executor)', (executor) => {
 
   it('CapturingListener records atom and flow values like TaskFlow CaptureListener', async () => {
     const rec = new Recorder();
-    const e = new Engine(new LinearFlow('f').add(rec.t('a', { ret: 1 }), rec.t('b', { fail: 'b failed' })), { executor });
+    const e = new Engine(new LinearFlow('f').add(rec.t('a', { ret: 1 }), rec.t('b', { fail: 'b failed' })), {
+      executor,
+    });
     const cap = new CapturingListener().attach(e);
 
     await expect(e.run()).rejects.toThrow('b failed');
 
-    expect(cap.atomValues).toEqual(['a RUNNING', 'a SUCCESS', 'b RUNNING', 'b FAILURE', 'b REVERTING', 'b REVERTED', 'a REVERTING', 'a REVERTED']);
+    expect(cap.atomValues).toEqual([
+      'a RUNNING',
+      'a SUCCESS',
+      'b RUNNING',
+      'b FAILURE',
+      'b REVERTING',
+      'b REVERTED',
+      'a REVERTING',
+      'a REVERTED',
+    ]);
     expect(cap.flowValues).toEqual(['f RUNNING', 'f REVERTED']);
     const failureEv = cap.atomEvents.find((x) => x.state === 'FAILURE');
     expect(failureEv?.result).toBeInstanceOf(Failure);
@@ -163,12 +182,20 @@ describe.each(EXECUTORS)('listeners (%s executor)', (executor) => {
       warn: (m, meta) => lines.push(['warn', m, meta]),
       error: (m, meta) => lines.push(['error', m, meta]),
     };
-    const e = new Engine(new LinearFlow('f').add(rec.t('a', { revertFail: 'a revert failed' }), rec.t('b', { fail: 'b failed' })), { executor });
+    const e = new Engine(
+      new LinearFlow('f').add(
+        rec.t('a', { revertFail: 'a revert failed' }),
+        rec.t('b', { fail: 'b failed' }),
+      ),
+      { executor },
+    );
     new LoggingListener(log).attach(e);
 
     await e.run().catch(() => undefined);
 
-    const atomLevels = lines.filter((l) => l[2]?.['atom'] !== undefined).map((l) => `${String(l[2]!['atom'])} ${String(l[2]!['state'])} ${l[0]}`);
+    const atomLevels = lines
+      .filter((l) => l[2]?.['atom'] !== undefined)
+      .map((l) => `${String(l[2]!['atom'])} ${String(l[2]!['state'])} ${l[0]}`);
     expect(atomLevels).toEqual([
       'a RUNNING debug',
       'a SUCCESS debug',

@@ -3,7 +3,17 @@
  * storage before moving on), failures that serialise, the rejection being the original error, and the parallel
  * executor's concurrency limit.
  */
-import { Engine, Failure, LinearFlow, MemoryBackend, task, Times, UnorderedFlow, type AtomDetail, type FlowDetail } from '../../../../src/taskflow';
+import {
+  Engine,
+  Failure,
+  LinearFlow,
+  MemoryBackend,
+  task,
+  Times,
+  UnorderedFlow,
+  type AtomDetail,
+  type FlowDetail,
+} from '../../../../src/taskflow';
 import { Boom, EXECUTORS, Recorder } from './harness';
 
 function states(fd: FlowDetail): Record<string, string> {
@@ -21,7 +31,11 @@ describe.each(EXECUTORS)('persistence and execution (%s executor)', (executor) =
         'b',
         async () => {
           const fd = await backend.getFlowDetail(ref.e!.uuid);
-          seen.push({ flow: fd.state, atoms: states(fd), aResults: fd.atomDetails.find((d) => d.name === 'a')?.results });
+          seen.push({
+            flow: fd.state,
+            atoms: states(fd),
+            aResults: fd.atomDetails.find((d) => d.name === 'a')?.results,
+          });
           return 'B';
         },
         { requires: ['x'] },
@@ -64,7 +78,10 @@ describe.each(EXECUTORS)('persistence and execution (%s executor)', (executor) =
 
   it("keeps a retry's history (one entry per attempt) in its persisted atom detail", async () => {
     const backend = new MemoryBackend();
-    const f = new LinearFlow<{}, { attempt: number }>('f', new Times(3, { name: 'r', provides: 'attempt' })).add(
+    const f = new LinearFlow<{}, { attempt: number }>(
+      'f',
+      new Times(3, { name: 'r', provides: 'attempt' }),
+    ).add(
       task(
         'b',
         ({ attempt }: { attempt: number }) => {
@@ -113,11 +130,15 @@ describe.each(EXECUTORS)('persistence and execution (%s executor)', (executor) =
         },
         { revert: () => void rec.calls.push({ op: 'revert', atom: name }) },
       );
-    const f = new LinearFlow('f').add(slow('a', 5), new UnorderedFlow('u').add(slow('b1', 20), slow('b2', 5, true), slow('b3', 10)));
+    const f = new LinearFlow('f').add(
+      slow('a', 5),
+      new UnorderedFlow('u').add(slow('b1', 20), slow('b2', 5, true), slow('b3', 10)),
+    );
 
     await expect(new Engine(f, { executor }).run()).rejects.toThrow('b2 failed');
 
-    const count = (op: string, atom: string) => rec.calls.filter((c) => c.op === op && c.atom === atom).length;
+    const count = (op: string, atom: string) =>
+      rec.calls.filter((c) => c.op === op && c.atom === atom).length;
     for (const a of ['a', 'b1', 'b2', 'b3']) {
       expect([a, count('execute', a), count('revert', a)]).toEqual([a, 1, 1]);
     }

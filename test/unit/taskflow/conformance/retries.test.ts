@@ -2,19 +2,36 @@
  * Conformance: retry controllers, their decisions, scope, nesting and history (python/retries.py, TaskFlow 5.0).
  */
 import { LinearFlow, NotFound, UnorderedFlow } from '../../../../src/taskflow';
-import { callsPerAtom, EXECUTORS, histView, loadRecorded, perAtom, Recorder, retries, run, shape } from './harness';
+import {
+  callsPerAtom,
+  EXECUTORS,
+  histView,
+  loadRecorded,
+  perAtom,
+  Recorder,
+  retries,
+  run,
+  shape,
+} from './harness';
 
 const R = loadRecorded('retries');
 
-const failUntil = (n: number, key = 'attempt') => (kw: Record<string, unknown>) =>
-  (kw[key] as number) < n ? `attempt ${String(kw[key])} failed` : undefined;
+const failUntil =
+  (n: number, key = 'attempt') =>
+  (kw: Record<string, unknown>) =>
+    (kw[key] as number) < n ? `attempt ${String(kw[key])} failed` : undefined;
 
 describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
   it('Times: RETRY reverts the sub-flow and runs it again, then succeeds', async () => {
     const rec = new Recorder();
     const f = new LinearFlow('f', retries.times(rec, 3, { name: 'r', provides: 'attempt' })).add(
       rec.t('a', { ret: 'A', provides: 'x' }),
-      rec.t('b', { requires: ['attempt', 'x'], fail: failUntil(2), ret: (kw: Record<string, unknown>) => kw['attempt'], provides: 'y' }),
+      rec.t('b', {
+        requires: ['attempt', 'x'],
+        fail: failUntil(2),
+        ret: (kw: Record<string, unknown>) => kw['attempt'],
+        provides: 'y',
+      }),
     );
 
     const o = await run(f, rec, { executor });
@@ -30,7 +47,12 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
   it('Times: keeps one history entry per attempt (the last one without failures)', async () => {
     const rec = new Recorder();
     const f = new LinearFlow('f', retries.times(rec, 3, { name: 'r', provides: 'attempt' })).add(
-      rec.t('b', { requires: ['attempt'], fail: failUntil(3), ret: (kw: Record<string, unknown>) => kw['attempt'], provides: 'res' }),
+      rec.t('b', {
+        requires: ['attempt'],
+        fail: failUntil(3),
+        ret: (kw: Record<string, unknown>) => kw['attempt'],
+        provides: 'res',
+      }),
     );
 
     const o = await run(f, rec, { executor });
@@ -84,7 +106,10 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('outer').add(
       rec.t('pre', { ret: 'P' }),
-      new LinearFlow('inner', retries.alwaysRevert(rec, { name: 'r' })).add(rec.t('b', { ret: 'B' }), rec.t('c', { fail: 'c failed' })),
+      new LinearFlow('inner', retries.alwaysRevert(rec, { name: 'r' })).add(
+        rec.t('b', { ret: 'B' }),
+        rec.t('c', { fail: 'c failed' }),
+      ),
       rec.t('post'),
     );
 
@@ -102,7 +127,10 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('outer').add(
       rec.t('pre', { ret: 'P' }),
-      new LinearFlow('inner', retries.alwaysRevert(rec, { name: 'r' })).add(rec.t('b', { ret: 'B' }), rec.t('c', { fail: 'c failed' })),
+      new LinearFlow('inner', retries.alwaysRevert(rec, { name: 'r' })).add(
+        rec.t('b', { ret: 'B' }),
+        rec.t('c', { fail: 'c failed' }),
+      ),
     );
 
     const o = await run(f, rec, { executor, deferReverts: true });
@@ -116,10 +144,19 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
 
   it('REVERT defers to a parent retry, which retries the whole outer sub-flow', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('outer', retries.times(rec, 2, { name: 'r_outer', provides: 'outer_attempt' })).add(
+    const f = new LinearFlow(
+      'outer',
+      retries.times(rec, 2, { name: 'r_outer', provides: 'outer_attempt' }),
+    ).add(
       rec.t('pre', { ret: 'P' }),
       new LinearFlow('inner', retries.alwaysRevert(rec, { name: 'r_inner' })).add(
-        rec.t('b', { requires: ['outer_attempt'], fail: (kw) => ((kw['outer_attempt'] as number) < 2 ? `outer attempt ${String(kw['outer_attempt'])} failed` : undefined) }),
+        rec.t('b', {
+          requires: ['outer_attempt'],
+          fail: (kw) =>
+            (kw['outer_attempt'] as number) < 2
+              ? `outer attempt ${String(kw['outer_attempt'])} failed`
+              : undefined,
+        }),
       ),
     );
 
@@ -137,7 +174,9 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('outer', retries.times(rec, 3, { name: 'r_outer' })).add(
       rec.t('pre', { ret: 'P' }),
-      new LinearFlow('inner', retries.alwaysRevertAll(rec, { name: 'r_inner' })).add(rec.t('b', { fail: 'b failed' })),
+      new LinearFlow('inner', retries.alwaysRevertAll(rec, { name: 'r_inner' })).add(
+        rec.t('b', { fail: 'b failed' }),
+      ),
     );
 
     const o = await run(f, rec, { executor });
@@ -152,7 +191,10 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
 
   it('AlwaysRevertAll at top level reverts everything', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f', retries.alwaysRevertAll(rec, { name: 'r' })).add(rec.t('a', { ret: 'A' }), rec.t('b', { fail: 'b failed' }));
+    const f = new LinearFlow('f', retries.alwaysRevertAll(rec, { name: 'r' })).add(
+      rec.t('a', { ret: 'A' }),
+      rec.t('b', { fail: 'b failed' }),
+    );
 
     const o = await run(f, rec, { executor });
 
@@ -166,7 +208,9 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('outer', retries.times(rec, 3, { name: 'r_outer' })).add(
       rec.t('pre', { ret: 'P' }),
-      new LinearFlow('inner', retries.times(rec, 2, { name: 'r_inner', revertAll: true })).add(rec.t('b', { fail: 'b failed' })),
+      new LinearFlow('inner', retries.times(rec, 2, { name: 'r_inner', revertAll: true })).add(
+        rec.t('b', { fail: 'b failed' }),
+      ),
     );
 
     const o = await run(f, rec, { executor });
@@ -216,7 +260,12 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
   it('ForEach provides each value in turn until the sub-flow succeeds', async () => {
     const rec = new Recorder();
     const f = new LinearFlow('f', retries.forEach(rec, [1, 2, 3], { name: 'r', provides: 'v' })).add(
-      rec.t('b', { requires: ['v'], fail: (kw) => ((kw['v'] as number) < 3 ? `v=${String(kw['v'])} failed` : undefined), ret: (kw: Record<string, unknown>) => (kw['v'] as number) * 10, provides: 'out' }),
+      rec.t('b', {
+        requires: ['v'],
+        fail: (kw) => ((kw['v'] as number) < 3 ? `v=${String(kw['v'])} failed` : undefined),
+        ret: (kw: Record<string, unknown>) => (kw['v'] as number) * 10,
+        provides: 'out',
+      }),
     );
 
     const o = await run(f, rec, { executor });
@@ -244,7 +293,9 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
 
   it('ForEach with no values fails with a clear NotFound error', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f', retries.forEach(rec, [], { name: 'r', provides: 'v' })).add(rec.t('b', { requires: ['v'] }));
+    const f = new LinearFlow('f', retries.forEach(rec, [], { name: 'r', provides: 'v' })).add(
+      rec.t('b', { requires: ['v'] }),
+    );
 
     const o = await run(f, rec, { executor });
 
@@ -259,7 +310,12 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
   it('ParameterizedForEach takes its values from storage (rebound list)', async () => {
     const rec = new Recorder();
     const f = new LinearFlow('f', retries.pForEach(rec, { name: 'r', provides: 'v', rebind: ['vals'] })).add(
-      rec.t('b', { requires: ['v'], fail: (kw) => (kw['v'] !== 'ok' ? `v=${String(kw['v'])} failed` : undefined), ret: (kw: Record<string, unknown>) => kw['v'], provides: 'out' }),
+      rec.t('b', {
+        requires: ['v'],
+        fail: (kw) => (kw['v'] !== 'ok' ? `v=${String(kw['v'])} failed` : undefined),
+        ret: (kw: Record<string, unknown>) => kw['v'],
+        provides: 'out',
+      }),
     );
 
     const o = await run(f, rec, { executor, store: { vals: ['bad', 'ok', 'never'] } });
@@ -273,7 +329,9 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
 
   it('ParameterizedForEach runs out', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f', retries.pForEach(rec, { name: 'r', provides: 'v' })).add(rec.t('b', { requires: ['v'], fail: (kw) => `v=${String(kw['v'])} failed` }));
+    const f = new LinearFlow('f', retries.pForEach(rec, { name: 'r', provides: 'v' })).add(
+      rec.t('b', { requires: ['v'], fail: (kw) => `v=${String(kw['v'])} failed` }),
+    );
 
     const o = await run(f, rec, { executor, store: { values: [1, 2] } });
 
@@ -287,7 +345,10 @@ describe.each(EXECUTORS)('retries (%s executor)', (executor) => {
   it('retries an unordered sub-flow (siblings reverted and re-run)', async () => {
     const rec = new Recorder();
     const f = new LinearFlow('f', retries.times(rec, 2, { name: 'r', provides: 'attempt' })).add(
-      new UnorderedFlow('u').add(rec.t('a', { ret: 'A' }), rec.t('b', { requires: ['attempt'], fail: failUntil(2) })),
+      new UnorderedFlow('u').add(
+        rec.t('a', { ret: 'A' }),
+        rec.t('b', { requires: ['attempt'], fail: failUntil(2) }),
+      ),
     );
 
     const o = await run(f, rec, { executor });

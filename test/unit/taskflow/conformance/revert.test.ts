@@ -3,7 +3,17 @@
  * engine options (python/revert.py, recorded with TaskFlow 5.0).
  */
 import { Engine, GraphFlow, LinearFlow, task, UnorderedFlow, WrappedFailure } from '../../../../src/taskflow';
-import { Boom, callsPerAtom, EXECUTORS, loadRecorded, perAtom, Recorder, run, runEngine, shape } from './harness';
+import {
+  Boom,
+  callsPerAtom,
+  EXECUTORS,
+  loadRecorded,
+  perAtom,
+  Recorder,
+  run,
+  runEngine,
+  shape,
+} from './harness';
 
 const R = loadRecorded('revert');
 
@@ -62,7 +72,9 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
     expect(order[0]).toBe('d');
     expect(new Set(order.slice(1, 3))).toEqual(new Set(['b', 'c']));
     expect(order[3]).toBe('a');
-    expect(o.events.indexOf('a REVERTING')).toBeGreaterThan(Math.max(o.events.indexOf('b REVERTED'), o.events.indexOf('c REVERTED')));
+    expect(o.events.indexOf('a REVERTING')).toBeGreaterThan(
+      Math.max(o.events.indexOf('b REVERTED'), o.events.indexOf('c REVERTED')),
+    );
     expect(o.atom_states).toEqual(exp.atom_states);
     expect(shape(o.raised)).toEqual(exp.raised);
   });
@@ -84,7 +96,11 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
   describe('a revert that throws', () => {
     it('leaves that atom REVERT_FAILURE, the flow FAILURE, and stops further reverts (default)', async () => {
       const rec = new Recorder();
-      const f = new LinearFlow('f').add(rec.t('a', { ret: 'A', provides: 'x' }), rec.t('b', { ret: 'B', revertFail: 'b revert failed' }), rec.t('c', { fail: 'c failed' }));
+      const f = new LinearFlow('f').add(
+        rec.t('a', { ret: 'A', provides: 'x' }),
+        rec.t('b', { ret: 'B', revertFail: 'b revert failed' }),
+        rec.t('c', { fail: 'c failed' }),
+      );
 
       const o = await run(f, rec, { executor });
 
@@ -96,13 +112,19 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
       expect(o.flow_events).toEqual(exp.flow_events);
       // TaskFlow rethrows the revert error; the design asks that both errors be reported.
       const reportedMessages =
-        o.raised?.error instanceof WrappedFailure ? o.raised.error.failures.map((x) => x.message) : [o.raised?.message];
+        o.raised?.error instanceof WrappedFailure
+          ? o.raised.error.failures.map((x) => x.message)
+          : [o.raised?.message];
       expect(reportedMessages).toContain(exp.raised!.message); // 'b revert failed'
     });
 
     it('reports both errors: the revert error and the original failure (DESIGN §2; STYLE §4 "never mask the original")', async () => {
       const rec = new Recorder();
-      const f = new LinearFlow('f').add(rec.t('a', { ret: 'A', provides: 'x' }), rec.t('b', { ret: 'B', revertFail: 'b revert failed' }), rec.t('c', { fail: 'c failed' }));
+      const f = new LinearFlow('f').add(
+        rec.t('a', { ret: 'A', provides: 'x' }),
+        rec.t('b', { ret: 'B', revertFail: 'b revert failed' }),
+        rec.t('c', { fail: 'c failed' }),
+      );
 
       const o = await run(f, rec, { executor });
 
@@ -111,7 +133,8 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
       const messages: string[] = [];
       if (err instanceof WrappedFailure) messages.push(...err.failures.map((x) => x.message));
       else {
-        for (let c: unknown = err; c instanceof Error; c = (c as Error & { cause?: unknown }).cause) messages.push(c.message);
+        for (let c: unknown = err; c instanceof Error; c = (c as Error & { cause?: unknown }).cause)
+          messages.push(c.message);
       }
       expect(messages).toContain('b revert failed');
       expect(messages).toContain('c failed');
@@ -121,7 +144,10 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
 
     it('of the failing atom itself stops everything', async () => {
       const rec = new Recorder();
-      const f = new LinearFlow('f').add(rec.t('a', { ret: 'A' }), rec.t('c', { fail: 'c failed', revertFail: 'c revert failed' }));
+      const f = new LinearFlow('f').add(
+        rec.t('a', { ret: 'A' }),
+        rec.t('c', { fail: 'c failed', revertFail: 'c revert failed' }),
+      );
 
       const o = await run(f, rec, { executor });
 
@@ -136,7 +162,10 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
       const rec = new Recorder();
       const f = new LinearFlow('f').add(
         rec.t('a', { ret: 'A' }),
-        new UnorderedFlow('u').add(rec.t('b1', { ret: 1, revertFail: 'b1 revert failed' }), rec.t('b2', { ret: 2 })),
+        new UnorderedFlow('u').add(
+          rec.t('b1', { ret: 1, revertFail: 'b1 revert failed' }),
+          rec.t('b2', { ret: 2 }),
+        ),
         rec.t('c', { fail: 'c failed' }),
       );
 
@@ -150,7 +179,11 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
 
     it('with continueRevertOnFailure reverts the remaining atoms and reports every failure', async () => {
       const rec = new Recorder();
-      const f = new LinearFlow('f').add(rec.t('a', { ret: 'A', provides: 'x' }), rec.t('b', { ret: 'B', revertFail: 'b revert failed' }), rec.t('c', { fail: 'c failed' }));
+      const f = new LinearFlow('f').add(
+        rec.t('a', { ret: 'A', provides: 'x' }),
+        rec.t('b', { ret: 'B', revertFail: 'b revert failed' }),
+        rec.t('c', { fail: 'c failed' }),
+      );
 
       const o = await run(f, rec, { executor, continueRevertOnFailure: true });
 
@@ -158,7 +191,10 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
       expect(o.atom_states).toEqual({ a: 'REVERTED', b: 'REVERT_FAILURE', c: 'REVERTED' });
       expect(o.flow_state).toBe('FAILURE');
       expect(o.raised?.error).toBeInstanceOf(WrappedFailure);
-      expect((o.raised?.error as WrappedFailure).failures.map((x) => x.message).sort()).toEqual(['b revert failed', 'c failed']);
+      expect((o.raised?.error as WrappedFailure).failures.map((x) => x.message).sort()).toEqual([
+        'b revert failed',
+        'c failed',
+      ]);
     });
   });
 
@@ -166,21 +202,35 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
     const rec = new Recorder();
     const f = new LinearFlow('f').add(
       rec.t('a', { ret: 'A' }),
-      new UnorderedFlow('u').add(rec.t('b1', { fail: 'b1 failed' }), rec.t('b2', { fail: 'b2 failed' }), rec.t('b3', { ret: 3 })),
+      new UnorderedFlow('u').add(
+        rec.t('b1', { fail: 'b1 failed' }),
+        rec.t('b2', { fail: 'b2 failed' }),
+        rec.t('b3', { ret: 3 }),
+      ),
     );
 
     const o = await run(f, rec, { executor });
 
     // TaskFlow: both engines schedule all three siblings together, so both failures happen (serial and parallel).
-    const exp = R[executor === 'parallel' ? 'parallel_two_failures_wrapped' : 'serial_two_failures_unordered']!;
+    const exp =
+      R[executor === 'parallel' ? 'parallel_two_failures_wrapped' : 'serial_two_failures_unordered']!;
     expect(o.raised?.class).toBe(exp.raised!.class); // WrappedFailure
     expect(o.raised?.inner).toEqual(exp.raised!.inner);
     expect(o.atom_states).toEqual(exp.atom_states); // all REVERTED
     expect(o.flow_state).toBe('REVERTED');
     const byAtom = callsPerAtom(o.calls);
-    expect(byAtom['b1']!.map((c) => [c.op, c.result ?? null])).toEqual([['execute', null], ['revert', { failure: 'Boom', message: 'b1 failed' }]]);
-    expect(byAtom['b2']!.map((c) => [c.op, c.result ?? null])).toEqual([['execute', null], ['revert', { failure: 'Boom', message: 'b2 failed' }]]);
-    expect(byAtom['b3']!.map((c) => [c.op, c.result ?? null])).toEqual([['execute', null], ['revert', 3]]);
+    expect(byAtom['b1']!.map((c) => [c.op, c.result ?? null])).toEqual([
+      ['execute', null],
+      ['revert', { failure: 'Boom', message: 'b1 failed' }],
+    ]);
+    expect(byAtom['b2']!.map((c) => [c.op, c.result ?? null])).toEqual([
+      ['execute', null],
+      ['revert', { failure: 'Boom', message: 'b2 failed' }],
+    ]);
+    expect(byAtom['b3']!.map((c) => [c.op, c.result ?? null])).toEqual([
+      ['execute', null],
+      ['revert', 3],
+    ]);
     expect(o.calls.at(-1)).toMatchObject({ op: 'revert', atom: 'a', result: 'A' });
   });
 
@@ -222,29 +272,32 @@ describe.each(EXECUTORS)('revert (%s executor)', (executor) => {
 });
 
 describe('revert order with async tasks (issue #3: "every completed atom reverts in reverse completion order")', () => {
-  it.each(EXECUTORS)('unordered siblings finishing in a different order than added revert in reverse completion order (%s)', async (executor) => {
-    const log: string[] = [];
-    const slow = (n: string, ms: number) =>
-      task(
-        n,
-        async () => {
-          await new Promise((r) => setTimeout(r, ms));
-          log.push(`done ${n}`);
-          return n;
-        },
-        { revert: () => void log.push(`revert ${n}`) },
+  it.each(EXECUTORS)(
+    'unordered siblings finishing in a different order than added revert in reverse completion order (%s)',
+    async (executor) => {
+      const log: string[] = [];
+      const slow = (n: string, ms: number) =>
+        task(
+          n,
+          async () => {
+            await new Promise((r) => setTimeout(r, ms));
+            log.push(`done ${n}`);
+            return n;
+          },
+          { revert: () => void log.push(`revert ${n}`) },
+        );
+      const f = new LinearFlow('f').add(
+        new UnorderedFlow('u').add(slow('a', 40), slow('b', 5), slow('c', 20)),
+        task('x', () => {
+          throw new Boom('x failed');
+        }),
       );
-    const f = new LinearFlow('f').add(
-      new UnorderedFlow('u').add(slow('a', 40), slow('b', 5), slow('c', 20)),
-      task('x', () => {
-        throw new Boom('x failed');
-      }),
-    );
 
-    await new Engine(f, { executor }).run().catch(() => undefined);
+      await new Engine(f, { executor }).run().catch(() => undefined);
 
-    const done = log.filter((l) => l.startsWith('done ')).map((l) => l.slice(5));
-    const reverted = log.filter((l) => l.startsWith('revert ')).map((l) => l.slice(7));
-    expect(reverted).toEqual([...done].reverse());
-  });
+      const done = log.filter((l) => l.startsWith('done ')).map((l) => l.slice(5));
+      const reverted = log.filter((l) => l.startsWith('revert ')).map((l) => l.slice(7));
+      expect(reverted).toEqual([...done].reverse());
+    },
+  );
 });

@@ -2,7 +2,14 @@
  * Conformance: state names and the transition tables (python/states.json: every (old, new) pair through TaskFlow
  * 5.0's check_flow_transition / check_task_transition / check_retry_transition).
  */
-import { AtomState, checkFlowTransition, FlowState, Intention, isRetryTransitionAllowed, isTaskTransitionAllowed } from '../../../../src/taskflow';
+import {
+  AtomState,
+  checkFlowTransition,
+  FlowState,
+  Intention,
+  isRetryTransitionAllowed,
+  isTaskTransitionAllowed,
+} from '../../../../src/taskflow';
 import { loadRecorded } from './harness';
 
 const R = loadRecorded('states') as unknown as {
@@ -14,8 +21,27 @@ const R = loadRecorded('states') as unknown as {
 
 describe('states', () => {
   it("use TaskFlow's names", () => {
-    expect(Object.values(FlowState).sort()).toEqual(['FAILURE', 'PENDING', 'RESUMING', 'REVERTED', 'RUNNING', 'SUCCESS', 'SUSPENDED', 'SUSPENDING']);
-    expect(Object.values(AtomState).sort()).toEqual(['FAILURE', 'IGNORE', 'PENDING', 'RETRYING', 'REVERTED', 'REVERTING', 'REVERT_FAILURE', 'RUNNING', 'SUCCESS']);
+    expect(Object.values(FlowState).sort()).toEqual([
+      'FAILURE',
+      'PENDING',
+      'RESUMING',
+      'REVERTED',
+      'RUNNING',
+      'SUCCESS',
+      'SUSPENDED',
+      'SUSPENDING',
+    ]);
+    expect(Object.values(AtomState).sort()).toEqual([
+      'FAILURE',
+      'IGNORE',
+      'PENDING',
+      'RETRYING',
+      'REVERTED',
+      'REVERTING',
+      'REVERT_FAILURE',
+      'RUNNING',
+      'SUCCESS',
+    ]);
     expect(Object.values(Intention).sort()).toEqual([...R.intentions].sort());
   });
 

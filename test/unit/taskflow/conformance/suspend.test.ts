@@ -143,8 +143,18 @@ describe.each(EXECUTORS)('suspend and resume (%s executor)', (executor) => {
 
   it.each([
     ['flow_events_success', (rec: Recorder) => new LinearFlow('f').add(rec.t('a'))],
-    ['flow_events_reverted', (rec: Recorder) => new LinearFlow('f').add(rec.t('a'), rec.t('b', { fail: 'b failed' }))],
-    ['flow_events_revert_failure', (rec: Recorder) => new LinearFlow('f').add(rec.t('a', { revertFail: 'a revert failed' }), rec.t('b', { fail: 'b failed' }))],
+    [
+      'flow_events_reverted',
+      (rec: Recorder) => new LinearFlow('f').add(rec.t('a'), rec.t('b', { fail: 'b failed' })),
+    ],
+    [
+      'flow_events_revert_failure',
+      (rec: Recorder) =>
+        new LinearFlow('f').add(
+          rec.t('a', { revertFail: 'a revert failed' }),
+          rec.t('b', { fail: 'b failed' }),
+        ),
+    ],
   ] as const)('announces the flow transitions of %s', async (name, build) => {
     const rec = new Recorder();
 
@@ -195,14 +205,19 @@ describe.each(EXECUTORS)('suspend and resume (%s executor)', (executor) => {
       new LinearFlow('f', retries.times(rec, 3, { name: 'r', provides: 'attempt' })).add(
         rec.t('b', {
           requires: ['attempt'],
-          fail: (kw) => ((kw['attempt'] as number) < 2 ? `attempt ${String(kw['attempt'])} failed` : undefined),
+          fail: (kw) =>
+            (kw['attempt'] as number) < 2 ? `attempt ${String(kw['attempt'])} failed` : undefined,
           ret: (kw: Record<string, unknown>) => kw['attempt'],
           provides: 'bv',
           during: () => {
             if (ref.e && (ref.e.storage.fetch('attempt') as number) === 2) ref.e.suspend();
           },
         }),
-        rec.t('c', { requires: ['bv'], ret: (kw: Record<string, unknown>) => (kw['bv'] as number) * 10, provides: 'cv' }),
+        rec.t('c', {
+          requires: ['bv'],
+          ret: (kw: Record<string, unknown>) => (kw['bv'] as number) * 10,
+          provides: 'cv',
+        }),
       );
     const rec1 = new Recorder();
     const e1 = new Engine(build(rec1), { executor, backend });
@@ -253,7 +268,16 @@ describe.each(EXECUTORS)('suspend and resume (%s executor)', (executor) => {
     const p2 = await runEngine(e2, rec2);
 
     expect(p1.events).toEqual([
-      'a RUNNING', 'a SUCCESS', 'b RUNNING', 'b SUCCESS', 'c RUNNING', 'c FAILURE', 'c REVERTING', 'c REVERTED', 'b REVERTING', 'b REVERTED',
+      'a RUNNING',
+      'a SUCCESS',
+      'b RUNNING',
+      'b SUCCESS',
+      'c RUNNING',
+      'c FAILURE',
+      'c REVERTING',
+      'c REVERTED',
+      'b REVERTING',
+      'b REVERTED',
     ]);
     expect(p1.flow_state).toBe('SUSPENDED');
     expect(p2.events).toEqual(['a REVERTING', 'a REVERTED']);
@@ -264,7 +288,12 @@ describe.each(EXECUTORS)('suspend and resume (%s executor)', (executor) => {
   it('keeps atom-level inject values out of the stored results (TaskFlow test_argument_injection)', async () => {
     const rec = new Recorder();
     const f = new LinearFlow('f').add(
-      rec.t('sum', { requires: ['x', 'y', 'z'], inject: { x: 1, y: 4, z: 9 }, provides: 'result', ret: (kw: Record<string, unknown>) => (kw['x'] as number) + (kw['y'] as number) + (kw['z'] as number) }),
+      rec.t('sum', {
+        requires: ['x', 'y', 'z'],
+        inject: { x: 1, y: 4, z: 9 },
+        provides: 'result',
+        ret: (kw: Record<string, unknown>) => (kw['x'] as number) + (kw['y'] as number) + (kw['z'] as number),
+      }),
     );
 
     const o = await runEngine(new Engine(f, { executor }), rec);
@@ -287,7 +316,10 @@ describe.each(EXECUTORS)('suspend and resume (%s executor)', (executor) => {
     const stored = JSON.parse(JSON.stringify(await backend.getFlowDetail(e1.uuid))) as FlowDetail;
 
     const rec2 = new Recorder();
-    const p2 = await runEngine(new Engine(build(rec2, false), { executor, backend, flowDetail: stored }), rec2);
+    const p2 = await runEngine(
+      new Engine(build(rec2, false), { executor, backend, flowDetail: stored }),
+      rec2,
+    );
 
     expect(p2.events).toEqual(['a REVERTING', 'a REVERTED']);
     expect(p2.calls.map((c) => `${c.op} ${c.atom}`)).toEqual(['revert a']);

@@ -37,7 +37,13 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
     const f = new LinearFlow('flow-1').add(
       rec.t('p1', { ret: 5, provides: 'source' }),
       rec.t('p2', { ret: 1, provides: 'source' }),
-      new LinearFlow('flow-2').add(rec.t('add_one', { requires: ['source'], ret: (kw: Record<string, unknown>) => (kw['source'] as number) + 1, provides: 'result' })),
+      new LinearFlow('flow-2').add(
+        rec.t('add_one', {
+          requires: ['source'],
+          ret: (kw: Record<string, unknown>) => (kw['source'] as number) + 1,
+          provides: 'result',
+        }),
+      ),
     );
 
     const o = await runEngine(new Engine(f, { executor }), rec);
@@ -47,8 +53,22 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
 
   it('test_completed_reset_run_again: run() again does nothing; after reset() everything runs again', async () => {
     const rec = new Recorder();
-    const e = new Engine(new LinearFlow('root').add(rec.t('task1', { ret: 5 }), rec.t('task2', { ret: 5 }), rec.t('task3', { ret: 5 })), { executor });
-    const expected = ['task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 RUNNING', 'task3 SUCCESS'];
+    const e = new Engine(
+      new LinearFlow('root').add(
+        rec.t('task1', { ret: 5 }),
+        rec.t('task2', { ret: 5 }),
+        rec.t('task3', { ret: 5 }),
+      ),
+      { executor },
+    );
+    const expected = [
+      'task1 RUNNING',
+      'task1 SUCCESS',
+      'task2 RUNNING',
+      'task2 SUCCESS',
+      'task3 RUNNING',
+      'task3 SUCCESS',
+    ];
 
     const first = await runEngine(e, rec);
     const again = await runEngine(e, rec);
@@ -62,10 +82,27 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
 
   it('test_failed_reset_run_again: after reset() a failed flow fails and reverts the same way', async () => {
     const rec = new Recorder();
-    const e = new Engine(new LinearFlow('root').add(rec.t('task1', { ret: 5 }), rec.t('task2', { ret: 5 }), rec.t('task3', { fail: 'Woot!' })), { executor });
+    const e = new Engine(
+      new LinearFlow('root').add(
+        rec.t('task1', { ret: 5 }),
+        rec.t('task2', { ret: 5 }),
+        rec.t('task3', { fail: 'Woot!' }),
+      ),
+      { executor },
+    );
     const expected = [
-      'task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 RUNNING', 'task3 FAILURE',
-      'task3 REVERTING', 'task3 REVERTED', 'task2 REVERTING', 'task2 REVERTED', 'task1 REVERTING', 'task1 REVERTED',
+      'task1 RUNNING',
+      'task1 SUCCESS',
+      'task2 RUNNING',
+      'task2 SUCCESS',
+      'task3 RUNNING',
+      'task3 FAILURE',
+      'task3 REVERTING',
+      'task3 REVERTED',
+      'task2 REVERTING',
+      'task2 REVERTED',
+      'task1 REVERTING',
+      'task1 REVERTED',
     ];
 
     const first = await runEngine(e, rec);
@@ -94,18 +131,32 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
     allow = true;
     const second = await runEngine(e, rec);
 
-    expect(new Set(first.events)).toEqual(new Set(['task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 IGNORE']));
+    expect(new Set(first.events)).toEqual(
+      new Set(['task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 IGNORE']),
+    );
     expect(ignoredState).toBe('IGNORE');
     expect(ignoredIntention).toBe('IGNORE');
     expect(new Set(second.events)).toEqual(
-      new Set(['task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 RUNNING', 'task3 SUCCESS']),
+      new Set([
+        'task1 RUNNING',
+        'task1 SUCCESS',
+        'task2 RUNNING',
+        'task2 SUCCESS',
+        'task3 RUNNING',
+        'task3 SUCCESS',
+      ]),
     );
   });
 
   it('test_graph_flow_diamond_ignored: one "no" among two deciders ignores the join', async () => {
     const rec = new Recorder();
     const g = new GraphFlow('root');
-    const [t1, t2, t3, t4] = ['task1', 'task2', 'task3', 'task4'].map((n) => rec.t(n, { ret: 5 })) as [ReturnType<Recorder['t']>, ReturnType<Recorder['t']>, ReturnType<Recorder['t']>, ReturnType<Recorder['t']>];
+    const [t1, t2, t3, t4] = ['task1', 'task2', 'task3', 'task4'].map((n) => rec.t(n, { ret: 5 })) as [
+      ReturnType<Recorder['t']>,
+      ReturnType<Recorder['t']>,
+      ReturnType<Recorder['t']>,
+      ReturnType<Recorder['t']>,
+    ];
     g.add(t1, t2, t3, t4);
     g.link(t1, t2);
     g.link(t2, t4, { decider: () => false });
@@ -116,7 +167,15 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
     const o = await runEngine(e, rec);
 
     expect(new Set(o.events)).toEqual(
-      new Set(['task1 RUNNING', 'task1 SUCCESS', 'task2 RUNNING', 'task2 SUCCESS', 'task3 RUNNING', 'task3 SUCCESS', 'task4 IGNORE']),
+      new Set([
+        'task1 RUNNING',
+        'task1 SUCCESS',
+        'task2 RUNNING',
+        'task2 SUCCESS',
+        'task3 RUNNING',
+        'task3 SUCCESS',
+        'task4 IGNORE',
+      ]),
     );
     expect(e.storage.getAtomIntention('task4')).toBe('IGNORE');
   });
@@ -145,14 +204,19 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
     }
     const o = await runEngine(new Engine(new UnorderedFlow('p-1').add(...items), { executor }), rec);
 
-    expect(o.events.filter((ev) => ev.endsWith('RUNNING'))).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0].map((i) => `task${i} RUNNING`));
+    expect(o.events.filter((ev) => ev.endsWith('RUNNING'))).toEqual(
+      [9, 8, 7, 6, 5, 4, 3, 2, 1, 0].map((i) => `task${i} RUNNING`),
+    );
   });
 
   it('test_revert_raises_for_linear_in_unordered: a failing revert stops the reverts of its linear predecessors', async () => {
     const rec = new Recorder();
     const f = new UnorderedFlow('p-root').add(
       rec.t('task1', { ret: 5 }),
-      new LinearFlow('p-inner').add(rec.t('task2', { ret: 5 }), rec.t('nasty', { fail: 'Gotcha!', revertFail: 'Gotcha again!' })),
+      new LinearFlow('p-inner').add(
+        rec.t('task2', { ret: 5 }),
+        rec.t('nasty', { fail: 'Gotcha!', revertFail: 'Gotcha again!' }),
+      ),
     );
 
     const o = await runEngine(new Engine(f, { executor }), rec);

@@ -16,7 +16,10 @@ function suspendOn(e: Engine, name: string, state: string): () => void {
 describe.each(EXECUTORS)('TaskFlow suspend tests (%s executor)', (executor) => {
   it('test_suspend_linear_flow: suspending on b SUCCESS stops before c; run() again runs only c', async () => {
     const rec = new Recorder();
-    const e = new Engine(new LinearFlow('linear').add(rec.t('a', { ret: 5 }), rec.t('b', { ret: 5 }), rec.t('c', { ret: 5 })), { executor });
+    const e = new Engine(
+      new LinearFlow('linear').add(rec.t('a', { ret: 5 }), rec.t('b', { ret: 5 }), rec.t('c', { ret: 5 })),
+      { executor },
+    );
     const off = suspendOn(e, 'b', 'SUCCESS');
 
     const first = await runEngine(e, rec);
@@ -48,7 +51,14 @@ describe.each(EXECUTORS)('TaskFlow suspend tests (%s executor)', (executor) => {
 
   it('test_suspend_linear_flow_on_revert + test_suspend_and_resume_linear_flow_on_revert', async () => {
     const rec = new Recorder();
-    const e = new Engine(new LinearFlow('linear').add(rec.t('a', { ret: 5 }), rec.t('b', { ret: 5 }), rec.t('c', { fail: 'Woot!' })), { executor });
+    const e = new Engine(
+      new LinearFlow('linear').add(
+        rec.t('a', { ret: 5 }),
+        rec.t('b', { ret: 5 }),
+        rec.t('c', { fail: 'Woot!' }),
+      ),
+      { executor },
+    );
     const off = suspendOn(e, 'b', 'REVERTED');
 
     const first = await runEngine(e, rec);
@@ -57,7 +67,16 @@ describe.each(EXECUTORS)('TaskFlow suspend tests (%s executor)', (executor) => {
 
     expect(first.flow_state).toBe('SUSPENDED');
     expect(first.events).toEqual([
-      'a RUNNING', 'a SUCCESS', 'b RUNNING', 'b SUCCESS', 'c RUNNING', 'c FAILURE', 'c REVERTING', 'c REVERTED', 'b REVERTING', 'b REVERTED',
+      'a RUNNING',
+      'a SUCCESS',
+      'b RUNNING',
+      'b SUCCESS',
+      'c RUNNING',
+      'c FAILURE',
+      'c REVERTING',
+      'c REVERTED',
+      'b REVERTING',
+      'b REVERTED',
     ]);
     expect(second.events).toEqual(['a REVERTING', 'a REVERTED']);
     expect(second.raised?.message).toBe('Woot!');

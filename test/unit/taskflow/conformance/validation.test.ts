@@ -65,7 +65,10 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
 
   it('reports missing names in graph flows', async () => {
     const rec = new Recorder();
-    const f = new GraphFlow('g').add(rec.t('a', { requires: ['nope'], provides: 'x' }), rec.t('b', { requires: ['x'] }));
+    const f = new GraphFlow('g').add(
+      rec.t('a', { requires: ['nope'], provides: 'x' }),
+      rec.t('b', { requires: ['x'] }),
+    );
 
     const o = await run(f, rec, { executor });
 
@@ -77,7 +80,10 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
 
   it('reports a rebound argument whose stored name nothing provides', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f').add(rec.t('a', { ret: 1, provides: 'x' }), rec.t('b', { requires: ['v'], rebind: { v: 'zz' } }));
+    const f = new LinearFlow('f').add(
+      rec.t('a', { ret: 1, provides: 'x' }),
+      rec.t('b', { requires: ['v'], rebind: { v: 'zz' } }),
+    );
 
     const o = await run(f, rec, { executor });
 
@@ -95,7 +101,11 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
   it('refuses duplicate atom names (linear, nested and graph) before running anything', async () => {
     for (const [name, build] of [
       ['duplicate_names_linear', (rec: Recorder) => new LinearFlow('f').add(rec.t('a'), rec.t('a'))],
-      ['duplicate_names_nested', (rec: Recorder) => new LinearFlow('f').add(rec.t('a'), new UnorderedFlow('u').add(rec.t('b'), rec.t('a')))],
+      [
+        'duplicate_names_nested',
+        (rec: Recorder) =>
+          new LinearFlow('f').add(rec.t('a'), new UnorderedFlow('u').add(rec.t('b'), rec.t('a'))),
+      ],
       ['duplicate_names_graph', (rec: Recorder) => new GraphFlow('g').add(rec.t('a'), rec.t('a'))],
     ] as const) {
       const rec = new Recorder();
@@ -119,12 +129,24 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
     const rec = new Recorder();
     const g = new GraphFlow('g');
 
-    const act = () => g.add(rec.t('a', { ret: 1, provides: 'x' }), rec.t('b', { ret: 2, provides: 'x' }), rec.t('c', { requires: ['x'] }));
+    const act = () =>
+      g.add(
+        rec.t('a', { ret: 1, provides: 'x' }),
+        rec.t('b', { ret: 2, provides: 'x' }),
+        rec.t('c', { requires: ['x'] }),
+      );
 
-    expect(R['ambiguous_graph_two_providers']!.raised).toMatchObject({ class: 'AmbiguousDependency', at: 'build' });
+    expect(R['ambiguous_graph_two_providers']!.raised).toMatchObject({
+      class: 'AmbiguousDependency',
+      at: 'build',
+    });
     expect(act).toThrow(AmbiguousDependency);
     try {
-      new GraphFlow('g2').add(rec.t('a', { ret: 1, provides: 'x' }), rec.t('b', { ret: 2, provides: 'x' }), rec.t('c', { requires: ['x'] }));
+      new GraphFlow('g2').add(
+        rec.t('a', { ret: 1, provides: 'x' }),
+        rec.t('b', { ret: 2, provides: 'x' }),
+        rec.t('c', { requires: ['x'] }),
+      );
     } catch (e) {
       expect(e).toMatchObject({ atom: 'c', dependency: 'x', providers: ['a', 'b'] });
     }
@@ -132,7 +154,11 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
 
   it('does not treat two providers in a linear flow as ambiguous: the nearest wins', async () => {
     const rec = new Recorder();
-    const f = new LinearFlow('f').add(rec.t('a', { ret: 1, provides: 'x' }), rec.t('b', { ret: 2, provides: 'x' }), rec.t('c', { requires: ['x'] }));
+    const f = new LinearFlow('f').add(
+      rec.t('a', { ret: 1, provides: 'x' }),
+      rec.t('b', { ret: 2, provides: 'x' }),
+      rec.t('c', { requires: ['x'] }),
+    );
 
     const o = await run(f, rec, { executor });
 
@@ -144,7 +170,10 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
 
   it('accepts unordered siblings providing the same name when nothing consumes it', async () => {
     const rec = new Recorder();
-    const f = new UnorderedFlow('u').add(rec.t('a', { ret: 1, provides: 'x' }), rec.t('b', { ret: 2, provides: 'x' }));
+    const f = new UnorderedFlow('u').add(
+      rec.t('a', { ret: 1, provides: 'x' }),
+      rec.t('b', { ret: 2, provides: 'x' }),
+    );
 
     const o = await run(f, rec, { executor });
 
@@ -155,7 +184,10 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
   it('raises AmbiguousDependency for a consumer after two unordered providers of one name (the issue; TaskFlow 5.0 silently picks one)', async () => {
     const rec = new Recorder();
     const f = new LinearFlow('f').add(
-      new UnorderedFlow('u').add(rec.t('a', { ret: 1, provides: 'x' }), rec.t('b', { ret: 2, provides: 'x' })),
+      new UnorderedFlow('u').add(
+        rec.t('a', { ret: 1, provides: 'x' }),
+        rec.t('b', { ret: 2, provides: 'x' }),
+      ),
       rec.t('c', { requires: ['x'] }),
     );
 
@@ -177,7 +209,10 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
   it('lets the store settle a name that two unordered siblings provide', async () => {
     const rec = new Recorder();
     const f = new LinearFlow('f').add(
-      new UnorderedFlow('u').add(rec.t('a', { ret: 1, provides: 'x' }), rec.t('b', { ret: 2, provides: 'x' })),
+      new UnorderedFlow('u').add(
+        rec.t('a', { ret: 1, provides: 'x' }),
+        rec.t('b', { ret: 2, provides: 'x' }),
+      ),
       rec.t('c', { requires: ['x'] }),
     );
 
@@ -204,7 +239,11 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
     it('by data dependencies', () => {
       const rec = new Recorder();
 
-      const act = () => new GraphFlow('g').add(rec.t('a', { requires: ['y'], provides: 'x' }), rec.t('b', { requires: ['x'], provides: 'y' }));
+      const act = () =>
+        new GraphFlow('g').add(
+          rec.t('a', { requires: ['y'], provides: 'x' }),
+          rec.t('b', { requires: ['x'], provides: 'y' }),
+        );
 
       expect(R['graph_cycle_data']!.raised).toMatchObject({ class: 'DependencyFailure', at: 'build' });
       expect(act).toThrow(DependencyFailure);
@@ -227,7 +266,10 @@ describe.each(EXECUTORS)('validation (%s executor)', (executor) => {
       const b = rec.t('b', { requires: ['x'] });
       g.add(a, b);
 
-      expect(R['graph_link_against_data_order']!.raised).toMatchObject({ class: 'DependencyFailure', at: 'build' });
+      expect(R['graph_link_against_data_order']!.raised).toMatchObject({
+        class: 'DependencyFailure',
+        at: 'build',
+      });
       expect(() => g.link(b, a)).toThrow(DependencyFailure);
       const o = await run(g, rec, { executor }); // the refused link left the flow as it was
       expect(o.raised).toBeNull();
