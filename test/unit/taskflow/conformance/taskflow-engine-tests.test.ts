@@ -2,7 +2,7 @@
  * Conformance against scenarios taken from TaskFlow 5.0's own engine tests
  * (/usr/lib/python3/dist-packages/taskflow/tests/unit/test_engines.py); each `it` names the TaskFlow test.
  */
-import { Engine, GraphFlow, LinearFlow, UnorderedFlow } from '../../../../src/taskflow';
+import { Engine, GraphFlow, LinearFlow, task, UnorderedFlow } from '../../../../src/taskflow';
 import { EXECUTORS, Recorder, runEngine } from './harness';
 
 describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
@@ -224,5 +224,126 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
     expect(o.raised?.message).toMatch(/Gotcha/);
     expect(o.events).not.toContain('task2 REVERTED');
     expect(o.flow_state).toBe('FAILURE');
+  });
+
+  describe('EngineMultipleResultsTest / EngineOptionalRequirementsTest', () => {
+    const optional = (inject?: Record<string, unknown>) =>
+      task(
+        'opt',
+        (args: { a: number; b?: number }) => {
+          const { a, b = 5 } = args;
+          return a * b;
+        },
+        { requires: ['a'], optional: ['b'], provides: 'result', inject },
+      );
+
+    it.each([
+      [undefined, { a: 3 }, { a: 3, result: 15 }],
+      [undefined, { a: 3, b: 7 }, { a: 3, b: 7, result: 21 }],
+      [{ a: 10 }, { a: 3 }, { a: 3, result: 50 }],
+      [{ a: 10 }, { a: 3, b: 7 }, { a: 3, b: 7, result: 70 }],
+      [{ b: 1000 }, { a: 3 }, { a: 3, result: 3000 }],
+      [{ b: 1000 }, { a: 3, b: 7 }, { a: 3, b: 7, result: 3000 }],
+    ])('test_expected_optional_multiplers: inject %j, store %j → %j', async (inject, store, expected) => {
+      const e = new Engine(new LinearFlow('flow').add(optional(inject)), { executor, store });
+
+      await e.run();
+
+      expect(e.storage.fetchAll()).toEqual(expected);
+    });
+
+    it('test_fetch_with_two_results / test_fetch_all_with_two_results: the store wins fetch(), fetchAll() lists both', async () => {
+      const e = new Engine(new LinearFlow('flow').add(task('one', () => 1, { provides: 'x' })), {
+        executor,
+        store: { x: 0 },
+      });
+
+      await e.run();
+
+      expect(e.storage.fetch('x')).toBe(0);
+      expect(e.storage.fetchAll()).toEqual({ x: [0, 1] });
+    });
+
+    it('test_task_can_update_value: a task requiring and providing x sees the store value', async () => {
+      const seen: unknown[] = [];
+      const e = new Engine(
+        new LinearFlow('flow').add(
+          task(
+            'inc',
+            ({ x }: { x: number }) => {
+              seen.push(x);
+              return x + 1;
+            },
+            { requires: ['x'], provides: 'x' },
+          ),
+        ),
+        { executor, store: { x: 0 } },
+      );
+
+      await e.run();
+
+      expect(seen).toEqual([0]);
+      expect(e.storage.fetchAll()).toEqual({ x: [0, 1] });
+    });
+
+    it('test_many_results_visible_to: each atom sees the nearest earlier value', async () => {
+      const seen: Record<string, unknown> = {};
+      const addOne = (name: string, rebind?: Record<string, string>) =>
+        task(
+          name,
+          ({ value }: { value: number }) => {
+            seen[name] = value;
+            return value + 1;
+          },
+          { requires: ['value'], provides: 'value', rebind },
+        );
+      const e = new Engine(
+        new LinearFlow('flow').add(addOne('a', { value: 'source' }), addOne('b'), addOne('c')),
+        { executor, store: { source: 0 } },
+      );
+
+      await e.run();
+
+      expect(seen).toEqual({ a: 0, b: 1, c: 2 });
+    });
+
+    it('test_many_results_storage_provided_visible_to: a store value shadows every provider', async () => {
+      const seen: Record<string, unknown> = {};
+      const addOne = (name: string) =>
+        task(
+          name,
+          ({ value }: { value: number }) => {
+            seen[name] = value;
+            return value + 1;
+          },
+          { requires: ['value'], provides: 'value' },
+        );
+      const e = new Engine(new LinearFlow('flow').add(addOne('a'), addOne('b'), addOne('c')), {
+        executor,
+        store: { value: 0 },
+      });
+
+      await e.run();
+
+      expect(seen).toEqual({ a: 0, b: 0, c: 0 });
+    });
+
+    it('test_flow_failures_are_passed_to_revert', async () => {
+      const got: { result: unknown; keys: string[]; str: string }[] = [];
+      const f = new LinearFlow('test').add(
+        task('checking', () => 'RESULT', {
+          revert: ({ result, flowFailures }) => {
+            got.push({ result, keys: Object.keys(flowFailures), str: String(flowFailures['fail1']) });
+          },
+        }),
+        task('fail1', () => {
+          throw new Error('Woot!');
+        }),
+      );
+
+      await expect(new Engine(f, { executor }).run()).rejects.toThrow(/^Woot/);
+
+      expect(got).toEqual([{ result: 'RESULT', keys: ['fail1'], str: 'Failure: Error: Woot!' }]);
+    });
   });
 });
