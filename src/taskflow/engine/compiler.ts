@@ -14,6 +14,8 @@ export interface ArgPlan {
   readonly provider: number;
   /** Key into the provider's result object, or undefined when the whole result is the value. */
   readonly key: string | undefined;
+  /** Position of `key` in the provider's `provides` list (used when the result is an array, as TaskFlow allows). */
+  readonly index: number;
   /** Names of equally near, mutually unordered providers (the order cannot decide): AmbiguousDependency unless store/inject settle it. */
   readonly ambiguous?: readonly string[];
 }
@@ -305,9 +307,16 @@ function compileFresh(flow: Flow<object, object>): Compilation {
       }
       const isOpt = optional.has(arg);
       let key: string | undefined;
-      if (provider >= 0) key = typeof atoms[provider]!.provides === 'string' ? undefined : name;
+      let index = -1;
+      if (provider >= 0) {
+        const pv = atoms[provider]!.provides;
+        if (typeof pv !== 'string') {
+          key = name;
+          index = (pv ?? []).indexOf(name);
+        }
+      }
       else (un ??= []).push({ arg, name, optional: isOpt });
-      plan.push(ambiguous ? { arg, name, optional: isOpt, provider, key, ambiguous } : { arg, name, optional: isOpt, provider, key });
+      plan.push(ambiguous ? { arg, name, optional: isOpt, provider, key, index, ambiguous } : { arg, name, optional: isOpt, provider, key, index });
     }
     plans.push(plan);
     unprovided.push(un ?? NONE);

@@ -873,7 +873,12 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
             args[p.arg] = r;
             continue;
           }
-          if (r !== null && typeof r === 'object' && p.key in (r as object)) {
+          if (Array.isArray(r)) {
+            if (p.index >= 0 && p.index < r.length) {
+              args[p.arg] = r[p.index];
+              continue;
+            }
+          } else if (r !== null && typeof r === 'object' && p.key in (r as object)) {
             args[p.arg] = (r as Record<string, unknown>)[p.key];
             continue;
           }
@@ -1051,8 +1056,9 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       const r = c.isRetry[i] ? this.hist[i]!.at(-1)?.result : this.res[i];
       if (typeof p === 'string') {
         if (p === name) out.push(r);
-      } else if (p.includes(name) && r !== null && typeof r === 'object' && name in (r as object)) {
-        out.push((r as Record<string, unknown>)[name]);
+      } else if (p.includes(name)) {
+        const v = pick(r, p, name);
+        if (v !== NO_VALUE) out.push(v);
       }
     }
     return out;
@@ -1085,7 +1091,11 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
           else multi.set(k, [v]);
         };
         if (typeof p === 'string') put(p, r);
-        else for (const k of p) if (r !== null && typeof r === 'object' && k in (r as object)) put(k, (r as Record<string, unknown>)[k]);
+        else
+          for (const k of p) {
+            const v = pick(r, p, k);
+            if (v !== NO_VALUE) put(k, v);
+          }
       }
       for (const [k, l] of multi) out[k] = l.length > 1 ? l : l[0];
       return out;
@@ -1157,6 +1167,17 @@ class AtomContext implements TaskContext {
   updateProgress(progress: number, details?: Record<string, unknown>): void {
     this.engine._progress(this.i, this.name, progress, details);
   }
+}
+
+const NO_VALUE = Symbol('no value');
+/** The value a list-`provides` atom stores under `name`: the object key, or the position in an array result. */
+function pick(r: unknown, provides: readonly string[], name: string): unknown {
+  if (Array.isArray(r)) {
+    const k = provides.indexOf(name);
+    return k >= 0 && k < r.length ? r[k] : NO_VALUE;
+  }
+  if (r !== null && typeof r === 'object' && name in (r as object)) return (r as Record<string, unknown>)[name];
+  return NO_VALUE;
 }
 
 function dedupe(a: number[]): number[] {

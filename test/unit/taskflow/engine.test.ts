@@ -407,3 +407,16 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
     });
   });
 });
+
+describe('array results with a list provides (TaskFlow positional mapping)', () => {
+  it('maps each provided name to the same position of an array result', async () => {
+    const log: CallLog = [];
+    const a = new ReturnsValue('a', log, { value: [1, 2], provides: ['first', 'second'] });
+    const b = new ReturnsValue('b', log, { requires: ['second', 'first'] });
+
+    const res = await runFlow(new LinearFlow('f').add(a, b));
+
+    expect(b.lastArgs).toEqual({ second: 2, first: 1 });
+    expect(res).toEqual({ first: 1, second: 2 });
+  });
+});
