@@ -73,9 +73,19 @@ export class ComputeTaskEndpoint {
     }
     const retry: BuildRetry = { numAttempts: attempt, hosts: [...(previous?.hosts ?? []), dest.host], ...(previous?.lastError !== undefined ? { lastError: previous.lastError } : {}) };
     this.log.info('building instance', { instanceUuid: uuid, host: dest.host, node: dest.nodename, attempt });
-    await this.options.compute
-      .prepare({ server: dest.host })
-      .cast(ctx, 'build_and_run_instance', { instance, node: dest.nodename, limits: dest.limits, retry });
+    try {
+      await this.options.compute
+        .prepare({ server: dest.host })
+        .cast(ctx, 'build_and_run_instance', { instance, node: dest.nodename, limits: dest.limits, retry });
+    } catch (err) {
+      // The chosen compute could not be reached (gone since its last report): count it as a failed
+      // attempt on that host and try the next one, within maxAttempts.
+      this.log.warn('could not hand the build to the chosen compute; rescheduling', { instanceUuid: uuid, host: dest.host, err });
+      await this.build_instances(ctx, {
+        instanceUuid: uuid,
+        retry: { ...retry, lastError: `${(err as Error).name}: ${(err as Error).message}` },
+      });
+    }
   }
 
   private async markError(instance: Instance, err: unknown): Promise<void> {

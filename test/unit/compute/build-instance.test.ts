@@ -167,4 +167,15 @@ describe('compute build on the engine, through conductor and scheduler', () => {
     expect(before).toMatchObject({ memoryMb: 2048, vcpus: 4 });
     expect(after).toMatchObject({ memoryMb: 3072, vcpus: 6, freeRamMb: 3072 });
   });
+
+  it('reschedules when the chosen compute cannot be reached anymore', async () => {
+    const { api, services, drivers } = await startCloud({ cmp1: { memoryMb: 8192 }, cmp2: { memoryMb: 4096 } });
+    await services['cmp1']!.stop(); // its node row and recent service record remain: the scheduler still picks it
+
+    const inst = await api.createInstance(ctx, { vcpus: 1, memoryMb: 512, rootGb: 1 });
+    const row = await cloud!.settled(inst.uuid);
+
+    expect(row).toMatchObject({ vmState: 'active', host: 'cmp2' });
+    expect(drivers['cmp1']!.spawnAttempts).toEqual([]);
+  });
 });
