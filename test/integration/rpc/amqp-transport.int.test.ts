@@ -483,6 +483,28 @@ describe('AmqpTransport on RabbitMQ', () => {
     expect(e2).toMatchObject({ remoteName: 'RangeError', remoteMessage: 'out of range' });
   });
 
+  it('answers a call whose result JSON cannot carry with InvalidRpcMessageError instead of no reply', async () => {
+    const topic = newTopic();
+    const server = await transport();
+    await server.listen({ topic, server: 'h1' }, async (m) => {
+      if (m.method === 'bigint') return { big: 10n };
+      const cyclic: Record<string, unknown> = {};
+      cyclic['self'] = cyclic;
+      return cyclic;
+    });
+
+    const e1 = await server
+      .call({ topic }, rpcMessage('bigint'), { timeoutMs: 5000 })
+      .catch((e: unknown) => e);
+    const e2 = await server
+      .call({ topic }, rpcMessage('cyclic'), { timeoutMs: 5000 })
+      .catch((e: unknown) => e);
+
+    expect(e1).toBeInstanceOf(InvalidRpcMessageError);
+    expect(e2).toBeInstanceOf(InvalidRpcMessageError);
+    expect((e2 as Error).message).toContain('not serializable');
+  });
+
   it('refuses a call addressed as a fanout, and a topic with a dot', async () => {
     const t = await transport();
 
