@@ -534,8 +534,9 @@ export class QuotaEngine {
 }
 
 function requireProject(projectId: unknown): asserts projectId is string {
-  if (typeof projectId !== 'string' || projectId === '') {
-    throw new InvalidQuotaValueError('project_id', projectId, 'a non-empty project id');
+  // 255 is the column width; MySQL's INSERT IGNORE would silently truncate a longer id.
+  if (typeof projectId !== 'string' || projectId === '' || projectId.length > 255) {
+    throw new InvalidQuotaValueError('project_id', projectId, 'a project id of 1 to 255 characters');
   }
 }
 

@@ -77,7 +77,8 @@ export function validateDeltas(deltas: Readonly<Record<string, number>>): Array<
   const out: Array<[string, number]> = [];
   for (const [resource, delta] of Object.entries(deltas)) {
     const reservable =
-      (isBaseResource(resource) && !LIMIT_ONLY_RESOURCES.has(resource)) || perTypeName(resource) !== null;
+      resource.length <= 255 &&
+      ((isBaseResource(resource) && !LIMIT_ONLY_RESOURCES.has(resource)) || perTypeName(resource) !== null);
     if (!reservable) {
       unknown.push(resource);
       continue;

@@ -302,6 +302,12 @@ export function quotaEngineSuite(
         await expect(quotas.reserve({ projectId: '' }, { volumes: 1 })).rejects.toBeInstanceOf(
           InvalidQuotaValueError,
         );
+        await expect(quotas.reserve({ projectId: 'p'.repeat(256) }, { volumes: 1 })).rejects.toBeInstanceOf(
+          InvalidQuotaValueError,
+        );
+        await expect(quotas.reserve(ctx, { [`volumes_${'t'.repeat(300)}`]: 1 })).rejects.toBeInstanceOf(
+          UnknownQuotaResourceError,
+        );
         await expect(quotas.reserve(ctx, { volumes: 1 }, { expire: -5 })).rejects.toBeInstanceOf(
           InvalidQuotaValueError,
         );
