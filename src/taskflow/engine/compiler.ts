@@ -1,5 +1,5 @@
 import { Atom } from '../atom';
-import { DuplicateAtom } from '../errors';
+import { DependencyFailure, DuplicateAtom } from '../errors';
 import { Flow, type Decider, type DeciderDepth, type FlowItem } from '../flow';
 import { Retry } from '../retry';
 
@@ -133,7 +133,10 @@ function compileFresh(flow: Flow<object, object>): Compilation {
       return [atomNode[i]!, atomNode[i]!, [i]];
     }
     const f = item;
-    if (seen.has(f)) dups.add(f.name);
+    if (seen.has(f)) {
+      // The same flow object twice (or inside itself): compiling it again would never end.
+      throw new DependencyFailure(`flow '${f.name}' appears more than once in the flow hierarchy`);
+    }
     seen.add(f);
     const start = g.node(NOOP);
     const inner = [...path, f];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Atom } from '../atom';
 import { AmbiguousDependency, EngineTimeout, InvalidState, MissingDependencies, NotFound, StorageFailure, WrappedFailure } from '../errors';
 import { Failure, type FailureJSON, type Outcome } from '../failure';
-import type { Flow } from '../flow';
+import { Flow as FlowBase, type Flow } from '../flow';
 import { Notifier, type AtomEvent, type AtomNotifier, type FlowEvent, type FlowNotifier, type ProgressEvent } from '../listeners/notifier';
 import type { PersistenceBackend } from '../persistence/backend';
 import type { AtomDetail, FlowDetail, LogBook } from '../persistence/models';
@@ -166,7 +166,12 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     readonly flow: F,
     ...args: EngineArgs<F>
   ) {
+    if (!(flow instanceof FlowBase)) throw new TypeError('Engine needs a flow (LinearFlow, UnorderedFlow or GraphFlow)');
     const options: EngineOptions = (args[0] as EngineOptions | undefined) ?? {};
+    if (options.executor !== undefined && options.executor !== 'serial' && options.executor !== 'parallel') {
+      throw new TypeError(`unknown executor '${String(options.executor)}' (expected 'serial' or 'parallel')`);
+    }
+    if (options.store !== undefined && (options.store === null || typeof options.store !== 'object')) throw new TypeError('store must be an object');
     this.options = options;
     this.backend = options.backend;
     this.flowName = flow.name;

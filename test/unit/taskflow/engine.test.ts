@@ -420,3 +420,15 @@ describe('array results with a list provides (TaskFlow positional mapping)', () 
     expect(res).toEqual({ first: 1, second: 2 });
   });
 });
+
+describe('bad input', () => {
+  it('refuses a flow nested in itself, a non-flow, and an unknown executor with clear errors', () => {
+    const outer = new LinearFlow('outer');
+    const inner = new LinearFlow('inner').add(outer);
+    outer.add(inner);
+
+    expect(() => new Engine(outer).compile()).toThrow(DependencyFailure);
+    expect(() => new Engine({} as never)).toThrow(TypeError);
+    expect(() => new Engine(new LinearFlow('f'), { executor: 'threads' as never })).toThrow(/unknown executor/);
+  });
+});
