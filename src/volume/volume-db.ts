@@ -106,11 +106,11 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, Availabilit
     return t;
   }
 
-  /** Every non-deleted type (cached briefly; type changes through this API clear the cache). */
+  /** Every non-deleted type, newest first (cached briefly; type changes through this API clear the cache). */
   async listTypes(): Promise<VolumeTypeRecord[]> {
     const now = Date.now();
     if (this.typeCache !== undefined && now - this.typeCache.at < 1_000) return this.typeCache.types;
-    const rows = await this.ds.getRepository(VolumeTypeEntity).find({ where: { deleted: false }, order: { name: 'ASC' } });
+    const rows = await this.ds.getRepository(VolumeTypeEntity).find({ where: { deleted: false }, order: { createdAt: 'DESC', id: 'DESC' } }); // newest first, as Cinder
     const specs = rows.length === 0
       ? []
       : await this.ds.getRepository(VolumeTypeExtraSpecEntity).find({ where: { volumeTypeId: In(rows.map((r) => r.id)), deleted: false } });

@@ -1,7 +1,6 @@
 import { Task } from '../../taskflow';
 import { InvalidAvailabilityZoneError, InvalidSnapshotError, InvalidVolumeError, VolumeInvalidInputError } from './errors';
 import {
-  METADATA_ITEMS_MAX,
   METADATA_KEY_MAX,
   METADATA_VALUE_MAX,
   type AvailabilityZoneLookup,
@@ -170,9 +169,7 @@ function extractSize(size: number | null, snapshot: SnapshotRef | null, source: 
 
 function checkMetadata(metadata: Readonly<Record<string, string>>): void {
   const entries = Object.entries(metadata);
-  if (entries.length > METADATA_ITEMS_MAX) {
-    throw new VolumeInvalidInputError(`Metadata has ${entries.length} items, more than ${METADATA_ITEMS_MAX}.`);
-  }
+  // No item count limit: Cinder accepts any number of items on create (bounded by the body size limit).
   for (const [k, v] of entries) {
     if (k.length === 0) throw new VolumeInvalidInputError('Metadata property key blank.');
     if (k.length > METADATA_KEY_MAX) {

@@ -118,5 +118,3 @@ export type VolumeQuotas = Pick<QuotaEngine, 'reserve' | 'commit' | 'rollback' |
 /** Metadata limits (Cinder's `_check_metadata_properties`). */
 export const METADATA_KEY_MAX = 255;
 export const METADATA_VALUE_MAX = 255;
-/** How many metadata items one volume may carry (Cinder's quota `metadata_items` default is 128). */
-export const METADATA_ITEMS_MAX = 128;

@@ -64,10 +64,18 @@ function typeView(t: VolumeTypeRecord): VolumeTypeViewSource {
   return { id: t.id, name: t.name, description: t.description, isPublic: t.is_public, qosSpecsId: t.qos_specs_id, extraSpecs: t.extra_specs };
 }
 
-/** 202/200 with no body, as Cinder sends it (text/html, no resource headers besides the request id). */
-function emptyAnswer(res: Response, status: number): void {
+/**
+ * An answer with no body, as Cinder sends it: a 202 of an accepted action as `text/html` without
+ * X-Compute-Request-Id; a 200 of a delete (quota set, metadata key) as `application/json` with it.
+ */
+function emptyAnswer(res: Response, status: 200 | 202): void {
   res.status(status);
-  res.setHeader('Content-Type', 'text/html; charset=UTF-8');
+  if (status === 202) {
+    res.setHeader('Content-Type', 'text/html; charset=UTF-8');
+    res.removeHeader('X-Compute-Request-Id');
+  } else {
+    res.setHeader('Content-Type', 'application/json');
+  }
   res.setHeader('Content-Length', '0');
   res.end();
 }

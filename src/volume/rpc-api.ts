@@ -1,0 +1,56 @@
+/**
+ * The volume service's RPC API (Cinder's `volume/rpcapi.py`): casts to topic `volume.<host@backend>`
+ * (a volume's `host@backend#pool` loses its pool), plus the fanout that asks every volume service for
+ * a capability report.
+ */
+import { RpcClient } from '../rpc/client';
+import { RequestContext } from '../rpc/context';
+import type { Transport } from '../rpc/transport';
+import type { VolumeRpcContext } from '../tasks/volume/cast';
+import type { VolumeBackendRpc } from './api';
+import { backendOf } from './volume-rows';
+
+/** RPC API version of the volume manager methods. */
+export const VOLUME_API_VERSION = '3.0';
+
+export interface VolumeCreateCastArgs {
+  readonly volumeId: string;
+  readonly requestSpec: Record<string, unknown>;
+  readonly filterProperties: Record<string, unknown>;
+}
+
+export interface VolumeRpcApiOptions {
+  /** @default 'volume' */
+  readonly topic?: string;
+}
+
+export class VolumeRpcApi implements VolumeBackendRpc {
+  private readonly client: RpcClient;
+
+  constructor(transport: Transport, options: VolumeRpcApiOptions = {}) {
+    this.client = new RpcClient(transport, { topic: options.topic ?? 'volume' }, { version: VOLUME_API_VERSION });
+  }
+
+  private to(host: string): RpcClient {
+    if (typeof host !== 'string' || host === '') throw new TypeError('a volume cast needs the volume host');
+    return this.client.prepare({ server: backendOf(host) });
+  }
+
+  /** Cast `create_volume` to the backend the scheduler chose (`host` is `host@backend#pool`). */
+  async createVolume(ctx: VolumeRpcContext, host: string, args: VolumeCreateCastArgs): Promise<void> {
+    await this.to(host).cast(new RequestContext(ctx), 'create_volume', { ...args, host });
+  }
+
+  async deleteVolume(ctx: VolumeRpcContext, host: string, volumeId: string): Promise<void> {
+    await this.to(host).cast(new RequestContext(ctx), 'delete_volume', { volumeId });
+  }
+
+  async extendVolume(ctx: VolumeRpcContext, host: string, volumeId: string, newSizeGb: number, reservations: string[]): Promise<void> {
+    await this.to(host).cast(new RequestContext(ctx), 'extend_volume', { volumeId, newSizeGb, reservations });
+  }
+
+  /** Fanout `publish_service_capabilities`: every volume service reports to the schedulers now. */
+  async publishServiceCapabilities(ctx: RequestContext): Promise<void> {
+    await this.client.prepare({ fanout: true }).cast(ctx, 'publish_service_capabilities', {});
+  }
+}

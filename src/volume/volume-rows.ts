@@ -1,0 +1,94 @@
+/**
+ * The volume rows the scheduler and the volume manager read and write (Cinder's `db.volume_*` calls
+ * they make). Every state change is a conditional update on the status it expects, so a redelivered
+ * or raced message never moves a volume backwards.
+ */
+import { In, Like, type DataSource } from 'typeorm';
+import { VolumeEntity, VolumeMetadataEntity } from '../db/entities';
+import { withWriteTransaction } from '../db/transaction';
+
+/** The fields of a volume the backend side works with (JSON-safe: it goes into flow storage). */
+export interface VolumeRef {
+  readonly id: string;
+  readonly projectId: string;
+  readonly userId: string;
+  readonly size: number;
+  readonly status: string;
+  readonly host: string | null;
+  readonly volumeTypeId: string | null;
+  readonly availabilityZone: string | null;
+}
+
+function refOf(e: VolumeEntity): VolumeRef {
+  return {
+    id: e.id,
+    projectId: e.projectId,
+    userId: e.userId,
+    size: Number(e.size),
+    status: e.status,
+    host: e.host,
+    volumeTypeId: e.volumeTypeId,
+    availabilityZone: e.availabilityZone,
+  };
+}
+
+export class VolumeRows {
+  constructor(readonly ds: DataSource) {}
+
+  /** The live (not deleted) volume, or null. */
+  async get(volumeId: string): Promise<VolumeRef | null> {
+    const e = await this.ds.getRepository(VolumeEntity).findOne({ where: { id: volumeId, deleted: false } });
+    return e === null ? null : refOf(e);
+  }
+
+  /**
+   * Moves a live volume from one of `from` to `to` (and sets host when given).
+   * @returns whether the volume was in one of those states (and changed).
+   */
+  async transition(volumeId: string, from: readonly string[], to: string, changes: { host?: string | null; size?: number } = {}): Promise<boolean> {
+    const res = await this.ds.getRepository(VolumeEntity).update(
+      { id: volumeId, deleted: false, status: In([...from]) },
+      {
+        status: to,
+        updatedAt: new Date(),
+        ...(changes.host !== undefined ? { host: changes.host } : {}),
+        ...(changes.size !== undefined ? { size: changes.size } : {}),
+      },
+    );
+    return (res.affected ?? 0) > 0;
+  }
+
+  /** Soft-deletes a live volume and its metadata in one transaction. @returns false when it was already gone. */
+  async softDelete(volumeId: string): Promise<boolean> {
+    return withWriteTransaction(this.ds, async (q) => {
+      const now = new Date();
+      const res = await q.manager.update(
+        VolumeEntity,
+        { id: volumeId, deleted: false },
+        { deleted: true, deletedAt: now, updatedAt: now, status: 'deleted' },
+      );
+      if ((res.affected ?? 0) === 0) return false;
+      await q.manager.update(VolumeMetadataEntity, { volumeId, deleted: false }, { deleted: true, deletedAt: now });
+      return true;
+    });
+  }
+
+  /** Live volumes on a backend (`host@backend`, any pool) in one of `statuses`. */
+  async onBackend(backend: string, statuses: readonly string[]): Promise<VolumeRef[]> {
+    const repo = this.ds.getRepository(VolumeEntity);
+    const rows = await repo.find({
+      where: [
+        { host: backend, deleted: false, status: In([...statuses]) },
+        { host: Like(`${backend.replace(/[\\%_]/g, (c) => `\\${c}`)}#%`), deleted: false, status: In([...statuses]) },
+      ],
+      order: { createdAt: 'ASC' },
+    });
+    return rows.map(refOf);
+  }
+}
+
+/** Cinder's `extract_host(host, 'backend')`: `host@backend#pool` → `host@backend`. */
+export function backendOf(host: string): string {
+  const i = host.indexOf('#');
+  return i < 0 ? host : host.slice(0, i);
+}
