@@ -283,7 +283,7 @@ function compileFresh(flow: Flow<object, object>): Compilation {
     return found;
   };
 
-  const plans: ArgPlan[][] = [];
+  const plans: (readonly ArgPlan[])[] = [];
   const unprovided: (readonly { arg: string; name: string; optional: boolean }[])[] = [];
   for (let i = 0; i < n; i++) {
     const a = atoms[i]!;
@@ -321,10 +321,15 @@ function compileFresh(flow: Flow<object, object>): Compilation {
       else (un ??= []).push({ arg, name, optional: isOpt });
       plan.push(ambiguous ? { arg, name, optional: isOpt, provider, key, index, ambiguous } : { arg, name, optional: isOpt, provider, key, index });
     }
-    plans.push(plan);
+    plans.push(plan.length ? plan.slice() : NONE); // exact-size copies: growable arrays over-allocate
     unprovided.push(un ?? NONE);
   }
 
+  // Trim adjacency lists to exact size (a pushed-to [] keeps ~17 slots): ~0.5 KB less per atom on big flows.
+  for (let i = 0; i < n; i++) {
+    preds[i] = preds[i]!.length ? preds[i]!.slice() : (NONE as never);
+    succs[i] = succs[i]!.length ? succs[i]!.slice() : (NONE as never);
+  }
   return {
     flow,
     atoms,
