@@ -26,6 +26,7 @@ import type { ConsumeMessage, Options } from 'amqplib';
 import { backoffDelayMs } from './amqp/backoff';
 import type { BackoffOptions } from './amqp/backoff';
 import { closeQuietly } from './amqp/close-quietly';
+import { errorMessage } from './amqp/error-message';
 import { decodeReply, encodeReply, encodeRequest } from './amqp/envelope';
 import { fanoutExchangeName, routingKey } from './amqp/naming';
 import type { AmqpLink } from './amqp/link';
@@ -118,10 +119,6 @@ interface Waiter {
 }
 
 type ListenTarget = { readonly topic: string; readonly server: string; readonly fanout?: boolean };
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function isBadName(value: unknown): boolean {
   return typeof value !== 'string' || value === '' || value.length > 200 || /[\s#*]/.test(value);

@@ -10,6 +10,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { serializeRemoteError } from '../errors';
 import type { MessageHandler, RpcReply, Subscription } from '../transport';
 import { closeQuietly } from './close-quietly';
+import { errorMessage } from './error-message';
 import { decodeRequest } from './envelope';
 import type { AmqpLink } from './link';
 import type { Logger } from '../logger';
@@ -43,10 +44,6 @@ export interface SubscriptionTarget {
   readonly topic: string;
   readonly server: string;
   readonly fanout: boolean;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 export class AmqpSubscription implements Subscription {

@@ -13,7 +13,6 @@ import * as amqp from 'amqplib';
 import { AmqpTransport } from '../../../src/rpc/amqp-transport';
 import type { AmqpTransportOptions } from '../../../src/rpc/amqp-transport';
 import type { Logger } from '../../../src/rpc/logger';
-import type { RpcMessage } from '../../../src/rpc/transport';
 
 const run = promisify(execFile);
 
@@ -238,34 +237,6 @@ export class BrokerProxy {
     this.setDown();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
-}
-
-/** An RPC envelope. */
-export function rpcMessage(method: string, args: Record<string, unknown> = {}): RpcMessage {
-  return {
-    envelopeVersion: 1,
-    method,
-    args,
-    context: { requestId: `req-${randomUUID()}` },
-    messageId: randomUUID(),
-  };
-}
-
-/** Resolves once `predicate()` holds, polling; rejects after `timeoutMs`. */
-export async function eventually(
-  predicate: () => boolean,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The rejections the jest environment `unhandled-rejection-environment.js` recorded. */

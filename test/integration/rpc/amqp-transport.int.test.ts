@@ -16,17 +16,15 @@ import {
   RemoteError,
 } from '../../../src/rpc/errors';
 import type { MessageHandler, RpcMessage } from '../../../src/rpc/transport';
+import { message, waitFor } from '../../contracts/transport.contract';
 import {
   BrokerProxy,
   closeConnectionFromBroker,
   connectedTransport,
   deleteNamespace,
-  eventually,
   listQueues,
   queueDurability,
   requireAmqpUrl,
-  rpcMessage,
-  sleep,
   transportOptions,
   uniqueNamespace,
   unhandledRejections,
@@ -37,6 +35,7 @@ const transientNs = uniqueNamespace('amqp-transient');
 let url: string;
 const open: AmqpTransport[] = [];
 let topicSeq = 0;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A topic of its own for each test. */
 function newTopic(): string {
@@ -113,10 +112,10 @@ describe('AmqpTransport on RabbitMQ', () => {
     });
     await ch.bindQueue(queue, ns.exchange, topic);
 
-    const first = await t.cast({ topic }, rpcMessage('fill')).then(() => 'accepted');
-    const second = await t.cast({ topic }, rpcMessage('overflow')).catch((e: unknown) => e);
+    const first = await t.cast({ topic }, message('fill')).then(() => 'accepted');
+    const second = await t.cast({ topic }, message('overflow')).catch((e: unknown) => e);
     const call = await t
-      .call({ topic }, rpcMessage('overflow-call'), { timeoutMs: 5000 })
+      .call({ topic }, message('overflow-call'), { timeoutMs: 5000 })
       .catch((e: unknown) => e);
     await conn.close();
 
@@ -132,7 +131,7 @@ describe('AmqpTransport on RabbitMQ', () => {
     const started = Date.now();
 
     const err = await t
-      .call({ topic: newTopic(), server: 'nobody' }, rpcMessage('lost'), { timeoutMs: 20_000 })
+      .call({ topic: newTopic(), server: 'nobody' }, message('lost'), { timeoutMs: 20_000 })
       .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(MessageDeliveryFailure);
@@ -149,20 +148,20 @@ describe('AmqpTransport on RabbitMQ', () => {
       if (m.method === 'note') fanouts.push(String(m.args.n));
       return 'pong';
     });
-    await expect(client.call({ topic }, rpcMessage('ping'), { timeoutMs: 5000 })).resolves.toBe('pong');
+    await expect(client.call({ topic }, message('ping'), { timeoutMs: 5000 })).resolves.toBe('pong');
 
     const closed =
       (await closeConnectionFromBroker(server.connectionName)) +
       (await closeConnectionFromBroker(client.connectionName));
-    await eventually(() => server.connected && client.connected, 15_000, 'both transports to reconnect');
+    await waitFor(() => server.connected && client.connected, 15_000, 'both transports to reconnect');
 
     expect(closed).toBe(2);
-    await expect(client.call({ topic }, rpcMessage('ping'), { timeoutMs: 5000 })).resolves.toBe('pong');
-    await expect(client.call({ topic, server: 'h1' }, rpcMessage('ping'), { timeoutMs: 5000 })).resolves.toBe(
+    await expect(client.call({ topic }, message('ping'), { timeoutMs: 5000 })).resolves.toBe('pong');
+    await expect(client.call({ topic, server: 'h1' }, message('ping'), { timeoutMs: 5000 })).resolves.toBe(
       'pong',
     );
-    await client.cast({ topic, fanout: true }, rpcMessage('note', { n: 1 }));
-    await eventually(() => fanouts.length === 1, 5000, 'the fanout after the reconnect');
+    await client.cast({ topic, fanout: true }, message('note', { n: 1 }));
+    await waitFor(() => fanouts.length === 1, 5000, 'the fanout after the reconnect');
     expect(fanouts).toEqual(['1']);
   });
 
@@ -178,10 +177,8 @@ describe('AmqpTransport on RabbitMQ', () => {
         return m.method;
       });
       const client = await transport({}, proxy);
-      const pending = client
-        .call({ topic }, rpcMessage('slow'), { timeoutMs: 30_000 })
-        .catch((e: unknown) => e);
-      await eventually(() => started === 1, 5000, 'the handler to start');
+      const pending = client.call({ topic }, message('slow'), { timeoutMs: 30_000 }).catch((e: unknown) => e);
+      await waitFor(() => started === 1, 5000, 'the handler to start');
 
       const cutAt = Date.now();
       proxy.cut();
@@ -192,8 +189,8 @@ describe('AmqpTransport on RabbitMQ', () => {
       expect(err).not.toBeInstanceOf(MessagingTimeout);
       expect((err as Error).message).toContain('connection to the broker was lost');
       expect(rejectedAfterMs).toBeLessThan(1000);
-      await eventually(() => client.connected, 10_000, 'the client to reconnect');
-      await expect(client.call({ topic }, rpcMessage('fast'), { timeoutMs: 5000 })).resolves.toBe('fast');
+      await waitFor(() => client.connected, 10_000, 'the client to reconnect');
+      await expect(client.call({ topic }, message('fast'), { timeoutMs: 5000 })).resolves.toBe('fast');
     } finally {
       await proxy.stop();
     }
@@ -212,8 +209,8 @@ describe('AmqpTransport on RabbitMQ', () => {
       });
       const client = await transport();
 
-      const pending = client.call({ topic }, rpcMessage('work'), { timeoutMs: 20_000 });
-      await eventually(() => runs.length === 1, 5000, 'the first run');
+      const pending = client.call({ topic }, message('work'), { timeoutMs: 20_000 });
+      await waitFor(() => runs.length === 1, 5000, 'the first run');
       proxy.cut();
 
       await expect(pending).resolves.toBe('run 2');
@@ -233,16 +230,16 @@ describe('AmqpTransport on RabbitMQ', () => {
       const client = await transport({ publishWaitMs: 10_000 }, proxy);
 
       proxy.setDown();
-      await eventually(() => !client.connected, 5000, 'the client to notice');
+      await waitFor(() => !client.connected, 5000, 'the client to notice');
       let settled = false;
-      const cast = client.cast({ topic }, rpcMessage('during-outage')).finally(() => (settled = true));
+      const cast = client.cast({ topic }, message('during-outage')).finally(() => (settled = true));
       await sleep(500);
       const settledWhileDown = settled;
       proxy.setUp();
       await cast;
 
       expect(settledWhileDown).toBe(false);
-      await eventually(() => got.length === 1, 5000, 'delivery');
+      await waitFor(() => got.length === 1, 5000, 'delivery');
       expect(got).toEqual(['during-outage']);
     } finally {
       await proxy.stop();
@@ -259,19 +256,19 @@ describe('AmqpTransport on RabbitMQ', () => {
       const client = await transport({ publishWaitMs: 400 }, proxy);
 
       proxy.setDown();
-      await eventually(() => !client.connected, 5000, 'the client to notice');
+      await waitFor(() => !client.connected, 5000, 'the client to notice');
       const started = Date.now();
-      const err = await client.cast({ topic }, rpcMessage('lost')).catch((e: unknown) => e);
+      const err = await client.cast({ topic }, message('lost')).catch((e: unknown) => e);
       const waitedMs = Date.now() - started;
       proxy.setUp();
-      await eventually(() => client.connected, 10_000, 'reconnect');
-      await client.cast({ topic }, rpcMessage('after'));
+      await waitFor(() => client.connected, 10_000, 'reconnect');
+      await client.cast({ topic }, message('after'));
 
       expect(err).toBeInstanceOf(MessageDeliveryFailure);
       expect((err as Error).message).toContain('no connection to the broker within 400 ms');
       expect(waitedMs).toBeGreaterThanOrEqual(390);
       expect(waitedMs).toBeLessThan(2000);
-      await eventually(() => got.length === 1, 5000, 'delivery after the reconnect');
+      await waitFor(() => got.length === 1, 5000, 'delivery after the reconnect');
       expect(got).toEqual(['after']);
     } finally {
       await proxy.stop();
@@ -288,7 +285,7 @@ describe('AmqpTransport on RabbitMQ', () => {
 
       proxy.freeze();
       const started = Date.now();
-      const err = await client.cast({ topic }, rpcMessage('unconfirmed')).catch((e: unknown) => e);
+      const err = await client.cast({ topic }, message('unconfirmed')).catch((e: unknown) => e);
       const waitedMs = Date.now() - started;
       proxy.thaw();
 
@@ -296,7 +293,7 @@ describe('AmqpTransport on RabbitMQ', () => {
       expect((err as Error).message).toContain('did not confirm the message within 300 ms');
       expect(waitedMs).toBeGreaterThanOrEqual(290);
       expect(waitedMs).toBeLessThan(2000);
-      await expect(client.cast({ topic }, rpcMessage('after-thaw'))).resolves.toBeUndefined();
+      await expect(client.cast({ topic }, message('after-thaw'))).resolves.toBeUndefined();
     } finally {
       await proxy.stop();
     }
@@ -307,7 +304,7 @@ describe('AmqpTransport on RabbitMQ', () => {
     try {
       const client = await transport({}, proxy);
       proxy.setDown();
-      await eventually(() => proxy.attempts >= 3, 10_000, 'reconnect attempts');
+      await waitFor(() => proxy.attempts >= 3, 10_000, 'reconnect attempts');
 
       await client.close();
       await client.close();
@@ -317,7 +314,7 @@ describe('AmqpTransport on RabbitMQ', () => {
 
       expect(proxy.attempts).toBe(attemptsAtClose);
       expect(client.connected).toBe(false);
-      await expect(client.cast({ topic: 'any' }, rpcMessage('m'))).rejects.toThrow(/closed/);
+      await expect(client.cast({ topic: 'any' }, message('m'))).rejects.toThrow(/closed/);
     } finally {
       await proxy.stop();
     }
@@ -355,15 +352,15 @@ describe('AmqpTransport on RabbitMQ', () => {
     });
     const client = await transport();
 
-    for (let i = 0; i < 8; i++) await client.cast({ topic }, rpcMessage('job', { i }));
-    await eventually(() => running === 2, 5000, 'two handlers running');
+    for (let i = 0; i < 8; i++) await client.cast({ topic }, message('job', { i }));
+    await waitFor(() => running === 2, 5000, 'two handlers running');
     await sleep(300);
     const whileBlocked = { running, maxRunning };
     // A second server on the topic takes what the first one did not hoard.
     let second = 0;
     const other = await transport();
     await other.listen({ topic, server: 'fast' }, async () => void second++);
-    await eventually(() => second === 6, 5000, 'the second server to take the other six');
+    await waitFor(() => second === 6, 5000, 'the second server to take the other six');
     while (handled < 2) {
       gates.shift()?.();
       await sleep(10);
@@ -391,9 +388,9 @@ describe('AmqpTransport on RabbitMQ', () => {
 
     const answers: unknown[] = [];
     for (let i = 0; i < 6; i++)
-      answers.push(await client.call({ topic }, rpcMessage('share'), { timeoutMs: 5000 }));
-    await client.cast({ topic, fanout: true }, rpcMessage('everyone'));
-    await eventually(() => got.filter((g) => g.endsWith(':everyone')).length === 2, 5000, 'fanout to both');
+      answers.push(await client.call({ topic }, message('share'), { timeoutMs: 5000 }));
+    await client.cast({ topic, fanout: true }, message('everyone'));
+    await waitFor(() => got.filter((g) => g.endsWith(':everyone')).length === 2, 5000, 'fanout to both');
 
     expect(answers.filter((x) => x === 'a')).toHaveLength(3);
     expect(answers.filter((x) => x === 'b')).toHaveLength(3);
@@ -407,14 +404,12 @@ describe('AmqpTransport on RabbitMQ', () => {
     await first.close(); // the queue stays, with nobody consuming
     const client = await transport();
 
-    const err = await client
-      .call({ topic }, rpcMessage('stale'), { timeoutMs: 200 })
-      .catch((e: unknown) => e);
+    const err = await client.call({ topic }, message('stale'), { timeoutMs: 200 }).catch((e: unknown) => e);
     await sleep(300);
     const seen: string[] = [];
     await server.listen({ topic, server: 'h1' }, async (m) => void seen.push(m.method));
-    await client.cast({ topic }, rpcMessage('fresh'));
-    await eventually(() => seen.includes('fresh'), 5000, 'the fresh cast');
+    await client.cast({ topic }, message('fresh'));
+    await waitFor(() => seen.includes('fresh'), 5000, 'the fresh cast');
 
     expect(err).toBeInstanceOf(MessagingTimeout);
     expect(seen).toEqual(['fresh']);
@@ -445,10 +440,10 @@ describe('AmqpTransport on RabbitMQ', () => {
       });
 
     send('garbage', '{not json');
-    send('v2', JSON.stringify({ ...rpcMessage('m'), envelopeVersion: 2 }));
+    send('v2', JSON.stringify({ ...message('m'), envelopeVersion: 2 }));
     send('noargs', JSON.stringify({ envelopeVersion: 1, method: 'm', messageId: 'x', context: {} }));
     ch.publish(ns.exchange, topic, Buffer.from('cast garbage'), {});
-    await eventually(() => replies.length === 3, 5000, 'three failure replies');
+    await waitFor(() => replies.length === 3, 5000, 'three failure replies');
     await conn.close();
 
     for (const r of replies) {
@@ -459,7 +454,7 @@ describe('AmqpTransport on RabbitMQ', () => {
       });
     }
     expect(replies.map((r) => r.id).sort()).toEqual(['garbage', 'noargs', 'v2']);
-    await expect(server.call({ topic }, rpcMessage('ping'), { timeoutMs: 5000 })).resolves.toBe('ok');
+    await expect(server.call({ topic }, message('ping'), { timeoutMs: 5000 })).resolves.toBe('ok');
   });
 
   it('turns a handler error on a call into a failure reply, never a crash or a timeout', async () => {
@@ -471,10 +466,10 @@ describe('AmqpTransport on RabbitMQ', () => {
     });
 
     const e1 = await server
-      .call({ topic }, rpcMessage('throw-string'), { timeoutMs: 5000 })
+      .call({ topic }, message('throw-string'), { timeoutMs: 5000 })
       .catch((e: unknown) => e);
     const e2 = await server
-      .call({ topic }, rpcMessage('throw-range'), { timeoutMs: 5000 })
+      .call({ topic }, message('throw-range'), { timeoutMs: 5000 })
       .catch((e: unknown) => e);
 
     expect(e1).toBeInstanceOf(RemoteError);
@@ -493,12 +488,8 @@ describe('AmqpTransport on RabbitMQ', () => {
       return cyclic;
     });
 
-    const e1 = await server
-      .call({ topic }, rpcMessage('bigint'), { timeoutMs: 5000 })
-      .catch((e: unknown) => e);
-    const e2 = await server
-      .call({ topic }, rpcMessage('cyclic'), { timeoutMs: 5000 })
-      .catch((e: unknown) => e);
+    const e1 = await server.call({ topic }, message('bigint'), { timeoutMs: 5000 }).catch((e: unknown) => e);
+    const e2 = await server.call({ topic }, message('cyclic'), { timeoutMs: 5000 }).catch((e: unknown) => e);
 
     expect(e1).toBeInstanceOf(InvalidRpcMessageError);
     expect(e2).toBeInstanceOf(InvalidRpcMessageError);
@@ -508,10 +499,10 @@ describe('AmqpTransport on RabbitMQ', () => {
   it('refuses a call addressed as a fanout, and a topic with a dot', async () => {
     const t = await transport();
 
-    await expect(t.call({ topic: 'x', fanout: true }, rpcMessage('m'))).rejects.toBeInstanceOf(
+    await expect(t.call({ topic: 'x', fanout: true }, message('m'))).rejects.toBeInstanceOf(
       InvalidRpcMessageError,
     );
-    await expect(t.cast({ topic: 'a.b' }, rpcMessage('m'))).rejects.toBeInstanceOf(InvalidRpcMessageError);
+    await expect(t.cast({ topic: 'a.b' }, message('m'))).rejects.toBeInstanceOf(InvalidRpcMessageError);
   });
 
   it('computes capped exponential backoff with bounded jitter', () => {
@@ -550,7 +541,7 @@ describe('AmqpTransport topology', () => {
     open.push(transient);
     await (await t.listen({ topic: durableTopic, server: 'h1' }, async () => undefined)).close();
     await (await transient.listen({ topic: transientTopic, server: 'h1' }, async () => undefined)).close();
-    await t.cast({ topic: durableTopic }, rpcMessage('kept'));
+    await t.cast({ topic: durableTopic }, message('kept'));
     const conn = await amqp.connect(url);
     const ch = await conn.createChannel();
 
