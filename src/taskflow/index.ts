@@ -46,5 +46,5 @@ export { Listener, CapturingListener, LoggingListener, TimingListener, type Logg
 export { LogBook, FlowDetail, AtomDetail } from './persistence/models';
 export type { PersistenceBackend } from './persistence/backend';
 export { MemoryBackend } from './persistence/memory-backend';
-export type { NeedsOf, ProvOf, RequiredKeys, MissingNames, Satisfied } from './typing';
+export type { NeedsOf, ProvOf, RequiredKeys, MissingNames, Satisfied, StoreFor, IsOpen } from './typing';
 export { describeFlow, toDot, toMermaid, formatTimeline, type FlowEdge } from './visualize';
