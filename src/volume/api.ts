@@ -8,7 +8,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { Engine } from '../taskflow';
 import { parseDbDate } from '../db/sql';
-import { VolumeEntity, VolumeTypeEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
+import { ServiceEntity, VolumeEntity, VolumeTypeEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
 import { withWriteTransaction } from '../db/transaction';
 import type { QuotaEngine, QuotaUsageView } from '../quota';
 import { createVolumeFlow, type CreateVolumeFlowDeps } from '../flows/create-volume';
@@ -598,5 +598,19 @@ export class VolumeAPI {
 
   availabilityZones(): Promise<{ name: string; available: boolean }[]> {
     return this.db.zones();
+  }
+
+  // ---- services ---------------------------------------------------------------------------------
+
+  /** The service records (os-services), optionally by host and/or binary, oldest first. */
+  listServices(filter: { readonly host?: string | undefined; readonly binary?: string | undefined } = {}): Promise<ServiceEntity[]> {
+    return this.ds.getRepository(ServiceEntity).find({
+      where: {
+        deleted: 0,
+        ...(filter.host !== undefined ? { host: filter.host } : {}),
+        ...(filter.binary !== undefined ? { binary: filter.binary } : {}),
+      },
+      order: { id: 'ASC' },
+    });
   }
 }

@@ -520,6 +520,28 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
       });
     });
 
+    it('lists services with up/down for an admin (os-services) and refuses members', async () => {
+      const now = new Date();
+      const old = new Date(now.getTime() - 3600_000);
+      const fmt = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
+      await h.ds.query(
+        "INSERT INTO services (host, `binary`, topic, report_count, disabled, availability_zone, forced_down, created_at, updated_at, deleted) VALUES ('h1', 'cinder-volume', 'cinder-volume', 3, 0, 'nova', 0, ?, ?, 0), ('h2', 'cinder-scheduler', 'cinder-scheduler', 1, 0, 'nova', 0, ?, ?, 0)",
+        [fmt(old), fmt(now), fmt(old), fmt(old)],
+      );
+
+      const admin = await get(`${base}/os-services`, ADMIN);
+      const member = await get(`${base}/os-services`);
+      const filtered = await get(`${base}/os-services?binary=cinder-scheduler`, ADMIN);
+
+      expect(admin.status).toBe(200);
+      expect((admin.body as Body).services).toEqual([
+        expect.objectContaining({ binary: 'cinder-volume', host: 'h1', zone: 'nova', status: 'enabled', state: 'up' }),
+        expect.objectContaining({ binary: 'cinder-scheduler', host: 'h2', state: 'down' }),
+      ]);
+      expect(member.status).toBe(403);
+      expect((filtered.body as Body).services).toHaveLength(1);
+    });
+
     it('keeps usage exact under concurrent creates near the limit', async () => {
       expect((await put(`${base}/os-quota-sets/${PROJECT}`, { quota_set: { volumes: 5 } }, ADMIN)).status).toBe(200);
 

@@ -35,6 +35,7 @@ import {
   linkBaseFromRequest,
   queryPairs,
   quotaSetView,
+  serviceList,
   volumeCreatedView,
   volumeDetailList,
   volumeMetadataItemView,
@@ -97,7 +98,15 @@ function param(req: Request, name: string): string {
   return String((req.params as Record<string, string>)[name]);
 }
 
-function resources(api: VolumeAPI): Router {
+/** Settings of the /v3 routes. */
+export interface VolumeV3RouteOptions {
+  /** osapi_max_limit: the largest page. @default 1000 */
+  readonly maxLimit?: number;
+  /** service_down_time, for os-services' up/down. @default 60 */
+  readonly serviceDownTimeSec?: number;
+}
+
+function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
   const r = express.Router({ mergeParams: true });
   r.use((req: Request, _res: Response, next: NextFunction) => {
     const p = urlProject(req);
@@ -122,7 +131,7 @@ function resources(api: VolumeAPI): Router {
     const ctx = getRequestContext(req, res);
     const project = getProjectScope(req, res);
     enforce(ctx, 'volume:get_all', project);
-    const page = parsePagination(req.query);
+    const page = parsePagination(req.query, options.maxLimit);
     const sort = parseSort(req.query, VOLUME_SORT_KEYS);
     const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
     const projectFilter = allTenants ? (queryParam(req.query, 'project_id') ?? null) : project;
@@ -321,6 +330,18 @@ function resources(api: VolumeAPI): Router {
     res.json(availabilityZoneList(await api.availabilityZones()));
   });
 
+  // ---- services (admin) -----------------------------------------------------------------------
+
+  r.get('/os-services', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume_extension:services:index');
+    const services = await api.listServices({
+      ...(queryParam(req.query, 'host') !== undefined ? { host: queryParam(req.query, 'host') } : {}),
+      ...(queryParam(req.query, 'binary') !== undefined ? { binary: queryParam(req.query, 'binary') } : {}),
+    });
+    res.json(serviceList(services, ctx.microversion, new Date(), options.serviceDownTimeSec ?? 60));
+  });
+
   return r;
 }
 
@@ -328,12 +349,12 @@ function resources(api: VolumeAPI): Router {
  * The `mountV3` function for createApp (and api-service's `v3` builder): noauth, microversions, JSON
  * bodies, then the resources under `/:projectId` and project-less.
  */
-export function volumeV3Routes(api: VolumeAPI): (v3: Router) => void {
+export function volumeV3Routes(api: VolumeAPI, options: VolumeV3RouteOptions = {}): (v3: Router) => void {
   return (v3) => {
     v3.use(noAuth());
     v3.use(microversion());
     v3.use(jsonBody());
-    const routes = resources(api);
+    const routes = resources(api, options);
     v3.use('/:projectId', routes);
     v3.use('/', routes);
   };
