@@ -446,12 +446,15 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         }
         // ANALYZE
         const next: number[] = [];
-        while (this.doneQ.length) {
-          const d = this.doneQ.shift()!;
+        // Index walk, not shift(): a batch of 100k synchronous siblings must not cost O(n²).
+        const dq = this.doneQ;
+        for (let h = 0; h < dq.length; h++) {
+          const d = dq[h]!;
           const retained = this.complete(d.i, d.revert, d.ok, d.value, resolve, failures, deferredRevertFailures);
           if (retained) continue;
           if (failures.length === 0) this.iterNext(d.i, next);
         }
+        dq.length = 0;
         if (this.backend) {
           await this.flushPersist();
           if (this.persistError && failures.length === 0) {
