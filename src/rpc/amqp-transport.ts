@@ -32,7 +32,6 @@ import { fanoutExchangeName, routingKey } from './amqp/naming';
 import type { AmqpLink } from './amqp/link';
 import { AmqpSubscription } from './amqp/subscription';
 import type { SubscriptionHost, SubscriptionConfig } from './amqp/subscription';
-import type { AmqpNaming } from './amqp/naming';
 import {
   deserializeRemoteError,
   InvalidRpcMessageError,
@@ -149,16 +148,13 @@ export class AmqpTransport implements Transport, SubscriptionHost {
   readonly connectionName: string;
 
   private readonly url: string;
-  private readonly naming: AmqpNaming;
-  private readonly prefetch: number;
   private readonly defaultTimeoutMs: number;
   private readonly publishWaitMs: number;
   private readonly backoff: BackoffOptions;
   private readonly connectTimeoutMs: number;
-  private readonly queueExpiresMs: number | undefined;
-  private readonly drainTimeoutMs: number;
   private readonly confirmTimeoutMs: number;
-  private readonly durable: boolean;
+  /** @internal What each subscription needs to declare and consume. */
+  readonly config: SubscriptionConfig;
   private readonly log: Logger;
   /** Distinguishes this transport's fanout queues from its siblings'. */
   private readonly instanceId = randomUUID().slice(0, 8);
@@ -202,18 +198,20 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     if (queuePrefix !== '' && isBadName(queuePrefix)) {
       throw new TypeError(`AmqpTransport: invalid queuePrefix ${JSON.stringify(queuePrefix)}`);
     }
-    this.naming = { exchange, queuePrefix };
-    this.prefetch = positiveInt('prefetch', options.prefetch ?? 64);
+    this.config = {
+      naming: { exchange, queuePrefix },
+      prefetch: positiveInt('prefetch', options.prefetch ?? 64),
+      queueExpiresMs:
+        options.queueExpiresMs === undefined
+          ? undefined
+          : positiveInt('queueExpiresMs', options.queueExpiresMs),
+      drainTimeoutMs: nonNegativeInt('drainTimeoutMs', options.drainTimeoutMs ?? 10_000),
+      durable: options.durable ?? true,
+    };
     this.defaultTimeoutMs = positiveInt('defaultTimeoutMs', options.defaultTimeoutMs ?? 60_000);
     this.publishWaitMs = nonNegativeInt('publishWaitMs', options.publishWaitMs ?? 10_000);
     this.backoff = options.reconnect ?? {};
     this.connectTimeoutMs = positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
-    this.queueExpiresMs =
-      options.queueExpiresMs === undefined
-        ? undefined
-        : positiveInt('queueExpiresMs', options.queueExpiresMs);
-    this.drainTimeoutMs = nonNegativeInt('drainTimeoutMs', options.drainTimeoutMs ?? 10_000);
-    this.durable = options.durable ?? true;
     this.confirmTimeoutMs = positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 30_000);
     this.connectionName = options.connectionName ?? `cinder-ts:${exchange}:${this.instanceId}`;
     this.log = (options.logger ?? nullLogger).child({ component: 'rpc.amqp' });
@@ -302,7 +300,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     reply.catch(() => undefined);
     const published = this.publish(
       link,
-      this.naming.exchange,
+      this.config.naming.exchange,
       routingKey(topic, target.server),
       body,
       topic,
@@ -332,7 +330,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     const body = encodeRequest(message);
     const link = await this.ready(topic, message.method);
     if (target.fanout === true) {
-      const exchange = fanoutExchangeName(this.naming, topic);
+      const exchange = fanoutExchangeName(this.config.naming, topic);
       await this.declareFanoutExchange(link, exchange, topic, message.method);
       // Not mandatory: a fanout reaches every server listening now, and that may be none.
       await this.publish(link, exchange, '', body, topic, message.method, {});
@@ -340,12 +338,12 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     }
     await this.publish(
       link,
-      this.naming.exchange,
+      this.config.naming.exchange,
       routingKey(topic, target.server),
       body,
       topic,
       message.method,
-      { mandatory: true, persistent: this.durable },
+      { mandatory: true, persistent: this.config.durable },
     );
   }
 
@@ -356,19 +354,8 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     return this.log;
   }
 
-  /** @internal */
-  get config(): SubscriptionConfig {
-    return {
-      naming: this.naming,
-      prefetch: this.prefetch,
-      queueExpiresMs: this.queueExpiresMs,
-      drainTimeoutMs: this.drainTimeoutMs,
-      durable: this.durable,
-    };
-  }
-
-  /** @internal The current link, if the connection is up. */
-  currentLink(): AmqpLink | null {
+  /** The current link, if the connection is up. */
+  private currentLink(): AmqpLink | null {
     return this.state === 'open' && this.link !== null && !this.link.lost ? this.link : null;
   }
 
@@ -392,11 +379,13 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     await new Promise<void>((resolve) => {
       try {
         pub.sendToQueue(replyTo, encodeReply(reply), { correlationId }, (err: unknown) => {
-          if (err !== null && err !== undefined) this.log.warn('reply not confirmed by the broker', { err });
+          if (err !== null && err !== undefined) {
+            this.log.warn('reply not confirmed by the broker', { err: errorMessage(err) });
+          }
           resolve();
         });
       } catch (err) {
-        this.log.warn('reply not sent', { err });
+        this.log.warn('reply not sent', { err: errorMessage(err) });
         resolve();
       }
     });
@@ -441,7 +430,10 @@ export class AmqpTransport implements Transport, SubscriptionHost {
         const id: unknown = msg.properties.messageId;
         if (typeof id === 'string') link.returned.add(id);
       });
-      await pub.assertExchange(this.naming.exchange, 'topic', { durable: this.durable, autoDelete: false });
+      await pub.assertExchange(this.config.naming.exchange, 'topic', {
+        durable: this.config.durable,
+        autoDelete: false,
+      });
       await pub.consume(DIRECT_REPLY_TO, (msg) => this.onReply(msg), { noAck: true });
       for (const sub of [...this.subscriptions]) await sub.start(link);
       if (link.lost) throw new Error('the connection dropped while declaring the topology');
@@ -561,7 +553,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
       throw new MessageDeliveryFailure(topic, method, 'the connection to the broker was lost');
     try {
       // Not auto-delete: an exchange that vanished with its last queue would turn a later publish into a channel error.
-      await pub.assertExchange(exchange, 'fanout', { durable: this.durable, autoDelete: false });
+      await pub.assertExchange(exchange, 'fanout', { durable: this.config.durable, autoDelete: false });
     } catch (err) {
       throw new MessageDeliveryFailure(
         topic,
