@@ -69,6 +69,13 @@ new UnorderedFlow<{ projectId: string; sizeGb: number }>('u').add(new Reserve(),
 // @ts-expect-error Commit cannot use its sibling Reserve's reservationId
 new UnorderedFlow<{ projectId: string; sizeGb: number }>('u2').add(new Reserve(), new Commit());
 
+// @ts-expect-error siblings stay invisible across add calls too
+new UnorderedFlow<{ projectId: string; sizeGb: number }>('u3').add(new Reserve()).add(new Commit());
+const openU = new UnorderedFlow('u4').add(new Reserve()).add(new Commit());
+// @ts-expect-error an open unordered flow needs reservationId from outside (its sibling cannot provide it)
+new Engine(openU, { store: { projectId: 'p', sizeGb: 1 } });
+new Engine(openU, { store: { projectId: 'p', sizeGb: 1, reservationId: 'r' } });
+
 // ---- nested flows: a sub-flow's needs must be available in the parent
 
 const sub = new LinearFlow<{ reservationId: string }>('sub').add(new Commit());

@@ -13,13 +13,13 @@ export class UnorderedFlow<Needs extends object = {}, Avail extends object = Nee
   readonly kind = 'unordered' as const;
 
   /**
-   * Adds items. Closed flows (declared `Needs`): each item may only need declared names or names available before
-   * this `add`; open flows infer their needs. Returns this flow, re-typed.
+   * Adds items. Siblings never see each other, also across `add` calls: in closed flows (declared `Needs`) each item
+   * may only need declared names; open flows add every item's needs to the flow's needs. Returns this flow, re-typed.
    */
   add<Items extends readonly FlowItem[]>(
-    ...items: Open extends true ? Items : Items & CheckEach<Avail, Items>
+    ...items: Open extends true ? Items : Items & CheckEach<Needs, Items>
   ): Open extends true
-    ? UnorderedFlow<Needs & EachNeeds<Avail, Items>, Avail & EachNeeds<Avail, Items> & ProvidedByAll<Items>, true>
+    ? UnorderedFlow<Needs & EachNeeds<Needs, Items>, Avail & EachNeeds<Needs, Items> & ProvidedByAll<Items>, true>
     : UnorderedFlow<Needs, Avail & ProvidedByAll<Items>, false> {
     for (const it of items as readonly FlowItem[]) this.children.push(this.checkItem(it));
     return this as never;
