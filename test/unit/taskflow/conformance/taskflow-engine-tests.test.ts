@@ -2,7 +2,15 @@
  * Conformance against scenarios taken from TaskFlow 5.0's own engine tests
  * (/usr/lib/python3/dist-packages/taskflow/tests/unit/test_engines.py); each `it` names the TaskFlow test.
  */
-import { Engine, GraphFlow, LinearFlow, task, UnorderedFlow, type Flow } from '../../../../src/taskflow';
+import {
+  Engine,
+  GraphFlow,
+  LinearFlow,
+  task,
+  Times,
+  UnorderedFlow,
+  type Flow,
+} from '../../../../src/taskflow';
 import { EXECUTORS, Recorder, runEngine } from './harness';
 
 describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
@@ -348,5 +356,36 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
 
       expect(got).toEqual([{ result: 'RESULT', keys: ['fail1'], str: 'Failure: Error: Woot!' }]);
     });
+  });
+
+  it('test_retry_tasks_that_has_not_been_reverted: storage.inject() before run; atoms that never ran get no PENDING event', async () => {
+    const rec = new Recorder();
+    const f = new LinearFlow('flow-1', new Times(3, { name: 'r1', provides: 'x' })).add(
+      rec.t('c', { requires: ['x', 'y'], fail: (kw) => ((kw['x'] as number) === 1 ? 'Woot!' : undefined) }),
+      rec.t('t1', { ret: 5 }),
+    );
+    const e = new Engine(f, { executor });
+    e.storage.inject({ y: 2 });
+
+    const o = await runEngine(e, rec);
+
+    expect(o.events).toEqual([
+      'r1 RUNNING',
+      'r1 SUCCESS',
+      'c RUNNING',
+      'c FAILURE',
+      'c REVERTING',
+      'c REVERTED',
+      'r1 RETRYING',
+      'c PENDING',
+      'r1 RUNNING',
+      'r1 SUCCESS',
+      'c RUNNING',
+      'c SUCCESS',
+      't1 RUNNING',
+      't1 SUCCESS',
+    ]);
+    expect(o.flow_events).toEqual(['RUNNING', 'SUCCESS']);
+    expect(o.results).toEqual({ y: 2, x: 2 });
   });
 });
