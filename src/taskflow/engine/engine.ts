@@ -875,7 +875,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       }
       if (p.provider >= 0) {
         const s = this.st[p.provider];
-        if (s === AtomState.SUCCESS || ((s === AtomState.REVERTING || s === AtomState.RUNNING) && !this.failedExec.has(p.provider))) {
+        if (s === AtomState.SUCCESS || (s === AtomState.REVERTING && !this.failedExec.has(p.provider))) {
           const r = this.res[p.provider];
           if (p.key === undefined) {
             args[p.arg] = r;
