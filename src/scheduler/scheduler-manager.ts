@@ -1,0 +1,102 @@
+/**
+ * The volume scheduler service's manager (Cinder's `scheduler/manager.py`): keeps the backends'
+ * capability reports, places each new volume with the {@link VolumeFilterScheduler}, records the chosen
+ * host on the row and casts `create_volume` to that backend's volume service. When no backend fits (or
+ * the attempts are used up) the volume goes to `error`; its quota stays counted until it is deleted,
+ * as in Cinder.
+ */
+import { RequestContext } from '../rpc/context';
+import { InvalidRpcMessageError } from '../rpc/errors';
+import { Manager, type ManagerOptions } from '../service/manager';
+import type { VolumeRpcApi } from '../volume/rpc-api';
+import type { VolumeRows } from '../volume/volume-rows';
+import { NoValidBackendError } from './errors';
+import { VolumeFilterScheduler, placementOf, type Selection } from './filter-scheduler';
+import { VolumeHostManager, type VolumeHostManagerOptions } from './host-manager';
+import { VOLUME_SCHEDULER_API_VERSION } from './rpc-api';
+
+export interface VolumeSchedulerManagerOptions extends ManagerOptions {
+  readonly rows: VolumeRows;
+  readonly volumeRpc: VolumeRpcApi;
+  /** Cinder's `scheduler_max_attempts`. @default 3 */
+  readonly maxAttempts?: number;
+  /** Whether a backend's volume service is up (service group). @default every reporting backend */
+  readonly isBackendUp?: VolumeHostManagerOptions['isBackendUp'];
+}
+
+export class VolumeSchedulerManager extends Manager {
+  override readonly rpcApiVersion = VOLUME_SCHEDULER_API_VERSION;
+  readonly rpcMethods = ['create_volume', 'update_service_capabilities'] as const;
+  readonly hostManager: VolumeHostManager;
+  readonly scheduler: VolumeFilterScheduler;
+  private readonly rows: VolumeRows;
+  private readonly volumeRpc: VolumeRpcApi;
+
+  constructor(options: VolumeSchedulerManagerOptions) {
+    super({ serviceName: 'scheduler', ...options });
+    this.rows = options.rows;
+    this.volumeRpc = options.volumeRpc;
+    this.hostManager = new VolumeHostManager({
+      ...(options.isBackendUp !== undefined ? { isBackendUp: options.isBackendUp } : {}),
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    });
+    this.scheduler = new VolumeFilterScheduler(this.hostManager, options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {});
+  }
+
+  /** Cinder asks every volume service for its capabilities once the scheduler listens. */
+  override async postStartHook(): Promise<void> {
+    try {
+      await this.volumeRpc.publishServiceCapabilities(RequestContext.admin());
+    } catch (err) {
+      this.log.warn('could not ask the volume services for their capabilities', { err });
+    }
+  }
+
+  /**
+   * Cast from the API's create flow (or from a volume service rescheduling).
+   * args: `{ volumeId, requestSpec, filterProperties }`.
+   */
+  async create_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    const volumeId = args['volumeId'] as string;
+    const requestSpec = (args['requestSpec'] ?? null) as Record<string, unknown>;
+    const fp = args['filterProperties'] ?? {};
+    let selection: Selection;
+    try {
+      if (fp === null || typeof fp !== 'object' || Array.isArray(fp)) throw new InvalidRpcMessageError('filterProperties must be an object');
+      selection = await this.scheduler.selectBackend(placementOf(volumeId, requestSpec), fp as Record<string, unknown>);
+    } catch (err) {
+      if (typeof volumeId !== 'string' || volumeId === '') throw err;
+      await this.markError(volumeId, err);
+      return;
+    }
+    const host = selection.backend.hostWithPool;
+    // Cinder's volume_update_db: the row names its backend before the backend is told.
+    const recorded = await this.rows.transition(volumeId, ['creating'], 'creating', { host });
+    if (!recorded) {
+      this.log.warn('volume is no longer creating; not scheduling it', { volumeId });
+      return;
+    }
+    try {
+      await this.volumeRpc.createVolume(ctx, host, { volumeId, requestSpec, filterProperties: selection.filterProperties });
+      this.log.debug('volume scheduled', { volumeId, host });
+    } catch (err) {
+      await this.markError(volumeId, err);
+    }
+  }
+
+  /** Fanout from each volume service. args: `{ serviceName, host, capabilities, timestamp }`. */
+  update_service_capabilities(_ctx: RequestContext, args: Record<string, unknown>): void {
+    this.hostManager.updateServiceCapabilities(
+      String(args['serviceName']),
+      args['host'] as string,
+      args['capabilities'],
+      Number(args['timestamp'] ?? Date.now()),
+    );
+  }
+
+  private async markError(volumeId: string, err: unknown): Promise<void> {
+    const marked = await this.rows.transition(volumeId, ['creating'], 'error', { host: null });
+    const level = err instanceof NoValidBackendError ? 'warn' : 'error';
+    this.log[level]('failed to schedule the volume', { volumeId, markedError: marked, err });
+  }
+}

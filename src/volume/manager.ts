@@ -1,0 +1,277 @@
+/**
+ * The volume service's manager (Cinder's `volume/manager.py`, trimmed): one per backend, its host is
+ * `host@backend`. It runs the create-volume manager flow on the engine, deletes and extends volumes
+ * through its driver with the quota settled exactly, reports the backend's capabilities to the
+ * schedulers (at start, on request and periodically), and on start resolves what a previous run of
+ * this backend left half done (volumes still `creating` or `deleting` here).
+ */
+import type { QuotaEngine } from '../quota';
+import { RequestContext, type SerializedRequestContext } from '../rpc/context';
+import { InvalidRpcMessageError } from '../rpc/errors';
+import { Manager, type ManagerOptions } from '../service/manager';
+import type { ServiceRecord, ServiceRecordStore } from '../service/service-record-store';
+import { Engine } from '../taskflow';
+import { volumeManagerCreateFlow } from '../flows/volume-manager-create';
+import type { SchedulerRpcApi } from '../scheduler/rpc-api';
+import type { ServiceCapabilities } from '../scheduler/host-manager';
+import type { VolumeManagerCreateStore } from '../tasks/volume-manager';
+import type { VolumeDriver } from './drivers/driver';
+import { VOLUME_API_VERSION } from './rpc-api';
+import { backendOf, type VolumeRef, type VolumeRows } from './volume-rows';
+
+export interface VolumeManagerOptions extends ManagerOptions<VolumeDriver> {
+  readonly driver: VolumeDriver;
+  readonly rows: VolumeRows;
+  readonly quotas: Pick<QuotaEngine, 'reserve' | 'commit' | 'rollback'>;
+  readonly scheduler: SchedulerRpcApi;
+  /** The zone this backend is in (Cinder's `storage_availability_zone`). @default 'nova' */
+  readonly availabilityZone?: string;
+  /** When given, the service record's zone is set to {@link availabilityZone} at start. */
+  readonly serviceStore?: ServiceRecordStore;
+  /** Seconds between capability reports. @default 60 */
+  readonly capabilitiesInterval?: number;
+}
+
+/** What happened to one volume found half done at start. */
+export interface RecoveryOutcome {
+  readonly volumeId: string;
+  readonly was: 'creating' | 'deleting';
+  readonly now: string;
+}
+
+export class VolumeManager extends Manager<VolumeDriver> {
+  override readonly rpcApiVersion = VOLUME_API_VERSION;
+  readonly rpcMethods = ['create_volume', 'delete_volume', 'extend_volume', 'publish_service_capabilities'] as const;
+  readonly availabilityZone: string;
+  /** What initHost found and did (for logs and tests). */
+  recovered: RecoveryOutcome[] = [];
+  private readonly volumeDriver: VolumeDriver;
+  private readonly rows: VolumeRows;
+  private readonly quotas: VolumeManagerOptions['quotas'];
+  private readonly scheduler: SchedulerRpcApi;
+  private readonly serviceStore: ServiceRecordStore | undefined;
+  /** One operation per volume at a time in this process (Cinder's per-volume lock). */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(options: VolumeManagerOptions) {
+    super({ serviceName: 'volume', ...options });
+    if (!options.host.includes('@')) throw new TypeError(`a volume manager's host is 'host@backend', got '${options.host}'`);
+    this.volumeDriver = options.driver;
+    this.rows = options.rows;
+    this.quotas = options.quotas;
+    this.scheduler = options.scheduler;
+    this.serviceStore = options.serviceStore;
+    this.availabilityZone = options.availabilityZone ?? 'nova';
+    this.addPeriodicTask((ctx) => this.publish_service_capabilities(ctx), {
+      name: 'publish_service_capabilities',
+      spacing: options.capabilitiesInterval ?? 60,
+    });
+  }
+
+  /** `host@backend#pool` for volumes created here (one pool, named as the backend). */
+  get hostWithPool(): string {
+    return `${this.host}#${this.volumeDriver.backendName}`;
+  }
+
+  override async initHost(): Promise<void> {
+    await this.volumeDriver.doSetup();
+    this.recovered = await this.recoverUnfinished();
+  }
+
+  override async preStartHook(serviceRef: ServiceRecord): Promise<void> {
+    if (this.serviceStore !== undefined && serviceRef.availabilityZone !== this.availabilityZone) {
+      await this.serviceStore.update(serviceRef.id, { availabilityZone: this.availabilityZone });
+    }
+  }
+
+  /** Report at once, so the schedulers can place volumes here without waiting a period. */
+  override async postStartHook(): Promise<void> {
+    await this.publish_service_capabilities(RequestContext.admin());
+  }
+
+  /** The capability report: the driver's stats and this backend's zone. */
+  async capabilities(): Promise<ServiceCapabilities> {
+    return { ...(await this.volumeDriver.getVolumeStats()), availability_zone: this.availabilityZone };
+  }
+
+  /** Fanout from a scheduler, and the periodic task: send the capabilities to every scheduler. */
+  async publish_service_capabilities(ctx: RequestContext): Promise<void> {
+    try {
+      await this.scheduler.updateServiceCapabilities(ctx, this.host, await this.capabilities());
+    } catch (err) {
+      this.log.warn('could not publish the service capabilities', { err });
+    }
+  }
+
+  /**
+   * Cast from the scheduler. args: `{ volumeId, requestSpec, filterProperties, host }` (host is
+   * `host@backend#pool`, this backend). Runs volume:create-manager; a failure was already handled by the
+   * flow (rescheduled or `error`), so it is logged, not rethrown.
+   */
+  async create_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    const volumeId = args['volumeId'];
+    const host = args['host'] ?? this.hostWithPool;
+    if (typeof volumeId !== 'string' || volumeId === '') throw new InvalidRpcMessageError('create_volume needs a volumeId');
+    if (typeof host !== 'string' || backendOf(host) !== this.host) throw new InvalidRpcMessageError(`create_volume for host '${String(host)}' reached ${this.host}`);
+    const store: VolumeManagerCreateStore = {
+      context: ctx.toDict(),
+      volume_id: volumeId,
+      request_spec: (args['requestSpec'] ?? {}) as Record<string, unknown>,
+      filter_properties: (args['filterProperties'] ?? {}) as Record<string, unknown>,
+      host,
+    };
+    await this.withVolumeLock(volumeId, () => this.runCreate(store));
+  }
+
+  private async runCreate(store: VolumeManagerCreateStore): Promise<string> {
+    const current = await this.rows.get(store.volume_id);
+    if (current === null || current.status !== 'creating') {
+      this.log.info('create_volume for a volume that is not creating; nothing to do', { volumeId: store.volume_id, status: current?.status ?? null });
+      return current?.status ?? 'deleted';
+    }
+    const flow = volumeManagerCreateFlow({
+      rows: this.rows,
+      driver: this.volumeDriver,
+      log: this.log,
+      reschedule: (c: SerializedRequestContext, volumeId, requestSpec, filterProperties) =>
+        this.scheduler.createVolume(c, { volumeId, requestSpec, filterProperties }),
+    });
+    const engine = new Engine(flow, { store: { ...store } });
+    try {
+      await engine.run();
+      this.log.info('volume created', { volumeId: store.volume_id, host: store.host });
+      return 'available';
+    } catch (err) {
+      this.log.warn('volume create failed and was reverted', { volumeId: store.volume_id, host: store.host, err });
+      return (await this.rows.get(store.volume_id))?.status ?? 'deleted';
+    }
+  }
+
+  /**
+   * Cast from the API (the volume is `deleting`). args: `{ volumeId }`. Deletes it through the driver,
+   * then soft-deletes the row and gives back its quota (volumes −1, gigabytes −size, per type too); a
+   * driver failure leaves it `error_deleting`.
+   */
+  async delete_volume(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    const volumeId = args['volumeId'];
+    if (typeof volumeId !== 'string' || volumeId === '') throw new InvalidRpcMessageError('delete_volume needs a volumeId');
+    await this.withVolumeLock(volumeId, () => this.runDelete(volumeId));
+  }
+
+  private async runDelete(volumeId: string): Promise<string> {
+    const v = await this.rows.get(volumeId);
+    if (v === null || v.status !== 'deleting') {
+      this.log.info('delete_volume for a volume that is not deleting; nothing to do', { volumeId, status: v?.status ?? null });
+      return v?.status ?? 'deleted';
+    }
+    try {
+      await this.volumeDriver.deleteVolume({ id: v.id, size: v.size });
+    } catch (err) {
+      await this.rows.transition(volumeId, ['deleting'], 'error_deleting');
+      this.log.error('driver failed to delete the volume; set to error_deleting', { volumeId, err });
+      return 'error_deleting';
+    }
+    const ids = await this.reserveRelease(v);
+    const deleted = await this.rows.softDelete(volumeId);
+    if (deleted) await this.quotas.commit({ projectId: v.projectId }, ids);
+    else await this.quotas.rollback({ projectId: v.projectId }, ids);
+    this.log.info('volume deleted', { volumeId });
+    return 'deleted';
+  }
+
+  /** Reservations that give a volume's quota back (per type too; without the type if it is gone). */
+  private async reserveRelease(v: VolumeRef): Promise<string[]> {
+    const ctx = { projectId: v.projectId };
+    const deltas = { volumes: -1, gigabytes: -v.size };
+    if (v.volumeTypeId !== null) {
+      try {
+        return await this.quotas.reserve(ctx, deltas, { volumeTypeId: v.volumeTypeId });
+      } catch (err) {
+        this.log.warn('could not release the per-type quota of the volume; releasing the totals only', { volumeId: v.id, err });
+      }
+    }
+    return this.quotas.reserve(ctx, deltas);
+  }
+
+  /**
+   * Cast from the API (the volume is `extending`, `reservations` hold the extra gigabytes).
+   * args: `{ volumeId, newSizeGb, reservations }`. On success size and status `available` are set and the
+   * reservations committed; on failure they are rolled back and the volume is `error_extending`.
+   */
+  async extend_volume(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    const volumeId = args['volumeId'];
+    const newSize = args['newSizeGb'];
+    const reservations = args['reservations'];
+    if (typeof volumeId !== 'string' || volumeId === '') throw new InvalidRpcMessageError('extend_volume needs a volumeId');
+    if (!Number.isSafeInteger(newSize) || (newSize as number) < 1) throw new InvalidRpcMessageError('extend_volume needs a positive integer newSizeGb');
+    if (!Array.isArray(reservations) || reservations.some((r) => typeof r !== 'string')) {
+      throw new InvalidRpcMessageError('extend_volume needs reservations (string ids)');
+    }
+    await this.withVolumeLock(volumeId, () => this.runExtend(volumeId, newSize as number, reservations as string[]));
+  }
+
+  private async runExtend(volumeId: string, newSize: number, reservations: string[]): Promise<string> {
+    const v = await this.rows.get(volumeId);
+    if (v === null || v.status !== 'extending') {
+      await this.quotas.rollback(v === null ? null : { projectId: v.projectId }, reservations);
+      this.log.warn('extend_volume for a volume that is not extending; reservations rolled back', { volumeId, status: v?.status ?? null });
+      return v?.status ?? 'deleted';
+    }
+    const ctx = { projectId: v.projectId };
+    try {
+      await this.volumeDriver.extendVolume({ id: v.id, size: v.size }, newSize);
+    } catch (err) {
+      await this.quotas.rollback(ctx, reservations);
+      await this.rows.transition(volumeId, ['extending'], 'error_extending');
+      this.log.error('driver failed to extend the volume; set to error_extending', { volumeId, err });
+      return 'error_extending';
+    }
+    if (await this.rows.transition(volumeId, ['extending'], 'available', { size: newSize })) {
+      await this.quotas.commit(ctx, reservations);
+      this.log.info('volume extended', { volumeId, newSizeGb: newSize });
+      return 'available';
+    }
+    await this.quotas.rollback(ctx, reservations);
+    return (await this.rows.get(volumeId))?.status ?? 'deleted';
+  }
+
+  /**
+   * DESIGN.md §7: volumes of this backend left `creating` by a previous run are created again (the
+   * driver's create is idempotent) and end `available`, or `error` when that fails (no reschedule from
+   * here: the quota stays counted until the user deletes the volume, as for any volume in `error`);
+   * volumes left `deleting` are deleted again.
+   */
+  async recoverUnfinished(): Promise<RecoveryOutcome[]> {
+    const out: RecoveryOutcome[] = [];
+    for (const v of await this.rows.onBackend(this.host, ['creating'])) {
+      const now = await this.withVolumeLock(v.id, () =>
+        this.runCreate({
+          context: RequestContext.admin().toDict(),
+          volume_id: v.id,
+          request_spec: {},
+          filter_properties: {},
+          host: v.host ?? this.hostWithPool,
+        }),
+      );
+      out.push({ volumeId: v.id, was: 'creating', now });
+    }
+    for (const v of await this.rows.onBackend(this.host, ['deleting'])) {
+      const now = await this.withVolumeLock(v.id, () => this.runDelete(v.id));
+      out.push({ volumeId: v.id, was: 'deleting', now });
+    }
+    if (out.length > 0) this.log.warn('resolved volumes a previous run left unfinished', { volumes: out.length });
+    return out;
+  }
+
+  private async withVolumeLock<T>(volumeId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(volumeId) ?? Promise.resolve();
+    const run = before.then(fn, fn);
+    const settled = run.catch(() => undefined);
+    this.locks.set(volumeId, settled);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(volumeId) === settled) this.locks.delete(volumeId);
+    }
+  }
+}

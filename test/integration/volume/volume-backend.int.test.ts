@@ -1,0 +1,4 @@
+import { createTestMysqlDatabase } from '../../helpers/db';
+import { volumeBackendSuite } from '../../unit/volume/volume-backend.suite';
+
+volumeBackendSuite('MariaDB', () => createTestMysqlDatabase());
