@@ -103,6 +103,40 @@ describe.each(EXECUTORS)('conformance extras 2 (%s executor)', (executor) => {
   });
 });
 
+describe.each(EXECUTORS)('atoms that never ran (%s executor)', (executor) => {
+  it('are not reverted when a sibling branch fails while their predecessor had already finished', async () => {
+    const rec = new Recorder();
+    const g = new GraphFlow('g').add(
+      rec.t('start', { ret: 'S', provides: 's' }),
+      new UnorderedFlow('u').add(
+        new LinearFlow('l1').add(
+          rec.t('a1', { requires: ['s'], ret: 1, provides: 'pa1' }),
+          rec.t('a2', { requires: ['pa1'], ret: 2, provides: 'qa' }),
+        ),
+        new LinearFlow('l2').add(
+          rec.t('b1', { requires: ['s'], ret: 1, provides: 'pb1' }),
+          rec.t('b2', { requires: ['pb1'], ret: 2, provides: 'qb' }),
+        ),
+        rec.t('c', { requires: ['s'], fail: 'c failed', provides: 'qc' }),
+      ),
+      rec.t('end', { requires: ['qa', 'qb', 'qc'] }),
+    );
+
+    const o = await run(g, rec, { executor });
+
+    // Issue #3 §2: "Atoms that never ran are not reverted." TaskFlow 5.0 is not deterministic here: depending on
+    // thread timing it leaves a2/b2 PENDING or calls their revert with result None (5 runs: a2 REVERTED 3×, b2 4×;
+    // one such recording is extra2.json#nested_pending_successors_not_reverted). We hold the engine to the issue.
+    expect(shape(o.raised)).toEqual(R['nested_pending_successors_not_reverted']!.raised);
+    expect(o.flow_state).toBe('REVERTED');
+    const executed = o.calls.filter((c) => c.op === 'execute').map((c) => c.atom);
+    const reverted = o.calls.filter((c) => c.op === 'revert').map((c) => c.atom);
+    expect([...reverted].sort()).toEqual([...executed].sort());
+    for (const never of ['a2', 'b2', 'end'].filter((a) => !executed.includes(a)))
+      expect(o.atom_states[never]).toBe('PENDING');
+  });
+});
+
 describe('suspend with parallel siblings', () => {
   it('lets the running sibling finish and starts nothing after', async () => {
     const ref: { e?: Engine } = {};

@@ -67,4 +67,15 @@ d = T('d', requires=['y'], ret='D')
 g.add(a, b, c, d)
 S['graph_branch_failure_pending_successor'], _ = run(g)
 
+# 6 a failure inside an unordered flow while sibling linear flows still have atoms to run: those never run and are
+#   not reverted (they stay PENDING)
+g = gf.Flow('g').add(
+    T('start', ret='S', provides='s'),
+    uf.Flow('u').add(
+        lf.Flow('l1').add(T('a1', requires=['s'], ret=1, provides='pa1'), T('a2', requires=['pa1'], ret=2, provides='qa')),
+        lf.Flow('l2').add(T('b1', requires=['s'], ret=1, provides='pb1'), T('b2', requires=['pb1'], ret=2, provides='qb')),
+        T('c', requires=['s'], fail='c failed', provides='qc')),
+    T('end', requires=['qa', 'qb', 'qc']))
+S['nested_pending_successors_not_reverted'], _ = run(g)
+
 save('extra2', S)
