@@ -56,7 +56,7 @@ function build(log: Ev[], failAt: string | undefined, delay: () => number) {
   const mk = (name: string) =>
     task(
       name,
-      async () => {
+      async (_args: Record<string, unknown>) => {
         log.push({ seq: seq++, kind: 'exec-start', atom: name });
         await new Promise((r) => setTimeout(r, delay()));
         log.push({ seq: seq++, kind: 'exec-end', atom: name });
