@@ -16,6 +16,7 @@ import {
   type VolumeQuotas,
   type VolumeScheduler,
   type VolumeTypeLookup,
+  type VolumeTypeNamer,
   type VolumeTypeRef,
 } from '../tasks/volume';
 
@@ -26,7 +27,7 @@ export const CREATE_VOLUME_FLOW = 'volume:create';
 export interface CreateVolumeFlowDeps {
   readonly quotas: VolumeQuotas;
   readonly volumes: VolumeEntryStore;
-  readonly types: VolumeTypeLookup;
+  readonly types: VolumeTypeLookup & Partial<VolumeTypeNamer>;
   readonly zones: AvailabilityZoneLookup;
   readonly scheduler: VolumeScheduler;
   readonly log?: OnFailureLogger;
@@ -79,10 +80,15 @@ export function createVolumeFlow(deps: CreateVolumeFlowDeps, spec: CreateVolumeR
   return new LinearFlow(CREATE_VOLUME_FLOW).add(
     new InjectTask(injected),
     new ExtractRequestTask(deps.types, deps.zones),
-    new QuotaReserveTask(deps.quotas),
+    new QuotaReserveTask(deps.quotas, namer(deps.types)),
     new EntryCreateTask(deps.volumes),
-    new QuotaCommitTask(deps.quotas),
+    new QuotaCommitTask(deps.quotas, namer(deps.types)),
     new OnFailureTask(deps.volumes, deps.log),
     new CastTask(deps.scheduler),
   );
+}
+
+function namer(types: Partial<VolumeTypeNamer>): VolumeTypeNamer | undefined {
+  const typeName = types.typeName;
+  return typeName === undefined ? undefined : { typeName: (id) => typeName.call(types, id) };
 }

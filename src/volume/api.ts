@@ -402,7 +402,7 @@ export class VolumeAPI {
     if (upd.description !== undefined) values.displayDescription = upd.description;
     if (Object.keys(values).length > 0) {
       values.updatedAt = new Date();
-      await this.ds.getRepository(VolumeEntity).update({ id, deleted: false }, values);
+      await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id, deleted: false }, values));
     }
     if (upd.metadata !== undefined) await this.db.writeMetadata(id, upd.metadata, true);
     return this.get(ctx, id);

@@ -3,6 +3,7 @@
  * lookup, zones) and the reads and conditional writes VolumeAPI needs. Nothing here knows about HTTP.
  */
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
+import { dbFlavor } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import {
   ServiceEntity,
@@ -18,6 +19,7 @@ import {
   type VolumeEntryStore,
   type VolumeProperties,
   type VolumeTypeLookup,
+  type VolumeTypeNamer,
   type VolumeTypeRef,
 } from '../tasks/volume';
 
@@ -35,7 +37,7 @@ function utc(text: string): Date {
 /** How long the zone list is cached (Cinder caches it for az_cache_duration). */
 const ZONE_CACHE_MS = 5_000;
 
-export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, AvailabilityZoneLookup {
+export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, VolumeTypeNamer, AvailabilityZoneLookup {
   private zoneCache: { at: number; names: ReadonlySet<string> } | undefined;
   private typeCache: { at: number; types: VolumeTypeRecord[] } | undefined;
 
@@ -57,30 +59,37 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, Availabilit
 
   async insertVolume(p: VolumeProperties): Promise<void> {
     const createdAt = utc(p.created_at);
+    const row = {
+      id: p.id,
+      projectId: p.project_id,
+      userId: p.user_id,
+      size: p.size,
+      status: p.status,
+      attachStatus: p.attach_status,
+      displayName: p.display_name,
+      displayDescription: p.display_description,
+      availabilityZone: p.availability_zone,
+      volumeTypeId: p.volume_type_id,
+      snapshotId: p.snapshot_id,
+      sourceVolid: p.source_volid,
+      host: null,
+      bootable: false,
+      encryptionKeyId: p.encryption_key_id,
+      multiattach: false,
+      migrationStatus: null,
+      createdAt,
+      updatedAt: null,
+      deletedAt: null,
+      deleted: false,
+    };
+    if (Object.keys(p.metadata).length === 0 && dbFlavor(this.ds) === 'mysql') {
+      // One statement needs no transaction on MySQL. (Not on SQLite: its one shared connection would run
+      // it inside whatever transaction another request has open, so every write goes through the queue.)
+      await this.ds.manager.insert(VolumeEntity, row);
+      return;
+    }
     await withWriteTransaction(this.ds, async (q) => {
-      await q.manager.insert(VolumeEntity, {
-        id: p.id,
-        projectId: p.project_id,
-        userId: p.user_id,
-        size: p.size,
-        status: p.status,
-        attachStatus: p.attach_status,
-        displayName: p.display_name,
-        displayDescription: p.display_description,
-        availabilityZone: p.availability_zone,
-        volumeTypeId: p.volume_type_id,
-        snapshotId: p.snapshot_id,
-        sourceVolid: p.source_volid,
-        host: null,
-        bootable: false,
-        encryptionKeyId: p.encryption_key_id,
-        multiattach: false,
-        migrationStatus: null,
-        createdAt,
-        updatedAt: null,
-        deletedAt: null,
-        deleted: false,
-      });
+      await q.manager.insert(VolumeEntity, row);
       await insertMetadata(q.manager, p.id, p.metadata, createdAt);
     });
   }
@@ -93,9 +102,9 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, Availabilit
   }
 
   async setVolumeStatus(volumeId: string, status: string): Promise<void> {
-    await this.ds
-      .getRepository(VolumeEntity)
-      .update({ id: volumeId, deleted: false }, { status, updatedAt: new Date() });
+    await withWriteTransaction(this.ds, (q) =>
+      q.manager.update(VolumeEntity, { id: volumeId, deleted: false }, { status, updatedAt: new Date() }),
+    );
   }
 
   // ---- VolumeTypeLookup -------------------------------------------------------------------------
@@ -110,20 +119,31 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, Availabilit
   async listTypes(): Promise<VolumeTypeRecord[]> {
     const now = Date.now();
     if (this.typeCache !== undefined && now - this.typeCache.at < 1_000) return this.typeCache.types;
-    const rows = await this.ds.getRepository(VolumeTypeEntity).find({ where: { deleted: false }, order: { createdAt: 'DESC', id: 'DESC' } }); // newest first, as Cinder
-    const specs = rows.length === 0
-      ? []
-      : await this.ds.getRepository(VolumeTypeExtraSpecEntity).find({ where: { volumeTypeId: In(rows.map((r) => r.id)), deleted: false } });
+    const rows = await this.ds
+      .getRepository(VolumeTypeEntity)
+      .find({ where: { deleted: false }, order: { createdAt: 'DESC', id: 'DESC' } }); // newest first, as Cinder
+    const specs =
+      rows.length === 0
+        ? []
+        : await this.ds
+            .getRepository(VolumeTypeExtraSpecEntity)
+            .find({ where: { volumeTypeId: In(rows.map((r) => r.id)), deleted: false } });
     const types = rows.map((r) => ({
       id: r.id,
       name: r.name,
       description: r.description,
       is_public: r.isPublic,
       qos_specs_id: r.qosSpecsId,
-      extra_specs: Object.fromEntries(specs.filter((s) => s.volumeTypeId === r.id).map((s) => [s.key, s.value])),
+      extra_specs: Object.fromEntries(
+        specs.filter((s) => s.volumeTypeId === r.id).map((s) => [s.key, s.value]),
+      ),
     }));
     this.typeCache = { at: now, types };
     return types;
+  }
+
+  async typeName(volumeTypeId: string): Promise<string | null> {
+    return (await this.findTypeById(volumeTypeId))?.name ?? null;
   }
 
   invalidateTypes(): void {
@@ -200,7 +220,11 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, Availabilit
         { deleted: true, deletedAt: now, status: 'deleted', updatedAt: now },
       );
       if ((res.affected ?? 0) !== 1) return false;
-      await q.manager.update(VolumeMetadataEntity, { volumeId, deleted: false }, { deleted: true, deletedAt: now });
+      await q.manager.update(
+        VolumeMetadataEntity,
+        { volumeId, deleted: false },
+        { deleted: true, deletedAt: now },
+      );
       return true;
     });
   }
@@ -209,26 +233,39 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, Availabilit
    * Cinder's `conditional_update`: sets `values` when the volume is not deleted and its status is one of
    * `fromStatuses`. @returns whether the row changed.
    */
-  async conditionalStatus(volumeId: string, fromStatuses: readonly string[], status: string, extra: { noSnapshots?: boolean } = {}): Promise<boolean> {
-    let qb = this.ds
-      .createQueryBuilder()
-      .update(VolumeEntity)
-      .set({ status, updatedAt: new Date() })
-      .where('id = :volumeId AND deleted = :no AND host IS NOT NULL AND attach_status <> :attached', {
-        volumeId,
-        no: false,
-        attached: 'attached',
-      })
-      .andWhere('status IN (:...fromStatuses)', { fromStatuses: [...fromStatuses] });
-    if (extra.noSnapshots === true) {
-      qb = qb.andWhere('NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.volume_id = :volumeId AND s.deleted = :no)');
-    }
-    const res = await qb.execute();
-    return (res.affected ?? 0) === 1;
+  async conditionalStatus(
+    volumeId: string,
+    fromStatuses: readonly string[],
+    status: string,
+    extra: { noSnapshots?: boolean } = {},
+  ): Promise<boolean> {
+    return withWriteTransaction(this.ds, async (q) => {
+      let qb = q.manager
+        .createQueryBuilder()
+        .update(VolumeEntity)
+        .set({ status, updatedAt: new Date() })
+        .where('id = :volumeId AND deleted = :no AND host IS NOT NULL AND attach_status <> :attached', {
+          volumeId,
+          no: false,
+          attached: 'attached',
+        })
+        .andWhere('status IN (:...fromStatuses)', { fromStatuses: [...fromStatuses] });
+      if (extra.noSnapshots === true) {
+        qb = qb.andWhere(
+          'NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.volume_id = :volumeId AND s.deleted = :no)',
+        );
+      }
+      const res = await qb.execute();
+      return (res.affected ?? 0) === 1;
+    });
   }
 
   /** Replaces (or, with `replace: false`, merges) a volume's metadata. */
-  async writeMetadata(volumeId: string, metadata: Readonly<Record<string, string>>, replace: boolean): Promise<void> {
+  async writeMetadata(
+    volumeId: string,
+    metadata: Readonly<Record<string, string>>,
+    replace: boolean,
+  ): Promise<void> {
     await withWriteTransaction(this.ds, async (q) => {
       const now = new Date();
       if (replace) {
@@ -242,16 +279,31 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, Availabilit
   }
 
   async deleteMetadataKey(volumeId: string, key: string): Promise<boolean> {
-    const res = await this.ds.getRepository(VolumeMetadataEntity).delete({ volumeId, key });
+    const res = await withWriteTransaction(this.ds, (q) =>
+      q.manager.delete(VolumeMetadataEntity, { volumeId, key }),
+    );
     return (res.affected ?? 0) > 0;
   }
 }
 
-async function insertMetadata(m: EntityManager, volumeId: string, metadata: Readonly<Record<string, string>>, at: Date): Promise<void> {
+async function insertMetadata(
+  m: EntityManager,
+  volumeId: string,
+  metadata: Readonly<Record<string, string>>,
+  at: Date,
+): Promise<void> {
   const entries = Object.entries(metadata);
   if (entries.length === 0) return;
   await m.insert(
     VolumeMetadataEntity,
-    entries.map(([key, value]) => ({ volumeId, key, value, createdAt: at, updatedAt: null, deletedAt: null, deleted: false })),
+    entries.map(([key, value]) => ({
+      volumeId,
+      key,
+      value,
+      createdAt: at,
+      updatedAt: null,
+      deletedAt: null,
+      deleted: false,
+    })),
   );
 }

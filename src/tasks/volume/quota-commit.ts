@@ -1,5 +1,6 @@
 import { Failure, Task, type RevertArgs } from '../../taskflow';
-import type { VolumeFlowContext, VolumeProperties, VolumeQuotas } from './types';
+import { reservePerType } from './quota-reserve';
+import type { VolumeFlowContext, VolumeProperties, VolumeQuotas, VolumeTypeNamer } from './types';
 
 export interface QuotaCommitIn {
   context: VolumeFlowContext;
@@ -19,7 +20,10 @@ export interface QuotaCommitOut {
  * (per type too) and commit that at once.
  */
 export class QuotaCommitTask extends Task<QuotaCommitIn, QuotaCommitOut> {
-  constructor(private readonly quotas: VolumeQuotas) {
+  constructor(
+    private readonly quotas: VolumeQuotas,
+    private readonly types?: VolumeTypeNamer,
+  ) {
     super('volume:create.quota-commit', {
       requires: ['context', 'reservations', 'volume_properties'],
       provides: ['volume_properties'],
@@ -36,7 +40,7 @@ export class QuotaCommitTask extends Task<QuotaCommitIn, QuotaCommitOut> {
     if (result instanceof Failure) return; // the commit did not happen; QuotaReserve rolls back
     const props = result.volume_properties;
     const ctx = { projectId: args.context.project_id };
-    const ids = await this.quotas.reserve(ctx, { volumes: -1, gigabytes: -props.size }, { volumeTypeId: props.volume_type_id });
+    const ids = await reservePerType(this.quotas, this.types, ctx.projectId, { volumes: -1, gigabytes: -props.size }, props.volume_type_id);
     await this.quotas.commit(ctx, ids);
   }
 }

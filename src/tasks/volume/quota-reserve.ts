@@ -1,7 +1,7 @@
 import { Task, type RevertArgs } from '../../taskflow';
-import { OverQuotaError } from '../../quota';
+import { OverQuotaError, volumeTypeDeltas } from '../../quota';
 import { VolumeLimitExceededError, VolumeSizeExceedsAvailableQuotaError, VolumeSizeExceedsLimitError } from './errors';
-import type { VolumeFlowContext, VolumeQuotas } from './types';
+import type { VolumeFlowContext, VolumeQuotas, VolumeTypeNamer } from './types';
 
 export interface QuotaReserveIn {
   context: VolumeFlowContext;
@@ -22,7 +22,10 @@ export interface QuotaReserveOut {
  * (`context.quota_committed`), roll the reservations back.
  */
 export class QuotaReserveTask extends Task<QuotaReserveIn, QuotaReserveOut> {
-  constructor(private readonly quotas: VolumeQuotas) {
+  constructor(
+    private readonly quotas: VolumeQuotas,
+    private readonly types?: VolumeTypeNamer,
+  ) {
     super('volume:create.quota-reserve', { requires: ['context', 'size', 'volume_type_id'], provides: ['reservations'] });
   }
 
@@ -30,11 +33,7 @@ export class QuotaReserveTask extends Task<QuotaReserveIn, QuotaReserveOut> {
     const projectId = context.project_id;
     try {
       await this.quotas.checkPerVolumeSize(projectId, size);
-      const reservations = await this.quotas.reserve(
-        { projectId },
-        { volumes: 1, gigabytes: size },
-        { volumeTypeId },
-      );
+      const reservations = await reservePerType(this.quotas, this.types, projectId, { volumes: 1, gigabytes: size }, volumeTypeId);
       return { reservations };
     } catch (err) {
       throw translateOverQuota(err, size);
@@ -65,4 +64,21 @@ export function translateOverQuota(err: unknown, size: number): unknown {
     if (over.includes('volumes')) return new VolumeLimitExceededError(limit, over, { cause: err });
   }
   return err;
+}
+
+/**
+ * Reserves `deltas` and their per-type mirrors (`volumes_<type>`…): with the type's name from `types` when
+ * it knows it (saving the quota engine a lookup), else through the engine's `volumeTypeId` option.
+ */
+export async function reservePerType(
+  quotas: VolumeQuotas,
+  types: VolumeTypeNamer | undefined,
+  projectId: string,
+  deltas: Readonly<Record<string, number>>,
+  volumeTypeId: string | null,
+): Promise<string[]> {
+  if (volumeTypeId === null) return quotas.reserve({ projectId }, deltas);
+  const name = types === undefined ? null : await types.typeName(volumeTypeId);
+  if (name === null) return quotas.reserve({ projectId }, deltas, { volumeTypeId });
+  return quotas.reserve({ projectId }, volumeTypeDeltas(name, deltas));
 }

@@ -94,6 +94,11 @@ export interface VolumeTypeLookup {
   defaultType(): Promise<VolumeTypeRef>;
 }
 
+/** Names a volume type by id (for its per-type quota resources); null when it does not exist. */
+export interface VolumeTypeNamer {
+  typeName(volumeTypeId: string): Promise<string | null>;
+}
+
 /** The availability zones a volume may be created in. */
 export interface AvailabilityZoneLookup {
   /** Zone names known now (the volume services' zones and the configured default). */
