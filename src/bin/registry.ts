@@ -1,10 +1,17 @@
-import { apiService } from './api-service';
+import { SchedulerRpcApi } from '../scheduler/rpc-api';
+import { volumeApiV3 } from '../volume/api-wiring';
+import { VolumeRpcApi } from '../volume/rpc-api';
+import { createApiService } from './api-service';
 import { ServiceRegistry } from './services';
+import { schedulerService, volumeService } from './volume-services';
 
 /**
- * The services this build can start. Each later service (scheduler, volume, conductor, compute) adds
- * its `register(...)` line here as it lands.
+ * The services this build can start. Each later service (conductor, compute) adds its
+ * `register(...)` line here as it lands.
  */
 export function defaultRegistry(): ServiceRegistry {
-  return new ServiceRegistry().register(apiService);
+  const api = createApiService({
+    v3: volumeApiV3({ scheduler: (t) => new SchedulerRpcApi(t), backend: (t) => new VolumeRpcApi(t) }),
+  });
+  return new ServiceRegistry().register(api).register(schedulerService).register(volumeService);
 }
