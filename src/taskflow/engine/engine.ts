@@ -414,6 +414,9 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
           // Higher priority first; reverts of siblings in reverse completion order (latest finished first).
           if (nextUp.length > 1) nextUp.sort((a, b) => c.atoms[b]!.priority - c.atoms[a]!.priority || (this.doneSeq[b] ?? 0) - (this.doneSeq[a] ?? 0));
           for (const i of nextUp) {
+            // Candidates are gathered before later completions in the same batch are processed; a failure resolved
+            // meanwhile may have flipped a never-run atom to REVERT. Atoms that never ran are not reverted.
+            if (!this.schedulable(i)) continue;
             try {
               this.schedule(i);
             } catch (e) {
@@ -522,6 +525,21 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       throw err;
     }
     throw new WrappedFailure([rf, ...originals]);
+  }
+
+  /** Whether atom i may still be started per its current intention and state. */
+  private schedulable(i: number): boolean {
+    const st = this.st[i];
+    switch (this.intent[i]) {
+      case Intention.EXECUTE:
+        return st === S_PENDING || st === AtomState.RUNNING || (st === AtomState.RETRYING && this.comp!.isRetry[i] === true);
+      case Intention.REVERT:
+        return st === AtomState.SUCCESS || st === AtomState.FAILURE || st === AtomState.REVERTING;
+      case Intention.RETRY:
+        return st === AtomState.SUCCESS || st === AtomState.FAILURE;
+      default:
+        return false;
+    }
   }
 
   /** Starts atom i per its intention. Synchronous results land in doneQ immediately. */

@@ -432,3 +432,22 @@ describe('bad input', () => {
     expect(() => new Engine(new LinearFlow('f'), { executor: 'threads' as never })).toThrow(/unknown executor/);
   });
 });
+
+describe.each<Exec>(['serial', 'parallel'])('never-run atoms (%s)', (executor) => {
+  it('are not reverted when a sibling fails in the same batch as their predecessor finishes', async () => {
+    const log: CallLog = [];
+    const flow = new LinearFlow('f').add(
+      new UnorderedFlow('u').add(
+        new LinearFlow('l').add(new ReturnsValue('a1', log, { provides: 'pa' }), new ReturnsValue('a2', log, { requires: ['pa'] })),
+        new AlwaysFails('c', log),
+      ),
+    );
+    const { engine } = load(flow, { executor });
+
+    await expect(engine.run()).rejects.toThrow('c failed');
+
+    expect(engine.storage.getAtomState('a2')).toBe('PENDING');
+    expect(log.filter((l) => l.startsWith('a2'))).toEqual([]);
+    expect(engine.storage.getAtomState('a1')).toBe('REVERTED');
+  });
+});
