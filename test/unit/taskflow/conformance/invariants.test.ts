@@ -7,7 +7,7 @@
  *   once (the failing one with its Failure), atoms that never ran are not reverted and stay PENDING;
  * - an atom's revert starts only after the reverts of its executed successors finished.
  */
-import { Engine, Failure, GraphFlow, LinearFlow, task, UnorderedFlow } from '../../../../src/taskflow';
+import { Engine, Failure, GraphFlow, LinearFlow, task, Times, UnorderedFlow } from '../../../../src/taskflow';
 import { EXECUTORS } from './harness';
 
 /** Deterministic PRNG (mulberry32). */
@@ -139,3 +139,47 @@ describe.each(EXECUTORS)(
     });
   },
 );
+
+describe.each(EXECUTORS)('retry invariants under random async delays (%s executor)', (executor) => {
+  it.each([1, 2, 3, 4, 5, 6])(
+    'seed %i: each failed attempt is fully reverted before the next one starts',
+    async (seed) => {
+      const r = rng(seed);
+      const succeedOn = 1 + Math.floor(r() * 3); // attempt number that succeeds (1..3)
+      const log: string[] = [];
+      const mk = (name: string, fails: boolean) =>
+        task(
+          name,
+          async ({ attempt }: { attempt: number }) => {
+            log.push(`exec ${name} ${attempt}`);
+            await new Promise((res) => setTimeout(res, Math.floor(r() * 4)));
+            if (fails && attempt < succeedOn) throw new Error(`${name} attempt ${attempt}`);
+            log.push(`done ${name} ${attempt}`);
+            return attempt;
+          },
+          { requires: ['attempt'], revert: () => void log.push(`revert ${name}`) },
+        );
+      const f = new UnorderedFlow<{}, { attempt: number }>(
+        'u',
+        new Times(3, { name: 'r', provides: 'attempt' }),
+      ).add(mk('p', false), new LinearFlow('l').add(mk('q1', false), mk('q2', true)), mk('s', false));
+      const e = new Engine(f, { executor });
+
+      await e.run();
+
+      expect(e.storage.getFlowState()).toBe('SUCCESS');
+      expect(e.storage.getRetryHistory('r').length).toBe(succeedOn);
+      for (let attempt = 1; attempt < succeedOn; attempt++) {
+        const nextStart = log.findIndex((l) => l.endsWith(` ${attempt + 1}`) && l.startsWith('exec '));
+        for (const name of ['p', 'q1', 'q2', 's']) {
+          const ran = log.indexOf(`exec ${name} ${attempt}`);
+          if (ran < 0) continue;
+          // Each atom that ran in a failed attempt is reverted before any atom of the next attempt starts.
+          const rev = log.indexOf(`revert ${name}`, ran);
+          expect([name, attempt, rev >= 0 && rev < nextStart]).toEqual([name, attempt, true]);
+        }
+      }
+      expect(log.filter((l) => l.startsWith('exec q2')).length).toBe(succeedOn);
+    },
+  );
+});
