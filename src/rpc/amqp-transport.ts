@@ -27,7 +27,7 @@ import { backoffDelayMs } from './amqp/backoff';
 import type { BackoffOptions } from './amqp/backoff';
 import { closeQuietly } from './amqp/close-quietly';
 import { errorMessage } from './amqp/error-message';
-import { decodeReply, encodeReply, encodeRequest } from './amqp/envelope';
+import { decodeReply, encodeRequest } from './amqp/envelope';
 import { fanoutExchangeName, routingKey } from './amqp/naming';
 import type { AmqpLink } from './amqp/link';
 import { AmqpSubscription } from './amqp/subscription';
@@ -40,15 +40,7 @@ import {
 } from './errors';
 import { nullLogger } from './logger';
 import type { Logger } from './logger';
-import type {
-  CallOptions,
-  MessageHandler,
-  RpcMessage,
-  RpcReply,
-  Subscription,
-  Target,
-  Transport,
-} from './transport';
+import type { CallOptions, MessageHandler, RpcMessage, Subscription, Target, Transport } from './transport';
 
 /** RabbitMQ's pseudo-queue for direct reply-to. */
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -362,33 +354,6 @@ export class AmqpTransport implements Transport, SubscriptionHost {
   /** @internal Forget a subscription (it closed). */
   forget(sub: AmqpSubscription): void {
     this.subscriptions.delete(sub);
-  }
-
-  /** @internal Send a call's reply; resolves once the broker confirmed it (or it could not be sent). */
-  async sendReply(
-    link: AmqpLink,
-    replyTo: string,
-    correlationId: string | undefined,
-    reply: RpcReply,
-  ): Promise<void> {
-    const pub = link.pub;
-    if (link.lost || pub === null) {
-      this.log.warn('reply not sent: connection lost; the request will be redelivered', { replyTo });
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      try {
-        pub.sendToQueue(replyTo, encodeReply(reply), { correlationId }, (err: unknown) => {
-          if (err !== null && err !== undefined) {
-            this.log.warn('reply not confirmed by the broker', { err: errorMessage(err) });
-          }
-          resolve();
-        });
-      } catch (err) {
-        this.log.warn('reply not sent', { err: errorMessage(err) });
-        resolve();
-      }
-    });
   }
 
   /** @internal Drop the connection (it is re-established): used when a channel died on its own. */

@@ -11,7 +11,7 @@ import { serializeRemoteError } from '../errors';
 import type { MessageHandler, RpcReply, Subscription } from '../transport';
 import { closeQuietly } from './close-quietly';
 import { errorMessage } from './error-message';
-import { decodeRequest } from './envelope';
+import { decodeRequest, encodeReply } from './envelope';
 import type { AmqpLink } from './link';
 import type { Logger } from '../logger';
 import { fanoutExchangeName, fanoutQueueName, routingKey, topicQueueName } from './naming';
@@ -31,12 +31,6 @@ export interface SubscriptionHost {
   readonly logger: Logger;
   readonly config: SubscriptionConfig;
   forget(sub: AmqpSubscription): void;
-  sendReply(
-    link: AmqpLink,
-    replyTo: string,
-    correlationId: string | undefined,
-    reply: RpcReply,
-  ): Promise<void>;
   resetLink(link: AmqpLink, reason: string): void;
 }
 
@@ -180,19 +174,19 @@ export class AmqpSubscription implements Subscription {
         log.debug('call handler raised; returning the error to the caller', meta);
       else log.error('cast handler raised', meta);
     }
-    if (typeof replyTo === 'string' && replyTo !== '') {
-      await this.host.sendReply(
-        link,
-        replyTo,
-        typeof correlationId === 'string' ? correlationId : undefined,
-        reply,
-      );
-    }
-    if (link.lost) return; // unacked: the broker redelivers it
+    if (link.lost) return; // unacked: the broker redelivers it, and the next run answers
     try {
+      // Reply and ack on the same channel, in that order: the broker handles them in order, so an
+      // acked request always had its reply routed, and a request whose ack was lost is redelivered.
+      if (typeof replyTo === 'string' && replyTo !== '') {
+        channel.sendToQueue(replyTo, encodeReply(reply), {
+          ...(typeof correlationId === 'string' ? { correlationId } : {}),
+          contentType: 'application/json',
+        });
+      }
       channel.ack(msg);
     } catch (err) {
-      log.warn('ack failed; the message will be redelivered', {
+      log.warn('reply or ack not sent; the message will be redelivered', {
         topic: this.target.topic,
         err: errorMessage(err),
       });
