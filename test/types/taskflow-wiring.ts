@@ -2,7 +2,7 @@
  * Type tests for typed wiring (checked by `tsc --noEmit`; not a jest file). Each `@ts-expect-error` line must fail
  * to compile; if it compiled, tsc would report the unused directive.
  */
-import { Engine, GraphFlow, LinearFlow, Task, UnorderedFlow, runFlow, task } from '../../src/taskflow';
+import { Engine, GraphFlow, LinearFlow, Task, Times, UnorderedFlow, runFlow, task } from '../../src/taskflow';
 
 interface ReserveIn {
   projectId: string;
@@ -107,3 +107,10 @@ new Engine(new LinearFlow('u').add(new Untyped('x', { requires: ['anything'] }))
 // ---- graph flows check at run time only
 const g = new GraphFlow('g').add(new Commit(), new Reserve());
 new Engine(g, { store: {} });
+
+// ---- names a retry provides are declared as the second type argument (linear and unordered)
+const retried = new UnorderedFlow<{}, { attempt: number }>('ru', new Times(2, { provides: 'attempt' })).add(
+  task('uses', ({ attempt }: { attempt: number }) => attempt, { requires: ['attempt'] }),
+);
+new Engine(retried);
+new Engine(new LinearFlow<{}, { attempt: number }>('rl', new Times(2, { provides: 'attempt' })).add(task('u2', ({ attempt }: { attempt: number }) => attempt, { requires: ['attempt'] })));
