@@ -1,0 +1,4 @@
+import { createTestMysqlDatabase } from '../../helpers/db';
+import { httpEndToEndSuite } from '../../unit/volume/http-e2e.suite';
+
+httpEndToEndSuite('MariaDB', () => createTestMysqlDatabase());
