@@ -172,8 +172,7 @@ describe.each(EXECUTORS)('retry invariants under random async delays (%s executo
         'u',
         new Times(3, { name: 'r', provides: 'attempt' }),
       ).add(mk('p', false), new LinearFlow('l').add(mk('q1', false), mk('q2', true)), mk('s', false));
-      // Cast: UnorderedFlow ignores the declared retry names in its typed wiring (finding F13).
-      const e = new Engine(f as Flow<object, object>, { executor });
+      const e = new Engine(f, { executor });
 
       await e.run();
 
