@@ -252,4 +252,26 @@ describe.each(EXECUTORS)('graph flows (%s executor)', (executor) => {
     expect(o.events).toEqual(exp.events);
     expect(o.results).toEqual(exp.results);
   });
+
+  it.each([
+    ['decider_from_subflow_false', false],
+    ['decider_from_subflow_true', true],
+  ] as const)(
+    '%s: a decider on a link from a sub-flow gets an empty history (only atom sources contribute)',
+    async (name, answer) => {
+      const rec = new Recorder();
+      const g = new GraphFlow('g');
+      const sub = new LinearFlow('sub').add(rec.t('s1', { ret: 1 }), rec.t('s2', { ret: 2 }));
+      const t = rec.t('t', { ret: 'T' });
+      g.add(sub, t);
+      g.link(sub, t, { decider: decider(answer, 'sub->t') });
+
+      const o = await run(g, rec, { executor });
+
+      const exp = R[name]!;
+      expect(o.events).toEqual(exp.events);
+      expect(o.atom_states).toEqual(exp.atom_states);
+      expect(deciderCalls).toEqual(exp['decider_calls']);
+    },
+  );
 });

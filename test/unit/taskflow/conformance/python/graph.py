@@ -141,4 +141,17 @@ def g8():
 
 scen('graph_subflow_provides', g8())
 
+# decider on a link *from* a sub-flow: which results does it see?
+def g9(answer):
+    g = gf.Flow('g')
+    sub = lf.Flow('sub').add(T('s1', ret=1), T('s2', ret=2))
+    t = T('t', ret='T')
+    g.add(sub, t)
+    g.link(sub, t, decider=decider(answer, 'sub->t'))
+    return g
+
+
+scen('decider_from_subflow_false', g9(False))
+scen('decider_from_subflow_true', g9(True))
+
 save('graph', S)
