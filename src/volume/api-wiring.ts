@@ -18,7 +18,7 @@ import type { Logger } from '../log';
 import { QuotaEngine } from '../quota';
 import type { Transport } from '../rpc/transport';
 import type { VolumeScheduler } from '../tasks/volume';
-import { VolumeAPI, type VolumeBackendRpc } from './api';
+import { VolumeAPI, type VolumeBackendRpc, type VolumeSnapshotRpc } from './api';
 
 /** What the builder reads from the api service's context (structurally bin's ServiceContext). */
 export interface VolumeApiServiceContext {
@@ -34,6 +34,8 @@ export interface VolumeApiServiceContext {
 export interface VolumeApiRpcFactories {
   scheduler(transport: Transport): VolumeScheduler;
   backend(transport: Transport): VolumeBackendRpc;
+  /** Snapshot casts, when the volume service offers them (else snapshot create/delete answer 400). */
+  snapshots?(transport: Transport): VolumeSnapshotRpc;
 }
 
 /** The api service's `v3` builder (ApiServiceOptions.v3). */
@@ -44,6 +46,7 @@ export function volumeApiV3(rpc: VolumeApiRpcFactories): (ctx: VolumeApiServiceC
       defaultVolumeType: ctx.config.defaultVolumeType,
       defaultAvailabilityZone: ctx.config.defaultAvailabilityZone,
       log: ctx.logger.child({ component: 'volume-api' }),
+      ...(rpc.snapshots !== undefined ? { snapshots: rpc.snapshots(transport) } : {}),
     });
     return volumeV3Routes(api, { maxLimit: ctx.config.osapiMaxLimit, serviceDownTimeSec: ctx.config.serviceDownTime });
   };

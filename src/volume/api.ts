@@ -8,13 +8,16 @@ import { v4 as uuidv4 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { Engine } from '../taskflow';
 import { parseDbDate } from '../db/sql';
-import { ServiceEntity, VolumeEntity, VolumeTypeEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
+import { ServiceEntity, SnapshotEntity, VolumeEntity, VolumeTypeEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
 import { withWriteTransaction } from '../db/transaction';
 import type { QuotaEngine, QuotaUsageView } from '../quota';
 import { createVolumeFlow, type CreateVolumeFlowDeps } from '../flows/create-volume';
 import { extendVolumeFlow } from '../flows/extend-volume';
 import {
   BackupNotFoundError,
+  InvalidSnapshotError,
+  reservePerType,
+  translateOverQuota,
   ImageNotFoundError,
   InvalidVolumeError,
   SnapshotNotFoundError,
@@ -54,6 +57,23 @@ export interface VolumeBackendRpc {
    * a failure it rolls them back and sets `error_extending`.
    */
   extendVolume(ctx: VolumeRpcContext, host: string, volumeId: string, newSizeGb: number, reservations: string[]): Promise<void>;
+}
+
+/**
+ * Snapshot casts to a volume's host (optional: without it, snapshot create/delete answer that snapshots
+ * are not supported here). The volume service implements them next to {@link VolumeBackendRpc}.
+ */
+export interface VolumeSnapshotRpc {
+  /**
+   * The snapshot row exists (`creating`) and its quota (snapshots +1, gigabytes +volume size) is
+   * committed. The service snapshots the volume, then sets `available` (or `error`).
+   */
+  createSnapshot(ctx: VolumeRpcContext, host: string, snapshotId: string): Promise<void>;
+  /**
+   * The snapshot is already `deleting`. The service deletes it, soft-deletes the row and gives its quota
+   * back (snapshots −1, gigabytes −size, per type too); on failure it sets `error_deleting`.
+   */
+  deleteSnapshot(ctx: VolumeRpcContext, host: string, snapshotId: string): Promise<void>;
 }
 
 /** Who calls (structurally the API's RequestContext). */
@@ -112,6 +132,24 @@ export interface VolumeApiOptions {
   /** The binary name volume services register under. @default 'cinder-volume' */
   readonly volumeBinary?: string;
   readonly log?: OnFailureLogger;
+  /** Snapshot casts; without them snapshot create/delete are refused with a clear 400. */
+  readonly snapshots?: VolumeSnapshotRpc;
+}
+
+/** A snapshot as the views read it. */
+export interface SnapshotRecord {
+  readonly id: string;
+  readonly volumeId: string;
+  readonly projectId: string;
+  readonly userId: string;
+  readonly status: string;
+  readonly progress: string | null;
+  readonly volumeSize: number;
+  readonly volumeTypeId: string | null;
+  readonly displayName: string | null;
+  readonly displayDescription: string | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date | null;
 }
 
 /** Statuses Cinder lets a (scheduled) volume be deleted from. */
@@ -598,6 +636,111 @@ export class VolumeAPI {
 
   availabilityZones(): Promise<{ name: string; available: boolean }[]> {
     return this.db.zones();
+  }
+
+  // ---- snapshots --------------------------------------------------------------------------------
+
+  /**
+   * Creates a snapshot of a volume (Cinder's `_create_snapshot`): the volume must be `available`
+   * (`in-use` with force); reserves snapshots +1 and gigabytes +size, inserts the row (`creating`),
+   * commits and casts to the volume's host. A failed cast marks the snapshot `error` and gives the quota
+   * back; any earlier failure leaves nothing.
+   */
+  async createSnapshot(
+    ctx: VolumeApiContext,
+    req: { readonly volumeId: string; readonly name: string | null; readonly description: string | null; readonly force: boolean },
+  ): Promise<SnapshotRecord> {
+    const rpc = this.options.snapshots;
+    if (rpc === undefined) throw new VolumeInvalidInputError('Snapshots are not supported by this deployment.');
+    const vol = await this.getRecord(ctx, req.volumeId);
+    const allowed = req.force ? ['available', 'in-use'] : ['available'];
+    if (!allowed.includes(vol.status) || vol.host === null) {
+      throw new InvalidVolumeError(`Volume ${vol.id} status must be available, but current status is: ${vol.status}.`);
+    }
+    const qctx = { projectId: vol.projectId };
+    const reservations = await reservePerType(this.quotas, this.db, vol.projectId, { snapshots: 1, gigabytes: vol.size }, vol.volumeTypeId).catch(
+      (err: unknown) => {
+        throw translateOverQuota(err, vol.size);
+      },
+    );
+    const now = new Date();
+    const snap: SnapshotRecord = {
+      id: uuidv4(),
+      volumeId: vol.id,
+      projectId: vol.projectId,
+      userId: ctx.userId,
+      status: 'creating',
+      progress: '0%',
+      volumeSize: vol.size,
+      volumeTypeId: vol.volumeTypeId,
+      displayName: req.name,
+      displayDescription: req.description,
+      createdAt: now,
+      updatedAt: null,
+    };
+    try {
+      await withWriteTransaction(this.ds, (q) => q.manager.insert(SnapshotEntity, { ...snap, deletedAt: null, deleted: false }));
+    } catch (err) {
+      await this.quotas.rollback(qctx, reservations);
+      throw err;
+    }
+    await this.quotas.commit(qctx, reservations);
+    try {
+      await rpc.createSnapshot(rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }), vol.host, snap.id);
+    } catch (err) {
+      await withWriteTransaction(this.ds, (q) => q.manager.update(SnapshotEntity, { id: snap.id }, { status: 'error', updatedAt: new Date() }));
+      const ids = await reservePerType(this.quotas, this.db, vol.projectId, { snapshots: -1, gigabytes: -vol.size }, vol.volumeTypeId);
+      await this.quotas.commit(qctx, ids);
+      throw err;
+    }
+    return snap;
+  }
+
+  /** A snapshot the caller may see. @throws SnapshotNotFoundError */
+  async getSnapshot(ctx: Pick<VolumeApiContext, 'isAdmin' | 'projectId'>, id: string): Promise<SnapshotRecord> {
+    const s = UUID_RE.test(id) ? await this.db.findSnapshot(id) : null;
+    if (s === null || !(ctx.isAdmin || s.projectId === ctx.projectId)) throw new SnapshotNotFoundError(id);
+    return s;
+  }
+
+  /** Snapshots of a project (null: all, for admins), newest first, with limit and marker. */
+  async listSnapshots(
+    ctx: VolumeApiContext,
+    opts: { readonly projectId: string | null; readonly limit: number; readonly marker: string | null; readonly offset: number; readonly status?: string; readonly volumeId?: string },
+  ): Promise<SnapshotRecord[]> {
+    const qb = this.ds.getRepository(SnapshotEntity).createQueryBuilder('s').where('s.deleted = :no', { no: false });
+    if (opts.projectId !== null) qb.andWhere('s.project_id = :p', { p: opts.projectId });
+    if (opts.status !== undefined) qb.andWhere('s.status = :st', { st: opts.status });
+    if (opts.volumeId !== undefined) qb.andWhere('s.volume_id = :vid', { vid: opts.volumeId });
+    if (opts.marker !== null) {
+      const m = await this.getSnapshot(ctx, opts.marker);
+      qb.andWhere('(s.created_at < :mc OR (s.created_at = :mc AND s.id < :mid))', { mc: m.createdAt, mid: m.id });
+    }
+    return qb.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'DESC').skip(opts.offset).take(opts.limit).getMany();
+  }
+
+  /**
+   * Deletes a snapshot: it must be `available` or `error`; it goes to `deleting` and the delete is cast to
+   * its volume's host. @throws SnapshotNotFoundError, InvalidSnapshotError
+   */
+  async deleteSnapshot(ctx: VolumeApiContext, id: string): Promise<void> {
+    const rpc = this.options.snapshots;
+    if (rpc === undefined) throw new VolumeInvalidInputError('Snapshots are not supported by this deployment.');
+    const snap = await this.getSnapshot(ctx, id);
+    const vol = await this.db.findVolume(snap.volumeId);
+    const changed = await withWriteTransaction(this.ds, (q) =>
+      q.manager
+        .createQueryBuilder()
+        .update(SnapshotEntity)
+        .set({ status: 'deleting', updatedAt: new Date() })
+        .where('id = :id AND deleted = :no', { id, no: false })
+        .andWhere('status IN (:...st)', { st: ['available', 'error'] })
+        .execute(),
+    );
+    if ((changed.affected ?? 0) !== 1 || vol === null || vol.host === null) {
+      throw new InvalidSnapshotError('Volume Snapshot status must be available or error.');
+    }
+    await rpc.deleteSnapshot(rpcContextOf({ ...this.flowContext(ctx, snap.projectId), quota_committed: true }), vol.host, id);
   }
 
   // ---- services ---------------------------------------------------------------------------------

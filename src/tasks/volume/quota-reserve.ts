@@ -1,6 +1,11 @@
 import { Task, type RevertArgs } from '../../taskflow';
 import { OverQuotaError, volumeTypeDeltas } from '../../quota';
-import { VolumeLimitExceededError, VolumeSizeExceedsAvailableQuotaError, VolumeSizeExceedsLimitError } from './errors';
+import {
+  SnapshotLimitExceededError,
+  VolumeLimitExceededError,
+  VolumeSizeExceedsAvailableQuotaError,
+  VolumeSizeExceedsLimitError,
+} from './errors';
 import type { VolumeFlowContext, VolumeQuotas, VolumeTypeNamer } from './types';
 
 export interface QuotaReserveIn {
@@ -48,7 +53,7 @@ export class QuotaReserveTask extends Task<QuotaReserveIn, QuotaReserveOut> {
 }
 
 /**
- * Cinder's `_check_quota` wording of an OverQuota for `volumes`/`gigabytes` deltas (first over resource,
+ * Cinder's `_check_quota` wording of an OverQuota for `volumes`/`gigabytes`/`snapshots` deltas (first over resource,
  * sorted, as Cinder iterates them). Other errors pass through.
  */
 export function translateOverQuota(err: unknown, size: number): unknown {
@@ -62,6 +67,7 @@ export function translateOverQuota(err: unknown, size: number): unknown {
       return new VolumeSizeExceedsAvailableQuotaError(over, size, limit, consumed, { cause: err });
     }
     if (over.includes('volumes')) return new VolumeLimitExceededError(limit, over, { cause: err });
+    if (over.includes('snapshots')) return new SnapshotLimitExceededError(limit);
   }
   return err;
 }

@@ -10,7 +10,7 @@ import { volumeV3Routes } from '../../../src/api/routes/v3';
 import { silentLogger } from '../../../src/log';
 import { QuotaEngine } from '../../../src/quota';
 import type { ScheduleCreateVolumeArgs, VolumeRpcContext, VolumeScheduler } from '../../../src/tasks/volume';
-import { VolumeAPI, type VolumeBackendRpc } from '../../../src/volume/api';
+import { VolumeAPI, type VolumeBackendRpc, type VolumeSnapshotRpc } from '../../../src/volume/api';
 import type { TestDatabase } from '../../helpers/db';
 
 export const PROJECT = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
@@ -35,9 +35,22 @@ export class FakeScheduler implements VolumeScheduler {
   }
 }
 
-/** Records volume-service casts. */
-export class FakeBackend implements VolumeBackendRpc {
+/** Records volume-service casts; with `ds`, a snapshot create marks the snapshot available. */
+export class FakeBackend implements VolumeBackendRpc, VolumeSnapshotRpc {
   readonly deletes: { host: string; volumeId: string }[] = [];
+  readonly snapshotCasts: string[] = [];
+  constructor(private readonly ds?: () => DataSource) {}
+
+  async createSnapshot(_ctx: VolumeRpcContext, host: string, snapshotId: string): Promise<void> {
+    if (this.fail !== null) throw this.fail;
+    this.snapshotCasts.push(`create ${host} ${snapshotId}`);
+    await this.ds?.().query("UPDATE snapshots SET status = 'available' WHERE id = ?", [snapshotId]);
+  }
+
+  async deleteSnapshot(_ctx: VolumeRpcContext, host: string, snapshotId: string): Promise<void> {
+    if (this.fail !== null) throw this.fail;
+    this.snapshotCasts.push(`delete ${host} ${snapshotId}`);
+  }
   readonly extends: { host: string; volumeId: string; newSizeGb: number; reservations: string[] }[] = [];
   fail: Error | null = null;
 
@@ -66,8 +79,8 @@ export function makeHarness(db: TestDatabase): Harness {
   const ds = db.dataSource;
   const quotas = new QuotaEngine(ds);
   const scheduler = new FakeScheduler(() => ds);
-  const backend = new FakeBackend();
-  const api = new VolumeAPI(ds, quotas, scheduler, backend, { defaultVolumeType: '__DEFAULT__', defaultAvailabilityZone: 'nova' });
+  const backend = new FakeBackend(() => ds);
+  const api = new VolumeAPI(ds, quotas, scheduler, backend, { defaultVolumeType: '__DEFAULT__', defaultAvailabilityZone: 'nova', snapshots: backend });
   const app = createApp({ config: { maxRequestBodySize: 114688 }, logger: silentLogger(), mountV3: volumeV3Routes(api) });
   return { db, ds, quotas, scheduler, backend, api, app };
 }

@@ -25,6 +25,7 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
       h.scheduler.casts.length = 0;
       h.backend.deletes.length = 0;
       h.backend.extends.length = 0;
+      h.backend.snapshotCasts.length = 0;
       h.scheduler.placeOn = null;
       h.backend.fail = null;
     });
@@ -540,6 +541,81 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
       ]);
       expect(member.status).toBe(403);
       expect((filtered.body as Body).services).toHaveLength(1);
+    });
+
+    describe('snapshots', () => {
+      async function placed(size = 2): Promise<Body> {
+        h.scheduler.placeOn = 'host1@fake#pool';
+        return create({ size });
+      }
+
+      it('snapshots an available volume (quota snapshots +1, gigabytes +size) and creates a volume from it', async () => {
+        const v = await placed(2);
+
+        const res = await post(`${base}/snapshots`, { snapshot: { volume_id: v.id, name: 'snap' } });
+        const snapId = String((res.body as Body).snapshot.id);
+        const fromSnap = await post(`${base}/volumes`, { volume: { snapshot_id: snapId } });
+        const show = await get(`${base}/snapshots/${snapId}`);
+        const list = await get(`${base}/snapshots/detail`);
+
+        expect(res.status).toBe(202);
+        expect((res.body as Body).snapshot).toMatchObject({ name: 'snap', volume_id: v.id, status: 'creating', size: 2, metadata: {} });
+        expect(h.backend.snapshotCasts).toEqual([`create host1@fake#pool ${snapId}`]);
+        expect(fromSnap.status).toBe(202);
+        expect((fromSnap.body as Body).volume).toMatchObject({ size: 2, snapshot_id: snapId });
+        expect((show.body as Body).snapshot).toMatchObject({ id: snapId, status: 'available', 'os-extended-snapshot-attributes:project_id': PROJECT });
+        expect((list.body as Body).snapshots).toHaveLength(1);
+        const s = await dbState(h.ds);
+        expect(s.usage.snapshots).toEqual({ in_use: 1, reserved: 0 });
+        expect(s.usage.gigabytes).toEqual({ in_use: 6, reserved: 0 });
+        expect(s.reservations).toBe(0);
+      });
+
+      it('refuses a snapshot of a volume that is not available, and over the snapshots quota (413)', async () => {
+        const creating = await create({ size: 1 });
+        const v = await placed(1);
+        expect((await put(`${base}/os-quota-sets/${PROJECT}`, { quota_set: { snapshots: 0 } }, ADMIN)).status).toBe(200);
+
+        const notReady = await post(`${base}/snapshots`, { snapshot: { volume_id: creating.id } });
+        const over = await post(`${base}/snapshots`, { snapshot: { volume_id: v.id } });
+
+        expect(notReady.status).toBe(400);
+        expect((notReady.body as Body).badRequest.message).toBe(`Invalid volume: Volume ${String(creating.id)} status must be available, but current status is: creating.`);
+        expect(over.status).toBe(413);
+        expect((over.body as Body).overLimit.message).toBe('SnapshotLimitExceeded: Maximum number of snapshots allowed (0) exceeded');
+        const s = await dbState(h.ds);
+        expect(s.reservations).toBe(0);
+        expect(s.usage.snapshots ?? { in_use: 0, reserved: 0 }).toEqual({ in_use: 0, reserved: 0 });
+      });
+
+      it("hides other projects' snapshots and casts a delete after setting deleting", async () => {
+        const v = await placed(1);
+        const snapId = String(((await post(`${base}/snapshots`, { snapshot: { volume_id: v.id } })).body as Body).snapshot.id);
+
+        const other = await get(`/v3/${OTHER}/snapshots/${snapId}`, OTHER_USER);
+        const res = await del(`${base}/snapshots/${snapId}`);
+        const again = await del(`${base}/snapshots/${snapId}`);
+
+        expect(other.status).toBe(404);
+        expect(other.body).toEqual({ itemNotFound: { code: 404, message: `Snapshot ${snapId} could not be found.` } });
+        expect(res.status).toBe(202);
+        expect(h.backend.snapshotCasts.at(-1)).toBe(`delete host1@fake#pool ${snapId}`);
+        expect(again.status).toBe(400);
+      });
+
+      it('marks the snapshot error and returns its quota when the cast fails', async () => {
+        const v = await placed(3);
+        h.backend.fail = new Error('down');
+
+        const res = await post(`${base}/snapshots`, { snapshot: { volume_id: v.id } });
+
+        expect(res.status).toBe(500);
+        const rows: { status: string }[] = await h.ds.query('SELECT status FROM snapshots');
+        expect(rows).toEqual([{ status: 'error' }]);
+        const s = await dbState(h.ds);
+        expect(s.usage.snapshots?.in_use ?? 0).toBe(0);
+        expect(s.usage.gigabytes).toEqual({ in_use: 3, reserved: 0 });
+      });
     });
 
     it('keeps usage exact under concurrent creates near the limit', async () => {

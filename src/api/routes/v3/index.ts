@@ -22,6 +22,7 @@ import {
   queryParam,
   quotaResourceNames,
   validateQuotaSetUpdate,
+  validateSnapshotCreate,
   validateVolumeCreate,
   validateVolumeExtend,
   validateVolumeMetadata,
@@ -36,6 +37,8 @@ import {
   queryPairs,
   quotaSetView,
   serviceList,
+  snapshotDetail,
+  snapshotList,
   volumeCreatedView,
   volumeDetailList,
   volumeMetadataItemView,
@@ -328,6 +331,58 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume_extension:availability_zone_list', getProjectScope(req, res));
     res.json(availabilityZoneList(await api.availabilityZones()));
+  });
+
+  // ---- snapshots ------------------------------------------------------------------------------
+
+  r.post('/snapshots', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:create_snapshot', getProjectScope(req, res));
+    const s = validateSnapshotCreate(req.body);
+    const snap = await api.createSnapshot(ctx, s);
+    res.status(202).json({ snapshot: snapshotDetail(snap, {}, ctx.microversion) });
+  });
+
+  const listSnapshots = (detail: boolean) => async (req: Request, res: Response): Promise<void> => {
+    const ctx = getRequestContext(req, res);
+    const project = getProjectScope(req, res);
+    enforce(ctx, 'volume:get_all_snapshots', project);
+    const page = parsePagination(req.query, options.maxLimit);
+    const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
+    const status = queryParam(req.query, 'status');
+    const volumeId = queryParam(req.query, 'volume_id');
+    const items = await api.listSnapshots(ctx, {
+      projectId: allTenants ? null : project,
+      limit: page.limit,
+      marker: page.marker,
+      offset: page.offset,
+      ...(status !== undefined ? { status } : {}),
+      ...(volumeId !== undefined ? { volumeId } : {}),
+    });
+    res.json(
+      snapshotList(
+        items.map((snapshot) => ({ snapshot, metadata: {} })),
+        ctx.microversion,
+        linkBaseFromRequest(req, urlProject(req)),
+        { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId, detail },
+      ),
+    );
+  };
+  r.get('/snapshots', listSnapshots(false));
+  r.get('/snapshots/detail', listSnapshots(true));
+
+  r.get('/snapshots/:id', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:get_snapshot', getProjectScope(req, res));
+    const snap = await api.getSnapshot(ctx, param(req, 'id'));
+    res.json({ snapshot: snapshotDetail(snap, {}, ctx.microversion, { extendedAttributes: true }) });
+  });
+
+  r.delete('/snapshots/:id', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:delete_snapshot', getProjectScope(req, res));
+    await api.deleteSnapshot(ctx, param(req, 'id'));
+    emptyAnswer(res, 202);
   });
 
   // ---- services (admin) -----------------------------------------------------------------------
