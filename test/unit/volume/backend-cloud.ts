@@ -67,15 +67,29 @@ export async function startVolumeCloud(options: {
   dataSource: DataSource;
   backends: Record<string, BackendSpec>;
   maxAttempts?: number;
-  transport?: Transport;
+  /** One transport per service (as separate processes), e.g. AMQP; default: one shared in-process transport. */
+  makeTransport?: (service: string) => Promise<Transport>;
 }): Promise<VolumeCloud> {
   const ds = options.dataSource;
-  const transport = options.transport ?? new InProcessTransport({ defaultTimeoutMs: 10_000 });
-  if (options.transport === undefined) await transport.connect();
+  const owned: Transport[] = [];
+  let shared: Transport | undefined;
+  const transportFor = async (service: string): Promise<Transport> => {
+    if (options.makeTransport !== undefined) {
+      const t = await options.makeTransport(service);
+      owned.push(t);
+      return t;
+    }
+    if (shared === undefined) {
+      shared = new InProcessTransport({ defaultTimeoutMs: 10_000 });
+      await shared.connect();
+      owned.push(shared);
+    }
+    return shared;
+  };
   const launcher = new ServiceLauncher();
   const services: Record<string, Service> = {};
   const scheduler = createSchedulerService({
-    transport,
+    transport: await transportFor('scheduler'),
     dataSource: ds,
     host: 'ctl',
     settings: TEST_SETTINGS,
@@ -87,7 +101,7 @@ export async function startVolumeCloud(options: {
   const managers: Record<string, VolumeManager> = {};
   for (const [node, spec] of Object.entries(options.backends)) {
     const svc = createVolumeService({
-      transport,
+      transport: await transportFor(`volume-${node}`),
       dataSource: ds,
       host: node,
       driver: spec.driver,
@@ -107,6 +121,7 @@ export async function startVolumeCloud(options: {
     await sleep(5);
   }
   const quotas = new QuotaEngine(ds);
+  const transport = await transportFor('api');
   const api = new VolumeAPI(ds, quotas, new SchedulerRpcApi(transport), new VolumeRpcApi(transport), {
     defaultVolumeType: '__DEFAULT__',
     defaultAvailabilityZone: 'nova',
@@ -139,7 +154,7 @@ export async function startVolumeCloud(options: {
     },
     async stop() {
       await launcher.stop();
-      if (options.transport === undefined) await transport.close();
+      for (const t of owned) await t.close();
     },
   };
 }
