@@ -2,7 +2,14 @@
  * Conformance against TaskFlow 5.0's own suspend tests (taskflow/tests/unit/test_suspend.py): suspension requested
  * from an atom listener (TaskFlow's SuspendingListener) rather than from inside a task.
  */
-import { Engine, LinearFlow, type AtomEvent } from '../../../../src/taskflow';
+import {
+  Engine,
+  LinearFlow,
+  MemoryBackend,
+  MissingDependencies,
+  type AtomEvent,
+  type FlowDetail,
+} from '../../../../src/taskflow';
 import { EXECUTORS, Recorder, runEngine } from './harness';
 
 /** Suspends the engine when atom `name` reaches `state` (TaskFlow's SuspendingListener). */
@@ -81,5 +88,29 @@ describe.each(EXECUTORS)('TaskFlow suspend tests (%s executor)', (executor) => {
     expect(second.events).toEqual(['a REVERTING', 'a REVERTED']);
     expect(second.raised?.message).toBe('Woot!');
     expect(second.flow_state).toBe('REVERTED');
+  });
+
+  it('test_storage_is_rechecked: resuming re-validates requirements against the (changed) store', async () => {
+    const backend = new MemoryBackend();
+    const rec = new Recorder();
+    const build = () =>
+      new LinearFlow('linear').add(
+        rec.t('b', { requires: ['foo'], ret: 5 }),
+        rec.t('c', { requires: ['foo'], ret: 5 }),
+      );
+    const e1 = new Engine(build(), { executor, backend, store: { foo: 'bar' } });
+    const off = suspendOn(e1, 'b', 'SUCCESS');
+    const first = await runEngine(e1, rec);
+    off();
+    const fd = JSON.parse(JSON.stringify(await backend.getFlowDetail(e1.uuid))) as FlowDetail;
+    fd.meta = { ...fd.meta, store: {} }; // "uninject everything"
+
+    const second = await runEngine(new Engine(build(), { executor, backend, flowDetail: fd }), rec);
+
+    expect(first.flow_state).toBe('SUSPENDED');
+    expect(second.raised?.error).toBeInstanceOf(MissingDependencies);
+    // TaskFlow validates every atom whatever its state, so b and c both lack foo: a flow-level error naming 'foo'.
+    expect(second.raised?.error).toMatchObject({ missing: ['foo'] });
+    expect(second.calls).toEqual([]);
   });
 });
