@@ -5,6 +5,7 @@
  */
 import {
   Engine,
+  EngineTimeout,
   Failure,
   LinearFlow,
   MemoryBackend,
@@ -177,5 +178,26 @@ describe('parallel executor', () => {
     await new Engine(sleepers(5, 5, live), { executor: 'serial' }).run();
 
     expect(live.max).toBe(1);
+  });
+});
+
+describe('run timeout (issue #3 engine options)', () => {
+  it('stops starting atoms after the deadline, lets the running one finish, rejects with EngineTimeout', async () => {
+    const log: string[] = [];
+    const slow = (name: string, ms: number) =>
+      task(name, async () => {
+        log.push(`start ${name}`);
+        await new Promise((r) => setTimeout(r, ms));
+        log.push(`end ${name}`);
+        return name;
+      });
+    const e = new Engine(new LinearFlow('f').add(slow('a', 60), slow('b', 1)), { timeoutMs: 20 });
+
+    const err = await e.run().catch((x: unknown) => x);
+
+    expect(err).toBeInstanceOf(EngineTimeout);
+    expect(log).toEqual(['start a', 'end a']);
+    expect(e.storage.getAtomStates()).toEqual({ a: 'SUCCESS', b: 'PENDING' });
+    expect(e.storage.getFlowState()).toBe('SUSPENDED');
   });
 });
