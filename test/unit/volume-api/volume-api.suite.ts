@@ -618,6 +618,40 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
       });
     });
 
+    it('answers every malformed request of a seeded fuzz run with a 4xx fault and leaves nothing behind', async () => {
+      let seed = 42;
+      const rnd = (n: number): number => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      const values: unknown[] = [null, true, -1, 0, 1.5, 2147483648, '', ' ', 'x'.repeat(300), '1', [], {}, [1], { a: 1 }, '💾', 'nova', '__DEFAULT__', '445d4156-38b5-4739-8630-d79fd477a410'];
+      const keys = ['size', 'name', 'description', 'volume_type', 'availability_zone', 'metadata', 'snapshot_id', 'source_volid', 'imageRef', 'multiattach', 'bogus', 'display_name', 'backup_id', 'consistencygroup_id'];
+      const paths = ['/volumes/%ZZ', '/volumes/detail?limit=-5', '/volumes?sort=size:up', '/volumes?offset=x', '/volumes?marker=nope', '/volumes?metadata=%7Bbad', '/types/nope', '/snapshots/nope', '/os-quota-sets/x?usage=maybe', '/volumes?sort_key=size&sort=name'];
+      const statuses: number[] = [];
+
+      for (let i = 0; i < 150; i++) {
+        const vol: Record<string, unknown> = {};
+        for (let k = rnd(4); k >= 0; k--) vol[keys[rnd(keys.length)]!] = values[rnd(values.length)];
+        if (vol.size === 1 || vol.size === '1') vol.size = 0; // keep every create invalid
+        const body = rnd(5) === 0 ? values[rnd(values.length)] : { volume: rnd(6) === 0 ? values[rnd(values.length)] : vol };
+        const res = await post(`${base}/volumes`, body, rnd(3) === 0 ? ADMIN : USER, rnd(4) === 0 ? 'volume 3.53' : undefined);
+        statuses.push(res.status);
+      }
+      for (const p of paths) statuses.push((await get(`${base}${p}`)).status);
+      for (const id of ['nope', '%00', 'x'.repeat(64)]) {
+        statuses.push((await put(`${base}/volumes/${id}`, { volume: { name: 'x' } })).status);
+        statuses.push((await del(`${base}/volumes/${id}`)).status);
+        statuses.push((await post(`${base}/volumes/${id}/action`, { 'os-extend': { new_size: 'big' } })).status);
+      }
+
+      expect(statuses.filter((st) => st >= 500 || st < 400)).toEqual([]);
+      const s = await dbState(h.ds);
+      expect(s.volumes).toEqual([]);
+      expect(s.reservations).toBe(0);
+      expect(s.metadata).toBe(0);
+      expect(Object.values(s.usage)).toEqual([]);
+    });
+
     it('keeps usage exact under concurrent creates near the limit', async () => {
       expect((await put(`${base}/os-quota-sets/${PROJECT}`, { quota_set: { volumes: 5 } }, ADMIN)).status).toBe(200);
 
