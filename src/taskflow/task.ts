@@ -37,9 +37,15 @@ export type DefaultProvided<Out> = Out extends readonly unknown[] ? {} : Out ext
  *   execute({ a, b }: { a: number; b: number }) { return a + b; }
  * }
  */
-export abstract class Task<In extends object = Record<string, unknown>, Out = unknown, Prov extends object = DefaultProvided<Out>> extends Atom {
+export abstract class Task<
+  In extends object = Record<string, unknown>,
+  Out = unknown,
+  Prov extends object = DefaultProvided<Out>,
+  /** Stored names (and types) the task needs from its flow: `In` unless rebind/inject change it. */
+  Needs extends object = In,
+> extends Atom {
   /** Phantom type carriers for typed wiring (never set at runtime). */
-  declare readonly __in?: In;
+  declare readonly __in?: Needs;
   declare readonly __prov?: Prov;
 
   constructor(name: string, options?: AtomOptions) {
@@ -56,12 +62,22 @@ export abstract class Task<In extends object = Record<string, unknown>, Out = un
 }
 
 /** Options of the functional form {@link task}. */
-export interface FunctorTaskOptions<In, Out, P> extends Omit<AtomOptions, 'provides' | 'requires' | 'optional'> {
+export interface FunctorTaskOptions<In, Out, P, R = unknown, J = unknown> extends Omit<AtomOptions, 'provides' | 'requires' | 'optional' | 'rebind' | 'inject'> {
   requires?: readonly (keyof In & string)[];
   optional?: readonly (keyof In & string)[];
   provides?: P;
+  /** Map argument → stored name (typed: the flow must provide the stored name), or a list (untyped). */
+  rebind?: R;
+  /** Fixed values for stored names; they are not needed from the flow. */
+  inject?: J;
   revert?: (args: RevertArgs<In, Out>, ctx: TaskContext) => unknown;
 }
+
+/** What a task with arguments `In`, rebind map `R` and inject `J` needs from its flow (by stored name). */
+export type TaskNeeds<In, R, J> = Omit<
+  R extends readonly unknown[] ? In : { [K in keyof In as K extends keyof R ? (R[K] extends string ? R[K] : K) : K]: In[K] },
+  keyof J
+>;
 
 /** Names made available by a task with result `Out` and `provides` P. */
 export type ProvidedBy<Out, P> = P extends string
@@ -72,7 +88,7 @@ export type ProvidedBy<Out, P> = P extends string
       : {}
     : {};
 
-class FunctorTask<In extends object, Out, Prov extends object> extends Task<In, Out, Prov> {
+class FunctorTask<In extends object, Out, Prov extends object, Needs extends object> extends Task<In, Out, Prov, Needs> {
   constructor(
     name: string,
     private readonly fn: (args: In, ctx: TaskContext) => Out | Promise<Out>,
@@ -90,17 +106,24 @@ class FunctorTask<In extends object, Out, Prov extends object> extends Task<In, 
 }
 
 /**
- * Functional form of {@link Task} (TaskFlow's FunctorTask).
+ * Functional form of {@link Task} (TaskFlow's FunctorTask). Typed wiring follows `rebind` (map form) and `inject`:
+ * the flow must provide the rebound stored names, and injected names are not needed.
  * @example
  * const add = task('add', ({ a, b }: { a: number; b: number }) => a + b, { requires: ['a', 'b'], provides: 'sum' });
  */
-export function task<In extends object, Out, const P extends string | readonly string[] | undefined = undefined>(
+export function task<
+  In extends object,
+  Out,
+  const P extends string | readonly string[] | undefined = undefined,
+  const R extends Readonly<Record<string, string>> | readonly string[] = {},
+  const J extends Readonly<Record<string, unknown>> = {},
+>(
   name: string,
   execute: (args: In, ctx: TaskContext) => Out,
-  options: FunctorTaskOptions<In, Awaited<Out>, P> = {},
-): Task<In, Awaited<Out>, ProvidedBy<Awaited<Out>, P>> {
+  options: FunctorTaskOptions<In, Awaited<Out>, P, R, J> = {},
+): Task<In, Awaited<Out>, ProvidedBy<Awaited<Out>, P>, TaskNeeds<In, R, J>> {
   const { revert, ...rest } = options;
-  return new FunctorTask<In, Awaited<Out>, ProvidedBy<Awaited<Out>, P>>(
+  return new FunctorTask<In, Awaited<Out>, ProvidedBy<Awaited<Out>, P>, TaskNeeds<In, R, J>>(
     name,
     execute as (args: In, ctx: TaskContext) => Awaited<Out>,
     revert,

@@ -223,7 +223,8 @@ function compileFresh(flow: Flow<object, object>): Compilation {
       for (let h = 0; h < stack.length; h++) {
         const [u, v] = stack[h]!;
         const d = g.edgeDecider.get(u + '>' + v);
-        if (d) found.push({ sources: itemAtoms.get(d.from) ?? [], decider: d.decider, depth: d.depth });
+        // As TaskFlow: only a link from an atom contributes that atom's result to the deciders' history.
+        if (d) found.push({ sources: d.from instanceof Atom ? (itemAtoms.get(d.from) ?? []) : [], decider: d.decider, depth: d.depth });
         if (g.kind[u] === NOOP && !visited.has(u)) {
           visited.add(u);
           for (const w of g.inn[u]!) stack.push([w, u]);
