@@ -17,6 +17,7 @@ import {
   UnorderedFlow,
   WrappedFailure,
   runFlow,
+  Task,
   task,
   type EngineOptions,
   type Flow,
@@ -449,5 +450,24 @@ describe.each<Exec>(['serial', 'parallel'])('never-run atoms (%s)', (executor) =
     expect(engine.storage.getAtomState('a2')).toBe('PENDING');
     expect(log.filter((l) => l.startsWith('a2'))).toEqual([]);
     expect(engine.storage.getAtomState('a1')).toBe('REVERTED');
+  });
+});
+
+describe('class tasks declaring requires/provides as fields (STYLE.md §3)', () => {
+  it('wires field declarations like constructor options', async () => {
+    class Reserve extends Task<{ projectId: string; sizeGb: number }, { reservationId: string }> {
+      override readonly requires = ['projectId', 'sizeGb'] as const;
+      override readonly provides = ['reservationId'] as const;
+      constructor() {
+        super('volume.reserve-quota');
+      }
+      execute({ projectId, sizeGb }: { projectId: string; sizeGb: number }) {
+        return { reservationId: `${projectId}-${sizeGb}` };
+      }
+    }
+
+    const res = await runFlow(new LinearFlow<{ projectId: string; sizeGb: number }>('f').add(new Reserve()), { store: { projectId: 'p', sizeGb: 2 } });
+
+    expect(res['reservationId']).toBe('p-2');
   });
 });
