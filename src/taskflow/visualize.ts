@@ -21,7 +21,7 @@ export function describeFlow(flow: Flow<object, object>): { atoms: { name: strin
   const seen = new Set<string>();
   for (let i = 0; i < c.atoms.length; i++) for (const p of c.preds[i]!) {
     const e: FlowEdge = { from: c.atoms[p]!.name, to: c.atoms[i]!.name, kind: c.isRetry[p] ? 'retry' : 'order' };
-    if (c.deciders[i]?.some((d) => d.sources.includes(p))) e.label = 'decider';
+    if (c.deciders[i]?.some((d) => d.sources.length === 0 || d.sources.includes(p))) e.label = 'decider';
     edges.push(e);
     seen.add(`${p}>${i}`);
   }
