@@ -15,7 +15,6 @@ import {
   task,
   Times,
   UnorderedFlow,
-  type Flow,
 } from '../../../../src/taskflow';
 import { EXECUTORS } from './harness';
 

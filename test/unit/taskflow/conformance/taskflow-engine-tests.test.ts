@@ -294,24 +294,18 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
       expect(e.storage.fetchAll()).toEqual({ x: [0, 1] });
     });
 
-    it('test_many_results_visible_to: each atom sees the nearest earlier value', async () => {
+    it('test_many_results_visible_to: each atom sees the nearest earlier value (typed: the store names the rebound source)', async () => {
       const seen: Record<string, unknown> = {};
-      const addOne = (name: string, rebind?: Record<string, string>) =>
-        task(
-          name,
-          ({ value }: { value: number }) => {
-            seen[name] = value;
-            return value + 1;
-          },
-          { requires: ['value'], provides: 'value', rebind },
-        );
-      // Typed wiring does not follow `rebind` (finding F13): the flow is typed as needing `value`, not `source`.
-      const flow: Flow<object, object> = new LinearFlow('flow').add(
-        addOne('a', { value: 'source' }),
-        addOne('b'),
-        addOne('c'),
-      );
-      const e = new Engine(flow, { executor, store: { source: 0 } });
+      const body =
+        (name: string) =>
+        ({ value }: { value: number }) => {
+          seen[name] = value;
+          return value + 1;
+        };
+      const a = task('a', body('a'), { requires: ['value'], provides: 'value', rebind: { value: 'source' } });
+      const b = task('b', body('b'), { requires: ['value'], provides: 'value' });
+      const c = task('c', body('c'), { requires: ['value'], provides: 'value' });
+      const e = new Engine(new LinearFlow('flow').add(a, b, c), { executor, store: { source: 0 } });
 
       await e.run();
 
