@@ -170,4 +170,22 @@ describe.each(EXECUTORS)('conformance extras (%s executor)', (executor) => {
         : [shape(o.raised)?.message];
     expect(messages).toContain(exp.raised!.message);
   });
+
+  it('a retry exhausted by two sibling failures per attempt rejects with a WrappedFailure of the last attempt', async () => {
+    const rec = new Recorder();
+    const f = new LinearFlow('f', retries.times(rec, 2, { name: 'r', provides: 'n' })).add(
+      new UnorderedFlow('u').add(
+        rec.t('x1', { requires: ['n'], fail: (kw) => `x1 n=${String(kw['n'])}` }),
+        rec.t('x2', { requires: ['n'], fail: (kw) => `x2 n=${String(kw['n'])}` }),
+      ),
+    );
+
+    const o = await run(f, rec, { executor });
+
+    const exp = R['retry_exhausted_two_failures']!;
+    expect(o.raised?.class).toBe(exp.raised!.class);
+    expect(o.raised?.inner).toEqual(exp.raised!.inner);
+    expect(o.atom_states).toEqual(exp.atom_states);
+    expect(o.flow_state).toBe('REVERTED');
+  });
 });

@@ -67,4 +67,10 @@ S['revert_failure_after_parallel_failures'] = out
 out, e = run(lf.Flow('f').add(T('a', ret=None, provides={'x', 'y'}), T('b', requires=['x'])))
 S['keyed_provides_none_result'] = out
 
+# 8 a retry exhausted by two sibling failures per attempt: the final rejection wraps the last attempt's failures
+out, e = run(lf.Flow('f', retry=retry.Times(2, name='r', provides='n')).add(
+    uf.Flow('u').add(T('x1', requires=['n'], fail=lambda kw: 'x1 n=%d' % kw['n']),
+                     T('x2', requires=['n'], fail=lambda kw: 'x2 n=%d' % kw['n']))), engine='parallel')
+S['retry_exhausted_two_failures'] = out
+
 save('extra', S)
