@@ -412,7 +412,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         // SCHEDULE
         if (this.flowState === FlowState.RUNNING && nextUp.length) {
           // Higher priority first; reverts of siblings in reverse completion order (latest finished first).
-          if (nextUp.length > 1) nextUp.sort((a, b) => c.atoms[b]!.priority - c.atoms[a]!.priority || (this.doneSeq[b] ?? 0) - (this.doneSeq[a] ?? 0));
+          if (nextUp.length > 1) nextUp.sort((a, b) => c.atoms[b]!.priority - c.atoms[a]!.priority || this.revertRank(b) - this.revertRank(a));
           for (const i of nextUp) {
             // Candidates are gathered before later completions in the same batch are processed; a failure resolved
             // meanwhile may have flipped a never-run atom to REVERT. Atoms that never ran are not reverted.
@@ -525,6 +525,11 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       throw err;
     }
     throw new WrappedFailure([rf, ...originals]);
+  }
+
+  /** Completion sequence for atoms about to revert (latest first); 0 for atoms about to execute (flow order kept). */
+  private revertRank(i: number): number {
+    return this.intent[i] === Intention.EXECUTE ? 0 : (this.doneSeq[i] ?? 0);
   }
 
   /** Whether atom i may still be started per its current intention and state. */
