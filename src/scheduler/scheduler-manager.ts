@@ -8,6 +8,7 @@
 import { RequestContext } from '../rpc/context';
 import { InvalidRpcMessageError } from '../rpc/errors';
 import { Manager, type ManagerOptions } from '../service/manager';
+import { volumeUsagePayload, type EventNotifier } from '../volume/notifier';
 import type { VolumeRpcApi } from '../volume/rpc-api';
 import type { VolumeRows } from '../volume/volume-rows';
 import { NoValidBackendError } from './errors';
@@ -22,6 +23,8 @@ export interface VolumeSchedulerManagerOptions extends ManagerOptions {
   readonly maxAttempts?: number;
   /** Whether a backend's volume service is up (service group). @default every reporting backend */
   readonly isBackendUp?: VolumeHostManagerOptions['isBackendUp'];
+  /** Publishes `volume.create.error` when a volume cannot be placed. */
+  readonly notifier?: EventNotifier;
 }
 
 export class VolumeSchedulerManager extends Manager {
@@ -31,11 +34,13 @@ export class VolumeSchedulerManager extends Manager {
   readonly scheduler: VolumeFilterScheduler;
   private readonly rows: VolumeRows;
   private readonly volumeRpc: VolumeRpcApi;
+  private readonly notifier: EventNotifier | undefined;
 
   constructor(options: VolumeSchedulerManagerOptions) {
     super({ serviceName: 'scheduler', ...options });
     this.rows = options.rows;
     this.volumeRpc = options.volumeRpc;
+    this.notifier = options.notifier;
     this.hostManager = new VolumeHostManager({
       ...(options.isBackendUp !== undefined ? { isBackendUp: options.isBackendUp } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
@@ -66,7 +71,7 @@ export class VolumeSchedulerManager extends Manager {
       selection = await this.scheduler.selectBackend(placementOf(volumeId, requestSpec), fp as Record<string, unknown>);
     } catch (err) {
       if (typeof volumeId !== 'string' || volumeId === '') throw err;
-      await this.markError(volumeId, err);
+      await this.markError(ctx, volumeId, err);
       return;
     }
     const host = selection.backend.hostWithPool;
@@ -80,7 +85,7 @@ export class VolumeSchedulerManager extends Manager {
       await this.volumeRpc.createVolume(ctx, host, { volumeId, requestSpec, filterProperties: selection.filterProperties });
       this.log.debug('volume scheduled', { volumeId, host });
     } catch (err) {
-      await this.markError(volumeId, err);
+      await this.markError(ctx, volumeId, err);
     }
   }
 
@@ -94,9 +99,13 @@ export class VolumeSchedulerManager extends Manager {
     );
   }
 
-  private async markError(volumeId: string, err: unknown): Promise<void> {
+  private async markError(ctx: RequestContext, volumeId: string, err: unknown): Promise<void> {
     const marked = await this.rows.transition(volumeId, ['creating'], 'error', { host: null });
     const level = err instanceof NoValidBackendError ? 'warn' : 'error';
     this.log[level]('failed to schedule the volume', { volumeId, markedError: marked, err });
+    if (marked && this.notifier !== undefined) {
+      const v = await this.rows.get(volumeId);
+      if (v !== null) await this.notifier.notify(ctx, 'volume.create.error', volumeUsagePayload(v, { error_message: (err as Error).message }), 'ERROR');
+    }
   }
 }

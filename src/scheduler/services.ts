@@ -11,6 +11,7 @@ import type { Transport } from '../rpc/transport';
 import { DbServiceRecordStore } from '../service/db-service-record-store';
 import { DEFAULT_SERVICE_SETTINGS, Service, type ServiceSettings } from '../service/service';
 import { ServiceGroup } from '../service/service-group';
+import { EventNotifier } from '../volume/notifier';
 import { VolumeRpcApi } from '../volume/rpc-api';
 import { VolumeRows } from '../volume/volume-rows';
 import { ComputeSchedulerEndpoint, HostManager, serviceGroupHostCheck } from './compute-scheduler';
@@ -61,6 +62,7 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
         ...o,
         rows: new VolumeRows(options.dataSource),
         volumeRpc: new VolumeRpcApi(options.transport),
+        notifier: new EventNotifier(options.transport, `scheduler.${o.host}`, options.logger !== undefined ? { logger: options.logger } : {}),
         ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
         ...(options.checkServiceUp !== false ? { isBackendUp: cached(serviceGroupHostCheck(group, 'cinder-volume'), 1000) } : {}),
       });

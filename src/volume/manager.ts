@@ -16,6 +16,8 @@ import type { SchedulerRpcApi } from '../scheduler/rpc-api';
 import type { ServiceCapabilities } from '../scheduler/host-manager';
 import type { VolumeManagerCreateStore } from '../tasks/volume-manager';
 import type { VolumeDriver } from './drivers/driver';
+import type { EventNotifier, NotificationPriority } from './notifier';
+import { volumeUsagePayload } from './notifier';
 import { VOLUME_API_VERSION } from './rpc-api';
 import { backendOf, type VolumeRef, type VolumeRows } from './volume-rows';
 
@@ -30,6 +32,8 @@ export interface VolumeManagerOptions extends ManagerOptions<VolumeDriver> {
   readonly serviceStore?: ServiceRecordStore;
   /** Seconds between capability reports. @default 60 */
   readonly capabilitiesInterval?: number;
+  /** Publishes volume.create/delete/resize .start/.end/.error notifications when given. */
+  readonly notifier?: EventNotifier;
 }
 
 /** What happened to one volume found half done at start. */
@@ -50,6 +54,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
   private readonly quotas: VolumeManagerOptions['quotas'];
   private readonly scheduler: SchedulerRpcApi;
   private readonly serviceStore: ServiceRecordStore | undefined;
+  private readonly notifier: EventNotifier | undefined;
   /** One operation per volume at a time in this process (Cinder's per-volume lock). */
   private readonly locks = new Map<string, Promise<unknown>>();
 
@@ -61,6 +66,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
     this.quotas = options.quotas;
     this.scheduler = options.scheduler;
     this.serviceStore = options.serviceStore;
+    this.notifier = options.notifier;
     this.availabilityZone = options.availabilityZone ?? 'nova';
     this.addPeriodicTask((ctx) => this.publish_service_capabilities(ctx), {
       name: 'publish_service_capabilities',
@@ -129,6 +135,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
       this.log.info('create_volume for a volume that is not creating; nothing to do', { volumeId: store.volume_id, status: current?.status ?? null });
       return current?.status ?? 'deleted';
     }
+    const ctx = RequestContext.fromDict({ ...store.context });
+    await this.notify(ctx, 'volume.create.start', current);
     const flow = volumeManagerCreateFlow({
       rows: this.rows,
       driver: this.volumeDriver,
@@ -140,10 +148,15 @@ export class VolumeManager extends Manager<VolumeDriver> {
     try {
       await engine.run();
       this.log.info('volume created', { volumeId: store.volume_id, host: store.host });
+      await this.notify(ctx, 'volume.create.end', await this.rows.get(store.volume_id));
       return 'available';
     } catch (err) {
       this.log.warn('volume create failed and was reverted', { volumeId: store.volume_id, host: store.host, err });
-      return (await this.rows.get(store.volume_id))?.status ?? 'deleted';
+      const after = await this.rows.get(store.volume_id);
+      if (after?.status === 'error') {
+        await this.notify(ctx, 'volume.create.error', after, { error_message: (err as Error).message }, 'ERROR');
+      }
+      return after?.status ?? 'deleted';
     }
   }
 
@@ -152,18 +165,19 @@ export class VolumeManager extends Manager<VolumeDriver> {
    * then soft-deletes the row and gives back its quota (volumes −1, gigabytes −size, per type too); a
    * driver failure leaves it `error_deleting`.
    */
-  async delete_volume(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+  async delete_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const volumeId = args['volumeId'];
     if (typeof volumeId !== 'string' || volumeId === '') throw new InvalidRpcMessageError('delete_volume needs a volumeId');
-    await this.withVolumeLock(volumeId, () => this.runDelete(volumeId));
+    await this.withVolumeLock(volumeId, () => this.runDelete(volumeId, ctx));
   }
 
-  private async runDelete(volumeId: string): Promise<string> {
+  private async runDelete(volumeId: string, ctx: RequestContext = RequestContext.admin()): Promise<string> {
     const v = await this.rows.get(volumeId);
     if (v === null || v.status !== 'deleting') {
       this.log.info('delete_volume for a volume that is not deleting; nothing to do', { volumeId, status: v?.status ?? null });
       return v?.status ?? 'deleted';
     }
+    await this.notify(ctx, 'volume.delete.start', v);
     try {
       await this.volumeDriver.deleteVolume({ id: v.id, size: v.size });
     } catch (err) {
@@ -176,6 +190,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
     if (deleted) await this.quotas.commit({ projectId: v.projectId }, ids);
     else await this.quotas.rollback({ projectId: v.projectId }, ids);
     this.log.info('volume deleted', { volumeId });
+    await this.notify(ctx, 'volume.delete.end', { ...v, status: 'deleted' });
     return 'deleted';
   }
 
@@ -198,7 +213,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
    * args: `{ volumeId, newSizeGb, reservations }`. On success size and status `available` are set and the
    * reservations committed; on failure they are rolled back and the volume is `error_extending`.
    */
-  async extend_volume(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+  async extend_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const volumeId = args['volumeId'];
     const newSize = args['newSizeGb'];
     const reservations = args['reservations'];
@@ -207,10 +222,10 @@ export class VolumeManager extends Manager<VolumeDriver> {
     if (!Array.isArray(reservations) || reservations.some((r) => typeof r !== 'string')) {
       throw new InvalidRpcMessageError('extend_volume needs reservations (string ids)');
     }
-    await this.withVolumeLock(volumeId, () => this.runExtend(volumeId, newSize as number, reservations as string[]));
+    await this.withVolumeLock(volumeId, () => this.runExtend(ctx, volumeId, newSize as number, reservations as string[]));
   }
 
-  private async runExtend(volumeId: string, newSize: number, reservations: string[]): Promise<string> {
+  private async runExtend(rctx: RequestContext, volumeId: string, newSize: number, reservations: string[]): Promise<string> {
     const v = await this.rows.get(volumeId);
     if (v === null || v.status !== 'extending') {
       await this.quotas.rollback(v === null ? null : { projectId: v.projectId }, reservations);
@@ -218,6 +233,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
       return v?.status ?? 'deleted';
     }
     const ctx = { projectId: v.projectId };
+    await this.notify(rctx, 'volume.resize.start', v, { new_size: newSize });
     try {
       await this.volumeDriver.extendVolume({ id: v.id, size: v.size }, newSize);
     } catch (err) {
@@ -229,6 +245,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
     if (await this.rows.transition(volumeId, ['extending'], 'available', { size: newSize })) {
       await this.quotas.commit(ctx, reservations);
       this.log.info('volume extended', { volumeId, newSizeGb: newSize });
+      await this.notify(rctx, 'volume.resize.end', { ...v, size: newSize, status: 'available' });
       return 'available';
     }
     await this.quotas.rollback(ctx, reservations);
@@ -261,6 +278,17 @@ export class VolumeManager extends Manager<VolumeDriver> {
     }
     if (out.length > 0) this.log.warn('resolved volumes a previous run left unfinished', { volumes: out.length });
     return out;
+  }
+
+  private async notify(
+    ctx: RequestContext,
+    eventType: string,
+    v: VolumeRef | null,
+    extra: Record<string, unknown> = {},
+    priority: NotificationPriority = 'INFO',
+  ): Promise<void> {
+    if (this.notifier === undefined || v === null) return;
+    await this.notifier.notify(ctx, eventType, volumeUsagePayload(v, extra), priority);
   }
 
   private async withVolumeLock<T>(volumeId: string, fn: () => Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@ import { Service, type ServiceSettings } from '../service/service';
 import type { VolumeDriver } from './drivers/driver';
 import { FileDriver } from './drivers/file-driver';
 import { VolumeManager } from './manager';
+import { EventNotifier } from './notifier';
 import { VolumeRows } from './volume-rows';
 
 export interface VolumeServiceOptions {
@@ -47,6 +48,7 @@ export function createVolumeService(options: VolumeServiceOptions): Service {
         quotas: new QuotaEngine(options.dataSource),
         scheduler: new SchedulerRpcApi(options.transport),
         serviceStore: store,
+        notifier: new EventNotifier(options.transport, `volume.${host}`, options.logger !== undefined ? { logger: options.logger } : {}),
         ...(options.availabilityZone !== undefined ? { availabilityZone: options.availabilityZone } : {}),
         ...(options.capabilitiesInterval !== undefined ? { capabilitiesInterval: options.capabilitiesInterval } : {}),
       }),

@@ -185,6 +185,41 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       expect(await cloud.settled(anywhere)).toMatchObject({ status: 'available', host: 's@silver#silver' });
     });
 
+    it('publishes volume lifecycle notifications in the OpenStack shape on topic notifications', async () => {
+      const d = new FakeDriver({ capacityGb: 10 });
+      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
+      const seen: Array<{ method: string; args: Record<string, unknown> }> = [];
+      const sub = await cloud.transport.listen({ topic: 'notifications', server: 'listener', fanout: true }, async (m) => {
+        seen.push({ method: m.method, args: m.args });
+      });
+      const events = (id: string): string[] => seen.filter((n) => (n.args['payload'] as { volume_id: string }).volume_id === id).map((n) => `${n.args['event_type'] as string}@${n.args['publisher_id'] as string}`);
+
+      const ok = await cloud.create('p1', { size: 2 });
+      await cloud.settled(ok);
+      await cloud.api.delete(cloud.ctx('p1'), ok);
+      await cloud.settled(ok);
+      const tooBig = await cloud.create('p1', { size: 50 });
+      await cloud.settled(tooBig);
+      d.failAlways('create');
+      const failing = await cloud.create('p1', { size: 1 });
+      await cloud.settled(failing);
+      await new Promise((r) => setTimeout(r, 50));
+      await sub.close();
+
+      expect(events(ok)).toEqual(['volume.create.start@volume.n1@fake', 'volume.create.end@volume.n1@fake', 'volume.delete.start@volume.n1@fake', 'volume.delete.end@volume.n1@fake']);
+      expect(events(tooBig)).toEqual(['volume.create.error@scheduler.ctl']);
+      // one attempt on the only backend, then the scheduler finds no backend left to try
+      expect(events(failing)).toEqual(['volume.create.start@volume.n1@fake', 'volume.create.error@scheduler.ctl']);
+      const end = seen.find((n) => n.args['event_type'] === 'volume.create.end')!;
+      expect(end.method).toBe('info');
+      expect(end.args).toMatchObject({ priority: 'INFO', payload: { tenant_id: 'p1', volume_id: ok, size: 2, status: 'available', host: 'n1@fake#fake' } });
+      expect(end.args['message_id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(end.args['timestamp']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
+      const err = seen.find((n) => n.args['event_type'] === 'volume.create.error')!;
+      expect(err).toMatchObject({ method: 'error', args: { priority: 'ERROR', payload: { status: 'error' } } });
+      expect(String((err.args['payload'] as Record<string, unknown>)['error_message'])).toMatch(/No valid backend/);
+    });
+
     it('on start, finishes volumes its backend left creating and deletes those left deleting', async () => {
       const repo = db.dataSource.getRepository(VolumeEntity);
       const base = {
