@@ -880,7 +880,7 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
    * @internal Arguments for atom i: a null-prototype object keyed by argument name (fast for flows with many
    * distinct names; destructuring, spread and JSON work as usual).
    */
-  resolveArgs(i: number): Record<string, unknown> {
+  private resolveArgs(i: number): Record<string, unknown> {
     const c = this.comp!;
     const atom = c.atoms[i]!;
     const plan = c.plans[i]!;
