@@ -5,8 +5,9 @@
  *                replies through direct reply-to, correlation ids, no envelope checks, no publisher confirms on
  *                calls (casts: persistent on a durable queue through a confirm channel, as the transport does by
  *                default); what the broker and amqplib cost alone;
- *   - floor+confirm  the same loop with what the broker does for a transport call: requests on a confirm channel,
- *                `mandatory`, a per-message TTL (its casts would equal floor's, so it has no cast case);
+ *   - floor+confirm  the same loop with what the broker does for a transport call: requests through a durable
+ *                topic exchange on a confirm channel, `mandatory`, a per-message TTL (its casts would equal
+ *                floor's, so it has no cast case);
  *   - in-process the InProcessTransport (every service in one process).
  * Cases: `call` at each concurrency of --concurrency (default 1,16; a worker sends its next call when the
  * previous one was answered), `cast` at concurrency 16 (each cast awaits the broker's confirm); for casts the
@@ -128,6 +129,12 @@ async function floorContender(url: string, queue: string, confirmedCalls = false
   const sch = await serverConn.createChannel();
   // Durable queue and persistent casts, like the transport's defaults, so the casts compare like for like.
   await sch.assertQueue(queue, { durable: true, autoDelete: false });
+  // floor+confirm routes its calls through a durable topic exchange, as the transport does.
+  const exchange = `${queue}.x`;
+  if (confirmedCalls) {
+    await sch.assertExchange(exchange, 'topic', { durable: true, autoDelete: false });
+    await sch.bindQueue(queue, exchange, queue);
+  }
   await sch.prefetch(64);
   let received = 0;
   await sch.consume(queue, (msg) => {
@@ -170,7 +177,8 @@ async function floorContender(url: string, queue: string, confirmedCalls = false
           return;
         }
         // What the broker does for an AmqpTransport call: confirm, mandatory routing, per-message TTL.
-        confirm.sendToQueue(
+        confirm.publish(
+          exchange,
           queue,
           body,
           { replyTo: 'amq.rabbitmq.reply-to', correlationId, mandatory: true, expiration: '30000' },
@@ -196,6 +204,7 @@ async function floorContender(url: string, queue: string, confirmedCalls = false
     close: async () => {
       await clientConn.close();
       await sch.deleteQueue(queue).catch(() => undefined);
+      if (confirmedCalls) await sch.deleteExchange(exchange).catch(() => undefined);
       await serverConn.close();
     },
   };
