@@ -426,6 +426,20 @@ export class VolumeAPI {
     return { items: await this.withExtras(rows.map(recordOfRow)), count };
   }
 
+  /** GET /volumes/summary: how many volumes and GB a project (null: every project) holds, and its metadata values. */
+  async summary(projectId: string | null): Promise<{ totalCount: number; totalSize: number; metadata: Record<string, string[]> }> {
+    const where = projectId === null ? 'v.deleted = 0' : 'v.deleted = 0 AND v.project_id = ?';
+    const params = projectId === null ? [] : [projectId];
+    const totals: { n: unknown; gb: unknown }[] = await this.ds.query(`SELECT COUNT(*) AS n, COALESCE(SUM(v.size), 0) AS gb FROM volumes v WHERE ${where}`, params);
+    const meta: { k: string; val: string | null }[] = await this.ds.query(
+      `SELECT DISTINCT m.\`key\` AS k, m.value AS val FROM volume_metadata m JOIN volumes v ON v.id = m.volume_id WHERE m.deleted = 0 AND ${where} ORDER BY m.\`key\`, m.value`,
+      params,
+    );
+    const metadata: Record<string, string[]> = {};
+    for (const { k, val } of meta) (metadata[k] ??= []).push(val ?? '');
+    return { totalCount: Number(totals[0]?.n ?? 0), totalSize: Number(totals[0]?.gb ?? 0), metadata };
+  }
+
   // ---- update / metadata ------------------------------------------------------------------------
 
   /** PUT /volumes/{id}: name, description, metadata (replaces the set). @throws VolumeNotFoundError */

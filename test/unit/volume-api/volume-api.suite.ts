@@ -316,6 +316,19 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect(marker.status).toBe(404);
       });
 
+      it('sums the project\'s volumes at 3.12 (with metadata values at 3.36); below 3.12 "summary" is an id', async () => {
+        await create({ size: 2, metadata: { env: 'a' } });
+        await create({ size: 3, metadata: { env: 'b' } });
+        await create({ size: 4 }, OTHER_USER, OTHER);
+
+        const res = await get(`${base}/volumes/summary`, USER, 'volume 3.36');
+        const old = await get(`${base}/volumes/summary`);
+
+        expect(res.body).toEqual({ 'volume-summary': { total_count: 2, total_size: 5, metadata: { env: ['a', 'b'] } } });
+        expect(old.status).toBe(404);
+        expect(old.body).toEqual({ itemNotFound: { code: 404, message: 'Volume summary could not be found.' } });
+      });
+
       it('counts with with_count at 3.45', async () => {
         for (let i = 0; i < 3; i++) await create({ size: 1 });
 

@@ -45,6 +45,7 @@ import {
   volumeMetadataView,
   volumeShowView,
   volumeSummaryList,
+  volumeSummaryTotals,
   volumeTypeCreatedView,
   volumeTypeList,
   volumeTypeShowView,
@@ -168,6 +169,19 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
   };
   r.get('/volumes', list(false));
   r.get('/volumes/detail', list(true));
+
+  r.get('/volumes/summary', async (req, res, next) => {
+    const ctx = getRequestContext(req, res);
+    if (!ctx.microversion.atLeast('3.12')) {
+      next(); // below 3.12 "summary" is a volume id, as in Cinder (404)
+      return;
+    }
+    const project = getProjectScope(req, res);
+    enforce(ctx, 'volume:get_all', project);
+    const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
+    const sum = await api.summary(allTenants ? null : project);
+    res.json(volumeSummaryTotals(sum.totalCount, sum.totalSize, ctx.microversion, sum.metadata));
+  });
 
   r.get('/volumes/:id', async (req, res) => {
     const ctx = getRequestContext(req, res);
