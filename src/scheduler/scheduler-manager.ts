@@ -25,6 +25,11 @@ export interface VolumeSchedulerManagerOptions extends ManagerOptions {
   readonly isBackendUp?: VolumeHostManagerOptions['isBackendUp'];
   /** Publishes `volume.create.error` when a volume cannot be placed. */
   readonly notifier?: EventNotifier;
+  /**
+   * A volume still `creating` without a host this long after its last change is placed again (its cast
+   * to the scheduler was lost); checked every minute. @default 300
+   */
+  readonly unplacedSeconds?: number;
 }
 
 export class VolumeSchedulerManager extends Manager {
@@ -35,12 +40,15 @@ export class VolumeSchedulerManager extends Manager {
   private readonly rows: VolumeRows;
   private readonly volumeRpc: VolumeRpcApi;
   private readonly notifier: EventNotifier | undefined;
+  private readonly unplacedMs: number;
 
   constructor(options: VolumeSchedulerManagerOptions) {
     super({ serviceName: 'scheduler', ...options });
     this.rows = options.rows;
     this.volumeRpc = options.volumeRpc;
     this.notifier = options.notifier;
+    this.unplacedMs = (options.unplacedSeconds ?? 300) * 1000;
+    this.addPeriodicTask((ctx) => this.placeUnplaced(ctx), { name: 'place_unplaced_volumes', spacing: 60 });
     this.hostManager = new VolumeHostManager({
       ...(options.isBackendUp !== undefined ? { isBackendUp: options.isBackendUp } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
@@ -87,6 +95,31 @@ export class VolumeSchedulerManager extends Manager {
     } catch (err) {
       await this.markError(ctx, volumeId, err);
     }
+  }
+
+  /**
+   * Periodic: volumes left `creating` with no host for longer than `unplacedSeconds` (their create cast
+   * never reached a scheduler) are placed again from their rows, as a first attempt.
+   * @returns the ids it placed (or set to `error`).
+   */
+  async placeUnplaced(ctx: RequestContext): Promise<string[]> {
+    const cutoff = Date.now() - this.unplacedMs;
+    const stale = (await this.rows.unplaced('creating')).filter((v) => v.changedAtMs <= cutoff);
+    for (const v of stale) {
+      this.log.warn('placing again a volume whose create never reached a scheduler', { volumeId: v.id });
+      const extraSpecs = v.volumeTypeId === null ? {} : await this.rows.typeExtraSpecs(v.volumeTypeId);
+      await this.create_volume(ctx, {
+        volumeId: v.id,
+        requestSpec: {
+          volume_id: v.id,
+          size: v.size,
+          availability_zone: v.availabilityZone,
+          volume_type: { id: v.volumeTypeId, extra_specs: extraSpecs },
+        },
+        filterProperties: { scheduler_hints: {}, retry: { num_attempts: 0, hosts: [] } },
+      });
+    }
+    return stale.map((v) => v.id);
   }
 
   /** Fanout from each volume service. args: `{ serviceName, host, capabilities, timestamp }`. */

@@ -34,6 +34,11 @@ export interface VolumeManagerOptions extends ManagerOptions<VolumeDriver> {
   readonly capabilitiesInterval?: number;
   /** Publishes volume.create/delete/resize .start/.end/.error notifications when given. */
   readonly notifier?: EventNotifier;
+  /**
+   * A volume of this backend still `creating` this long after its last change, with no create running
+   * here, is created again (its cast was lost); checked every minute. @default 120
+   */
+  readonly stuckCreateSeconds?: number;
 }
 
 /** What happened to one volume found half done at start. */
@@ -55,6 +60,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
   private readonly scheduler: SchedulerRpcApi;
   private readonly serviceStore: ServiceRecordStore | undefined;
   private readonly notifier: EventNotifier | undefined;
+  private readonly stuckCreateMs: number;
   /** One operation per volume at a time in this process (Cinder's per-volume lock). */
   private readonly locks = new Map<string, Promise<unknown>>();
 
@@ -67,6 +73,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
     this.scheduler = options.scheduler;
     this.serviceStore = options.serviceStore;
     this.notifier = options.notifier;
+    this.stuckCreateMs = (options.stuckCreateSeconds ?? 120) * 1000;
+    this.addPeriodicTask(() => this.resumeStuckCreates(), { name: 'resume_stuck_creates', spacing: 60 });
     this.availabilityZone = options.availabilityZone ?? 'nova';
     this.addPeriodicTask((ctx) => this.publish_service_capabilities(ctx), {
       name: 'publish_service_capabilities',
@@ -259,8 +267,29 @@ export class VolumeManager extends Manager<VolumeDriver> {
    * volumes left `deleting` are deleted again.
    */
   async recoverUnfinished(): Promise<RecoveryOutcome[]> {
+    const out: RecoveryOutcome[] = await this.createAgain(await this.rows.onBackend(this.host, ['creating']));
+    for (const v of await this.rows.onBackend(this.host, ['deleting'])) {
+      const now = await this.withVolumeLock(v.id, () => this.runDelete(v.id));
+      out.push({ volumeId: v.id, was: 'deleting', now });
+    }
+    if (out.length > 0) this.log.warn('resolved volumes a previous run left unfinished', { volumes: out.length });
+    return out;
+  }
+
+  /**
+   * Periodic: creates again the volumes of this backend that have stayed `creating` longer than
+   * `stuckCreateSeconds` with no create running for them here (the scheduler's cast never arrived).
+   */
+  async resumeStuckCreates(): Promise<RecoveryOutcome[]> {
+    const cutoff = Date.now() - this.stuckCreateMs;
+    const stuck = (await this.rows.onBackend(this.host, ['creating'])).filter((v) => !this.locks.has(v.id) && v.changedAtMs <= cutoff);
+    if (stuck.length > 0) this.log.warn('creating again volumes whose create has not progressed', { volumes: stuck.length });
+    return this.createAgain(stuck);
+  }
+
+  private async createAgain(volumes: readonly VolumeRef[]): Promise<RecoveryOutcome[]> {
     const out: RecoveryOutcome[] = [];
-    for (const v of await this.rows.onBackend(this.host, ['creating'])) {
+    for (const v of volumes) {
       const now = await this.withVolumeLock(v.id, () =>
         this.runCreate({
           context: RequestContext.admin().toDict(),
@@ -272,11 +301,6 @@ export class VolumeManager extends Manager<VolumeDriver> {
       );
       out.push({ volumeId: v.id, was: 'creating', now });
     }
-    for (const v of await this.rows.onBackend(this.host, ['deleting'])) {
-      const now = await this.withVolumeLock(v.id, () => this.runDelete(v.id));
-      out.push({ volumeId: v.id, was: 'deleting', now });
-    }
-    if (out.length > 0) this.log.warn('resolved volumes a previous run left unfinished', { volumes: out.length });
     return out;
   }
 

@@ -3,8 +3,8 @@
  * they make). Every state change is a conditional update on the status it expects, so a redelivered
  * or raced message never moves a volume backwards.
  */
-import { In, Like, type DataSource } from 'typeorm';
-import { VolumeEntity, VolumeMetadataEntity } from '../db/entities';
+import { In, IsNull, Like, type DataSource } from 'typeorm';
+import { VolumeEntity, VolumeMetadataEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
 import { withWriteTransaction } from '../db/transaction';
 
 /** The fields of a volume the backend side works with (JSON-safe: it goes into flow storage). */
@@ -17,6 +17,8 @@ export interface VolumeRef {
   readonly host: string | null;
   readonly volumeTypeId: string | null;
   readonly availabilityZone: string | null;
+  /** When the row last changed (its creation if never), ms since the epoch. */
+  readonly changedAtMs: number;
 }
 
 function refOf(e: VolumeEntity): VolumeRef {
@@ -29,6 +31,7 @@ function refOf(e: VolumeEntity): VolumeRef {
     host: e.host,
     volumeTypeId: e.volumeTypeId,
     availabilityZone: e.availabilityZone,
+    changedAtMs: (e.updatedAt ?? e.createdAt).getTime(),
   };
 }
 
@@ -71,6 +74,22 @@ export class VolumeRows {
       await q.manager.update(VolumeMetadataEntity, { volumeId, deleted: false }, { deleted: true, deletedAt: now });
       return true;
     });
+  }
+
+  /** Live volumes in `status` with no host (not placed yet), oldest first. */
+  async unplaced(status: string, limit = 100): Promise<VolumeRef[]> {
+    const rows = await this.ds.getRepository(VolumeEntity).find({
+      where: { host: IsNull(), deleted: false, status },
+      order: { createdAt: 'ASC' },
+      take: limit,
+    });
+    return rows.map(refOf);
+  }
+
+  /** A volume type's extra specs (empty for an unknown type). */
+  async typeExtraSpecs(volumeTypeId: string): Promise<Record<string, string | null>> {
+    const rows = await this.ds.getRepository(VolumeTypeExtraSpecEntity).find({ where: { volumeTypeId, deleted: false } });
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
   /** Live volumes on a backend (`host@backend`, any pool) in one of `statuses`. */

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
 import { VolumeEntity } from '../../../src/db/entities';
+import { RequestContext } from '../../../src/rpc/context';
 import { FakeDriver, FileDriver, GIB } from '../../../src/volume/drivers';
 import type { TestDatabase } from '../../helpers/db';
 import { startVolumeCloud, type VolumeCloud } from './backend-cloud';
@@ -16,6 +17,15 @@ import { startVolumeCloud, type VolumeCloud } from './backend-cloud';
 async function usage(cloud: VolumeCloud, projectId: string): Promise<{ volumes: [number, number]; gigabytes: [number, number] }> {
   const q = await cloud.quotas.getProjectQuotas(projectId, { usages: true });
   return { volumes: [q['volumes']!.inUse, q['volumes']!.reserved], gigabytes: [q['gigabytes']!.inUse, q['gigabytes']!.reserved] };
+}
+
+async function insertVolume(db: TestDatabase, over: Partial<VolumeEntity> & { id: string; status: string }): Promise<void> {
+  await db.dataSource.getRepository(VolumeEntity).insert({
+    projectId: 'p1', userId: 'u1', size: 1, attachStatus: 'detached', displayName: null, displayDescription: null,
+    availabilityZone: 'nova', volumeTypeId: null, snapshotId: null, sourceVolid: null, host: null, bootable: false,
+    encryptionKeyId: null, multiattach: false, migrationStatus: null, createdAt: new Date(), updatedAt: null, deletedAt: null, deleted: false,
+    ...over,
+  });
 }
 
 export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatabase>): void {
@@ -218,6 +228,40 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       const err = seen.find((n) => n.args['event_type'] === 'volume.create.error')!;
       expect(err).toMatchObject({ method: 'error', args: { priority: 'ERROR', payload: { status: 'error' } } });
       expect(String((err.args['payload'] as Record<string, unknown>)['error_message'])).toMatch(/No valid backend/);
+    });
+
+    it('creates again a volume stuck creating on its backend (lost cast), leaving recent ones alone', async () => {
+      const d = new FakeDriver();
+      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
+      const stuck = uuidv4();
+      const recent = uuidv4();
+      const old = new Date(Date.now() - 10 * 60_000);
+      await insertVolume(db, { id: stuck, status: 'creating', host: 'n1@fake#fake', createdAt: old, updatedAt: old });
+      await insertVolume(db, { id: recent, status: 'creating', host: 'n1@fake#fake' });
+
+      const resumed = await cloud.managers['n1']!.resumeStuckCreates();
+
+      expect(resumed).toEqual([{ volumeId: stuck, was: 'creating', now: 'available' }]);
+      expect(await cloud.rows.get(stuck)).toMatchObject({ status: 'available', host: 'n1@fake#fake' });
+      expect(await cloud.rows.get(recent)).toMatchObject({ status: 'creating' });
+      expect(d.calls).toEqual([`create ${stuck}`]);
+    });
+
+    it('the scheduler places again a volume left creating with no host (its cast never arrived)', async () => {
+      const gold = new FakeDriver({ backendName: 'gold' });
+      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: new FakeDriver() }, n2: { driver: gold } } });
+      const type = await cloud.api.createType({ name: 'gold', description: null, extraSpecs: { volume_backend_name: 'gold' }, isPublic: true });
+      const lost = uuidv4();
+      const fresh = uuidv4();
+      const old = new Date(Date.now() - 10 * 60_000);
+      await insertVolume(db, { id: lost, status: 'creating', volumeTypeId: type.id, createdAt: old, updatedAt: old });
+      await insertVolume(db, { id: fresh, status: 'creating' });
+
+      const placed = await cloud.scheduler.placeUnplaced(RequestContext.admin());
+
+      expect(placed).toEqual([lost]);
+      expect(await cloud.settled(lost)).toMatchObject({ status: 'available', host: 'n2@gold#gold' });
+      expect(await cloud.rows.get(fresh)).toMatchObject({ status: 'creating', host: null });
     });
 
     it('on start, finishes volumes its backend left creating and deletes those left deleting', async () => {
