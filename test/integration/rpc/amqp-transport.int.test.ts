@@ -165,6 +165,37 @@ describe('AmqpTransport on RabbitMQ', () => {
     expect(fanouts).toEqual(['1']);
   });
 
+  it('re-declares queues, bindings and consumers after an outage with several failed reconnect attempts', async () => {
+    const proxy = await BrokerProxy.start(url);
+    try {
+      const topic = newTopic();
+      const server = await transport({}, proxy);
+      const fanouts: string[] = [];
+      await server.listen({ topic, server: 'h1', fanout: true }, async (m) => {
+        if (m.method === 'note') fanouts.push('h1');
+        return 'h1';
+      });
+      const client = await transport();
+
+      proxy.setDown();
+      await waitFor(() => !server.connected, 5000, 'the server to notice');
+      const attemptsBefore = proxy.attempts;
+      await waitFor(() => proxy.attempts >= attemptsBefore + 3, 10_000, 'three refused reconnect attempts');
+      proxy.setUp();
+      await waitFor(() => server.connected, 10_000, 'the server to reconnect');
+
+      await expect(client.call({ topic, server: 'h1' }, message('ping'), { timeoutMs: 5000 })).resolves.toBe(
+        'h1',
+      );
+      await expect(client.call({ topic }, message('ping'), { timeoutMs: 5000 })).resolves.toBe('h1');
+      await client.cast({ topic, fanout: true }, message('note'));
+      await waitFor(() => fanouts.length === 1, 5000, 'the fanout');
+      expect(fanouts).toEqual(['h1']);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it('rejects a call in flight promptly when its connection drops, and the next call succeeds', async () => {
     const proxy = await BrokerProxy.start(url);
     try {
