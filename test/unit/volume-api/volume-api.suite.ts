@@ -495,6 +495,22 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         );
       });
 
+      it('shows and updates the default quota class (admin only)', async () => {
+        const member = await get(`${base}/os-quota-class-sets/default`);
+        const upd = await put(`${base}/os-quota-class-sets/default`, { quota_class_set: { volumes: 7 } }, ADMIN);
+        const bad = await put(`${base}/os-quota-class-sets/default`, { volumes: 7 }, ADMIN);
+        const show = await get(`${base}/os-quota-class-sets/default`, ADMIN);
+        const project = await get(`${base}/os-quota-sets/${PROJECT}`);
+
+        expect(member.status).toBe(403);
+        expect(upd.status).toBe(200);
+        expect((upd.body as Body).quota_class_set).toMatchObject({ volumes: 7, gigabytes: 1000 });
+        expect(bad.body).toEqual({ badRequest: { code: 400, message: "'quota_class_set' is a required property" } });
+        expect((show.body as Body).quota_class_set).toMatchObject({ volumes: 7, id: 'default' });
+        expect((project.body as Body).quota_set.volumes).toBe(7);
+        expect((await put(`${base}/os-quota-class-sets/default`, { quota_class_set: { volumes: 10 } }, ADMIN)).status).toBe(200);
+      });
+
       it('lists, shows, creates and deletes types (admin), refusing duplicates and types in use', async () => {
         const created = await post(`${base}/types`, { volume_type: { name: 'ssd', extra_specs: { volume_backend_name: 'fast' } } }, ADMIN);
         const id = String((created.body as Body).volume_type.id);

@@ -7,7 +7,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { getRequestContext, type RequestContext } from '../../context';
-import { InvalidInputError } from '../../errors';
+import { InvalidInputError, SchemaValidationError } from '../../errors';
 import { jsonBody } from '../../middleware/body';
 import { microversion } from '../../middleware/microversion';
 import { noAuth } from '../../middleware/noauth';
@@ -35,6 +35,7 @@ import {
   limitsView,
   linkBaseFromRequest,
   queryPairs,
+  quotaClassSetView,
   quotaSetView,
   serviceList,
   snapshotDetail,
@@ -297,6 +298,27 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     enforce(ctx, 'volume_extension:quotas:delete', target);
     await api.resetQuotaSet(target);
     emptyAnswer(res, 200);
+  });
+
+  r.get('/os-quota-class-sets/:className', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume_extension:quota_classes');
+    const [keys, limits] = await Promise.all([quotaKeys(), api.quotas.getClassQuotas(param(req, 'className'))]);
+    res.json(quotaClassSetView(param(req, 'className'), keys.map((name) => ({ name, limit: limits[name] ?? -1 }))));
+  });
+
+  r.put('/os-quota-class-sets/:className', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume_extension:quota_classes');
+    const keys = await quotaKeys();
+    const body = req.body as unknown;
+    if (typeof body !== 'object' || body === null || Array.isArray(body) || !('quota_class_set' in body)) {
+      throw new SchemaValidationError("'quota_class_set' is a required property");
+    }
+    // The same rules as a quota set's body, under the `quota_class_set` key.
+    const limits = validateQuotaSetUpdate({ quota_set: (body as { quota_class_set: unknown }).quota_class_set }, keys);
+    const after = await api.quotas.setClassLimits(param(req, 'className'), limits);
+    res.json({ quota_class_set: Object.fromEntries(keys.map((name) => [name, after[name] ?? -1])) });
   });
 
   r.get('/limits', async (req, res) => {
