@@ -156,7 +156,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
     try {
       await engine.run();
       this.log.info('volume created', { volumeId: store.volume_id, host: store.host });
-      await this.notify(ctx, 'volume.create.end', await this.rows.get(store.volume_id));
+      await this.notify(ctx, 'volume.create.end', { ...current, status: 'available', host: store.host });
       return 'available';
     } catch (err) {
       this.log.warn('volume create failed and was reverted', { volumeId: store.volume_id, host: store.host, err });
