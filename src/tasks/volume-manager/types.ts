@@ -3,7 +3,7 @@
  * given through constructors (implemented in `src/volume/`).
  */
 import type { SerializedRequestContext } from '../../rpc/context';
-import type { VolumeRef, VolumeRows } from '../../volume/volume-rows';
+import type { VolumeRows } from '../../volume/volume-rows';
 
 export type { VolumeRef } from '../../volume/volume-rows';
 
