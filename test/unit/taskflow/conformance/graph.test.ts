@@ -274,4 +274,24 @@ describe.each(EXECUTORS)('graph flows (%s executor)', (executor) => {
       expect(deciderCalls).toEqual(exp['decider_calls']);
     },
   );
+
+  it('an ATOM-depth "no" on a provider leaves its consumer without the value: NotFound, flow FAILURE, consumer not executed', async () => {
+    const rec = new Recorder();
+    const g = new GraphFlow('g');
+    const [a, b, c] = [
+      rec.t('a', { ret: 'A' }),
+      rec.t('b', { ret: 'B', provides: 'x' }),
+      rec.t('c', { requires: ['x'], ret: 'C' }),
+    ];
+    g.add(a, b, c);
+    g.link(a, b, { decider: decider(false, 'a->b'), deciderDepth: 'ATOM' });
+
+    const o = await run(g, rec, { executor });
+
+    const exp = R['ignored_provider_consumer_not_found']!;
+    expect(o.raised?.class).toBe(exp.raised!.class); // NotFound
+    expect(o.flow_state).toBe(exp.flow_state); // FAILURE
+    expect(o.atom_states).toEqual(exp.atom_states);
+    expect(o.calls).toEqual(exp.calls); // only a executed
+  });
 });

@@ -154,4 +154,15 @@ def g9(answer):
 scen('decider_from_subflow_false', g9(False))
 scen('decider_from_subflow_true', g9(True))
 
+# an ATOM-depth "no" on a provider leaves its consumer without the value: NotFound at run time, flow FAILURE
+def g10():
+    g = gf.Flow('g')
+    a, b, c = T('a', ret='A'), T('b', ret='B', provides='x'), T('c', requires=['x'], ret='C')
+    g.add(a, b, c)
+    g.link(a, b, decider=decider(False, 'a->b'), decider_depth='ATOM')
+    return g
+
+
+scen('ignored_provider_consumer_not_found', g10())
+
 save('graph', S)
