@@ -201,3 +201,33 @@ describe('run timeout (issue #3 engine options)', () => {
     expect(e.storage.getFlowState()).toBe('SUSPENDED');
   });
 });
+
+describe('Failure serialisation (issue #3 "failures that serialise")', () => {
+  it('round-trips class names, message, stack and the cause chain through JSON', () => {
+    class QuotaError extends Error {
+      constructor(message: string, options?: ErrorOptions) {
+        super(message, options);
+        this.name = 'QuotaError';
+      }
+    }
+    const original = new QuotaError('over quota', { cause: new TypeError('bad size') });
+
+    const back = Failure.fromJSON(
+      JSON.parse(JSON.stringify(Failure.fromError(original))) as ReturnType<Failure['toJSON']>,
+    );
+
+    expect(back.excTypeNames.slice(0, 2)).toEqual(['QuotaError', 'Error']);
+    expect(back.message).toBe('over quota');
+    expect(back.stack).toBe(original.stack);
+    expect(back.cause?.exceptionType).toBe('TypeError');
+    expect(back.cause?.message).toBe('bad size');
+    expect(back.matches(Failure.fromError(original))).toBe(true);
+    const rebuilt = back.toError() as Error & { cause?: Error };
+    expect([rebuilt.name, rebuilt.message, rebuilt.cause?.name, rebuilt.cause?.message]).toEqual([
+      'QuotaError',
+      'over quota',
+      'TypeError',
+      'bad size',
+    ]);
+  });
+});
