@@ -165,4 +165,20 @@ def g10():
 
 scen('ignored_provider_consumer_not_found', g10())
 
+# TaskFlow's test_run_graph_flow_decider_various_depths with NEIGHBORS: a sub-flow successor is not a "neighbor atom"
+def g11(depth):
+    sub = gf.Flow('g_1').add(T('g_1-1', ret=5))
+    g1, g2, g3, g4 = [T(n, ret=5) for n in ('g-1', 'g-2', 'g-3', 'g-4')]
+    flow = gf.Flow('g').add(g1, g2, sub, g3, g4)
+    flow.link(g1, g2, decider=lambda history: False, decider_depth=depth)
+    flow.link(g2, sub)
+    flow.link(g2, g3)
+    flow.link(g3, g4)
+    flow.link(g1, sub, decider=lambda history: True, decider_depth=depth)
+    return flow
+
+
+for depth in ('ALL', 'ATOM', 'FLOW', 'NEIGHBORS'):
+    scen('various_depths_%s' % depth.lower(), g11(depth))
+
 save('graph', S)
