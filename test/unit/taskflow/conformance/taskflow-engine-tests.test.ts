@@ -411,4 +411,125 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
       expect(o.events.filter((ev) => ev.endsWith('RUNNING')).length).toBe(ranHowMany);
     },
   );
+
+  it('test_run_graph_flow_decider_revert: an IGNOREd atom is skipped by the revert too', async () => {
+    const rec = new Recorder();
+    const g = new GraphFlow('g');
+    const [a, b, c] = [rec.t('a'), rec.t('b'), rec.t('c', { fail: 'Woot!' })];
+    g.add(a, b, c);
+    g.link(a, b, { decider: () => false, deciderDepth: 'ATOM' });
+    g.link(b, c);
+
+    const o = await runEngine(new Engine(g, { executor }), rec);
+
+    expect(o.raised?.message).toBe('Woot!');
+    expect(o.events).toEqual([
+      'a RUNNING',
+      'a SUCCESS',
+      'b IGNORE',
+      'c RUNNING',
+      'c FAILURE',
+      'c REVERTING',
+      'c REVERTED',
+      'a REVERTING',
+      'a REVERTED',
+    ]);
+  });
+
+  it('test_graph_flow_conditional_jumps_across_2: a "no" into a nested sub-flow ignores all its atoms', async () => {
+    const rec = new Recorder();
+    const histories: Record<string, unknown>[] = [];
+    const [t1, t2, t3, t4] = ['task1', 'task2', 'task3', 'task4'].map((n) => rec.t(n, { ret: 5 })) as [
+      ReturnType<Recorder['t']>,
+      ReturnType<Recorder['t']>,
+      ReturnType<Recorder['t']>,
+      ReturnType<Recorder['t']>,
+    ];
+    const subflow = new LinearFlow('more-work').add(new LinearFlow('more-more-work').add(t3, t4));
+    const flow = new GraphFlow('main-work').add(t1, t2);
+    flow.link(t1, t2);
+    flow.add(subflow);
+    flow.link(t2, subflow, { decider: (h) => (histories.push({ ...h }), false) });
+
+    const o = await runEngine(new Engine(flow, { executor }), rec);
+
+    expect(o.events).toEqual([
+      'task1 RUNNING',
+      'task1 SUCCESS',
+      'task2 RUNNING',
+      'task2 SUCCESS',
+      'task3 IGNORE',
+      'task4 IGNORE',
+    ]);
+    expect(histories).toHaveLength(1);
+    expect(Object.keys(histories[0]!)).toContain('task2');
+  });
+
+  it('test_graph_flow_conditional_jumps_across: two deciders into a sub-flow each see task1 and task2', async () => {
+    const rec = new Recorder();
+    const histories: Record<string, unknown>[] = [];
+    const shouldGo = (h: Readonly<Record<string, unknown>>) => (histories.push({ ...h }), false);
+    const [t1, t2, t3, t4] = ['task1', 'task2', 'task3', 'task4'].map((n) => rec.t(n, { ret: 5 })) as [
+      ReturnType<Recorder['t']>,
+      ReturnType<Recorder['t']>,
+      ReturnType<Recorder['t']>,
+      ReturnType<Recorder['t']>,
+    ];
+    const subflow = new LinearFlow('more-work').add(t3, t4);
+    const flow = new GraphFlow('main-work').add(t1, t2);
+    flow.link(t1, t2);
+    flow.add(subflow);
+    flow.link(t2, subflow, { decider: shouldGo });
+    flow.link(t1, subflow, { decider: shouldGo });
+
+    const o = await runEngine(new Engine(flow, { executor }), rec);
+
+    expect(o.events).toEqual([
+      'task1 RUNNING',
+      'task1 SUCCESS',
+      'task2 RUNNING',
+      'task2 SUCCESS',
+      'task3 IGNORE',
+      'task4 IGNORE',
+    ]);
+    expect(histories).toHaveLength(2);
+    for (const h of histories) expect(Object.keys(h).sort()).toEqual(['task1', 'task2']);
+  });
+
+  it('test_graph_flow_conditional_history: deciders read the predecessor result', async () => {
+    for (const [store, ran] of [
+      [{ x: 0, y: 1, z: 1 }, ['task2', 'task2_2']],
+      [{ x: 0, y: 0, z: 1 }, ['task3', 'task3_3']],
+    ] as const) {
+      const rec = new Recorder();
+      const evenOdd = (allowed: number) => (h: Readonly<Record<string, unknown>>) =>
+        Object.values(h).reduce<number>((acc, v) => acc + (v as number), 0) === allowed;
+      const t1 = rec.t('task1', {
+        requires: ['x', 'y', 'z'],
+        ret: (kw: Record<string, unknown>) => (kw['x'] as number) + (kw['y'] as number) + (kw['z'] as number),
+      });
+      const [t2, t22, t3, t33] = ['task2', 'task2_2', 'task3', 'task3_3'].map((n) =>
+        rec.t(n, { ret: 5 }),
+      ) as [
+        ReturnType<Recorder['t']>,
+        ReturnType<Recorder['t']>,
+        ReturnType<Recorder['t']>,
+        ReturnType<Recorder['t']>,
+      ];
+      const flow = new GraphFlow('root').add(t1, t2, t22, t3, t33);
+      flow.link(t1, t2, { decider: evenOdd(2) });
+      flow.link(t2, t22);
+      flow.link(t1, t3, { decider: evenOdd(1) });
+      flow.link(t3, t33);
+      const e = new Engine(flow, { executor });
+      e.storage.inject(store);
+
+      const o = await runEngine(e, rec);
+
+      const executed = o.calls.filter((c) => c.op === 'execute').map((c) => c.atom);
+      expect(executed.sort()).toEqual(['task1', ...ran].sort());
+      const ignored = ['task2', 'task2_2', 'task3', 'task3_3'].filter((n) => !ran.includes(n as never));
+      for (const n of ignored) expect(o.atom_states[n]).toBe('IGNORE');
+    }
+  });
 });
