@@ -198,11 +198,11 @@ describe('npm start -- <service>', () => {
   });
 
   it('says clearly that a service of a later issue is not available yet', async () => {
-    const { code, stderr } = await run(['scheduler']);
+    const { code, stderr } = await run(['conductor']);
 
     expect(code).toBe(2);
     expect(stderr).toContain(
-      'cinder-ts: the scheduler service is not available in this build yet (available: api)',
+      'cinder-ts: the conductor service is not available in this build yet (available: scheduler, volume, api)',
     );
   });
 
