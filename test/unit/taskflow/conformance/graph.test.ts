@@ -294,4 +294,24 @@ describe.each(EXECUTORS)('graph flows (%s executor)', (executor) => {
     expect(o.atom_states).toEqual(exp.atom_states);
     expect(o.calls).toEqual(exp.calls); // only a executed
   });
+
+  it.each(['FLOW', 'NEIGHBORS'] as const)(
+    'decider depth %s does not reach through a successor sub-flow',
+    async (depth) => {
+      const rec = new Recorder();
+      const g = new GraphFlow('g');
+      const [a, t, z] = [rec.t('a', { ret: 'A' }), rec.t('t', { ret: 'T' }), rec.t('z', { ret: 'Z' })];
+      const sub = new LinearFlow('sub').add(rec.t('s1', { ret: 1 }));
+      g.add(a, t, sub, z);
+      g.link(a, t, { decider: () => false, deciderDepth: depth });
+      g.link(t, sub);
+      g.link(sub, z);
+
+      const o = await run(g, rec, { executor });
+
+      const exp = R[`through_subflow_${depth.toLowerCase()}`]!;
+      expect(o.atom_states).toEqual(exp.atom_states); // t IGNORE; s1 and z run
+      expect(o.events).toEqual(exp.events);
+    },
+  );
 });

@@ -181,4 +181,19 @@ def g11(depth):
 for depth in ('ALL', 'ATOM', 'FLOW', 'NEIGHBORS'):
     scen('various_depths_%s' % depth.lower(), g11(depth))
 
+# FLOW depth does not go through a nested flow: atoms after it in the outer flow still run
+def g12(depth):
+    g = gf.Flow('g')
+    a, t, z = T('a', ret='A'), T('t', ret='T'), T('z', ret='Z')
+    sub = lf.Flow('sub').add(T('s1', ret=1))
+    g.add(a, t, sub, z)
+    g.link(a, t, decider=lambda history: False, decider_depth=depth)
+    g.link(t, sub)
+    g.link(sub, z)
+    return g
+
+
+for depth in ('FLOW', 'NEIGHBORS'):
+    scen('through_subflow_%s' % depth.lower(), g12(depth))
+
 save('graph', S)
