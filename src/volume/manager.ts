@@ -193,6 +193,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
       this.log.error('driver failed to delete the volume; set to error_deleting', { volumeId, err });
       return 'error_deleting';
     }
+    // Cinder's order: reserve the release, remove the row, commit. The row goes first so that a crash in
+    // between can never give the quota back twice (a re-run finds no row); the commit follows at once.
     const ids = await this.reserveRelease(v);
     const deleted = await this.rows.softDelete(volumeId);
     if (deleted) await this.quotas.commit({ projectId: v.projectId }, ids);
@@ -250,14 +252,15 @@ export class VolumeManager extends Manager<VolumeDriver> {
       this.log.error('driver failed to extend the volume; set to error_extending', { volumeId, err });
       return 'error_extending';
     }
-    if (await this.rows.transition(volumeId, ['extending'], 'available', { size: newSize })) {
-      await this.quotas.commit(ctx, reservations);
-      this.log.info('volume extended', { volumeId, newSizeGb: newSize });
-      await this.notify(rctx, 'volume.resize.end', { ...v, size: newSize, status: 'available' });
-      return 'available';
+    // Cinder's order: commit, then show the new size, so a volume seen `available` has its quota settled.
+    await this.quotas.commit(ctx, reservations);
+    if (!(await this.rows.transition(volumeId, ['extending'], 'available', { size: newSize }))) {
+      this.log.error('volume left extending while its extend ran; the extra gigabytes stay committed', { volumeId, newSizeGb: newSize });
+      return (await this.rows.get(volumeId))?.status ?? 'deleted';
     }
-    await this.quotas.rollback(ctx, reservations);
-    return (await this.rows.get(volumeId))?.status ?? 'deleted';
+    this.log.info('volume extended', { volumeId, newSizeGb: newSize });
+    await this.notify(rctx, 'volume.resize.end', { ...v, size: newSize, status: 'available' });
+    return 'available';
   }
 
   /**

@@ -3,7 +3,7 @@
  * they make). Every state change is a conditional update on the status it expects, so a redelivered
  * or raced message never moves a volume backwards.
  */
-import { In, IsNull, Like, type DataSource } from 'typeorm';
+import { In, IsNull, Not, type DataSource } from 'typeorm';
 import { VolumeEntity, VolumeMetadataEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
 import { withWriteTransaction } from '../db/transaction';
 
@@ -92,17 +92,15 @@ export class VolumeRows {
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
-  /** Live volumes on a backend (`host@backend`, any pool) in one of `statuses`. */
+  /** Live volumes on a backend (`host@backend`, any pool) in one of `statuses`, oldest first. */
   async onBackend(backend: string, statuses: readonly string[]): Promise<VolumeRef[]> {
-    const repo = this.ds.getRepository(VolumeEntity);
-    const rows = await repo.find({
-      where: [
-        { host: backend, deleted: false, status: In([...statuses]) },
-        { host: Like(`${backend.replace(/[\\%_]/g, (c) => `\\${c}`)}#%`), deleted: false, status: In([...statuses]) },
-      ],
+    // Few volumes are ever in the transient states asked for here, so the host is matched in code
+    // (no LIKE: its escaping differs between MariaDB and SQLite, and host names may contain `_`).
+    const rows = await this.ds.getRepository(VolumeEntity).find({
+      where: { host: Not(IsNull()), deleted: false, status: In([...statuses]) },
       order: { createdAt: 'ASC' },
     });
-    return rows.map(refOf);
+    return rows.filter((r) => r.host !== null && backendOf(r.host) === backend).map(refOf);
   }
 }
 

@@ -87,7 +87,12 @@ describe('volume services as separate processes (MariaDB + RabbitMQ)', () => {
 
     for (const id of ids) expect((await httpJson(port, 'DELETE', `/v3/${PROJECT}/volumes/${id}`, `alice:${PROJECT}`)).status).toBe(202);
     for (const id of ids) await pollVolume(port, PROJECT, id, (s) => s === 404);
-    const usage = await httpJson(port, 'GET', `/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`, `alice:${PROJECT}`);
+    // The row goes first, then the release is committed (Cinder's order): wait for it briefly.
+    let usage = await httpJson(port, 'GET', `/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`, `alice:${PROJECT}`);
+    for (let i = 0; i < 100 && ((usage.body!['quota_set'] as Record<string, { in_use: number }>)['volumes']!.in_use !== 0); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      usage = await httpJson(port, 'GET', `/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`, `alice:${PROJECT}`);
+    }
 
     expect(fs.readdirSync(path.join(dir, 'v1')).length + fs.readdirSync(path.join(dir, 'v2')).length).toBe(0);
     expect((usage.body!['quota_set'] as Record<string, unknown>)['volumes']).toMatchObject({ in_use: 0, reserved: 0 });

@@ -60,7 +60,12 @@ describe('volume backend over RabbitMQ and MariaDB', () => {
     expect(v).toMatchObject({ status: 'available', host: 'c@fake#fake' });
     expect(gone).toBeNull();
     expect(drivers.c.volumes.has(id)).toBe(false);
-    const q = await cloud.quotas.getProjectQuotas('p2', { usages: true });
+    // The row goes first, then the release is committed (Cinder's order): wait for it briefly.
+    let q = await cloud.quotas.getProjectQuotas('p2', { usages: true });
+    for (let i = 0; i < 100 && q['volumes']!.inUse !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      q = await cloud.quotas.getProjectQuotas('p2', { usages: true });
+    }
     expect([q['volumes']!.inUse, q['gigabytes']!.inUse]).toEqual([0, 0]);
   });
 });

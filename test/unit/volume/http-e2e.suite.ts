@@ -96,7 +96,12 @@ export function httpEndToEndSuite(name: string, makeDb: () => Promise<TestDataba
       for (const id of ids) await poll(id, (s) => s === 404);
 
       expect(dirs.map((d) => fs.readdirSync(d).length)).toEqual([0, 0]);
-      const after = await request(app).get(`/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`).set('X-Auth-Token', TOKEN);
+      // The volume service removes the row, then commits the release (Cinder's order): wait for it briefly.
+      let after = await request(app).get(`/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`).set('X-Auth-Token', TOKEN);
+      for (let i = 0; i < 100 && after.body.quota_set.volumes.in_use !== 0; i++) {
+        await sleep(20);
+        after = await request(app).get(`/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`).set('X-Auth-Token', TOKEN);
+      }
       expect(after.body.quota_set.volumes).toMatchObject({ in_use: 0, reserved: 0 });
       expect(after.body.quota_set.gigabytes).toMatchObject({ in_use: 0, reserved: 0 });
     });

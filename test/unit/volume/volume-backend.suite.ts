@@ -28,6 +28,20 @@ async function insertVolume(db: TestDatabase, over: Partial<VolumeEntity> & { id
   });
 }
 
+/**
+ * The usage once the volume service has finished: a delete removes the row and then commits the
+ * release (Cinder's order), so the release becomes visible a moment after the row disappears. Polls
+ * briefly for `expected` and returns what it last saw (which the caller asserts).
+ */
+async function usageSettled(cloud: VolumeCloud, projectId: string, expected: Awaited<ReturnType<typeof usage>>): Promise<Awaited<ReturnType<typeof usage>>> {
+  const end = Date.now() + 2000;
+  for (;;) {
+    const u = await usage(cloud, projectId);
+    if (JSON.stringify(u) === JSON.stringify(expected) || Date.now() > end) return u;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatabase>): void {
   describe(`volume backend (${name})`, () => {
     let db: TestDatabase;
@@ -107,7 +121,7 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
 
       await cloud.api.delete(cloud.ctx('p1'), id);
       expect(await cloud.settled(id)).toBeNull();
-      expect(await usage(cloud, 'p1')).toEqual({ volumes: [0, 0], gigabytes: [0, 0] });
+      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({ volumes: [0, 0], gigabytes: [0, 0] });
     });
 
     it('sets error when no backend has the room (NoValidBackend)', async () => {
@@ -135,7 +149,7 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       expect(row.deletedAt).not.toBeNull();
       const meta: Array<{ deleted: unknown }> = await db.dataSource.query('SELECT deleted FROM volume_metadata WHERE volume_id = ?', [id]);
       expect(meta.map((m) => Number(m.deleted))).toEqual([1]);
-      expect(await usage(cloud, 'p1')).toEqual({ volumes: [0, 0], gigabytes: [0, 0] });
+      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({ volumes: [0, 0], gigabytes: [0, 0] });
     });
 
     it('leaves error_deleting and the quota counted when the driver cannot delete', async () => {
@@ -230,20 +244,23 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       expect(String((err.args['payload'] as Record<string, unknown>)['error_message'])).toMatch(/No valid backend/);
     });
 
-    it('creates again a volume stuck creating on its backend (lost cast), leaving recent ones alone', async () => {
+    it('creates again a volume stuck creating on its backend (lost cast), leaving recent ones and other backends alone', async () => {
       const d = new FakeDriver();
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
+      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n_1: { driver: d } } });
       const stuck = uuidv4();
       const recent = uuidv4();
       const old = new Date(Date.now() - 10 * 60_000);
-      await insertVolume(db, { id: stuck, status: 'creating', host: 'n1@fake#fake', createdAt: old, updatedAt: old });
-      await insertVolume(db, { id: recent, status: 'creating', host: 'n1@fake#fake' });
+      await insertVolume(db, { id: stuck, status: 'creating', host: 'n_1@fake#fake', createdAt: old, updatedAt: old });
+      await insertVolume(db, { id: recent, status: 'creating', host: 'n_1@fake#fake' });
+      const other = uuidv4();
+      await insertVolume(db, { id: other, status: 'creating', host: 'nx1@fake#fake', createdAt: old, updatedAt: old });
 
-      const resumed = await cloud.managers['n1']!.resumeStuckCreates();
+      const resumed = await cloud.managers['n_1']!.resumeStuckCreates();
 
       expect(resumed).toEqual([{ volumeId: stuck, was: 'creating', now: 'available' }]);
-      expect(await cloud.rows.get(stuck)).toMatchObject({ status: 'available', host: 'n1@fake#fake' });
+      expect(await cloud.rows.get(stuck)).toMatchObject({ status: 'available', host: 'n_1@fake#fake' });
       expect(await cloud.rows.get(recent)).toMatchObject({ status: 'creating' });
+      expect(await cloud.rows.get(other)).toMatchObject({ status: 'creating' });
       expect(d.calls).toEqual([`create ${stuck}`]);
     });
 
