@@ -409,6 +409,8 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
 
       expect(o.raised).toBeNull();
       expect(o.events.filter((ev) => ev.endsWith('RUNNING')).length).toBe(ranHowMany);
+      // Which atoms (recorded with TaskFlow 5.0: graph.json#various_depths_<depth>).
+      expect(o.atom_states).toEqual(loadRecorded('graph')[`various_depths_${depth.toLowerCase()}`]!.atom_states);
     },
   );
 
