@@ -383,36 +383,37 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
     expect(o.results).toEqual({ y: 2, x: 2 });
   });
 
+  const variousDepths = async (depth: 'ALL' | 'ATOM' | 'FLOW' | 'NEIGHBORS', ranHowMany: number) => {
+    const rec = new Recorder();
+    const g1 = rec.t('g-1', { ret: 5 });
+    const g2 = rec.t('g-2', { ret: 5 });
+    const g3 = rec.t('g-3', { ret: 5 });
+    const g4 = rec.t('g-4', { ret: 5 });
+    const sub = new GraphFlow('g_1').add(rec.t('g_1-1', { ret: 5 }));
+    const flow = new GraphFlow('g').add(g1, g2, sub, g3, g4);
+    flow.link(g1, g2, { decider: () => false, deciderDepth: depth });
+    flow.link(g2, sub);
+    flow.link(g2, g3);
+    flow.link(g3, g4);
+    flow.link(g1, sub, { decider: () => true, deciderDepth: depth });
+    const e = new Engine(flow, { executor });
+
+    const o = await runEngine(e, rec);
+
+    expect(o.raised).toBeNull();
+    expect(o.events.filter((ev) => ev.endsWith('RUNNING')).length).toBe(ranHowMany);
+    // Which atoms (recorded with TaskFlow 5.0: graph.json#various_depths_<depth>).
+    expect(o.atom_states).toEqual(
+      loadRecorded('graph')[`various_depths_${depth.toLowerCase()}`]!.atom_states,
+    );
+  };
+  const VARIOUS_DEPTHS_TITLE = 'test_run_graph_flow_decider_various_depths: depth %s runs %i atoms';
   it.each([
     ['ALL', 1],
     ['ATOM', 4],
     ['FLOW', 2],
     ['NEIGHBORS', 3],
-  ] as const)(
-    'test_run_graph_flow_decider_various_depths: depth %s runs %i atoms',
-    async (depth, ranHowMany) => {
-      const rec = new Recorder();
-      const g1 = rec.t('g-1', { ret: 5 });
-      const g2 = rec.t('g-2', { ret: 5 });
-      const g3 = rec.t('g-3', { ret: 5 });
-      const g4 = rec.t('g-4', { ret: 5 });
-      const sub = new GraphFlow('g_1').add(rec.t('g_1-1', { ret: 5 }));
-      const flow = new GraphFlow('g').add(g1, g2, sub, g3, g4);
-      flow.link(g1, g2, { decider: () => false, deciderDepth: depth });
-      flow.link(g2, sub);
-      flow.link(g2, g3);
-      flow.link(g3, g4);
-      flow.link(g1, sub, { decider: () => true, deciderDepth: depth });
-      const e = new Engine(flow, { executor });
-
-      const o = await runEngine(e, rec);
-
-      expect(o.raised).toBeNull();
-      expect(o.events.filter((ev) => ev.endsWith('RUNNING')).length).toBe(ranHowMany);
-      // Which atoms (recorded with TaskFlow 5.0: graph.json#various_depths_<depth>).
-      expect(o.atom_states).toEqual(loadRecorded('graph')[`various_depths_${depth.toLowerCase()}`]!.atom_states);
-    },
-  );
+  ] as const)(VARIOUS_DEPTHS_TITLE, variousDepths);
 
   it('test_run_graph_flow_decider_revert: an IGNOREd atom is skipped by the revert too', async () => {
     const rec = new Recorder();
