@@ -2,15 +2,7 @@
  * Conformance against scenarios taken from TaskFlow 5.0's own engine tests
  * (/usr/lib/python3/dist-packages/taskflow/tests/unit/test_engines.py); each `it` names the TaskFlow test.
  */
-import {
-  Engine,
-  GraphFlow,
-  LinearFlow,
-  task,
-  Times,
-  UnorderedFlow,
-  type Flow,
-} from '../../../../src/taskflow';
+import { Engine, GraphFlow, LinearFlow, task, Times, UnorderedFlow } from '../../../../src/taskflow';
 import { EXECUTORS, loadRecorded, Recorder, runEngine } from './harness';
 
 describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
