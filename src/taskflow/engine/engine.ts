@@ -736,6 +736,23 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   }
 
   /** Every atom reachable forward from `r`. */
+  /** Atoms reachable from r through successors that all satisfy `step`, depth first. */
+  private walk(r: number, step: (a: number) => boolean): number[] {
+    const c = this.comp!;
+    const out: number[] = [];
+    const seen = new Uint8Array(c.atoms.length);
+    const stack = c.succs[r]!.filter(step).reverse();
+    while (stack.length) {
+      const a = stack.pop()!;
+      if (seen[a]) continue;
+      seen[a] = 1;
+      out.push(a);
+      const s = c.succs[a]!;
+      for (let k = s.length - 1; k >= 0; k--) if (step(s[k]!)) stack.push(s[k]!);
+    }
+    return out;
+  }
+
   private subgraph(r: number): number[] {
     const c = this.comp!;
     const out: number[] = [];
@@ -855,11 +872,14 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     const depth = nays.map((d) => d.depth).sort((a, b) => order.indexOf(b) - order.indexOf(a))[0]!;
     let affected: number[];
     if (depth === 'ATOM') affected = [i];
-    else if (depth === 'NEIGHBORS') affected = [i, ...c.succs[i]!.filter((s) => !c.isRetry[s])];
     else if (depth === 'ALL') affected = [i, ...this.subgraph(i)];
     else {
+      // TaskFlow walks its execution graph, where a sub-flow is entered through a flow node and a flow is left
+      // through its end node: NEIGHBORS and FLOW only reach tasks of the same flow, never into a successor
+      // sub-flow, past it, or through a retry.
       const parent = c.parents[i]!.at(-1);
-      affected = [i, ...this.subgraph(i).filter((s) => c.parents[s]!.at(-1) === parent && !c.isRetry[s])];
+      const sameFlowTask = (s: number): boolean => c.parents[s]!.at(-1) === parent && !c.isRetry[s];
+      affected = [i, ...(depth === 'NEIGHBORS' ? c.succs[i]!.filter(sameFlowTask) : this.walk(i, sameFlowTask))];
     }
     for (const a of affected) {
       if (this.st[a] === S_PENDING) this.changeAtomState(a, AtomState.IGNORE);

@@ -295,9 +295,8 @@ describe.each(EXECUTORS)('graph flows (%s executor)', (executor) => {
     expect(o.calls).toEqual(exp.calls); // only a executed
   });
 
-  // Finding F17 (still open at the end of the session): FLOW and NEIGHBORS walk through the sub-flow. `it.failing`
-  // keeps CI green while recording the divergence; remove `.failing` once it is fixed.
-  it.failing.each(['FLOW', 'NEIGHBORS'] as const)(
+  // Finding F17 (fixed): FLOW and NEIGHBORS stop at a successor sub-flow, as TaskFlow's execution-graph walk does.
+  it.each(['FLOW', 'NEIGHBORS'] as const)(
     'decider depth %s does not reach through a successor sub-flow [F17]',
     async (depth) => {
       const rec = new Recorder();

@@ -405,9 +405,8 @@ describe.each(EXECUTORS)('TaskFlow engine tests (%s executor)', (executor) => {
     ['ATOM', 4],
     ['FLOW', 2],
   ] as const)(VARIOUS_DEPTHS_TITLE, variousDepths);
-  // Finding F17 (still open at the end of the session): our NEIGHBORS depth also ignores atoms inside a successor
-  // sub-flow. `it.failing` keeps CI green while recording the divergence; remove `.failing` once it is fixed.
-  it.failing.each([['NEIGHBORS', 3]] as const)(`${VARIOUS_DEPTHS_TITLE} [F17]`, variousDepths);
+  // Finding F17 (fixed): NEIGHBORS leaves the atoms inside a successor sub-flow alone, as TaskFlow does.
+  it.each([['NEIGHBORS', 3]] as const)(`${VARIOUS_DEPTHS_TITLE} [F17]`, variousDepths);
 
   it('test_run_graph_flow_decider_revert: an IGNOREd atom is skipped by the revert too', async () => {
     const rec = new Recorder();
