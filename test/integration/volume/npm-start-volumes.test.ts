@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { httpJson, pollVolume, startProcess } from './processes';
+import { httpJson, pollVolume, startProcess } from '../../helpers/processes';
 
 jest.setTimeout(90_000);
 

@@ -5,73 +5,30 @@
  * available; deleting them removes the files and gives the quota back. The run gets its own RabbitMQ
  * vhost (the processes use the default queue names) and its own database.
  */
-import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { createTestMysqlDatabase, type TestDatabase } from '../../helpers/db';
-import { requireAmqpUrl } from '../rpc/amqp-helpers';
-import { httpJson, pollVolume, startProcess, type Proc } from './processes';
+import { Deployment } from '../../helpers/deployment';
+import { httpJson, pollVolume } from '../../helpers/processes';
 
 jest.setTimeout(120_000);
-const run = promisify(execFile);
 const PROJECT = 'abcdef0123456789abcdef0123456789';
 
 describe('volume services as separate processes (MariaDB + RabbitMQ)', () => {
-  const vhost = `t-vol-${randomUUID().slice(0, 8)}`;
-  let db: TestDatabase;
-  let dir: string;
-  let amqpUrl: string;
-  const procs: Proc[] = [];
+  let deployment: Deployment;
 
   beforeAll(async () => {
-    const base = await requireAmqpUrl();
-    db = await createTestMysqlDatabase();
-    await run('rabbitmqctl', ['-q', 'add_vhost', vhost]);
-    await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, new URL(base).username || 'guest', '.*', '.*', '.*']);
-    const u = new URL(base);
-    u.pathname = `/${vhost}`;
-    amqpUrl = u.toString();
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-ts-procs-'));
+    deployment = await Deployment.create({ label: 'vol' });
   });
 
   afterAll(async () => {
-    for (const p of procs) await p.stop();
-    await db?.drop();
-    await run('rabbitmqctl', ['-q', 'delete_vhost', vhost]).catch(() => undefined);
-    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+    await deployment?.destroy();
   });
 
-  function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return {
-      PATH: process.env['PATH'],
-      HOME: dir,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: db.url,
-      TRANSPORT_URL: amqpUrl,
-      PERIODIC_FUZZY_DELAY: '0',
-      ...extra,
-    };
-  }
-
   it('creates volumes that land on both backends and become available, then deletes them with exact quota', async () => {
-    const started = (l: Record<string, unknown>): boolean => l['message'] === 'service started' && l['component'] === 'launcher';
-    const scheduler = startProcess(['scheduler', '--host', 'sched1'], env(), dir);
-    procs.push(scheduler);
-    await scheduler.waitFor(started);
-    for (const host of ['v1', 'v2']) {
-      const p = startProcess(['volume', '--host', host], env({ VOLUME_DIR: path.join(dir, host) }), dir);
-      procs.push(p);
-      await p.waitFor(started);
-    }
-    const api = startProcess(['api'], env(), dir);
-    procs.push(api);
-    const port = (await api.waitFor((l) => l['message'] === 'listening'))['port'] as number;
+    const dir = deployment.dir;
+    await deployment.start('scheduler', 'sched1');
+    for (const host of ['v1', 'v2']) await deployment.start('volume', host, { VOLUME_DIR: path.join(dir, host) });
+    const { port } = await deployment.startApi();
 
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
@@ -96,6 +53,6 @@ describe('volume services as separate processes (MariaDB + RabbitMQ)', () => {
 
     expect(fs.readdirSync(path.join(dir, 'v1')).length + fs.readdirSync(path.join(dir, 'v2')).length).toBe(0);
     expect((usage.body!['quota_set'] as Record<string, unknown>)['volumes']).toMatchObject({ in_use: 0, reserved: 0 });
-    for (const p of procs.splice(0).reverse()) expect(await p.stop()).toBe(0);
+    for (const p of deployment.procs.splice(0).reverse()) expect(await p.stop()).toBe(0);
   });
 });

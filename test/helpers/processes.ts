@@ -1,22 +1,28 @@
 /**
  * Starts `src/bin/main.ts` as real processes (the TypeScript sources, transpiled on load) and talks
- * HTTP to them: for the volume start tests (all-in-one and one process per service).
+ * HTTP to them: for the start tests (all-in-one and one process per service) and the multi-process
+ * end-to-end suites (see `./deployment.ts`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import * as path from 'node:path';
 
-const ROOT = path.resolve(__dirname, '../../..');
+const ROOT = path.resolve(__dirname, '../..');
 const MAIN = path.join(ROOT, 'src/bin/main.ts');
 const REGISTER = path.join(ROOT, 'test/helpers/register-ts.js');
 
 export interface Proc {
   readonly child: ChildProcess;
+  /** The command-line arguments after main.ts. */
+  readonly args: readonly string[];
   readonly lines: Record<string, unknown>[];
   readonly exited: Promise<{ code: number | null; stderr: string }>;
   /** Resolves with the first log line that matches. */
   waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** SIGTERM (a graceful stop) and the exit code. */
   stop(): Promise<number | null>;
+  /** SIGKILL: the process dies without stopping anything (a crashed or killed service). */
+  kill(): Promise<void>;
 }
 
 export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd: string): Proc {
@@ -50,6 +56,7 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd: string
   const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
   return {
     child,
+    args,
     lines,
     exited,
     waitFor(match, timeoutMs = 30_000) {
@@ -65,6 +72,10 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd: string
       if (child.exitCode === null) child.kill('SIGTERM');
       return (await exited).code;
     },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 
@@ -74,6 +85,8 @@ export function httpJson(
   urlPath: string,
   token: string,
   body?: unknown,
+  /** Fail (instead of waiting forever) when no complete answer came in this long. */
+  timeoutMs?: number,
 ): Promise<{ status: number; body: Record<string, unknown> | null }> {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
@@ -101,6 +114,9 @@ export function httpJson(
       },
     );
     req.on('error', reject);
+    if (timeoutMs !== undefined) {
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${urlPath}: no answer within ${timeoutMs} ms`)));
+    }
     if (data !== undefined) req.write(data);
     req.end();
   });
