@@ -11,7 +11,11 @@ import { schedulerService, volumeService } from './volume-services';
  */
 export function defaultRegistry(): ServiceRegistry {
   const api = createApiService({
-    v3: volumeApiV3({ scheduler: (t) => new SchedulerRpcApi(t), backend: (t) => new VolumeRpcApi(t) }),
+    v3: volumeApiV3({
+      scheduler: (t) => new SchedulerRpcApi(t),
+      backend: (t) => new VolumeRpcApi(t),
+      snapshots: (t) => new VolumeRpcApi(t),
+    }),
   });
   return new ServiceRegistry().register(api).register(schedulerService).register(volumeService);
 }

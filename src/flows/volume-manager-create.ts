@@ -24,7 +24,7 @@ export interface VolumeManagerCreateDeps {
  * volume:create-manager, on the volume service the scheduler chose (Cinder's
  * `cinder.volume.flows.manager.create_volume`): 1 ExtractVolumeRef loads the row (must be `creating`),
  * 2 OnFailureReschedule (its revert sends the volume back to the scheduler, or sets `error`),
- * 3 CreateVolumeFromSpec creates it through the driver, 4 CreateVolumeOnFinish sets `available` and the host.
+ * 3 CreateVolumeFromSpec creates it through the driver (raw, from its snapshot, or as a clone), 4 CreateVolumeOnFinish sets `available` and the host.
  * A failure reverts in reverse order: the driver's volume is deleted, then the reschedule happens.
  * Store: {@link VolumeManagerCreateStore}.
  */
@@ -32,7 +32,7 @@ export function volumeManagerCreateFlow(deps: VolumeManagerCreateDeps) {
   return new LinearFlow(VOLUME_MANAGER_CREATE_FLOW).add(
     new ExtractVolumeRefTask(deps.rows),
     new OnFailureRescheduleTask(deps.rows, deps.reschedule, deps.log),
-    new CreateVolumeFromSpecTask(deps.driver),
+    new CreateVolumeFromSpecTask(deps.driver, deps.rows),
     new CreateVolumeOnFinishTask(deps.rows),
   );
 }

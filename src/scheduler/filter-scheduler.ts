@@ -24,6 +24,11 @@ export interface VolumePlacementRequest {
   readonly sizeGb: number;
   readonly availabilityZone: string | null;
   readonly extraSpecs: Readonly<Record<string, string | null>>;
+  /**
+   * Cinder's `request_spec['resource_backend']`: the only backend (`host@backend`) the volume may go to,
+   * set for a volume from a snapshot or a clone (its origin lives there). @default null (any)
+   */
+  readonly resourceBackend?: string | null;
 }
 
 export interface Selection {
@@ -44,7 +49,9 @@ export function placementOf(volumeId: string, requestSpec: Record<string, unknow
   const type = requestSpec['volume_type'];
   const extra = type !== null && typeof type === 'object' ? ((type as Record<string, unknown>)['extra_specs'] ?? {}) : {};
   if (extra === null || typeof extra !== 'object') throw new InvalidRpcMessageError('volume_type.extra_specs must be an object');
-  return { volumeId, sizeGb: size as number, availabilityZone: az, extraSpecs: extra as Record<string, string | null> };
+  const resourceBackend = requestSpec['resource_backend'] ?? null;
+  if (resourceBackend !== null && typeof resourceBackend !== 'string') throw new InvalidRpcMessageError('request spec resource_backend must be a string');
+  return { volumeId, sizeGb: size as number, availabilityZone: az, extraSpecs: extra as Record<string, string | null>, resourceBackend };
 }
 
 function retryOf(filterProperties: Record<string, unknown>): RetryInfo {
@@ -119,6 +126,8 @@ export class VolumeFilterScheduler {
     };
     const tried = new Set(retry.hosts);
     apply('RetryFilter', (s) => !tried.has(s.hostWithPool) && !tried.has(s.backend));
+    const pinned = request.resourceBackend ?? null;
+    if (pinned !== null) apply('ResourceBackend', (s) => s.backend === pinned);
     if (request.availabilityZone !== null) apply('AvailabilityZoneFilter', (s) => s.availabilityZone === request.availabilityZone);
     apply('CapabilitiesFilter', (s) => this.capabilitiesMatch(s, request.extraSpecs));
     apply('CapacityFilter', (s) => s.usableFreeGb >= request.sizeGb);

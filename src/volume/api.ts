@@ -299,12 +299,13 @@ export class VolumeAPI {
       status: s.status,
       volume_type_id: s.volumeTypeId,
       availability_zone: vol?.availabilityZone ?? null,
+      volume_host: vol?.host ?? null,
     };
   }
 
   private async sourceRef(ctx: VolumeApiContext, id: string): Promise<SourceVolumeRef> {
     const v = await this.getRecord(ctx, id);
-    return { id: v.id, size: v.size, status: v.status, volume_type_id: v.volumeTypeId, availability_zone: v.availabilityZone };
+    return { id: v.id, size: v.size, status: v.status, volume_type_id: v.volumeTypeId, availability_zone: v.availabilityZone, host: v.host };
   }
 
   // ---- reads ------------------------------------------------------------------------------------
@@ -657,8 +658,8 @@ export class VolumeAPI {
   /**
    * Creates a snapshot of a volume (Cinder's `_create_snapshot`): the volume must be `available`
    * (`in-use` with force); reserves snapshots +1 and gigabytes +size, inserts the row (`creating`),
-   * commits and casts to the volume's host. A failed cast marks the snapshot `error` and gives the quota
-   * back; any earlier failure leaves nothing.
+   * commits and casts to the volume's host. A failed cast removes the snapshot and gives the quota back;
+   * any earlier failure leaves nothing.
    */
   async createSnapshot(
     ctx: VolumeApiContext,
@@ -702,9 +703,17 @@ export class VolumeAPI {
     try {
       await rpc.createSnapshot(rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }), vol.host, snap.id);
     } catch (err) {
-      await withWriteTransaction(this.ds, (q) => q.manager.update(SnapshotEntity, { id: snap.id }, { status: 'error', updatedAt: new Date() }));
-      const ids = await reservePerType(this.quotas, this.db, vol.projectId, { snapshots: -1, gigabytes: -vol.size }, vol.volumeTypeId);
-      await this.quotas.commit(qctx, ids);
+      // The caller never learns the snapshot's id, so nothing is left for them to clean up: the row goes
+      // (soft-deleted) and its quota comes back, once (a row left behind in `error` would give it back a
+      // second time when deleted).
+      const now = new Date();
+      const removed = await withWriteTransaction(this.ds, (q) =>
+        q.manager.update(SnapshotEntity, { id: snap.id, deleted: false }, { status: 'deleted', deleted: true, deletedAt: now, updatedAt: now }),
+      );
+      if ((removed.affected ?? 0) === 1) {
+        const ids = await reservePerType(this.quotas, this.db, vol.projectId, { snapshots: -1, gigabytes: -vol.size }, vol.volumeTypeId);
+        await this.quotas.commit(qctx, ids);
+      }
       throw err;
     }
     return snap;

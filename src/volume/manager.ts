@@ -19,7 +19,7 @@ import type { VolumeDriver } from './drivers/driver';
 import type { EventNotifier, NotificationPriority } from './notifier';
 import { volumeUsagePayload } from './notifier';
 import { VOLUME_API_VERSION } from './rpc-api';
-import { backendOf, type VolumeRef, type VolumeRows } from './volume-rows';
+import { backendOf, type SnapshotRowRef, type VolumeRef, type VolumeRows } from './volume-rows';
 
 export interface VolumeManagerOptions extends ManagerOptions<VolumeDriver> {
   readonly driver: VolumeDriver;
@@ -48,12 +48,31 @@ export interface RecoveryOutcome {
   readonly now: string;
 }
 
+/** What happened to one snapshot found half done at start. */
+export interface SnapshotRecoveryOutcome {
+  readonly snapshotId: string;
+  readonly was: 'creating' | 'deleting';
+  readonly now: string;
+}
+
+/** The lock key of a snapshot (its own namespace next to the volume ids). */
+const snapshotLock = (snapshotId: string): string => `snapshot:${snapshotId}`;
+
 export class VolumeManager extends Manager<VolumeDriver> {
   override readonly rpcApiVersion = VOLUME_API_VERSION;
-  readonly rpcMethods = ['create_volume', 'delete_volume', 'extend_volume', 'publish_service_capabilities'] as const;
+  readonly rpcMethods = [
+    'create_volume',
+    'delete_volume',
+    'extend_volume',
+    'create_snapshot',
+    'delete_snapshot',
+    'publish_service_capabilities',
+  ] as const;
   readonly availabilityZone: string;
   /** What initHost found and did (for logs and tests). */
   recovered: RecoveryOutcome[] = [];
+  /** The snapshots initHost found `creating`/`deleting` and what became of them. */
+  recoveredSnapshots: SnapshotRecoveryOutcome[] = [];
   private readonly volumeDriver: VolumeDriver;
   private readonly rows: VolumeRows;
   private readonly quotas: VolumeManagerOptions['quotas'];
@@ -90,6 +109,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
   override async initHost(): Promise<void> {
     await this.volumeDriver.doSetup();
     this.recovered = await this.recoverUnfinished();
+    this.recoveredSnapshots = await this.recoverUnfinishedSnapshots();
   }
 
   override async preStartHook(serviceRef: ServiceRecord): Promise<void> {
@@ -154,7 +174,10 @@ export class VolumeManager extends Manager<VolumeDriver> {
     });
     const engine = new Engine(flow, { store: { ...store } });
     try {
-      await engine.run();
+      // A volume made from a snapshot holds the snapshot's lock while it copies, so the snapshot cannot
+      // be deleted from under the copy (Cinder's `<snapshot>-delete_snapshot` lock).
+      if (current.snapshotId !== null) await this.withVolumeLock(snapshotLock(current.snapshotId), () => engine.run());
+      else await engine.run();
       this.log.info('volume created', { volumeId: store.volume_id, host: store.host });
       await this.notify(ctx, 'volume.create.end', { ...current, status: 'available', host: store.host });
       return 'available';
@@ -206,13 +229,20 @@ export class VolumeManager extends Manager<VolumeDriver> {
 
   /** Reservations that give a volume's quota back (per type too; without the type if it is gone). */
   private async reserveRelease(v: VolumeRef): Promise<string[]> {
-    const ctx = { projectId: v.projectId };
-    const deltas = { volumes: -1, gigabytes: -v.size };
-    if (v.volumeTypeId !== null) {
+    return this.reserveQuotaRelease({ projectId: v.projectId }, { volumes: -1, gigabytes: -v.size }, v.volumeTypeId, v.id);
+  }
+
+  private async reserveQuotaRelease(
+    ctx: { projectId: string },
+    deltas: Record<string, number>,
+    volumeTypeId: string | null,
+    resourceId: string,
+  ): Promise<string[]> {
+    if (volumeTypeId !== null) {
       try {
-        return await this.quotas.reserve(ctx, deltas, { volumeTypeId: v.volumeTypeId });
+        return await this.quotas.reserve(ctx, deltas, { volumeTypeId });
       } catch (err) {
-        this.log.warn('could not release the per-type quota of the volume; releasing the totals only', { volumeId: v.id, err });
+        this.log.warn('could not release the per-type quota; releasing the totals only', { resourceId, err });
       }
     }
     return this.quotas.reserve(ctx, deltas);
@@ -261,6 +291,95 @@ export class VolumeManager extends Manager<VolumeDriver> {
     this.log.info('volume extended', { volumeId, newSizeGb: newSize });
     await this.notify(rctx, 'volume.resize.end', { ...v, size: newSize, status: 'available' });
     return 'available';
+  }
+
+  /**
+   * Cast from the API (the snapshot row is `creating`, its quota committed). args: `{ snapshotId }`.
+   * Snapshots the volume through the driver (under the volume's lock, so no extend or delete of the
+   * volume runs meanwhile) and sets `available` with progress `100%`; a driver failure sets `error`
+   * (its quota stays counted until the snapshot is deleted, as for a volume in `error`).
+   */
+  async create_snapshot(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    const snapshotId = args['snapshotId'];
+    if (typeof snapshotId !== 'string' || snapshotId === '') throw new InvalidRpcMessageError('create_snapshot needs a snapshotId');
+    const snap = await this.rows.getSnapshot(snapshotId);
+    if (snap === null) {
+      this.log.info('create_snapshot for a snapshot that is gone; nothing to do', { snapshotId });
+      return;
+    }
+    await this.withVolumeLock(snap.volumeId, () => this.runCreateSnapshot(ctx, snapshotId));
+  }
+
+  private async runCreateSnapshot(ctx: RequestContext, snapshotId: string): Promise<string> {
+    const s = await this.rows.getSnapshot(snapshotId);
+    if (s === null || s.status !== 'creating') {
+      this.log.info('create_snapshot for a snapshot that is not creating; nothing to do', { snapshotId, status: s?.status ?? null });
+      return s?.status ?? 'deleted';
+    }
+    await this.notifySnapshot(ctx, 'snapshot.create.start', s);
+    try {
+      await this.volumeDriver.createSnapshot({ id: s.id, volumeId: s.volumeId, volumeSize: s.volumeSize });
+    } catch (err) {
+      await this.rows.snapshotTransition(snapshotId, ['creating'], 'error');
+      this.log.error('driver failed to create the snapshot; set to error', { snapshotId, volumeId: s.volumeId, err });
+      await this.notifySnapshot(ctx, 'snapshot.create.error', { ...s, status: 'error' }, 'ERROR');
+      return 'error';
+    }
+    if (!(await this.rows.snapshotTransition(snapshotId, ['creating'], 'available', { progress: '100%' }))) {
+      return (await this.rows.getSnapshot(snapshotId))?.status ?? 'deleted';
+    }
+    this.log.info('snapshot created', { snapshotId, volumeId: s.volumeId });
+    await this.notifySnapshot(ctx, 'snapshot.create.end', { ...s, status: 'available' });
+    return 'available';
+  }
+
+  /**
+   * Cast from the API (the snapshot is `deleting`). args: `{ snapshotId }`. Deletes it through the
+   * driver, then soft-deletes the row and gives its quota back (snapshots −1, gigabytes −size, per type
+   * too) in Cinder's order (reserve, remove the row, commit); a driver failure sets `error_deleting`.
+   */
+  async delete_snapshot(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    const snapshotId = args['snapshotId'];
+    if (typeof snapshotId !== 'string' || snapshotId === '') throw new InvalidRpcMessageError('delete_snapshot needs a snapshotId');
+    await this.withVolumeLock(snapshotLock(snapshotId), () => this.runDeleteSnapshot(ctx, snapshotId));
+  }
+
+  private async runDeleteSnapshot(ctx: RequestContext, snapshotId: string): Promise<string> {
+    const s = await this.rows.getSnapshot(snapshotId);
+    if (s === null || s.status !== 'deleting') {
+      this.log.info('delete_snapshot for a snapshot that is not deleting; nothing to do', { snapshotId, status: s?.status ?? null });
+      return s?.status ?? 'deleted';
+    }
+    await this.notifySnapshot(ctx, 'snapshot.delete.start', s);
+    try {
+      await this.volumeDriver.deleteSnapshot({ id: s.id, volumeId: s.volumeId, volumeSize: s.volumeSize });
+    } catch (err) {
+      await this.rows.snapshotTransition(snapshotId, ['deleting'], 'error_deleting');
+      this.log.error('driver failed to delete the snapshot; set to error_deleting', { snapshotId, err });
+      return 'error_deleting';
+    }
+    const qctx = { projectId: s.projectId };
+    const ids = await this.reserveQuotaRelease(qctx, { snapshots: -1, gigabytes: -s.volumeSize }, s.volumeTypeId, s.id);
+    if (await this.rows.softDeleteSnapshot(snapshotId)) await this.quotas.commit(qctx, ids);
+    else await this.quotas.rollback(qctx, ids);
+    this.log.info('snapshot deleted', { snapshotId });
+    await this.notifySnapshot(ctx, 'snapshot.delete.end', { ...s, status: 'deleted' });
+    return 'deleted';
+  }
+
+  /** Snapshots of this backend's volumes left `creating` are taken again, those left `deleting` deleted again. */
+  async recoverUnfinishedSnapshots(): Promise<SnapshotRecoveryOutcome[]> {
+    const out: SnapshotRecoveryOutcome[] = [];
+    const admin = RequestContext.admin();
+    for (const s of await this.rows.snapshotsOnBackend(this.host, ['creating', 'deleting'])) {
+      const now =
+        s.status === 'creating'
+          ? await this.withVolumeLock(s.volumeId, () => this.runCreateSnapshot(admin, s.id))
+          : await this.withVolumeLock(snapshotLock(s.id), () => this.runDeleteSnapshot(admin, s.id));
+      out.push({ snapshotId: s.id, was: s.status as 'creating' | 'deleting', now });
+    }
+    if (out.length > 0) this.log.warn('resolved snapshots a previous run left unfinished', { snapshots: out.length });
+    return out;
   }
 
   /**
@@ -316,6 +435,21 @@ export class VolumeManager extends Manager<VolumeDriver> {
   ): Promise<void> {
     if (this.notifier === undefined || v === null) return;
     await this.notifier.notify(ctx, eventType, volumeUsagePayload(v, extra), priority);
+  }
+
+  private async notifySnapshot(
+    ctx: RequestContext,
+    eventType: string,
+    s: SnapshotRowRef,
+    priority: NotificationPriority = 'INFO',
+  ): Promise<void> {
+    if (this.notifier === undefined) return;
+    await this.notifier.notify(
+      ctx,
+      eventType,
+      { tenant_id: s.projectId, snapshot_id: s.id, volume_id: s.volumeId, volume_size: s.volumeSize, status: s.status },
+      priority,
+    );
   }
 
   private async withVolumeLock<T>(volumeId: string, fn: () => Promise<T>): Promise<T> {

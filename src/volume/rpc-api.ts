@@ -7,7 +7,7 @@ import { RpcClient } from '../rpc/client';
 import { RequestContext } from '../rpc/context';
 import type { Transport } from '../rpc/transport';
 import type { VolumeRpcContext } from '../tasks/volume/cast';
-import type { VolumeBackendRpc } from './api';
+import type { VolumeBackendRpc, VolumeSnapshotRpc } from './api';
 import { backendOf } from './volume-rows';
 
 /** RPC API version of the volume manager methods. */
@@ -24,7 +24,7 @@ export interface VolumeRpcApiOptions {
   readonly topic?: string;
 }
 
-export class VolumeRpcApi implements VolumeBackendRpc {
+export class VolumeRpcApi implements VolumeBackendRpc, VolumeSnapshotRpc {
   private readonly client: RpcClient;
 
   constructor(transport: Transport, options: VolumeRpcApiOptions = {}) {
@@ -47,6 +47,16 @@ export class VolumeRpcApi implements VolumeBackendRpc {
 
   async extendVolume(ctx: VolumeRpcContext, host: string, volumeId: string, newSizeGb: number, reservations: string[]): Promise<void> {
     await this.to(host).cast(new RequestContext(ctx), 'extend_volume', { volumeId, newSizeGb, reservations });
+  }
+
+  /** Cast `create_snapshot` to the host of the snapshot's volume (the snapshot row is `creating`). */
+  async createSnapshot(ctx: VolumeRpcContext, host: string, snapshotId: string): Promise<void> {
+    await this.to(host).cast(new RequestContext(ctx), 'create_snapshot', { snapshotId });
+  }
+
+  /** Cast `delete_snapshot` to the host of the snapshot's volume (the snapshot row is `deleting`). */
+  async deleteSnapshot(ctx: VolumeRpcContext, host: string, snapshotId: string): Promise<void> {
+    await this.to(host).cast(new RequestContext(ctx), 'delete_snapshot', { snapshotId });
   }
 
   /** Fanout `publish_service_capabilities`: every volume service reports to the schedulers now. */

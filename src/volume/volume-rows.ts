@@ -4,7 +4,7 @@
  * or raced message never moves a volume backwards.
  */
 import { In, IsNull, Not, type DataSource } from 'typeorm';
-import { VolumeEntity, VolumeMetadataEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
+import { SnapshotEntity, VolumeEntity, VolumeMetadataEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
 import { withWriteTransaction } from '../db/transaction';
 
 /** The fields of a volume the backend side works with (JSON-safe: it goes into flow storage). */
@@ -17,8 +17,34 @@ export interface VolumeRef {
   readonly host: string | null;
   readonly volumeTypeId: string | null;
   readonly availabilityZone: string | null;
+  /** The snapshot the volume is created from, if any. */
+  readonly snapshotId: string | null;
+  /** The volume this one is a clone of, if any. */
+  readonly sourceVolid: string | null;
   /** When the row last changed (its creation if never), ms since the epoch. */
   readonly changedAtMs: number;
+}
+
+/** The fields of a snapshot the volume service works with. */
+export interface SnapshotRowRef {
+  readonly id: string;
+  readonly volumeId: string;
+  readonly projectId: string;
+  readonly status: string;
+  /** Size in GiB of the volume when the snapshot was taken (what it counts against `gigabytes`). */
+  readonly volumeSize: number;
+  readonly volumeTypeId: string | null;
+}
+
+function snapshotRefOf(e: SnapshotEntity): SnapshotRowRef {
+  return {
+    id: e.id,
+    volumeId: e.volumeId,
+    projectId: e.projectId,
+    status: e.status,
+    volumeSize: Number(e.volumeSize),
+    volumeTypeId: e.volumeTypeId,
+  };
 }
 
 function refOf(e: VolumeEntity): VolumeRef {
@@ -31,6 +57,8 @@ function refOf(e: VolumeEntity): VolumeRef {
     host: e.host,
     volumeTypeId: e.volumeTypeId,
     availabilityZone: e.availabilityZone,
+    snapshotId: e.snapshotId,
+    sourceVolid: e.sourceVolid,
     changedAtMs: (e.updatedAt ?? e.createdAt).getTime(),
   };
 }
@@ -74,6 +102,45 @@ export class VolumeRows {
       await q.manager.update(VolumeMetadataEntity, { volumeId, deleted: false }, { deleted: true, deletedAt: now });
       return true;
     });
+  }
+
+  /** The live (not deleted) snapshot, or null. */
+  async getSnapshot(snapshotId: string): Promise<SnapshotRowRef | null> {
+    const e = await this.ds.getRepository(SnapshotEntity).findOne({ where: { id: snapshotId, deleted: false } });
+    return e === null ? null : snapshotRefOf(e);
+  }
+
+  /**
+   * Moves a live snapshot from one of `from` to `to` (and sets its progress when given).
+   * @returns whether the snapshot was in one of those states (and changed).
+   */
+  async snapshotTransition(snapshotId: string, from: readonly string[], to: string, changes: { progress?: string } = {}): Promise<boolean> {
+    const res = await this.ds.getRepository(SnapshotEntity).update(
+      { id: snapshotId, deleted: false, status: In([...from]) },
+      { status: to, updatedAt: new Date(), ...(changes.progress !== undefined ? { progress: changes.progress } : {}) },
+    );
+    return (res.affected ?? 0) > 0;
+  }
+
+  /** Soft-deletes a live snapshot. @returns false when it was already gone. */
+  async softDeleteSnapshot(snapshotId: string): Promise<boolean> {
+    const now = new Date();
+    const res = await this.ds
+      .getRepository(SnapshotEntity)
+      .update({ id: snapshotId, deleted: false }, { deleted: true, deletedAt: now, updatedAt: now, status: 'deleted' });
+    return (res.affected ?? 0) > 0;
+  }
+
+  /** Live snapshots of a backend's volumes in one of `statuses` (for recovery at start). */
+  async snapshotsOnBackend(backend: string, statuses: readonly string[]): Promise<SnapshotRowRef[]> {
+    const snaps = await this.ds.getRepository(SnapshotEntity).find({ where: { deleted: false, status: In([...statuses]) }, order: { createdAt: 'ASC' } });
+    if (snaps.length === 0) return [];
+    const vols = await this.ds.getRepository(VolumeEntity).find({ where: { id: In([...new Set(snaps.map((x) => x.volumeId))]) } });
+    const hostOf = new Map(vols.map((v) => [v.id, v.host]));
+    return snaps.filter((x) => {
+      const h = hostOf.get(x.volumeId);
+      return typeof h === 'string' && backendOf(h) === backend;
+    }).map(snapshotRefOf);
   }
 
   /** Live volumes in `status` with no host (not placed yet), oldest first. */

@@ -18,7 +18,8 @@ const NOT_RESCHEDULABLE = ['VolumeStateChangedError', 'VolumeNotFoundError'];
  *
  * Reversion strategy: when the failure is one another backend might not have, clear the volume's host
  * (it stays `creating`) and send it back to the scheduler with the retry info and the error; the
- * scheduler refuses once `scheduler_max_attempts` is reached and sets the volume `error`. Without retry
+ * scheduler refuses once `scheduler_max_attempts` is reached and sets the volume `error`. When the
+ * volume's snapshot or source volume is not usable (no backend could help), or without retry
  * info, or when the cast to the scheduler fails, set the volume `error` here. A volume that is gone or
  * not `creating` any more is left alone.
  */
@@ -37,6 +38,11 @@ export class OnFailureRescheduleTask extends Task<OnFailureRescheduleIn, void> {
     const cause = Object.values(flowFailures)[0];
     if (cause !== undefined && cause.check(...NOT_RESCHEDULABLE) !== undefined) return;
     const exc = cause === undefined ? 'unknown error' : `${cause.exceptionType}: ${cause.message}`;
+    if (cause !== undefined && cause.check('VolumeSourceUnavailableError') !== undefined) {
+      await this.rows.transition(args.volume_id, ['creating'], 'error');
+      this.log.error('volume create failed: its snapshot or source volume is not usable; volume set to error', { volumeId: args.volume_id, cause: exc });
+      return;
+    }
     const retry = args.filter_properties['retry'];
     if (retry === null || typeof retry !== 'object') {
       await this.rows.transition(args.volume_id, ['creating'], 'error');

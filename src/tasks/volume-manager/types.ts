@@ -21,7 +21,7 @@ export interface VolumeManagerCreateStore {
 }
 
 /** The volume rows the tasks read and move. */
-export type ManagerVolumeRows = Pick<VolumeRows, 'get' | 'transition'>;
+export type ManagerVolumeRows = Pick<VolumeRows, 'get' | 'transition' | 'getSnapshot'>;
 
 /** Sends the create back to the scheduler for another backend (the scheduler's create_volume cast). */
 export type VolumeRescheduler = (
@@ -47,5 +47,22 @@ export class VolumeStateChangedError extends Error {
   ) {
     super(`volume ${volumeId} is ${actual ?? 'gone'}, not ${expected}`);
     this.name = 'VolumeStateChangedError';
+  }
+}
+
+/**
+ * What a volume is to be created from (its snapshot or source volume) is gone or not usable; no other
+ * backend could do better, so the create ends in `error` without a reschedule.
+ */
+export class VolumeSourceUnavailableError extends Error {
+  readonly code = 'VOLUME_SOURCE_UNAVAILABLE';
+  constructor(
+    readonly volumeId: string,
+    readonly kind: 'snapshot' | 'source volume',
+    readonly sourceId: string,
+    readonly actual: string | null,
+  ) {
+    super(`cannot create volume ${volumeId} from ${kind} ${sourceId}: it is ${actual ?? 'gone'}`);
+    this.name = 'VolumeSourceUnavailableError';
   }
 }

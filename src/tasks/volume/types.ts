@@ -35,6 +35,8 @@ export interface SnapshotRef {
   readonly volume_type_id: string | null;
   /** The availability zone of the snapshot's volume. */
   readonly availability_zone: string | null;
+  /** The host (`host@backend#pool`) of the snapshot's volume: the new volume must be made there. */
+  readonly volume_host?: string | null;
 }
 
 /** A source volume to clone (looked up by the API before the flow runs). */
@@ -44,6 +46,8 @@ export interface SourceVolumeRef {
   readonly status: string;
   readonly volume_type_id: string | null;
   readonly availability_zone: string | null;
+  /** Its host (`host@backend#pool`): a clone must be made on the same backend. */
+  readonly host?: string | null;
 }
 
 /** The row EntryCreate inserts, as Cinder's `volume_properties`. */

@@ -11,6 +11,14 @@ export interface DriverVolume {
   readonly size: number;
 }
 
+/** What a driver is told about a snapshot: its id and the volume it was (or is being) taken of. */
+export interface DriverSnapshot {
+  readonly id: string;
+  readonly volumeId: string;
+  /** Size in GiB of the volume when the snapshot was taken. */
+  readonly volumeSize: number;
+}
+
 /** A backend's capability report (Cinder's `get_volume_stats`), JSON-safe: it travels to the scheduler. */
 export interface VolumeStats {
   readonly volume_backend_name: string;
@@ -46,14 +54,34 @@ export interface VolumeDriver {
   extendVolume(volume: DriverVolume, newSizeGb: number): Promise<void>;
   /** Whether the backend holds the volume. */
   volumeExists(volume: DriverVolume): Promise<boolean>;
+  /** Take a point-in-time copy of `snapshot.volumeId`; taking one that already exists again is a success. */
+  createSnapshot(snapshot: DriverSnapshot): Promise<void>;
+  /** Delete the snapshot; one that does not exist counts as deleted. */
+  deleteSnapshot(snapshot: DriverSnapshot): Promise<void>;
+  /** Create `volume` with the snapshot's content, grown to `volume.size` (never smaller than the snapshot). */
+  createVolumeFromSnapshot(volume: DriverVolume, snapshot: DriverSnapshot): Promise<void>;
+  /** Create `volume` as a copy of `source` (a clone), grown to `volume.size`. */
+  createClonedVolume(volume: DriverVolume, source: DriverVolume): Promise<void>;
 }
+
+/** The operations a driver reports a failure of. */
+export type DriverOperation =
+  | 'create'
+  | 'delete'
+  | 'extend'
+  | 'setup'
+  | 'stats'
+  | 'create_snapshot'
+  | 'delete_snapshot'
+  | 'create_from_snapshot'
+  | 'clone';
 
 /** The device work failed (Cinder's `VolumeBackendAPIException`). */
 export class VolumeBackendError extends Error {
   readonly code = 'VOLUME_BACKEND_ERROR';
   constructor(
     readonly backendName: string,
-    readonly operation: 'create' | 'delete' | 'extend' | 'setup' | 'stats',
+    readonly operation: DriverOperation,
     readonly volumeId: string | null,
     message: string,
     options?: ErrorOptions,

@@ -1,4 +1,4 @@
-import { VolumeBackendError, type DriverVolume, type VolumeDriver, type VolumeStats } from './driver';
+import { VolumeBackendError, type DriverSnapshot, type DriverVolume, type VolumeDriver, type VolumeStats } from './driver';
 
 export interface FakeDriverOptions {
   /** @default 'fake' */
@@ -9,7 +9,7 @@ export interface FakeDriverOptions {
   readonly createDelayMs?: number;
 }
 
-type Operation = 'create' | 'delete' | 'extend';
+type Operation = 'create' | 'delete' | 'extend' | 'create_snapshot' | 'delete_snapshot' | 'create_from_snapshot' | 'clone';
 
 /**
  * An in-memory driver for tests, with failure injection: `failNext('create', 2)` makes the next two
@@ -18,7 +18,12 @@ type Operation = 'create' | 'delete' | 'extend';
 export class FakeDriver implements VolumeDriver {
   readonly backendName: string;
   readonly volumes = new Map<string, number>();
-  /** Every call, in order: `create <id>`, `delete <id>`, `extend <id> <size>`. */
+  /** Snapshot id → the volume it was taken of and that volume's size then. */
+  readonly snapshots = new Map<string, { volumeId: string; size: number }>();
+  /**
+   * Every call, in order: `create <id>`, `delete <id>`, `extend <id> <size>`, `create_snapshot <id> <volume>`,
+   * `delete_snapshot <id>`, `create_from_snapshot <id> <snapshot>`, `clone <id> <source>`.
+   */
   readonly calls: string[] = [];
   private readonly pending = new Map<Operation, number>();
   private readonly always = new Set<Operation>();
@@ -96,5 +101,35 @@ export class FakeDriver implements VolumeDriver {
 
   async volumeExists(volume: DriverVolume): Promise<boolean> {
     return this.volumes.has(volume.id);
+  }
+
+  async createSnapshot(snapshot: DriverSnapshot): Promise<void> {
+    this.calls.push(`create_snapshot ${snapshot.id} ${snapshot.volumeId}`);
+    this.maybeFail('create_snapshot', snapshot.id);
+    const size = this.volumes.get(snapshot.volumeId);
+    if (size === undefined) throw new VolumeBackendError(this.backendName, 'create_snapshot', snapshot.id, `no such volume ${snapshot.volumeId}`);
+    this.snapshots.set(snapshot.id, { volumeId: snapshot.volumeId, size });
+  }
+
+  async deleteSnapshot(snapshot: DriverSnapshot): Promise<void> {
+    this.calls.push(`delete_snapshot ${snapshot.id}`);
+    this.maybeFail('delete_snapshot', snapshot.id);
+    this.snapshots.delete(snapshot.id);
+  }
+
+  async createVolumeFromSnapshot(volume: DriverVolume, snapshot: DriverSnapshot): Promise<void> {
+    this.calls.push(`create_from_snapshot ${volume.id} ${snapshot.id}`);
+    this.maybeFail('create_from_snapshot', volume.id);
+    const snap = this.snapshots.get(snapshot.id);
+    if (snap === undefined) throw new VolumeBackendError(this.backendName, 'create_from_snapshot', volume.id, `no such snapshot ${snapshot.id}`);
+    this.volumes.set(volume.id, Math.max(volume.size, snap.size));
+  }
+
+  async createClonedVolume(volume: DriverVolume, source: DriverVolume): Promise<void> {
+    this.calls.push(`clone ${volume.id} ${source.id}`);
+    this.maybeFail('clone', volume.id);
+    const size = this.volumes.get(source.id);
+    if (size === undefined) throw new VolumeBackendError(this.backendName, 'clone', volume.id, `no such volume ${source.id}`);
+    this.volumes.set(volume.id, Math.max(volume.size, size));
   }
 }

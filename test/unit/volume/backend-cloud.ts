@@ -16,7 +16,7 @@ import type { VolumeDriver } from '../../../src/volume/drivers/driver';
 import type { VolumeManager } from '../../../src/volume/manager';
 import { VolumeRpcApi } from '../../../src/volume/rpc-api';
 import { createVolumeService } from '../../../src/volume/services';
-import { VolumeRows, type VolumeRef } from '../../../src/volume/volume-rows';
+import { VolumeRows, type SnapshotRowRef, type VolumeRef } from '../../../src/volume/volume-rows';
 
 export interface BackendSpec {
   driver: VolumeDriver;
@@ -38,6 +38,8 @@ export interface VolumeCloud {
   create(projectId: string, over?: Partial<VolumeCreateInput>): Promise<string>;
   /** Wait until the volume leaves `creating`/`deleting`/`extending` (or is gone) and return it. */
   settled(volumeId: string, timeoutMs?: number): Promise<VolumeRef | null>;
+  /** Wait until the snapshot leaves `creating`/`deleting` (or is gone) and return it. */
+  snapshotSettled(snapshotId: string, timeoutMs?: number): Promise<SnapshotRowRef | null>;
   ctx(projectId: string): VolumeApiContext;
   stop(): Promise<void>;
 }
@@ -122,9 +124,11 @@ export async function startVolumeCloud(options: {
   }
   const quotas = new QuotaEngine(ds);
   const transport = await transportFor('api');
-  const api = new VolumeAPI(ds, quotas, new SchedulerRpcApi(transport), new VolumeRpcApi(transport), {
+  const volumeRpc = new VolumeRpcApi(transport);
+  const api = new VolumeAPI(ds, quotas, new SchedulerRpcApi(transport), volumeRpc, {
     defaultVolumeType: '__DEFAULT__',
     defaultAvailabilityZone: 'nova',
+    snapshots: volumeRpc,
   });
   const rows = new VolumeRows(ds);
   const ctx = (projectId: string): VolumeApiContext => ({ requestId: 'req-test', userId: 'u1', projectId, isAdmin: false, roles: [] });
@@ -149,6 +153,15 @@ export async function startVolumeCloud(options: {
         const v = await rows.get(volumeId);
         if (v === null || !['creating', 'deleting', 'extending'].includes(v.status)) return v;
         if (Date.now() > end) throw new Error(`volume ${volumeId} still ${v.status} after ${timeoutMs} ms`);
+        await sleep(10);
+      }
+    },
+    async snapshotSettled(snapshotId, timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const s = await rows.getSnapshot(snapshotId);
+        if (s === null || !['creating', 'deleting'].includes(s.status)) return s;
+        if (Date.now() > end) throw new Error(`snapshot ${snapshotId} still ${s.status} after ${timeoutMs} ms`);
         await sleep(10);
       }
     },

@@ -1,0 +1,4 @@
+import { createTestMysqlDatabase } from '../../helpers/db';
+import { snapshotSuite } from '../../unit/volume/snapshots.suite';
+
+snapshotSuite('MariaDB', () => createTestMysqlDatabase());

@@ -1,0 +1,4 @@
+import { createTestSqliteDatabase } from '../../helpers/db';
+import { snapshotSuite } from './snapshots.suite';
+
+snapshotSuite('SQLite', () => createTestSqliteDatabase());
