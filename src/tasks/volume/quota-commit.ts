@@ -1,6 +1,5 @@
-import { Failure, Task, type RevertArgs } from '../../taskflow';
-import { reservePerType } from './quota-reserve';
-import type { VolumeFlowContext, VolumeProperties, VolumeQuotas, VolumeTypeNamer } from './types';
+import { Task } from '../../taskflow';
+import type { VolumeFlowContext, VolumeProperties, VolumeQuotas } from './types';
 
 export interface QuotaCommitIn {
   context: VolumeFlowContext;
@@ -16,14 +15,14 @@ export interface QuotaCommitOut {
  * Commits the reservations (usage moves from `reserved` to `in_use`) and marks the context
  * `quota_committed = true`, which tells the reverts of QuotaReserve and EntryCreate to leave things be.
  *
- * Reversion strategy: if the commit happened, give the quota back: reserve −1 volume and −size gigabytes
- * (per type too) and commit that at once.
+ * Reversion strategy: none. Once committed, the row stays (OnFailure's revert marks it `error`, visible to
+ * the user) and keeps its quota until it is deleted, like every other volume in `error` here (no valid
+ * backend, a failed reschedule); the delete gives it back exactly once. Cinder gives it back here as
+ * well, and its delete of the host-less row then gives it back a second time (Cinder only heals that when
+ * `in_use` turns negative); counting every row present is also what the usage audit checks.
  */
 export class QuotaCommitTask extends Task<QuotaCommitIn, QuotaCommitOut> {
-  constructor(
-    private readonly quotas: VolumeQuotas,
-    private readonly types?: VolumeTypeNamer,
-  ) {
+  constructor(private readonly quotas: VolumeQuotas) {
     super('volume:create.quota-commit', {
       requires: ['context', 'reservations', 'volume_properties'],
       provides: ['volume_properties'],
@@ -34,13 +33,5 @@ export class QuotaCommitTask extends Task<QuotaCommitIn, QuotaCommitOut> {
     await this.quotas.commit({ projectId: context.project_id }, reservations);
     context.quota_committed = true;
     return { volume_properties: props };
-  }
-
-  override async revert({ args, result }: RevertArgs<QuotaCommitIn, QuotaCommitOut>): Promise<void> {
-    if (result instanceof Failure) return; // the commit did not happen; QuotaReserve rolls back
-    const props = result.volume_properties;
-    const ctx = { projectId: args.context.project_id };
-    const ids = await reservePerType(this.quotas, this.types, ctx.projectId, { volumes: -1, gigabytes: -props.size }, props.volume_type_id);
-    await this.quotas.commit(ctx, ids);
   }
 }

@@ -8,6 +8,7 @@ import { QuotaEngine } from '../../../src/quota';
 import { Engine } from '../../../src/taskflow';
 import { formatRollbackReport, runRollbackScenarios } from '../../../src/taskflow/testing';
 import { InvalidVolumeError, VolumeLimitExceededError } from '../../../src/tasks/volume';
+import { VolumeAPI } from '../../../src/volume/api';
 import { VolumeDb } from '../../../src/volume/volume-db';
 import type { TestDatabase } from '../../helpers/db';
 import { FakeBackend, FakeScheduler, PROJECT, dbState, truncate } from '../volume-api/harness';
@@ -99,7 +100,15 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
       expect(r!.reverted.slice(0, 3)).toEqual(['volume:create.quota-commit', 'volume:create.entry-create', 'volume:create.quota-reserve']);
     });
 
-    it('fails after QuotaCommit (OnFailure, Cast) leave the row in error with its quota given back', async () => {
+    // The error row keeps its quota until it is deleted, like any volume in error; the delete gives it back once.
+    const withOneMore = (size: number) => ({
+      gigabytes: { in_use: 1 + size, reserved: 0 },
+      gigabytes___DEFAULT__: { in_use: size, reserved: 0 },
+      volumes: { in_use: 2, reserved: 0 },
+      volumes___DEFAULT__: { in_use: 1, reserved: 0 },
+    });
+
+    it('fails after QuotaCommit (OnFailure, Cast) leave the row in error, still counted in the usage', async () => {
       const results = await runRollbackScenarios({
         flow: () => createVolumeFlow(deps, spec()),
         setup: seedUsage,
@@ -113,12 +122,12 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
         expect(r.failedAsInjected).toBe(true);
         expect(r.after.volumes).toEqual([{ id: expect.any(String), status: 'error', size: 3, deleted: 0 }]);
         expect(r.after.reservations).toBe(0);
-        expect(r.after.usage).toEqual(r.before.usage);
+        expect(r.after.usage).toEqual(withOneMore(3));
         expect(r.reverted).toEqual(expect.arrayContaining(['volume:create.on-failure', 'volume:create.quota-commit']));
       }
     });
 
-    it('marks the volume error and returns the quota when the scheduler cast really fails', async () => {
+    it('marks the volume error when the scheduler cast really fails; deleting it gives the quota back exactly once', async () => {
       await seedUsage();
       const before = await dbState(db.dataSource);
       scheduler.fail = new Error('transport down');
@@ -129,8 +138,16 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
 
       const after = await dbState(db.dataSource);
       expect(after.volumes).toEqual([{ id: expect.any(String), status: 'error', size: 2, deleted: 0 }]);
-      expect(after.usage).toEqual(before.usage);
+      expect(after.usage).toEqual(withOneMore(2));
       expect(after.reservations).toBe(0);
+
+      // What the API's delete does with a volume that never got a host.
+      const api = new VolumeAPI(db.dataSource, quotas, scheduler, new FakeBackend(() => db.dataSource), { defaultVolumeType: '__DEFAULT__', defaultAvailabilityZone: 'nova' });
+      await api.delete({ projectId: PROJECT, userId: 'alice', isAdmin: false, roles: ['member'], requestId: 'req-2' }, after.volumes[0]!.id);
+      const deleted = await dbState(db.dataSource);
+      expect(deleted.volumes).toEqual([{ id: after.volumes[0]!.id, status: 'deleted', size: 2, deleted: 1 }]);
+      expect(deleted.reservations).toBe(0);
+      expect({ volumes: deleted.usage['volumes'], gigabytes: deleted.usage['gigabytes'] }).toEqual({ volumes: before.usage['volumes'], gigabytes: before.usage['gigabytes'] });
     });
 
     it('commits exactly volumes +1 and gigabytes +size (per type too) on success and casts once', async () => {

@@ -175,17 +175,18 @@ describe('the quota_committed rule', () => {
     expect(s.calls).toEqual(['destroy v1']);
   });
 
-  it('QuotaCommit marks the context committed; its revert gives volumes and gigabytes back, but not after a failed commit', async () => {
+  it('QuotaCommit marks the context committed; its revert gives nothing back (the error row keeps its quota until deleted)', async () => {
     const q = new RecordingQuotas();
     const t = new QuotaCommitTask(q);
     const ctx = context(false);
 
     await t.execute({ context: ctx, reservations: ['r1'], volume_properties: props });
-    await t.revert(revertArgs({ context: ctx, reservations: ['r1'], volume_properties: props }, { volume_properties: props }));
+    const taskCtx = { name: t.name, updateProgress: () => undefined };
+    await t.revert(revertArgs({ context: ctx, reservations: ['r1'], volume_properties: props }, { volume_properties: props }), taskCtx);
     const failure = Failure.fromError(new Error('x'));
-    await t.revert({ args: { context: ctx, reservations: ['r1'], volume_properties: props }, result: failure, outcome: { status: 'failure', failure }, flowFailures: {} });
+    await t.revert({ args: { context: ctx, reservations: ['r1'], volume_properties: props }, result: failure, outcome: { status: 'failure', failure }, flowFailures: {} }, taskCtx);
 
     expect(ctx.quota_committed).toBe(true);
-    expect(q.calls).toEqual(['commit r1', 'reserve {"volumes":-1,"gigabytes":-2}', 'commit r-neg']);
+    expect(q.calls).toEqual(['commit r1']);
   });
 });
