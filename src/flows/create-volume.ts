@@ -56,8 +56,8 @@ export interface CreateVolumeRequestSpec {
  * 5 QuotaCommit commits the quota and marks the context `quota_committed`, 6 OnFailure (its revert marks
  * the volume `error`), 7 Cast to the scheduler.
  * A failure reverts the completed steps in reverse order: before the commit nothing is left (no row, no
- * reservation); after it the row stays in `error` and keeps its quota until it is deleted (the usage
- * always counts every volume row present).
+ * reservation); after it the row stays in `error` and its quota is given back (the row is marked
+ * `use_quota = false`, so deleting it later gives nothing back a second time).
  *
  * Each call builds fresh task instances and a fresh context, so a flow is run once.
  */
@@ -83,7 +83,7 @@ export function createVolumeFlow(deps: CreateVolumeFlowDeps, spec: CreateVolumeR
     new ExtractRequestTask(deps.types, deps.zones),
     new QuotaReserveTask(deps.quotas, namer(deps.types)),
     new EntryCreateTask(deps.volumes),
-    new QuotaCommitTask(deps.quotas),
+    new QuotaCommitTask(deps.quotas, deps.volumes, namer(deps.types)),
     new OnFailureTask(deps.volumes, deps.log),
     new CastTask(deps.scheduler),
   );

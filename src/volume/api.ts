@@ -210,6 +210,7 @@ function recordOfRow(r: RawVolumeRow): VolumeRecord {
     encryptionKeyId: str(r.encryption_key_id),
     multiattach: r.multiattach === true || Number(r.multiattach) === 1,
     migrationStatus: str(r.migration_status),
+    useQuota: r.use_quota === undefined || r.use_quota === null ? true : r.use_quota === true || Number(r.use_quota) === 1,
     createdAt: dt(r.created_at) ?? '',
     updatedAt: dt(r.updated_at),
   };
@@ -496,8 +497,10 @@ export class VolumeAPI {
   async delete(ctx: VolumeApiContext, id: string): Promise<void> {
     let vol = await this.getRecord(ctx, id);
     if (vol.host === null) {
-      if (await this.db.softDeleteUnscheduled(id)) {
-        await this.giveBackQuota(vol);
+      const deleted = await this.db.softDeleteUnscheduled(id);
+      if (deleted !== null) {
+        // A volume whose create failed after the commit already had its quota given back (use_quota off).
+        if (deleted.releaseQuota) await this.giveBackQuota(vol);
         return;
       }
       vol = await this.getRecord(ctx, id); // placed meanwhile (or deleted: 404)

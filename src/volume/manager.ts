@@ -218,10 +218,13 @@ export class VolumeManager extends Manager<VolumeDriver> {
     }
     // Cinder's order: reserve the release, remove the row, commit. The row goes first so that a crash in
     // between can never give the quota back twice (a re-run finds no row); the commit follows at once.
-    const ids = await this.reserveRelease(v);
+    // Only a volume that still counts gives its quota back (use_quota is taken in the delete's statement).
+    const ids = v.useQuota ? await this.reserveRelease(v) : [];
     const deleted = await this.rows.softDelete(volumeId);
-    if (deleted) await this.quotas.commit({ projectId: v.projectId }, ids);
-    else await this.quotas.rollback({ projectId: v.projectId }, ids);
+    if (ids.length > 0) {
+      if (deleted?.releaseQuota === true) await this.quotas.commit({ projectId: v.projectId }, ids);
+      else await this.quotas.rollback({ projectId: v.projectId }, ids);
+    }
     this.log.info('volume deleted', { volumeId });
     await this.notify(ctx, 'volume.delete.end', { ...v, status: 'deleted' });
     return 'deleted';

@@ -101,6 +101,15 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, VolumeTypeN
     });
   }
 
+  async releaseVolumeQuota(volumeId: string): Promise<boolean> {
+    const res = await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id: volumeId, useQuota: true }, { useQuota: false }));
+    return (res.affected ?? 0) === 1;
+  }
+
+  async restoreVolumeQuota(volumeId: string): Promise<void> {
+    await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id: volumeId }, { useQuota: true }));
+  }
+
   async setVolumeStatus(volumeId: string, status: string): Promise<void> {
     await withWriteTransaction(this.ds, (q) =>
       q.manager.update(VolumeEntity, { id: volumeId, deleted: false }, { status, updatedAt: new Date() }),
@@ -211,21 +220,29 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, VolumeTypeN
    * `host IS NULL`, so a volume the scheduler has just placed is not deleted here.
    * @returns whether this call deleted it.
    */
-  async softDeleteUnscheduled(volumeId: string): Promise<boolean> {
+  /**
+   * Soft-deletes a live volume that has no host (never placed), with its metadata, in one transaction,
+   * taking its quota claim with it (`use_quota` cleared in the same statement).
+   * @returns null when there was no such volume (placed meanwhile, or gone); else whether it still
+   * counted in the quota, i.e. whether the caller gives its quota back.
+   */
+  async softDeleteUnscheduled(volumeId: string): Promise<{ releaseQuota: boolean } | null> {
     return withWriteTransaction(this.ds, async (q) => {
       const now = new Date();
-      const res = await q.manager.update(
-        VolumeEntity,
-        { id: volumeId, deleted: false, host: IsNull() },
-        { deleted: true, deletedAt: now, status: 'deleted', updatedAt: now },
-      );
-      if ((res.affected ?? 0) !== 1) return false;
+      const gone = { deleted: true, deletedAt: now, status: 'deleted', updatedAt: now, useQuota: false };
+      const counted = await q.manager.update(VolumeEntity, { id: volumeId, deleted: false, host: IsNull(), useQuota: true }, gone);
+      let releaseQuota = true;
+      if ((counted.affected ?? 0) !== 1) {
+        const uncounted = await q.manager.update(VolumeEntity, { id: volumeId, deleted: false, host: IsNull() }, gone);
+        if ((uncounted.affected ?? 0) !== 1) return null;
+        releaseQuota = false;
+      }
       await q.manager.update(
         VolumeMetadataEntity,
         { volumeId, deleted: false },
         { deleted: true, deletedAt: now },
       );
-      return true;
+      return { releaseQuota };
     });
   }
 

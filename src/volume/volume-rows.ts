@@ -21,6 +21,8 @@ export interface VolumeRef {
   readonly snapshotId: string | null;
   /** The volume this one is a clone of, if any. */
   readonly sourceVolid: string | null;
+  /** Cinder's `use_quota`: the volume counts in the quota usage (false once its quota went back). */
+  readonly useQuota: boolean;
   /** When the row last changed (its creation if never), ms since the epoch. */
   readonly changedAtMs: number;
 }
@@ -59,6 +61,7 @@ function refOf(e: VolumeEntity): VolumeRef {
     availabilityZone: e.availabilityZone,
     snapshotId: e.snapshotId,
     sourceVolid: e.sourceVolid,
+    useQuota: e.useQuota !== false && Number(e.useQuota) !== 0,
     changedAtMs: (e.updatedAt ?? e.createdAt).getTime(),
   };
 }
@@ -89,18 +92,24 @@ export class VolumeRows {
     return (res.affected ?? 0) > 0;
   }
 
-  /** Soft-deletes a live volume and its metadata in one transaction. @returns false when it was already gone. */
-  async softDelete(volumeId: string): Promise<boolean> {
+  /**
+   * Soft-deletes a live volume and its metadata in one transaction, clearing `use_quota` in the same
+   * statement. @returns null when it was already gone; else whether it still counted in the quota (only
+   * then is its quota given back: a failed create may have given it back already).
+   */
+  async softDelete(volumeId: string): Promise<{ releaseQuota: boolean } | null> {
     return withWriteTransaction(this.ds, async (q) => {
       const now = new Date();
-      const res = await q.manager.update(
-        VolumeEntity,
-        { id: volumeId, deleted: false },
-        { deleted: true, deletedAt: now, updatedAt: now, status: 'deleted' },
-      );
-      if ((res.affected ?? 0) === 0) return false;
+      const gone = { deleted: true, deletedAt: now, updatedAt: now, status: 'deleted', useQuota: false };
+      const counted = await q.manager.update(VolumeEntity, { id: volumeId, deleted: false, useQuota: true }, gone);
+      let releaseQuota = true;
+      if ((counted.affected ?? 0) === 0) {
+        const uncounted = await q.manager.update(VolumeEntity, { id: volumeId, deleted: false }, gone);
+        if ((uncounted.affected ?? 0) === 0) return null;
+        releaseQuota = false;
+      }
       await q.manager.update(VolumeMetadataEntity, { volumeId, deleted: false }, { deleted: true, deletedAt: now });
-      return true;
+      return { releaseQuota };
     });
   }
 

@@ -56,6 +56,13 @@ export class VolumeEntity {
   @Column({ name: 'migration_status', type: 'varchar', length: 255, nullable: true })
   migrationStatus!: string | null;
 
+  /**
+   * Cinder's `use_quota`: the volume counts in its project's quota usage. Cleared when a failed create
+   * gives its quota back (the row stays in `error`), so its delete does not give it back again.
+   */
+  @Column({ name: 'use_quota', type: 'boolean', default: true })
+  useQuota!: boolean;
+
   @Column({ name: 'created_at', type: 'datetime', precision: 6 })
   createdAt!: Date;
 

@@ -11,7 +11,8 @@ export interface ScheduleCreateVolumeArgs {
   /**
    * Cinder's request_spec, JSON-safe: `volume_id`, `volume_properties` (the row as inserted),
    * `volume_type` ({id, name, extra_specs, qos_specs_id}), `size`, `availability_zone`,
-   * `snapshot_id`, `source_volid`, `image_id`, `resource_properties` (= volume_properties).
+   * `snapshot_id`, `source_volid`, `image_id`, `resource_properties` (= volume_properties), and for a
+   * volume from a snapshot or a clone `resource_backend` (`host@backend` of the origin).
    */
   readonly requestSpec: Record<string, unknown>;
   /** Cinder's filter_properties: `scheduler_hints` ({} when none) and `retry` ({num_attempts: 0, hosts: []}). */
@@ -41,6 +42,12 @@ export interface CastIn {
   scheduler_hints?: Record<string, unknown> | null;
   snapshot?: SnapshotRef | null;
   source_volume?: SourceVolumeRef | null;
+}
+
+/** `host@backend#pool` → `host@backend` (Cinder's `extract_host(host, 'backend')`). */
+function backendOfHost(host: string): string {
+  const i = host.indexOf('#');
+  return i < 0 ? host : host.slice(0, i);
 }
 
 /** Turns the flow context into the RPC context a cast carries. */
@@ -75,7 +82,7 @@ export class CastTask extends Task<CastIn, void> {
         'source_volid',
         'image_id',
       ],
-      optional: ['scheduler_hints'],
+      optional: ['scheduler_hints', 'snapshot', 'source_volume'],
     });
   }
 
@@ -91,6 +98,10 @@ export class CastTask extends Task<CastIn, void> {
       source_volid: a.source_volid,
       image_id: a.image_id,
     };
+    // Cinder (snapshot_same_host): a volume from a snapshot, or a clone, is scheduled onto the backend that
+    // holds its origin, which is the only one that can copy it; the scheduler still checks its capacity.
+    const originHost = a.snapshot_id !== null ? a.snapshot?.volume_host : a.source_volid !== null ? a.source_volume?.host : undefined;
+    if (typeof originHost === 'string' && originHost !== '') requestSpec['resource_backend'] = backendOfHost(originHost);
     const filterProperties: Record<string, unknown> = {
       scheduler_hints: a.scheduler_hints ?? {},
       retry: { num_attempts: 0, hosts: [] },

@@ -20,9 +20,9 @@ export interface OnFailureLogger {
  * Passes the volume id (and spec) on; it exists for its revert, which runs when anything after the quota
  * commit fails (the cast to the scheduler).
  *
- * Reversion strategy: set the volume's status to `error` (the row stays visible to the user and keeps its
- * quota until it is deleted, see QuotaCommit) and log the cause. The API flow never changes a source volume's
- * status, so there is none to restore.
+ * Reversion strategy: set the volume's status to `error` (the row stays visible to the user, its quota
+ * is given back by QuotaCommit's revert, which marks it as no longer counting) and log the cause. The API
+ * flow never changes a source volume's status, so there is none to restore.
  */
 export class OnFailureTask extends Task<OnFailureIn, OnFailureOut> {
   constructor(

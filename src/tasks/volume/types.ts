@@ -90,6 +90,8 @@ export interface VolumeRecord {
   readonly migrationStatus: string | null;
   readonly createdAt: string;
   readonly updatedAt: string | null;
+  /** Cinder's `use_quota` (shown as `consumes_quota` from 3.65). @default true */
+  readonly useQuota?: boolean;
 }
 
 /** Looks up the default volume type (the one a request without `volume_type` gets). */
@@ -119,6 +121,14 @@ export interface VolumeEntryStore {
   destroyVolume(volumeId: string): Promise<void>;
   /** Sets the status of a (not deleted) volume. */
   setVolumeStatus(volumeId: string, status: string): Promise<void>;
+  /**
+   * Clears the volume's `use_quota` (Cinder's marker that it counts in the quota usage), deleted or not.
+   * @returns whether it was set: only then does the caller give the volume's quota back, so the quota of
+   * a volume goes back exactly once whoever (a failed create's revert, a delete) gets there first.
+   */
+  releaseVolumeQuota(volumeId: string): Promise<boolean>;
+  /** Sets `use_quota` again (the give-back that followed {@link releaseVolumeQuota} failed). */
+  restoreVolumeQuota(volumeId: string): Promise<void>;
 }
 
 /** The quota operations the volume tasks use (the quota engine implements them). */

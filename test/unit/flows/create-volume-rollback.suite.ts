@@ -100,15 +100,7 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
       expect(r!.reverted.slice(0, 3)).toEqual(['volume:create.quota-commit', 'volume:create.entry-create', 'volume:create.quota-reserve']);
     });
 
-    // The error row keeps its quota until it is deleted, like any volume in error; the delete gives it back once.
-    const withOneMore = (size: number) => ({
-      gigabytes: { in_use: 1 + size, reserved: 0 },
-      gigabytes___DEFAULT__: { in_use: size, reserved: 0 },
-      volumes: { in_use: 2, reserved: 0 },
-      volumes___DEFAULT__: { in_use: 1, reserved: 0 },
-    });
-
-    it('fails after QuotaCommit (OnFailure, Cast) leave the row in error, still counted in the usage', async () => {
+    it('fails after QuotaCommit (OnFailure, Cast) leave the row in error with its quota given back (use_quota off)', async () => {
       const results = await runRollbackScenarios({
         flow: () => createVolumeFlow(deps, spec()),
         setup: seedUsage,
@@ -122,12 +114,12 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
         expect(r.failedAsInjected).toBe(true);
         expect(r.after.volumes).toEqual([{ id: expect.any(String), status: 'error', size: 3, deleted: 0 }]);
         expect(r.after.reservations).toBe(0);
-        expect(r.after.usage).toEqual(withOneMore(3));
+        expect(r.after.usage).toEqual(r.before.usage);
         expect(r.reverted).toEqual(expect.arrayContaining(['volume:create.on-failure', 'volume:create.quota-commit']));
       }
     });
 
-    it('marks the volume error when the scheduler cast really fails; deleting it gives the quota back exactly once', async () => {
+    it('marks the volume error and returns the quota when the scheduler cast really fails; deleting it then gives nothing back again', async () => {
       await seedUsage();
       const before = await dbState(db.dataSource);
       scheduler.fail = new Error('transport down');
@@ -138,8 +130,10 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
 
       const after = await dbState(db.dataSource);
       expect(after.volumes).toEqual([{ id: expect.any(String), status: 'error', size: 2, deleted: 0 }]);
-      expect(after.usage).toEqual(withOneMore(2));
+      expect(after.usage).toEqual(before.usage);
       expect(after.reservations).toBe(0);
+      const flags: Array<{ use_quota: unknown }> = await db.dataSource.query('SELECT use_quota FROM volumes WHERE id = ?', [after.volumes[0]!.id]);
+      expect(flags.map((f) => Number(f.use_quota))).toEqual([0]);
 
       // What the API's delete does with a volume that never got a host.
       const api = new VolumeAPI(db.dataSource, quotas, scheduler, new FakeBackend(() => db.dataSource), { defaultVolumeType: '__DEFAULT__', defaultAvailabilityZone: 'nova' });
@@ -147,7 +141,7 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
       const deleted = await dbState(db.dataSource);
       expect(deleted.volumes).toEqual([{ id: after.volumes[0]!.id, status: 'deleted', size: 2, deleted: 1 }]);
       expect(deleted.reservations).toBe(0);
-      expect({ volumes: deleted.usage['volumes'], gigabytes: deleted.usage['gigabytes'] }).toEqual({ volumes: before.usage['volumes'], gigabytes: before.usage['gigabytes'] });
+      expect(deleted.usage).toEqual(before.usage);
     });
 
     it('commits exactly volumes +1 and gigabytes +size (per type too) on success and casts once', async () => {

@@ -145,7 +145,7 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         await expectConsistentQuota();
       });
 
-      it('answers 500 without detail when the scheduler cast fails, leaving the row in error, counted until it is deleted', async () => {
+      it('answers 500 without detail when the scheduler cast fails, leaving the row in error and the quota returned (once)', async () => {
         h.scheduler.fail = new Error('broker unreachable');
 
         const res = await post(`${base}/volumes`, { volume: { size: 4 } });
@@ -155,12 +155,20 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect(JSON.stringify(res.body)).not.toContain('broker');
         const s = await dbState(h.ds);
         expect(s.volumes).toEqual([{ id: expect.any(String), status: 'error', size: 4, deleted: 0 }]);
-        expect(s.usage.volumes?.in_use).toBe(1);
-        await expectConsistentQuota();
+        expect(s.usage.volumes?.in_use ?? 0).toBe(0);
+        expect(s.usage.gigabytes?.in_use ?? 0).toBe(0);
+        expect(s.reservations).toBe(0);
+        // Cinder's consumes_quota (3.65) shows the row no longer counts.
+        const shown = await get(`${base}/volumes/${s.volumes[0]!.id}`, USER, 'volume 3.65');
+        expect((shown.body as Body).volume).toMatchObject({ status: 'error', consumes_quota: false });
 
-        // The delete gives it back once: a second release would leave in_use below the rows present.
+        // Deleting the error row gives nothing back a second time.
         expect((await del(`${base}/volumes/${s.volumes[0]!.id}`)).status).toBe(202);
-        expect((await dbState(h.ds)).usage.volumes?.in_use ?? 0).toBe(0);
+        const after = await dbState(h.ds);
+        expect(after.volumes).toEqual([{ id: s.volumes[0]!.id, status: 'deleted', size: 4, deleted: 1 }]);
+        expect(after.usage.volumes?.in_use ?? 0).toBe(0);
+        expect(after.usage.gigabytes?.in_use ?? 0).toBe(0);
+        expect(after.reservations).toBe(0);
         await expectConsistentQuota();
       });
 
@@ -655,15 +663,16 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect(again.status).toBe(400);
       });
 
-      it('marks the snapshot error and returns its quota when the cast fails', async () => {
+      it('removes the snapshot and returns its quota (once) when the cast fails', async () => {
         const v = await placed(3);
         h.backend.fail = new Error('down');
 
         const res = await post(`${base}/snapshots`, { snapshot: { volume_id: v.id } });
 
         expect(res.status).toBe(500);
-        const rows: { status: string }[] = await h.ds.query('SELECT status FROM snapshots');
-        expect(rows).toEqual([{ status: 'error' }]);
+        const rows: { status: string; deleted: unknown }[] = await h.ds.query('SELECT status, deleted FROM snapshots');
+        expect(rows.map((r) => [r.status, Number(r.deleted)])).toEqual([['deleted', 1]]);
+        expect((await get(`${base}/snapshots`)).body).toEqual({ snapshots: [] });
         const s = await dbState(h.ds);
         expect(s.usage.snapshots?.in_use ?? 0).toBe(0);
         expect(s.usage.gigabytes).toEqual({ in_use: 3, reserved: 0 });

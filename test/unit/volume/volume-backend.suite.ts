@@ -152,6 +152,29 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({ volumes: [0, 0], gigabytes: [0, 0] });
     });
 
+    it('the volume service gives back nothing for a volume whose quota already went back (use_quota off), and the rest exactly', async () => {
+      const d = new FakeDriver();
+      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
+      const counted = await cloud.create('p1', { size: 2 });
+      const released = await cloud.create('p1', { size: 3 });
+      await cloud.settled(counted);
+      await cloud.settled(released);
+      // As QuotaCommit's revert does: the quota goes back and the row stops counting.
+      expect(await cloud.api.db.releaseVolumeQuota(released)).toBe(true);
+      const ids = await cloud.quotas.reserve({ projectId: 'p1' }, { volumes: -1, gigabytes: -3 });
+      await cloud.quotas.commit({ projectId: 'p1' }, ids);
+      expect(await usage(cloud, 'p1')).toEqual({ volumes: [1, 0], gigabytes: [2, 0] });
+
+      await cloud.api.delete(cloud.ctx('p1'), released);
+      expect(await cloud.settled(released)).toBeNull();
+      expect(await usageSettled(cloud, 'p1', { volumes: [1, 0], gigabytes: [2, 0] })).toEqual({ volumes: [1, 0], gigabytes: [2, 0] });
+
+      await cloud.api.delete(cloud.ctx('p1'), counted);
+      expect(await cloud.settled(counted)).toBeNull();
+      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({ volumes: [0, 0], gigabytes: [0, 0] });
+      expect(d.calls.filter((c) => c.startsWith('delete'))).toEqual([`delete ${released}`, `delete ${counted}`]);
+    });
+
     it('leaves error_deleting and the quota counted when the driver cannot delete', async () => {
       const d = new FakeDriver();
       cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });

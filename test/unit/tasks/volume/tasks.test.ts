@@ -138,6 +138,16 @@ class RecordingQuotas implements VolumeQuotas {
 
 class RecordingStore implements VolumeEntryStore {
   calls: string[] = [];
+  /** Volumes whose use_quota is set. */
+  counted = new Set<string>(['v1']);
+  async releaseVolumeQuota(id: string): Promise<boolean> {
+    this.calls.push(`release ${id}`);
+    return this.counted.delete(id);
+  }
+  async restoreVolumeQuota(id: string): Promise<void> {
+    this.calls.push(`restore ${id}`);
+    this.counted.add(id);
+  }
   async insertVolume(p: VolumeProperties): Promise<void> {
     this.calls.push(`insert ${p.size}`);
   }
@@ -175,18 +185,39 @@ describe('the quota_committed rule', () => {
     expect(s.calls).toEqual(['destroy v1']);
   });
 
-  it('QuotaCommit marks the context committed; its revert gives nothing back (the error row keeps its quota until deleted)', async () => {
+  it('QuotaCommit marks the context committed; its revert gives volumes and gigabytes back once (use_quota), not after a failed commit', async () => {
     const q = new RecordingQuotas();
-    const t = new QuotaCommitTask(q);
+    const s = new RecordingStore();
+    const t = new QuotaCommitTask(q, s);
     const ctx = context(false);
 
     await t.execute({ context: ctx, reservations: ['r1'], volume_properties: props });
-    const taskCtx = { name: t.name, updateProgress: () => undefined };
-    await t.revert(revertArgs({ context: ctx, reservations: ['r1'], volume_properties: props }, { volume_properties: props }), taskCtx);
+    await t.revert(revertArgs({ context: ctx, reservations: ['r1'], volume_properties: props }, { volume_properties: props }));
+    // A second revert (or a delete that got there first) finds use_quota cleared: nothing more goes back.
+    await t.revert(revertArgs({ context: ctx, reservations: ['r1'], volume_properties: props }, { volume_properties: props }));
     const failure = Failure.fromError(new Error('x'));
-    await t.revert({ args: { context: ctx, reservations: ['r1'], volume_properties: props }, result: failure, outcome: { status: 'failure', failure }, flowFailures: {} }, taskCtx);
+    await t.revert({ args: { context: ctx, reservations: ['r1'], volume_properties: props }, result: failure, outcome: { status: 'failure', failure }, flowFailures: {} });
 
     expect(ctx.quota_committed).toBe(true);
-    expect(q.calls).toEqual(['commit r1']);
+    expect(q.calls).toEqual(['commit r1', 'reserve {"volumes":-1,"gigabytes":-2}', 'commit r-neg']);
+    expect(s.calls).toEqual(['release v1', 'release v1']);
+  });
+
+  it('QuotaCommit sets use_quota again when giving the quota back fails, so the delete gives it back', async () => {
+    const q = new RecordingQuotas();
+    q.commit = async (_c, ids) => {
+      q.calls.push(`commit ${ids.join(',')}`);
+      if (ids.includes('r-neg')) throw new Error('db down');
+      return ids.length;
+    };
+    const s = new RecordingStore();
+    const t = new QuotaCommitTask(q, s);
+
+    await expect(
+      t.revert(revertArgs({ context: context(true), reservations: ['r1'], volume_properties: props }, { volume_properties: props })),
+    ).rejects.toThrow('db down');
+
+    expect(s.calls).toEqual(['release v1', 'restore v1']);
+    expect(s.counted.has('v1')).toBe(true);
   });
 });
