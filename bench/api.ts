@@ -1,0 +1,708 @@
+/**
+ * `npm run bench:api`: the volumes API under load, on MariaDB, with the whole create path measured.
+ *
+ * The system under test runs in its own process (bench/lib/api-server.ts): the api, scheduler and volume
+ * services started by the Launcher and service definitions `npm start` uses, on the in-process transport,
+ * the volume service on the FakeDriver, logging json at LOG_LEVEL (default info) to BENCH_LOG_FILE
+ * (default /dev/null). This process generates the load (autocannon) and checks the outcome.
+ *
+ * Cases, on a fresh database `bench_api_<ts>` (migrations applied, dropped at the end):
+ *   create c=N   POST /v3/{project}/volumes at concurrency N (one project, unlimited quota): accepted
+ *                creates per second and p50/p99 HTTP latency; then the time until every accepted volume
+ *                is `available` (the API flow, the scheduler and the volume manager's flow), as creates
+ *                to available per second. Every accepted volume must end `available` and the project's
+ *                quota usage must equal the volumes created, or the run fails. With the SQL statements
+ *                the server sent per create (all three services).
+ *   floor c=N    the same statements a create needs, straight through mysql2 (bench/lib/create-floor.ts),
+ *                at concurrency N on one project, right after the create case; the ratio ours/floor.
+ *   show / list / detail   GET /volumes/{id}, GET /volumes?limit=100, GET /volumes/detail?limit=100 with
+ *                --volumes (10,000) volumes present (seeded by SQL).
+ *
+ * Flags: --json (one JSON object per case on stdout), --seconds N (per create and floor case, default 5),
+ * --get-seconds N (per GET case, default 3), --concurrency 1,8,32, --get-concurrency N (default 8),
+ * --volumes N (default 10000), --db URL (else BENCH_MYSQL_URL, TEST_MYSQL_URL, mysql://root@127.0.0.1:3306),
+ * --no-floor, --no-get, --server-prof DIR (the server process writes a V8 CPU profile there).
+ * Progress and the load average go to stderr. Exits non-zero when MariaDB is unreachable or a check fails.
+ */
+import 'reflect-metadata';
+import { fork, type ChildProcess } from 'node:child_process';
+import { loadavg, cpus } from 'node:os';
+import * as path from 'node:path';
+import autocannon from 'autocannon';
+import { createConnection, createPool, type Connection, type Pool, type RowDataPacket } from 'mysql2/promise';
+import { v4 as uuidv4 } from 'uuid';
+import type { DataSource } from 'typeorm';
+import { createDataSource, runMigrations } from '../src/db/data-source';
+import { QuotaEngine } from '../src/quota';
+import { FloorCreate } from './lib/create-floor';
+import type { ParentMessage, ServerMessage } from './lib/api-server';
+import { statementKind, type QueryCounts } from './lib/query-counter';
+import { progress, round } from './lib/timing';
+
+interface Options {
+  readonly json: boolean;
+  readonly seconds: number;
+  readonly getSeconds: number;
+  readonly concurrency: readonly number[];
+  readonly getConcurrency: number;
+  readonly volumes: number;
+  readonly dbUrl: string;
+  readonly floor: boolean;
+  readonly get: boolean;
+  readonly serverProf: string | undefined;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  let json = false;
+  let seconds = 5;
+  let getSeconds = 3;
+  let concurrency = [1, 8, 32];
+  let getConcurrency = 8;
+  let volumes = 10_000;
+  let dbUrl =
+    process.env['BENCH_MYSQL_URL'] ?? process.env['TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306';
+  let floor = true;
+  let get = true;
+  let serverProf: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--json') json = true;
+    else if (arg === '--seconds') seconds = Number(value());
+    else if (arg === '--get-seconds') getSeconds = Number(value());
+    else if (arg === '--concurrency') concurrency = value().split(',').map(Number);
+    else if (arg === '--get-concurrency') getConcurrency = Number(value());
+    else if (arg === '--volumes') volumes = Number(value());
+    else if (arg === '--db') dbUrl = value();
+    else if (arg === '--no-floor') floor = false;
+    else if (arg === '--no-get') get = false;
+    else if (arg === '--server-prof') serverProf = path.resolve(value());
+    else
+      throw new Error(
+        `unknown argument ${arg} (known: --json, --seconds N, --get-seconds N, --concurrency 1,8,32, --get-concurrency N, ` +
+          '--volumes N, --db URL, --no-floor, --no-get, --server-prof DIR)',
+      );
+  }
+  if (!(seconds > 0 && seconds <= 300)) throw new Error('--seconds must be in (0, 300]');
+  if (!(getSeconds > 0 && getSeconds <= 300)) throw new Error('--get-seconds must be in (0, 300]');
+  if (concurrency.length === 0 || concurrency.some((c) => !Number.isInteger(c) || c < 1 || c > 1024)) {
+    throw new Error('--concurrency takes integers in [1, 1024]');
+  }
+  if (!Number.isInteger(getConcurrency) || getConcurrency < 1)
+    throw new Error('--get-concurrency must be a positive integer');
+  if (!Number.isInteger(volumes) || volumes < 100) throw new Error('--volumes must be an integer >= 100');
+  return { json, seconds, getSeconds, concurrency, getConcurrency, volumes, dbUrl, floor, get, serverProf };
+}
+
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
+
+/** The server process: forked, ready once it reports its port. */
+class Server {
+  private readonly waiting: Array<(m: ServerMessage) => void> = [];
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {
+    child.on('message', (m: ServerMessage) => this.waiting.shift()?.(m));
+  }
+
+  static async start(databaseUrl: string, serverProf: string | undefined): Promise<Server> {
+    const execArgv = serverProf === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', serverProf];
+    const child = fork(path.join(__dirname, 'lib', 'api-server.js'), [], {
+      env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_COUNT_QUERIES: '1' },
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      child.once('message', (m: ServerMessage) => {
+        if (m.type === 'ready') resolve(m.port);
+        else reject(new Error(`server failed to start: ${m.type === 'failed' ? m.message : m.type}`));
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`server exited with code ${String(code)} before it was ready`)),
+      );
+    });
+    return new Server(child, port);
+  }
+
+  private send(m: ParentMessage): void {
+    this.child.send(m);
+  }
+
+  resetQueries(): void {
+    this.send({ type: 'reset-queries' });
+  }
+
+  queries(): Promise<QueryCounts> {
+    return new Promise((resolve) => {
+      this.waiting.push((m) => resolve(m.type === 'queries' ? m.counts : {}));
+      this.send({ type: 'queries' });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.send({ type: 'stop' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Statement counts by kind (the server counts raw SQL text; grouped here). */
+function byKind(counts: QueryCounts): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [sql, n] of Object.entries(counts)) {
+    const kind = statementKind(sql);
+    out[kind] = (out[kind] ?? 0) + n;
+  }
+  return Object.fromEntries(Object.entries(out).sort(([, a], [, b]) => b - a));
+}
+
+function perCreate(
+  counts: Record<string, number>,
+  creates: number,
+): { total: number; kinds: Record<string, number> } {
+  const kinds: Record<string, number> = {};
+  let total = 0;
+  for (const [kind, n] of Object.entries(counts)) {
+    kinds[kind] = round(n / creates, 2);
+    total += n;
+  }
+  return { total: round(total / creates, 2), kinds };
+}
+
+class CheckFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+interface CreateRow {
+  readonly bench: 'api';
+  readonly case: 'create';
+  readonly concurrency: number;
+  readonly accepted: number;
+  readonly createsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly secondsToAllAvailable: number;
+  readonly toAvailablePerSec: number;
+  readonly queriesPerCreate: number;
+  readonly queryKinds: Record<string, number>;
+  readonly loadavg: number[];
+}
+
+/** Waits until no volume of the project is `creating`. @returns when that was (ms, Date.now()). */
+async function waitSettled(
+  admin: Connection,
+  db: string,
+  projectId: string,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [rows] = await admin.query<RowDataPacket[]>(
+      `SELECT COUNT(*) AS n FROM \`${db}\`.volumes WHERE project_id = ? AND status = 'creating' AND deleted = 0`,
+      [projectId],
+    );
+    if (Number(rows[0]!['n']) === 0) return Date.now();
+    if (Date.now() > deadline)
+      throw new CheckFailed(
+        `${String(rows[0]!['n'])} volumes of ${projectId} still creating after ${timeoutMs / 1000}s`,
+      );
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * Every accepted volume `available`, the quota usage exact. The rows of the project are what the server
+ * accepted: the ones seen answered 202 plus at most `inFlight` whose answer the load tool dropped when its
+ * time ran out (it stops reading then). @returns how many volumes the project has.
+ */
+async function verifyCreates(
+  admin: Connection,
+  db: string,
+  projectId: string,
+  ids: ReadonlySet<string>,
+  inFlight: number,
+): Promise<number> {
+  const [rows] = await admin.query<RowDataPacket[]>(
+    `SELECT id, status FROM \`${db}\`.volumes WHERE project_id = ? AND deleted = 0`,
+    [projectId],
+  );
+  const notAvailable = rows.filter((r) => r['status'] !== 'available');
+  const unseen = rows.filter((r) => !ids.has(String(r['id'])));
+  const present = new Set(rows.map((r) => String(r['id'])));
+  const missing = [...ids].filter((id) => !present.has(id));
+  if (notAvailable.length > 0 || unseen.length > inFlight || missing.length > 0) {
+    const statuses: Record<string, number> = {};
+    for (const r of notAvailable) statuses[String(r['status'])] = (statuses[String(r['status'])] ?? 0) + 1;
+    throw new CheckFailed(
+      `${projectId}: ${notAvailable.length} accepted volumes did not end available (${JSON.stringify(statuses)}), ` +
+        `${missing.length} answered 202 but have no row, ${unseen.length} rows were never answered (at most ${inFlight} can be in flight)`,
+    );
+  }
+  const [usage] = await admin.query<RowDataPacket[]>(
+    `SELECT resource, in_use, reserved FROM \`${db}\`.quota_usages WHERE project_id = ? AND resource IN ('volumes', 'gigabytes')`,
+    [projectId],
+  );
+  if (usage.length !== 2)
+    throw new CheckFailed(`${projectId}: ${usage.length} usage rows for volumes/gigabytes, expected 2`);
+  for (const u of usage) {
+    if (Number(u['in_use']) !== rows.length || Number(u['reserved']) !== 0) {
+      throw new CheckFailed(
+        `${projectId}: quota ${String(u['resource'])} in_use ${String(u['in_use'])} reserved ${String(u['reserved'])}, expected ${rows.length} and 0`,
+      );
+    }
+  }
+  const [left] = await admin.query<RowDataPacket[]>(
+    `SELECT COUNT(*) AS n FROM \`${db}\`.reservations WHERE project_id = ?`,
+    [projectId],
+  );
+  if (Number(left[0]!['n']) !== 0)
+    throw new CheckFailed(`${projectId}: ${String(left[0]!['n'])} reservations left`);
+  return rows.length;
+}
+
+const CREATE_BODY = JSON.stringify({ volume: { size: 1 } });
+
+async function createCase(
+  server: Server,
+  admin: Connection,
+  db: string,
+  projectId: string,
+  concurrency: number,
+  seconds: number,
+): Promise<CreateRow> {
+  const ids = new Set<string>();
+  const failures: string[] = [];
+  server.resetQueries();
+  const t0 = Date.now();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}`,
+    connections: concurrency,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: `/v3/${projectId}/volumes`,
+        headers: { 'content-type': 'application/json', 'x-auth-token': `bench:${projectId}` },
+        body: CREATE_BODY,
+        onResponse: (status: number, body: string) => {
+          if (status === 202) ids.add((JSON.parse(body) as { volume: { id: string } }).volume.id);
+          else if (failures.length < 5) failures.push(`${status} ${body.slice(0, 300)}`);
+        },
+      },
+    ],
+  });
+  const tSent = Date.now();
+  const settledAt = await waitSettled(admin, db, projectId, 120_000);
+  const counts = byKind(await server.queries());
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new CheckFailed(
+      `create c=${concurrency}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts; first: ${failures.join(' | ')}`,
+    );
+  }
+  const accepted = await verifyCreates(admin, db, projectId, ids, concurrency);
+  const secondsToAll = (settledAt - t0) / 1000;
+  progress(
+    `create c=${concurrency}: ${accepted} accepted in ${((tSent - t0) / 1000).toFixed(1)}s, all available ${secondsToAll.toFixed(2)}s after start`,
+  );
+  const q = perCreate(counts, accepted);
+  return {
+    bench: 'api',
+    case: 'create',
+    concurrency,
+    accepted,
+    // The rate the load tool saw answered (202s it read / its duration).
+    createsPerSec: round(ids.size / result.duration, 1),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    maxMs: result.latency.max,
+    secondsToAllAvailable: round(secondsToAll, 2),
+    toAvailablePerSec: round(accepted / secondsToAll, 1),
+    queriesPerCreate: q.total,
+    queryKinds: q.kinds,
+    loadavg: loadavg().map((x) => round(x, 2)),
+  };
+}
+
+interface FloorRow {
+  readonly bench: 'api';
+  readonly case: 'floor';
+  readonly concurrency: number;
+  readonly creates: number;
+  readonly createsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly lockRetries: number;
+  readonly loadavg: number[];
+}
+
+async function floorCase(floor: FloorCreate, concurrency: number, seconds: number): Promise<FloorRow> {
+  const retries0 = floor.retries;
+  const latencies: number[] = [];
+  const start = process.hrtime.bigint();
+  const deadline = Date.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < deadline) {
+        const t = process.hrtime.bigint();
+        await floor.create(1);
+        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+      }
+    }),
+  );
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number): number =>
+    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
+  return {
+    bench: 'api',
+    case: 'floor',
+    concurrency,
+    creates: latencies.length,
+    createsPerSec: round(latencies.length / elapsed, 1),
+    p50Ms: round(pct(0.5), 2),
+    p99Ms: round(pct(0.99), 2),
+    lockRetries: floor.retries - retries0,
+    loadavg: loadavg().map((x) => round(x, 2)),
+  };
+}
+
+interface GetRow {
+  readonly bench: 'api';
+  readonly case: 'show' | 'list' | 'detail';
+  readonly path: string;
+  readonly concurrency: number;
+  readonly volumesPresent: number;
+  readonly requestsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly loadavg: number[];
+}
+
+async function getCase(
+  server: Server,
+  name: GetRow['case'],
+  projectId: string,
+  ids: readonly string[],
+  concurrency: number,
+  seconds: number,
+): Promise<GetRow> {
+  const base = `/v3/${projectId}/volumes`;
+  const pathOf =
+    name === 'show' ? `${base}/{id}` : name === 'list' ? `${base}?limit=100` : `${base}/detail?limit=100`;
+  let bad = 0;
+  let firstBad = '';
+  let seq = 0;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}`,
+    connections: concurrency,
+    duration: seconds,
+    requests: [
+      {
+        method: 'GET',
+        path: name === 'show' ? `${base}/${ids[0]!}` : pathOf,
+        headers: { 'x-auth-token': `bench:${projectId}` },
+        // Each show asks for another volume (spread over the whole table).
+        ...(name === 'show'
+          ? {
+              setupRequest: (req: autocannon.Request) => ({
+                ...req,
+                path: `${base}/${ids[(seq++ * 7919) % ids.length]!}`,
+              }),
+            }
+          : {}),
+        onResponse: (status: number, body: string) => {
+          if (status !== 200) {
+            bad++;
+            firstBad ||= `${status} ${body.slice(0, 200)}`;
+            return;
+          }
+          if (name !== 'show') {
+            const n = (JSON.parse(body) as { volumes: unknown[] }).volumes.length;
+            if (n !== 100) {
+              bad++;
+              firstBad ||= `list returned ${n} volumes, expected 100`;
+            }
+          }
+        },
+      },
+    ],
+  });
+  if (bad > 0 || result.errors > 0 || result.timeouts > 0) {
+    throw new CheckFailed(
+      `${name}: ${bad} bad answers, ${result.errors} errors, ${result.timeouts} timeouts; first: ${firstBad}`,
+    );
+  }
+  progress(
+    `${name}: ${result.requests.total} requests, ${round(result.requests.total / result.duration, 1)}/s`,
+  );
+  return {
+    bench: 'api',
+    case: name,
+    path: pathOf,
+    concurrency,
+    volumesPresent: ids.length,
+    requestsPerSec: round(result.requests.total / result.duration, 1),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    loadavg: loadavg().map((x) => round(x, 2)),
+  };
+}
+
+/** Inserts `n` available volumes of the default type for `projectId`, in batches. @returns their ids. */
+async function seedVolumes(
+  pool: Pool,
+  projectId: string,
+  n: number,
+  volumeTypeId: string,
+  host: string,
+): Promise<string[]> {
+  const ids: string[] = [];
+  const batch = 1000;
+  const base = Date.now() - n * 1000;
+  for (let done = 0; done < n; done += batch) {
+    const rows: unknown[] = [];
+    const count = Math.min(batch, n - done);
+    for (let i = 0; i < count; i++) {
+      const id = uuidv4();
+      ids.push(id);
+      const at = new Date(base + (done + i) * 1000);
+      rows.push(
+        id,
+        projectId,
+        'bench',
+        1,
+        'available',
+        'detached',
+        `seed-${done + i}`,
+        null,
+        'nova',
+        volumeTypeId,
+        host,
+        at,
+        at,
+      );
+    }
+    await pool.query(
+      'INSERT INTO volumes (id, project_id, user_id, size, status, attach_status, display_name, display_description, ' +
+        'availability_zone, volume_type_id, host, created_at, updated_at, bootable, multiattach, deleted) VALUES ' +
+        Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0)').join(', '),
+      rows,
+    );
+  }
+  return ids;
+}
+
+function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): void {
+  const out = (line: string): boolean => process.stdout.write(`${line}\n`);
+  const table = (header: string[], lines: string[][]): void => {
+    const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
+    const fmt = (cols: string[]): string => cols.map((c, i) => c.padStart(widths[i]!)).join('  ');
+    out(fmt(header));
+    for (const l of lines) out(fmt(l));
+  };
+  out(
+    `POST /volumes (one project; to-available = until every accepted volume is available; ratio = ours / mysql2 floor)`,
+  );
+  table(
+    [
+      'conc',
+      'accepted',
+      'creates/s',
+      'p50 ms',
+      'p99 ms',
+      'to-available/s',
+      'floor/s',
+      'floor p99',
+      'ratio',
+      'ratio avail',
+      'queries/create',
+    ],
+    creates.map((c) => {
+      const f = floors.find((x) => x.concurrency === c.concurrency);
+      return [
+        String(c.concurrency),
+        String(c.accepted),
+        String(c.createsPerSec),
+        String(c.p50Ms),
+        String(c.p99Ms),
+        String(c.toAvailablePerSec),
+        f === undefined ? '-' : String(f.createsPerSec),
+        f === undefined ? '-' : String(f.p99Ms),
+        f === undefined ? '-' : `${round(c.createsPerSec / f.createsPerSec, 2)}x`,
+        f === undefined ? '-' : `${round(c.toAvailablePerSec / f.createsPerSec, 2)}x`,
+        String(c.queriesPerCreate),
+      ];
+    }),
+  );
+  if (creates.length > 0) {
+    out(`statements per create (c=${creates[0]!.concurrency}): ${JSON.stringify(creates[0]!.queryKinds)}`);
+  }
+  if (gets.length > 0) {
+    out(`GET with ${gets[0]!.volumesPresent} volumes present`);
+    table(
+      ['case', 'conc', 'req/s', 'p50 ms', 'p99 ms'],
+      gets.map((g) => [
+        g.path.replace(/^\/v3\/[^/]+/, ''),
+        String(g.concurrency),
+        String(g.requestsPerSec),
+        String(g.p50Ms),
+        String(g.p99Ms),
+      ]),
+    );
+  }
+  out(`load average ${load()} (${cpus().length} cpus)`);
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const serverUrl = new URL(o.dbUrl);
+  const conn = {
+    host: serverUrl.hostname,
+    port: serverUrl.port === '' ? 3306 : Number(serverUrl.port),
+    user: decodeURIComponent(serverUrl.username) || 'root',
+    password: decodeURIComponent(serverUrl.password),
+  };
+  progress(`load average ${load()} (${cpus().length} cpus)`);
+  const admin = await createConnection(conn).catch((err: unknown) => {
+    throw new Error(
+      `cannot reach MariaDB at ${conn.host}:${conn.port}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  });
+  const db = `bench_api_${Date.now().toString(36)}_${uuidv4().slice(0, 6)}`;
+  progress(`creating database ${db} on ${conn.host}:${conn.port}`);
+  await admin.query(`CREATE DATABASE \`${db}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+  const dbUrl = new URL(serverUrl.toString());
+  dbUrl.pathname = `/${db}`;
+  let ds: DataSource | undefined;
+  let pool: Pool | undefined;
+  let server: Server | undefined;
+  const cleanup = async (): Promise<void> => {
+    await server?.stop().catch(() => undefined);
+    if (ds?.isInitialized) await ds.destroy();
+    await pool?.end();
+    await admin.query(`DROP DATABASE IF EXISTS \`${db}\``);
+    await admin.end();
+  };
+  process.once('SIGINT', () => {
+    progress('interrupted; dropping the database');
+    void cleanup().finally(() => process.exit(130));
+  });
+  try {
+    ds = createDataSource(dbUrl.toString());
+    await ds.initialize();
+    await runMigrations(ds);
+    const quotas = new QuotaEngine(ds);
+    const [type] = await ds.query("SELECT id FROM volume_types WHERE name = '__DEFAULT__' AND deleted = 0");
+    const volumeTypeId = String((type as { id: string }).id);
+    const maxConc = Math.max(...o.concurrency);
+    pool = createPool({ ...conn, database: db, connectionLimit: maxConc, timezone: 'Z', charset: 'utf8mb4' });
+
+    // Project ids are hex, as the API's router (Cinder's) only matches `[0-9a-f-]+` in the path.
+    const projectIds = new Map<string, string>();
+    const project = (name: string): string => {
+      let id = projectIds.get(name);
+      if (id === undefined) projectIds.set(name, (id = uuidv4().replace(/-/g, '')));
+      return id;
+    };
+    const projects = [
+      'warm',
+      ...o.concurrency.map((c) => `c${c}`),
+      ...o.concurrency.map((c) => `floor-c${c}`),
+      'list',
+    ].map(project);
+    for (const p of projects) await quotas.setLimits(p, { volumes: -1, gigabytes: -1, snapshots: -1 });
+
+    server = await Server.start(dbUrl.toString(), o.serverProf);
+    progress(`server listening on 127.0.0.1:${server.port}`);
+
+    // Warm-up (JIT, pools, caches), on its own project.
+    await createCase(server, admin, db, project('warm'), 4, 1);
+
+    const creates: CreateRow[] = [];
+    const floors: FloorRow[] = [];
+    const gets: GetRow[] = [];
+    const emit = (row: object): void => {
+      if (o.json) process.stdout.write(`${JSON.stringify(row)}\n`);
+    };
+    for (const c of o.concurrency) {
+      progress(`create c=${c} for ${o.seconds}s (load ${load()})`);
+      const row = await createCase(server, admin, db, project(`c${c}`), c, o.seconds);
+      creates.push(row);
+      emit(row);
+      progress(
+        `create c=${c}: ${row.createsPerSec}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, to available ${row.toAvailablePerSec}/s, ${row.queriesPerCreate} statements/create`,
+      );
+      if (o.floor) {
+        const floor = new FloorCreate(pool, {
+          projectId: project(`floor-c${c}`),
+          userId: 'bench',
+          volumeTypeId,
+          deltas: { volumes: 1, gigabytes: 1, volumes___DEFAULT__: 1, gigabytes___DEFAULT__: 1 },
+          host: 'bench@fake#fake',
+          availabilityZone: 'nova',
+        });
+        // The usage rows exist before timing (a create through the engine makes them, as for ours).
+        await quotas.commit(
+          { projectId: project(`floor-c${c}`) },
+          await quotas.reserve(
+            { projectId: project(`floor-c${c}`) },
+            { volumes: 1, gigabytes: 1, volumes___DEFAULT__: 1, gigabytes___DEFAULT__: 1 },
+          ),
+        );
+        await floorCase(floor, c, 0.3);
+        progress(`floor c=${c} for ${o.seconds}s (load ${load()})`);
+        const f = await floorCase(floor, c, o.seconds);
+        floors.push(f);
+        emit(f);
+        progress(
+          `floor c=${c}: ${f.createsPerSec}/s p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms; ratio ${round(row.createsPerSec / f.createsPerSec, 2)}`,
+        );
+        emit({
+          bench: 'api',
+          case: 'ratio',
+          concurrency: c,
+          createsRatio: round(row.createsPerSec / f.createsPerSec, 3),
+          toAvailableRatio: round(row.toAvailablePerSec / f.createsPerSec, 3),
+        });
+      }
+    }
+
+    if (o.get) {
+      progress(`seeding ${o.volumes} volumes`);
+      const ids = await seedVolumes(pool, project('list'), o.volumes, volumeTypeId, 'bench@fake#fake');
+      for (const name of ['show', 'list', 'detail'] as const) {
+        const g = await getCase(server, name, project('list'), ids, o.getConcurrency, o.getSeconds);
+        gets.push(g);
+        emit(g);
+      }
+    }
+    if (!o.json) printTable(creates, floors, gets);
+    else
+      process.stdout.write(
+        `${JSON.stringify({ bench: 'api', case: 'environment', loadavg: loadavg().map((x) => round(x, 2)), cpus: cpus().length })}\n`,
+      );
+  } finally {
+    progress(`stopping the server, dropping ${db}`);
+    await cleanup();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench] api failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
