@@ -567,9 +567,11 @@ export class AmqpTransport implements Transport, SubscriptionHost {
                 new MessageDeliveryFailure(
                   topic,
                   method,
-                  link.lost
-                    ? 'the connection to the broker was lost before the broker confirmed the message'
-                    : 'the broker refused the message (nack)',
+                  // amqplib fails every unconfirmed publish of a channel that closes with 'channel closed';
+                  // only 'message nacked' is the broker's refusal. A closed channel says nothing of delivery.
+                  !link.lost && err instanceof Error && err.message === 'message nacked'
+                    ? 'the broker refused the message (nack)'
+                    : 'the connection to the broker was lost before the broker confirmed the message',
                 ),
               );
             } else if (link.returned.has(publishId)) {

@@ -6,7 +6,7 @@
  * as in Cinder.
  */
 import { RequestContext } from '../rpc/context';
-import { InvalidRpcMessageError } from '../rpc/errors';
+import { InvalidRpcMessageError, MessageDeliveryFailure } from '../rpc/errors';
 import { Manager, type ManagerOptions } from '../service/manager';
 import { volumeUsagePayload, type EventNotifier } from '../volume/notifier';
 import type { VolumeRpcApi } from '../volume/rpc-api';
@@ -90,10 +90,28 @@ export class VolumeSchedulerManager extends Manager {
       return;
     }
     try {
-      await this.volumeRpc.createVolume(ctx, host, { volumeId, requestSpec, filterProperties: selection.filterProperties });
+      await this.castCreate(ctx, host, { volumeId, requestSpec, filterProperties: selection.filterProperties });
       this.log.debug('volume scheduled', { volumeId, host });
     } catch (err) {
       await this.markError(ctx, volumeId, err);
+    }
+  }
+
+  /**
+   * Casts create_volume to the chosen backend, once more when the transport could not deliver it (the
+   * broker connection dropped before the publish was confirmed, or was down): the transport waits for
+   * the reconnection, and a volume that a broker blink would otherwise send to `error` gets created.
+   * Safe because the volume service's create_volume is idempotent (per-volume lock, it only acts on a
+   * volume still `creating`, and the finish is conditional), so a first cast that did arrive after all
+   * does no harm.
+   */
+  private async castCreate(ctx: RequestContext, host: string, args: Parameters<VolumeRpcApi['createVolume']>[2]): Promise<void> {
+    try {
+      await this.volumeRpc.createVolume(ctx, host, args);
+    } catch (err) {
+      if (!(err instanceof MessageDeliveryFailure)) throw err;
+      this.log.warn('could not cast create_volume to the backend; trying once more', { volumeId: args.volumeId, host, err });
+      await this.volumeRpc.createVolume(ctx, host, args);
     }
   }
 
