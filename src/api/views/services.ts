@@ -25,7 +25,13 @@ export function serviceIsUp(s: ServiceViewSource, now: Date, serviceDownTimeSec:
   return (now.getTime() - last.getTime()) / 1000 <= serviceDownTimeSec;
 }
 
-/** `{"services": [{"binary", "host", "zone", "status", "state", "updated_at", [cluster], "disabled_reason", …}]}`. */
+/**
+ * `{"services": [...]}` with Cinder 21's keys in its order: binary, host, zone, status, state, updated_at,
+ * then `backend_state` (3.49, cinder-volume only), `cluster` (3.7), `disabled_reason`, and for
+ * cinder-volume `replication_status`, `active_backend_id`, `frozen`. Cinder takes `backend_state` from the
+ * scheduler's pools (`up` unless the driver reports otherwise, null for a backend the scheduler does not
+ * hold, i.e. one whose service is not up); our drivers report no state, so a live volume service is `up`.
+ */
 export function serviceList(
   services: readonly ServiceViewSource[],
   microversion: ApiVersion,
@@ -34,14 +40,16 @@ export function serviceList(
 ): { services: Record<string, unknown>[] } {
   return {
     services: services.map((s) => {
+      const up = serviceIsUp(s, now, serviceDownTimeSec);
       const out: Record<string, unknown> = {
         binary: s.binary,
         host: s.host,
         zone: s.availabilityZone,
         status: s.disabled ? 'disabled' : 'enabled',
-        state: serviceIsUp(s, now, serviceDownTimeSec) ? 'up' : 'down',
+        state: up ? 'up' : 'down',
         updated_at: formatTimestamp(s.updatedAt),
       };
+      if (microversion.atLeast('3.49') && s.binary === 'cinder-volume') out.backend_state = up ? 'up' : null;
       if (microversion.atLeast('3.7')) out.cluster = s.clusterName ?? null;
       out.disabled_reason = s.disabledReason;
       if (s.binary === 'cinder-volume') {
