@@ -44,8 +44,8 @@ const AUDITED = /^(volumes|gigabytes|snapshots)(_.+)?$/;
 
 /**
  * The cure for "quota usage out of sync": recomputes `in_use` of `volumes`, `gigabytes`, `snapshots`
- * and their per-type variants from the volumes and snapshots actually present (not deleted; snapshot
- * sizes count towards gigabytes, as in Cinder), compares it with `quota_usages` and reports the drift.
+ * and their per-type variants from the volumes and snapshots actually present (not deleted, and for
+ * volumes still counting: `use_quota`; snapshot sizes count towards gigabytes, as in Cinder), compares it with `quota_usages` and reports the drift.
  * With `fix`, each drifted project is corrected in one transaction under the same usage-row lock the
  * quota engine takes, re-checked there, and skipped if it has reservations in flight.
  * Backups and groups are not audited (no tables here).
@@ -165,7 +165,9 @@ async function computeActual(run: Run, projectId: string | undefined): Promise<C
     const [types, vols, snaps] = await Promise.all([
       run('SELECT id, name FROM volume_types', []),
       run(
-        `SELECT project_id, volume_type_id, COUNT(*) AS n, COALESCE(SUM(size), 0) AS gb FROM volumes WHERE deleted = ?${where} GROUP BY project_id, volume_type_id`,
+        // A volume whose quota already went back (use_quota cleared: its create failed after the commit)
+        // stays visible in `error` but is not in the usage.
+        `SELECT project_id, volume_type_id, COUNT(*) AS n, COALESCE(SUM(size), 0) AS gb FROM volumes WHERE deleted = ? AND use_quota = 1${where} GROUP BY project_id, volume_type_id`,
         params,
       ),
       run(

@@ -123,6 +123,21 @@ export function usageAuditSuite(label: string, makeDb: () => Promise<TestDatabas
       expect(report.projectsChecked).toBeGreaterThanOrEqual(2);
     });
 
+    it('does not count a volume whose quota already went back (use_quota cleared), and does not "fix" it back in', async () => {
+      const p = newProject();
+      await createVolume(p, 2);
+      // What a create whose cast failed leaves: the row in error, its quota given back, use_quota cleared.
+      const failed = await createVolume(p, 3);
+      await ds.query('UPDATE volumes SET status = ?, use_quota = ? WHERE id = ?', ['error', 0, failed]);
+      const back = await quotas.reserve({ projectId: p }, { volumes: -1, gigabytes: -3 }, { volumeTypeId: defaultTypeId });
+      await quotas.commit({ projectId: p }, back);
+
+      const report = await runUsageAudit(ds, { projectId: p, fix: true });
+
+      expect(report.drift).toEqual([]);
+      expect([await inUse(p, 'volumes'), await inUse(p, 'gigabytes')]).toEqual([1, 2]);
+    });
+
     it('leaves a project with reservations in flight alone when fixing', async () => {
       const p = newProject();
       await createVolume(p, 1);
