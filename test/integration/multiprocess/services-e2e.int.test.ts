@@ -324,5 +324,11 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     // The others keep reporting: still up well after service_down_time.
     await sleep(REPORT_INTERVAL_S * 1000);
     expect(await list()).toEqual({ ...everyoneUp, 'cinder-volume v2@file': 'down' });
+
+    // The scheduler sees it down too: new volumes all go to the backend that is left.
+    const created = await Promise.all([1, 1, 1, 1].map((size) => createVolume(size)));
+    const ids = created.map((r) => (r.body!['volume'] as { id: string }).id);
+    const settled = await settle(ids, 30_000);
+    expect(settled.map((v) => [v.status, v.host])).toEqual(Array(4).fill(['available', 'v1@file#file']));
   });
 });
