@@ -14,7 +14,7 @@ import { Engine } from '../taskflow';
 import { volumeManagerCreateFlow } from '../flows/volume-manager-create';
 import type { SchedulerRpcApi } from '../scheduler/rpc-api';
 import type { ServiceCapabilities } from '../scheduler/host-manager';
-import type { VolumeManagerCreateStore } from '../tasks/volume-manager';
+import type { ManagerVolumeRows, VolumeManagerCreateStore } from '../tasks/volume-manager';
 import type { VolumeDriver } from './drivers/driver';
 import type { EventNotifier, NotificationPriority } from './notifier';
 import { volumeUsagePayload } from './notifier';
@@ -53,6 +53,22 @@ export interface SnapshotRecoveryOutcome {
   readonly snapshotId: string;
   readonly was: 'creating' | 'deleting';
   readonly now: string;
+}
+
+/** `rows` whose first `get` of `ref.id` answers `ref` (just read) instead of reading it again. */
+function withFirstRead(rows: ManagerVolumeRows, ref: VolumeRef): ManagerVolumeRows {
+  let handedOver = false;
+  return {
+    get: (volumeId) => {
+      if (!handedOver && volumeId === ref.id) {
+        handedOver = true;
+        return Promise.resolve(ref);
+      }
+      return rows.get(volumeId);
+    },
+    transition: (...args) => rows.transition(...args),
+    getSnapshot: (snapshotId) => rows.getSnapshot(snapshotId),
+  };
 }
 
 /** The lock key of a snapshot (its own namespace next to the volume ids). */
@@ -165,8 +181,11 @@ export class VolumeManager extends Manager<VolumeDriver> {
     }
     const ctx = RequestContext.fromDict({ ...store.context });
     await this.notify(ctx, 'volume.create.start', current);
+    // ExtractVolumeRef's read of the row would repeat the one just made (under this volume's lock, with
+    // nothing run in between), so it is handed over: one round trip less per create. A volume from a
+    // snapshot first waits for the snapshot's lock, so its flow reads the row afresh.
     const flow = volumeManagerCreateFlow({
-      rows: this.rows,
+      rows: current.snapshotId === null ? withFirstRead(this.rows, current) : this.rows,
       driver: this.volumeDriver,
       log: this.log,
       reschedule: (c: SerializedRequestContext, volumeId, requestSpec, filterProperties) =>
@@ -207,6 +226,16 @@ export class VolumeManager extends Manager<VolumeDriver> {
     if (v === null || v.status !== 'deleting') {
       this.log.info('delete_volume for a volume that is not deleting; nothing to do', { volumeId, status: v?.status ?? null });
       return v?.status ?? 'deleted';
+    }
+    // A cascade delete marked the volume's snapshots `deleting` with it: they go first, each with its
+    // quota (Cinder's delete_volume(cascade=True)). A snapshot that cannot go keeps the volume.
+    for (const s of await this.rows.snapshotsOfVolume(volumeId)) {
+      const now = s.status === 'deleting' ? await this.withVolumeLock(snapshotLock(s.id), () => this.runDeleteSnapshot(ctx, s.id)) : s.status;
+      if (now !== 'deleted') {
+        await this.rows.transition(volumeId, ['deleting'], 'error_deleting');
+        this.log.error('a snapshot of the volume could not be deleted; volume set to error_deleting', { volumeId, snapshotId: s.id, status: now });
+        return 'error_deleting';
+      }
     }
     await this.notify(ctx, 'volume.delete.start', v);
     try {

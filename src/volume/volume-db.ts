@@ -3,7 +3,7 @@
  * lookup, zones) and the reads and conditional writes VolumeAPI needs. Nothing here knows about HTTP.
  */
 import { In, IsNull, type DataSource, type EntityManager } from 'typeorm';
-import { dbFlavor } from '../db/sql';
+import { dbDate, dbFlavor } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import {
   ServiceEntity,
@@ -34,6 +34,13 @@ function utc(text: string): Date {
   return new Date(`${text}Z`);
 }
 
+/** A new volume row: no host yet, not bootable, not multiattach, counted in the quota, not deleted. */
+const INSERT_VOLUME_SQL =
+  'INSERT INTO volumes (id, project_id, user_id, size, status, attach_status, display_name, display_description, ' +
+  'availability_zone, volume_type_id, snapshot_id, source_volid, host, bootable, encryption_key_id, multiattach, ' +
+  'migration_status, use_quota, created_at, updated_at, deleted_at, deleted) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0, ?, 0, NULL, 1, ?, NULL, NULL, 0)';
+
 /** How long the zone list is cached (Cinder caches it for az_cache_duration). */
 const ZONE_CACHE_MS = 5_000;
 
@@ -59,37 +66,32 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, VolumeTypeN
 
   async insertVolume(p: VolumeProperties): Promise<void> {
     const createdAt = utc(p.created_at);
-    const row = {
-      id: p.id,
-      projectId: p.project_id,
-      userId: p.user_id,
-      size: p.size,
-      status: p.status,
-      attachStatus: p.attach_status,
-      displayName: p.display_name,
-      displayDescription: p.display_description,
-      availabilityZone: p.availability_zone,
-      volumeTypeId: p.volume_type_id,
-      snapshotId: p.snapshot_id,
-      sourceVolid: p.source_volid,
-      host: null,
-      bootable: false,
-      encryptionKeyId: p.encryption_key_id,
-      multiattach: false,
-      migrationStatus: null,
-      createdAt,
-      updatedAt: null,
-      deletedAt: null,
-      deleted: false,
-    };
+    // Plain SQL: TypeORM's insert builds the statement (costly on the hot path) and then reads back the
+    // columns that have database defaults, one more round trip for values we already know.
+    const params = [
+      p.id,
+      p.project_id,
+      p.user_id,
+      p.size,
+      p.status,
+      p.attach_status,
+      p.display_name,
+      p.display_description,
+      p.availability_zone,
+      p.volume_type_id,
+      p.snapshot_id,
+      p.source_volid,
+      p.encryption_key_id,
+      dbDate(this.ds, createdAt),
+    ];
     if (Object.keys(p.metadata).length === 0 && dbFlavor(this.ds) === 'mysql') {
       // One statement needs no transaction on MySQL. (Not on SQLite: its one shared connection would run
       // it inside whatever transaction another request has open, so every write goes through the queue.)
-      await this.ds.manager.insert(VolumeEntity, row);
+      await this.ds.query(INSERT_VOLUME_SQL, params);
       return;
     }
     await withWriteTransaction(this.ds, async (q) => {
-      await q.manager.insert(VolumeEntity, row);
+      await q.query(INSERT_VOLUME_SQL, params);
       await insertMetadata(q.manager, p.id, p.metadata, createdAt);
     });
   }
@@ -254,7 +256,14 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, VolumeTypeN
     volumeId: string,
     fromStatuses: readonly string[],
     status: string,
-    extra: { noSnapshots?: boolean } = {},
+    extra: {
+      noSnapshots?: boolean;
+      /**
+       * Cinder's cascade delete: every live snapshot of the volume must be `available` or `error`, and they
+       * all go to `deleting` in the same transaction as the volume.
+       */
+      cascadeSnapshots?: boolean;
+    } = {},
   ): Promise<boolean> {
     return withWriteTransaction(this.ds, async (q) => {
       let qb = q.manager
@@ -272,8 +281,18 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, VolumeTypeN
           'NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.volume_id = :volumeId AND s.deleted = :no)',
         );
       }
+      if (extra.cascadeSnapshots === true) {
+        qb = qb.andWhere(
+          'NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.volume_id = :volumeId AND s.deleted = :no AND s.status NOT IN (:...deletable))',
+          { deletable: ['available', 'error'] },
+        );
+      }
       const res = await qb.execute();
-      return (res.affected ?? 0) === 1;
+      if ((res.affected ?? 0) !== 1) return false;
+      if (extra.cascadeSnapshots === true) {
+        await q.manager.update(SnapshotEntity, { volumeId, deleted: false }, { status: 'deleting', updatedAt: new Date() });
+      }
+      return true;
     });
   }
 

@@ -5,6 +5,7 @@
  */
 import { In, IsNull, Not, type DataSource } from 'typeorm';
 import { SnapshotEntity, VolumeEntity, VolumeMetadataEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
+import { dbDate, parseDbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 
 /** The fields of a volume the backend side works with (JSON-safe: it goes into flow storage). */
@@ -66,13 +67,41 @@ function refOf(e: VolumeEntity): VolumeRef {
   };
 }
 
+/** The columns {@link VolumeRef} reads, by primary key, live rows only. */
+const GET_SQL =
+  'SELECT id, project_id, user_id, size, status, host, volume_type_id, availability_zone, snapshot_id, source_volid, use_quota, created_at, updated_at ' +
+  'FROM volumes WHERE id = ? AND deleted = 0';
+
+type RawVolumeRow = Record<string, unknown>;
+
+/** A raw `volumes` row (either driver: mysql2 gives Dates, better-sqlite3 text) → VolumeRef, as {@link refOf}. */
+function refOfRow(r: RawVolumeRow): VolumeRef {
+  const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  return {
+    id: String(r['id']),
+    projectId: String(r['project_id']),
+    userId: String(r['user_id']),
+    size: Number(r['size']),
+    status: String(r['status']),
+    host: str(r['host']),
+    volumeTypeId: str(r['volume_type_id']),
+    availabilityZone: str(r['availability_zone']),
+    snapshotId: str(r['snapshot_id']),
+    sourceVolid: str(r['source_volid']),
+    useQuota: r['use_quota'] !== false && Number(r['use_quota']) !== 0,
+    changedAtMs: parseDbDate(r['updated_at'] ?? r['created_at']).getTime(),
+  };
+}
+
 export class VolumeRows {
   constructor(readonly ds: DataSource) {}
 
   /** The live (not deleted) volume, or null. */
   async get(volumeId: string): Promise<VolumeRef | null> {
-    const e = await this.ds.getRepository(VolumeEntity).findOne({ where: { id: volumeId, deleted: false } });
-    return e === null ? null : refOf(e);
+    // Plain SQL: this and transition() run several times per create, and TypeORM's query building
+    // cost more CPU than the statement itself.
+    const rows = (await this.ds.query(GET_SQL, [volumeId])) as RawVolumeRow[];
+    return rows.length === 0 ? null : refOfRow(rows[0]!);
   }
 
   /**
@@ -80,16 +109,31 @@ export class VolumeRows {
    * @returns whether the volume was in one of those states (and changed).
    */
   async transition(volumeId: string, from: readonly string[], to: string, changes: { host?: string | null; size?: number } = {}): Promise<boolean> {
-    const res = await this.ds.getRepository(VolumeEntity).update(
-      { id: volumeId, deleted: false, status: In([...from]) },
-      {
-        status: to,
-        updatedAt: new Date(),
-        ...(changes.host !== undefined ? { host: changes.host } : {}),
-        ...(changes.size !== undefined ? { size: changes.size } : {}),
-      },
-    );
-    return (res.affected ?? 0) > 0;
+    if (from.length === 0) return false;
+    const sets = ['status = ?', 'updated_at = ?'];
+    const params: unknown[] = [to, dbDate(this.ds, new Date())];
+    if (changes.host !== undefined) {
+      sets.push('host = ?');
+      params.push(changes.host);
+    }
+    if (changes.size !== undefined) {
+      sets.push('size = ?');
+      params.push(changes.size);
+    }
+    params.push(volumeId, ...from);
+    const sql = `UPDATE volumes SET ${sets.join(', ')} WHERE id = ? AND deleted = 0 AND status IN (${from.map(() => '?').join(', ')})`;
+    return (await this.execute(sql, params)) > 0;
+  }
+
+  /** Runs one write statement. @returns the rows it changed (both drivers report them in a structured result). */
+  private async execute(sql: string, params: unknown[]): Promise<number> {
+    const runner = this.ds.createQueryRunner('master');
+    try {
+      const result = (await runner.query(sql, params, true)) as { affected?: number };
+      return result.affected ?? 0;
+    } finally {
+      await runner.release();
+    }
   }
 
   /**
@@ -138,6 +182,12 @@ export class VolumeRows {
       .getRepository(SnapshotEntity)
       .update({ id: snapshotId, deleted: false }, { deleted: true, deletedAt: now, updatedAt: now, status: 'deleted' });
     return (res.affected ?? 0) > 0;
+  }
+
+  /** The live snapshots of a volume, oldest first. */
+  async snapshotsOfVolume(volumeId: string): Promise<SnapshotRowRef[]> {
+    const snaps = await this.ds.getRepository(SnapshotEntity).find({ where: { volumeId, deleted: false }, order: { createdAt: 'ASC' } });
+    return snaps.map(snapshotRefOf);
   }
 
   /** Live snapshots of a backend's volumes in one of `statuses` (for recovery at start). */
