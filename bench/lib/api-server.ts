@@ -10,7 +10,8 @@
  * LOG_LEVEL (default info, as `npm start`), BENCH_COUNT_QUERIES=1 to count the SQL statements sent.
  *
  * IPC: sends `{ type: 'ready', port }` once listening; answers `{ type: 'queries' }` with
- * `{ type: 'queries', counts }` (statement kind → count since the last `{ type: 'reset-queries' }`);
+ * `{ type: 'queries', counts, cpuUs }` (SQL text → count, and the CPU this process used, since the last
+ * `{ type: 'reset-queries' }`);
  * stops cleanly on `{ type: 'stop' }`.
  */
 import 'reflect-metadata';
@@ -28,7 +29,7 @@ import { countQueries, type QueryCounts } from './query-counter';
 
 export type ServerMessage =
   | { readonly type: 'ready'; readonly port: number }
-  | { readonly type: 'queries'; readonly counts: QueryCounts }
+  | { readonly type: 'queries'; readonly counts: QueryCounts; readonly cpuUs: number }
   | { readonly type: 'failed'; readonly message: string };
 export type ParentMessage =
   { readonly type: 'stop' } | { readonly type: 'queries' } | { readonly type: 'reset-queries' };
@@ -104,10 +105,15 @@ async function serve(): Promise<void> {
     services: [schedulerService, fakeVolumeService, api],
   });
   const running = launcher.running.find((s) => s.name === 'api') as RunningApi;
+  let cpu0 = process.cpuUsage();
   process.on('message', (m: ParentMessage) => {
-    if (m.type === 'queries') send({ type: 'queries', counts: counter?.snapshot() ?? {} });
-    else if (m.type === 'reset-queries') counter?.reset();
-    else if (m.type === 'stop') {
+    if (m.type === 'queries') {
+      const cpu = process.cpuUsage(cpu0);
+      send({ type: 'queries', counts: counter?.snapshot() ?? {}, cpuUs: cpu.user + cpu.system });
+    } else if (m.type === 'reset-queries') {
+      counter?.reset();
+      cpu0 = process.cpuUsage();
+    } else if (m.type === 'stop') {
       void launcher.stop().then((clean) => {
         process.exitCode = clean ? 0 : 1;
         process.disconnect?.();
