@@ -1,8 +1,9 @@
 import type { Config } from '../config';
 import { runMigrations } from '../db/data-source';
 import { componentLogger, type Logger } from '../log';
+import { DBNotAllowed } from '../objects/errors';
 import { ProcessResources } from './resources';
-import type { RunningService, ServiceDefinition } from './services';
+import type { RunningService, ServiceDefinition, SharedResources } from './services';
 
 export interface LaunchOptions {
   readonly config: Config;
@@ -48,7 +49,7 @@ export class Launcher {
         const service = await definition.start({
           config,
           host,
-          resources,
+          resources: definition.usesDatabase ? resources : withoutDatabase(resources, definition.name),
           logger: componentLogger(logger, definition.name),
         });
         running.push(service);
@@ -82,6 +83,18 @@ export class Launcher {
     })();
     return this.stopping;
   }
+}
+
+/**
+ * The shared resources as a service without database access sees them (compute, Nova's
+ * DBNotAllowed): asking for the database fails, even when another service of the same process
+ * (the all-in-one default) has it open.
+ */
+export function withoutDatabase(resources: SharedResources, service: string): SharedResources {
+  return {
+    dataSource: () => Promise.reject(new DBNotAllowed(`cinder-ts ${service}`, 'SharedResources.dataSource')),
+    transport: () => resources.transport(),
+  };
 }
 
 /** @returns true when every service stopped without throwing. */

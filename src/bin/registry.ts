@@ -2,13 +2,11 @@ import { SchedulerRpcApi } from '../scheduler/rpc-api';
 import { volumeApiV3 } from '../volume/api-wiring';
 import { VolumeRpcApi } from '../volume/rpc-api';
 import { createApiService } from './api-service';
+import { computeService, conductorService } from './compute-services';
 import { ServiceRegistry } from './services';
 import { schedulerService, volumeService } from './volume-services';
 
-/**
- * The services this build can start. Each later service (conductor, compute) adds its
- * `register(...)` line here as it lands.
- */
+/** The services this build can start: all five (api, scheduler, volume, conductor, compute). */
 export function defaultRegistry(): ServiceRegistry {
   const api = createApiService({
     v3: volumeApiV3({
@@ -17,5 +15,10 @@ export function defaultRegistry(): ServiceRegistry {
       snapshots: (t) => new VolumeRpcApi(t),
     }),
   });
-  return new ServiceRegistry().register(api).register(schedulerService).register(volumeService);
+  return new ServiceRegistry()
+    .register(api)
+    .register(schedulerService)
+    .register(volumeService)
+    .register(conductorService)
+    .register(computeService);
 }

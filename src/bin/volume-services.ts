@@ -8,7 +8,8 @@ import type { Service, ServiceSettings } from '../service/service';
 import { createVolumeService } from '../volume/services';
 import type { RunningService, ServiceContext, ServiceDefinition, ServiceName } from './services';
 
-function settingsOf(ctx: ServiceContext): Partial<ServiceSettings> {
+/** The service framework's settings from the process configuration. */
+export function serviceSettingsOf(ctx: ServiceContext): Partial<ServiceSettings> {
   const c = ctx.config;
   return {
     reportInterval: c.reportInterval,
@@ -18,7 +19,8 @@ function settingsOf(ctx: ServiceContext): Partial<ServiceSettings> {
   };
 }
 
-async function run(name: ServiceName, service: Service): Promise<RunningService> {
+/** Starts `service` and returns it as the launcher's RunningService. */
+export async function runService(name: ServiceName, service: Service): Promise<RunningService> {
   await service.start();
   return { name, stop: () => service.stop() };
 }
@@ -29,13 +31,13 @@ export const schedulerService: ServiceDefinition = {
   usesTransport: true,
   async start(ctx) {
     const [dataSource, transport] = await Promise.all([ctx.resources.dataSource(), ctx.resources.transport()]);
-    return run(
+    return runService(
       'scheduler',
       createSchedulerService({
         transport,
         dataSource,
         host: ctx.host,
-        settings: settingsOf(ctx),
+        settings: serviceSettingsOf(ctx),
         logger: ctx.logger,
         maxAttempts: ctx.config.schedulerMaxAttempts,
       }),
@@ -49,7 +51,7 @@ export const volumeService: ServiceDefinition = {
   usesTransport: true,
   async start(ctx) {
     const [dataSource, transport] = await Promise.all([ctx.resources.dataSource(), ctx.resources.transport()]);
-    return run(
+    return runService(
       'volume',
       createVolumeService({
         transport,
@@ -57,7 +59,7 @@ export const volumeService: ServiceDefinition = {
         host: ctx.host,
         volumeDir: ctx.config.volumeDir,
         availabilityZone: ctx.config.storageAvailabilityZone,
-        settings: settingsOf(ctx),
+        settings: serviceSettingsOf(ctx),
         logger: ctx.logger,
       }),
     );
