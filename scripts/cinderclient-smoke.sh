@@ -32,6 +32,8 @@ unset OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_VOLUME_API_VERSION 
 
 passed=0
 failed=0
+errf="$(mktemp)"
+trap 'rm -f "$errf"' EXIT
 debug=()
 [[ "${SMOKE_DEBUG:-0}" == 1 ]] && debug=(--debug)
 
@@ -42,9 +44,9 @@ fail() { failed=$((failed + 1)); printf '   FAIL: %s\n' "$*" >&2; }
 # Runs cinder, keeping stdout in $out; a non-zero exit is a failure of the step.
 run() {
   local rc=0
-  out="$(cinder "${debug[@]}" "$@" 2>/tmp/cinder-smoke.err)" || rc=$?
+  out="$(cinder "${debug[@]}" "$@" 2>"$errf")" || rc=$?
   if [[ $rc -ne 0 ]]; then
-    fail "cinder $* exited $rc: $(tr '\n' ' ' </tmp/cinder-smoke.err)"
+    fail "cinder $* exited $rc: $(tr '\n' ' ' <"$errf")"
     return 1
   fi
 }
@@ -133,8 +135,8 @@ if [[ -n "$id" ]]; then
     deadline=$((SECONDS + timeout_s))
     gone=0
     while ((SECONDS < deadline)); do
-      if ! cinder show "$id" >/dev/null 2>/tmp/cinder-smoke.err; then
-        grep -q "No volume with a name or ID of '$id' exists." /tmp/cinder-smoke.err && { gone=1; break; }
+      if ! cinder show "$id" >/dev/null 2>"$errf"; then
+        grep -q "No volume with a name or ID of '$id' exists." "$errf" && { gone=1; break; }
       fi
       sleep 0.5
     done
