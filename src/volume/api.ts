@@ -4,7 +4,7 @@
  * delete refuses the states Cinder refuses; extend runs the volume:extend flow; quotas, limits, types and
  * availability zones. It knows nothing about HTTP.
  */
-import { v4 as uuidv4 } from 'uuid';
+import { v4 as uuidv4, v5 as uuidv5 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { Engine } from '../taskflow';
 import { parseDbDate } from '../db/sql';
@@ -46,7 +46,8 @@ export type { VolumeScheduler, VolumeRpcContext } from '../tasks/volume';
  */
 export interface VolumeBackendRpc {
   /**
-   * The volume is already `deleting` (set by the API). The service deletes it through its driver, then
+   * The volume is already `deleting` (set by the API), and so are its snapshots on a cascade delete. The
+   * service deletes those snapshots (each with its quota), then the volume through its driver, then
    * soft-deletes the row (and its metadata) and gives its quota back (volumes −1, gigabytes −size, per
    * type too); on a driver failure it sets `error_deleting`.
    */
@@ -121,6 +122,10 @@ export interface VolumeListOptions {
     readonly name?: string;
     readonly availabilityZone?: string;
     readonly metadata?: Readonly<Record<string, string>>;
+    /** Equality on volume columns (names as Cinder's filters: `display_name`, `size`, `host` …). */
+    readonly columns?: Readonly<Record<string, string | boolean>>;
+    /** The caller filtered on something no volume has (Cinder answers an empty list). */
+    readonly matchesNothing?: boolean;
   };
   /** Also count every match (with_count). */
   readonly withCount?: boolean;
@@ -183,6 +188,28 @@ const SORT_COLUMNS: Readonly<Record<string, string>> = {
   source_volid: 'source_volid',
 };
 
+/** List filters that are volume columns here (keys as Cinder's filters; values are column names). */
+const FILTER_COLUMNS: Readonly<Record<string, string>> = {
+  id: 'id',
+  project_id: 'project_id',
+  user_id: 'user_id',
+  status: 'status',
+  size: 'size',
+  host: 'host',
+  display_name: 'display_name',
+  display_description: 'display_description',
+  availability_zone: 'availability_zone',
+  volume_type_id: 'volume_type_id',
+  snapshot_id: 'snapshot_id',
+  source_volid: 'source_volid',
+  attach_status: 'attach_status',
+  migration_status: 'migration_status',
+  encryption_key_id: 'encryption_key_id',
+  bootable: 'bootable',
+  created_at: 'created_at',
+  updated_at: 'updated_at',
+};
+
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 interface RawVolumeRow {
@@ -210,10 +237,23 @@ function recordOfRow(r: RawVolumeRow): VolumeRecord {
     encryptionKeyId: str(r.encryption_key_id),
     multiattach: r.multiattach === true || Number(r.multiattach) === 1,
     migrationStatus: str(r.migration_status),
+    serviceUuid: r.host === null || r.host === undefined ? null : serviceUuidOf(String(r.host)),
     useQuota: r.use_quota === undefined || r.use_quota === null ? true : r.use_quota === true || Number(r.use_quota) === 1,
     createdAt: dt(r.created_at) ?? '',
     updatedAt: dt(r.updated_at),
   };
+}
+
+/** Namespace of the service uuids below (a fixed random uuid). */
+const SERVICE_UUID_NAMESPACE = '6c3f4a52-8f0e-4d8e-9a55-3d0f1c2b7e41';
+
+/**
+ * Cinder's `service_uuid`: the uuid of the volume service (`host@backend`) holding the volume. Our
+ * service records have no uuid column, so it is derived from the backend's name: stable, one per service.
+ */
+export function serviceUuidOf(host: string): string {
+  const i = host.indexOf('#');
+  return uuidv5(i < 0 ? host : host.slice(0, i), SERVICE_UUID_NAMESPACE);
 }
 
 /** A Date as Cinder prints a stored timestamp (`.mmm000`). */
@@ -364,6 +404,16 @@ export class VolumeAPI {
       where.push('v.availability_zone = ?');
       params.push(f.availabilityZone);
     }
+    for (const [k, val] of Object.entries(f.columns ?? {})) {
+      const column = FILTER_COLUMNS[k];
+      if (column === undefined) {
+        where.push('1 = 0'); // a Cinder column we do not keep (always NULL there): nothing matches
+        continue;
+      }
+      where.push(`v.${column} = ?`);
+      params.push(typeof val === 'boolean' ? (val ? 1 : 0) : column === 'size' ? Number(val) : val);
+    }
+    if (f.matchesNothing === true) where.push('1 = 0');
     for (const [k, val] of Object.entries(f.metadata ?? {})) {
       where.push('EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND m.deleted = 0 AND m.`key` = ? AND m.value = ?)');
       params.push(k, val);
@@ -490,11 +540,12 @@ export class VolumeAPI {
 
   /**
    * DELETE /volumes/{id} (Cinder's `API.delete`). A volume with no host (never scheduled) is soft-deleted
-   * here and its quota given back; otherwise it must be in a deletable state with no snapshots, goes to
-   * `deleting` and the delete is cast to its host.
+   * here and its quota given back; otherwise it must be in a deletable state with no snapshots (with
+   * `cascade`: only snapshots `available` or `error`, which go to `deleting` with it), goes to `deleting`
+   * and the delete is cast to its host, which deletes the `deleting` snapshots first.
    * @throws VolumeNotFoundError, InvalidVolumeError (400)
    */
-  async delete(ctx: VolumeApiContext, id: string): Promise<void> {
+  async delete(ctx: VolumeApiContext, id: string, options: { readonly cascade?: boolean } = {}): Promise<void> {
     let vol = await this.getRecord(ctx, id);
     if (vol.host === null) {
       const deleted = await this.db.softDeleteUnscheduled(id);
@@ -505,7 +556,8 @@ export class VolumeAPI {
       }
       vol = await this.getRecord(ctx, id); // placed meanwhile (or deleted: 404)
     }
-    if (!(await this.db.conditionalStatus(id, DELETABLE_STATUSES, 'deleting', { noSnapshots: true }))) {
+    const snapshots = options.cascade === true ? { cascadeSnapshots: true } : { noSnapshots: true };
+    if (!(await this.db.conditionalStatus(id, DELETABLE_STATUSES, 'deleting', snapshots))) {
       throw new InvalidVolumeError(DELETE_REFUSED);
     }
     await this.backend.deleteVolume(rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }), vol.host!, id);

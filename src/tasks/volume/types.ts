@@ -92,6 +92,8 @@ export interface VolumeRecord {
   readonly updatedAt: string | null;
   /** Cinder's `use_quota` (shown as `consumes_quota` from 3.65). @default true */
   readonly useQuota?: boolean;
+  /** The uuid of the volume service that holds the volume (3.48 `service_uuid`); null until placed. */
+  readonly serviceUuid?: string | null;
 }
 
 /** Looks up the default volume type (the one a request without `volume_type` gets). */

@@ -581,6 +581,25 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
       });
     });
 
+    it('list filters as Cinder: column filters, an admin\'s unknown filter matches nothing, a member\'s is dropped (refused from 3.33)', async () => {
+      await create({ size: 1, name: 'small' });
+      await create({ size: 3, name: 'big' });
+
+      const bySize = await get(`${base}/volumes/detail?size=3`, ADMIN);
+      const bogusAdmin = await get(`${base}/volumes?bogus_filter=1`, ADMIN);
+      const bogusMember = await get(`${base}/volumes?bogus_filter=1`, USER);
+      const bogusMember333 = await get(`${base}/volumes?bogus_filter=1`, USER, 'volume 3.33');
+      const hostMember = await get(`${base}/volumes?host=nowhere`, USER);
+
+      expect(((bySize.body as Body).volumes as Body[]).map((v) => v.name)).toEqual(['big']);
+      expect(bogusAdmin.status).toBe(200);
+      expect(bogusAdmin.body).toEqual({ volumes: [] });
+      expect(((bogusMember.body as Body).volumes as Body[]).map((v) => v.name).sort()).toEqual(['big', 'small']);
+      expect(bogusMember333.status).toBe(400);
+      expect(bogusMember333.body).toEqual({ badRequest: { code: 400, message: 'Invalid filters bogus_filter are found in query options.' } });
+      expect((hostMember.body as Body).volumes as Body[]).toHaveLength(2); // an admin-only filter, dropped
+    });
+
     it('lists services with up/down for an admin (os-services) and refuses members', async () => {
       const now = new Date();
       const old = new Date(now.getTime() - 3600_000);

@@ -201,6 +201,57 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       });
     });
 
+    it('a cascade delete takes the volume\'s snapshots (available and error) with it, each quota back once', async () => {
+      const d = new FakeDriver();
+      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
+      const ctx = cloud.ctx('p1');
+      const volId = await cloud.create('p1', { size: 2 });
+      await cloud.settled(volId);
+      const ok = await cloud.api.createSnapshot(ctx, snapReq(volId, 'ok'));
+      await cloud.snapshotSettled(ok.id);
+      d.failNext('create_snapshot');
+      const bad = await cloud.api.createSnapshot(ctx, snapReq(volId, 'bad'));
+      expect(await cloud.snapshotSettled(bad.id)).toMatchObject({ status: 'error' });
+      expect(await usage(cloud, 'p1')).toEqual({ volumes: [1, 0], snapshots: [2, 0], gigabytes: [6, 0] });
+
+      await expect(cloud.api.delete(ctx, volId)).rejects.toBeInstanceOf(InvalidVolumeError);
+      await cloud.api.delete(ctx, volId, { cascade: true });
+
+      expect(await cloud.settled(volId)).toBeNull();
+      expect(await cloud.rows.getSnapshot(ok.id)).toBeNull();
+      expect(await cloud.rows.getSnapshot(bad.id)).toBeNull();
+      expect(d.calls.slice(-3)).toEqual([`delete_snapshot ${ok.id}`, `delete_snapshot ${bad.id}`, `delete ${volId}`]);
+      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], snapshots: [0, 0], gigabytes: [0, 0] })).toEqual({
+        volumes: [0, 0],
+        snapshots: [0, 0],
+        gigabytes: [0, 0],
+      });
+    });
+
+    it('a cascade delete is refused while a snapshot is in progress, and a snapshot that cannot be deleted keeps the volume', async () => {
+      const d = new FakeDriver();
+      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
+      const ctx = cloud.ctx('p1');
+      const volId = await cloud.create('p1', { size: 1 });
+      await cloud.settled(volId);
+      const snap = await cloud.api.createSnapshot(ctx, snapReq(volId));
+      await cloud.snapshotSettled(snap.id);
+      await cloud.rows.snapshotTransition(snap.id, ['available'], 'creating');
+
+      await expect(cloud.api.delete(ctx, volId, { cascade: true })).rejects.toBeInstanceOf(InvalidVolumeError);
+      expect(await cloud.rows.get(volId)).toMatchObject({ status: 'available' });
+      expect(await cloud.rows.getSnapshot(snap.id)).toMatchObject({ status: 'creating' });
+
+      await cloud.rows.snapshotTransition(snap.id, ['creating'], 'available');
+      d.failNext('delete_snapshot');
+      await cloud.api.delete(ctx, volId, { cascade: true });
+
+      expect(await cloud.settled(volId)).toMatchObject({ status: 'error_deleting' });
+      expect(await cloud.rows.getSnapshot(snap.id)).toMatchObject({ status: 'error_deleting' });
+      expect(d.volumes.has(volId)).toBe(true);
+      expect(await usage(cloud, 'p1')).toEqual({ volumes: [1, 0], snapshots: [1, 0], gigabytes: [2, 0] });
+    });
+
     it('a volume from a snapshot is placed on the snapshot\'s backend even when another has more room', async () => {
       const a = new FakeDriver({ capacityGb: 100 });
       const b = new FakeDriver({ capacityGb: 100 });

@@ -7,7 +7,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { getRequestContext, type RequestContext } from '../../context';
-import { InvalidInputError, SchemaValidationError } from '../../errors';
+import { SchemaValidationError } from '../../errors';
 import { jsonBody } from '../../middleware/body';
 import { microversion } from '../../middleware/microversion';
 import { noAuth } from '../../middleware/noauth';
@@ -18,6 +18,7 @@ import {
   parseActionBody,
   parsePagination,
   parseSort,
+  parseVolumeListQuery,
   queryFlag,
   queryParam,
   quotaResourceNames,
@@ -86,19 +87,6 @@ function emptyAnswer(res: Response, status: 200 | 202): void {
   res.end();
 }
 
-/** `?metadata={'k':'v'}` (a Python dict literal, as the CLI sends it) → a string map. */
-function metadataFilter(raw: string | undefined): Record<string, string> | undefined {
-  if (raw === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.replace(/'/g, '"'));
-  } catch {
-    throw new InvalidInputError(`Invalid metadata filter: ${raw}`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InvalidInputError(`Invalid metadata filter: ${raw}`);
-  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
-}
-
 function param(req: Request, name: string): string {
   return String((req.params as Record<string, string>)[name]);
 }
@@ -141,10 +129,12 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
     const projectFilter = allTenants ? (queryParam(req.query, 'project_id') ?? null) : project;
     const withCount = ctx.microversion.atLeast('3.45') && queryFlag(req.query, 'with_count');
-    const status = queryParam(req.query, 'status');
-    const name = queryParam(req.query, 'name') ?? queryParam(req.query, 'display_name');
-    const zone = queryParam(req.query, 'availability_zone');
-    const metadata = metadataFilter(queryParam(req.query, 'metadata'));
+    const q = parseVolumeListQuery(req.query, ctx);
+    const { status: qStatus, display_name: qName, availability_zone: qZone, ...columns } = q.filters;
+    const status = typeof qStatus === 'string' ? qStatus : undefined;
+    const name = typeof qName === 'string' ? qName : undefined;
+    const zone = typeof qZone === 'string' ? qZone : undefined;
+    const metadata = q.metadata ?? undefined;
     const { items, count } = await api.list(ctx, {
       projectId: projectFilter,
       limit: page.limit,
@@ -157,6 +147,8 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
         ...(name !== undefined ? { name } : {}),
         ...(zone !== undefined ? { availabilityZone: zone } : {}),
         ...(metadata !== undefined ? { metadata } : {}),
+        columns,
+        matchesNothing: q.matchesNothing,
       },
       withCount,
     });
@@ -202,7 +194,7 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
   r.delete('/volumes/:id', async (req, res) => {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume:delete', getProjectScope(req, res));
-    await api.delete(ctx, param(req, 'id'));
+    await api.delete(ctx, param(req, 'id'), { cascade: queryFlag(req.query, 'cascade') });
     emptyAnswer(res, 202);
   });
 

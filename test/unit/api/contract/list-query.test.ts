@@ -19,17 +19,21 @@ describe('parseVolumeListQuery', () => {
     expect(q.matchesNothing).toBe(false);
   });
 
-  it("drops a member's unknown filter but lets an admin's match nothing, as Cinder", () => {
-    expect(parseVolumeListQuery({ bogus_filter: '1' }, member)).toMatchObject({
+  it("drops a member's unknown filter (refuses it from 3.33) but lets an admin's match nothing, as Cinder", () => {
+    const member30 = { ...member, microversion: ApiVersion.parse('3.32') };
+    expect(parseVolumeListQuery({ bogus_filter: '1' }, member30)).toMatchObject({
       filters: {},
       matchesNothing: false,
     });
+    expect(() => parseVolumeListQuery({ bogus_filter: '1', other: 'x' }, member)).toThrow(
+      new BadRequestParameterError('bogus_filter,other', 'Invalid filters bogus_filter,other are found in query options.'),
+    );
     expect(parseVolumeListQuery({ bogus_filter: '1' }, admin)).toMatchObject({ matchesNothing: true });
     expect(parseVolumeListQuery({ host: 'h@b#p' }, admin)).toMatchObject({
       filters: { host: 'h@b#p' },
       matchesNothing: false,
     });
-    expect(parseVolumeListQuery({ host: 'h@b#p' }, member)).toMatchObject({ filters: {} });
+    expect(parseVolumeListQuery({ host: 'h@b#p' }, member30)).toMatchObject({ filters: {} });
   });
 
   it('honours all_tenants for admins only, and with_count from 3.45', () => {
