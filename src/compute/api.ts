@@ -69,6 +69,11 @@ export class ComputeApi {
     return Instance.getByUuid(this.env, ctx, uuid);
   }
 
+  /** The live instances of `projectId`, or of every project when it is null (admin). */
+  listInstances(ctx: RequestContext, projectId: string | null): Promise<Instance[]> {
+    return Instance.getAll(this.env, ctx, projectId);
+  }
+
   /** Each compute node with its totals and usage (os-hypervisors). */
   async listHypervisors(ctx: RequestContext): Promise<HypervisorSummary[]> {
     return (await ComputeNode.getAll(this.env, ctx)).map((n) => ({

@@ -155,5 +155,19 @@ export class Instance extends PersistentObject {
       return obj;
     });
   }
+
+  /** The live instances, of one project or (projectId null) of every project, oldest first. */
+  @remotableClassmethod
+  static async getAll(env: ObjectEnvironment, ctx: RequestContext, projectId: string | null): Promise<Instance[]> {
+    const rows = await env
+      .dataSource('Instance.getAll')
+      .getRepository(InstanceEntity)
+      .find({ where: { deleted: false, ...(projectId !== null ? { projectId } : {}) }, order: { createdAt: 'ASC', uuid: 'ASC' } });
+    return rows.map((row) => {
+      const obj = new Instance(env, ctx);
+      obj.objLoad(fromEntity(row));
+      return obj;
+    });
+  }
 }
 registerObjectClass(Instance);
