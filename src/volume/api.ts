@@ -141,6 +141,15 @@ export interface VolumeApiOptions {
   readonly snapshots?: VolumeSnapshotRpc;
 }
 
+/** Which snapshots a list or count covers. */
+export interface SnapshotFilter {
+  /** null: every project (admin, all_tenants). */
+  readonly projectId: string | null;
+  readonly status?: string;
+  readonly volumeId?: string;
+  readonly name?: string;
+}
+
 /** A snapshot as the views read it. */
 export interface SnapshotRecord {
   readonly id: string;
@@ -784,17 +793,28 @@ export class VolumeAPI {
   /** Snapshots of a project (null: all, for admins), newest first, with limit and marker. */
   async listSnapshots(
     ctx: VolumeApiContext,
-    opts: { readonly projectId: string | null; readonly limit: number; readonly marker: string | null; readonly offset: number; readonly status?: string; readonly volumeId?: string },
+    opts: SnapshotFilter & { readonly limit: number; readonly marker: string | null; readonly offset: number },
   ): Promise<SnapshotRecord[]> {
-    const qb = this.ds.getRepository(SnapshotEntity).createQueryBuilder('s').where('s.deleted = :no', { no: false });
-    if (opts.projectId !== null) qb.andWhere('s.project_id = :p', { p: opts.projectId });
-    if (opts.status !== undefined) qb.andWhere('s.status = :st', { st: opts.status });
-    if (opts.volumeId !== undefined) qb.andWhere('s.volume_id = :vid', { vid: opts.volumeId });
+    const qb = this.snapshotQuery(opts);
     if (opts.marker !== null) {
       const m = await this.getSnapshot(ctx, opts.marker);
       qb.andWhere('(s.created_at < :mc OR (s.created_at = :mc AND s.id < :mid))', { mc: m.createdAt, mid: m.id });
     }
     return qb.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'DESC').skip(opts.offset).take(opts.limit).getMany();
+  }
+
+  /** How many snapshots match (with_count). */
+  countSnapshots(filter: SnapshotFilter): Promise<number> {
+    return this.snapshotQuery(filter).getCount();
+  }
+
+  private snapshotQuery(f: SnapshotFilter) {
+    const qb = this.ds.getRepository(SnapshotEntity).createQueryBuilder('s').where('s.deleted = :no', { no: false });
+    if (f.projectId !== null) qb.andWhere('s.project_id = :p', { p: f.projectId });
+    if (f.status !== undefined) qb.andWhere('s.status = :st', { st: f.status });
+    if (f.volumeId !== undefined) qb.andWhere('s.volume_id = :vid', { vid: f.volumeId });
+    if (f.name !== undefined) qb.andWhere('s.display_name = :name', { name: f.name });
+    return qb;
   }
 
   /**

@@ -22,8 +22,13 @@ export interface SnapshotViewSource {
 
 /** Options for {@link snapshotDetail}. */
 export interface SnapshotDetailOptions {
-  /** Add `os-extended-snapshot-attributes:progress` / `:project_id` (show and detail, not create). @default false */
+  /** Add `os-extended-snapshot-attributes:project_id` / `:progress` (show and detail, not create). @default false */
   readonly extendedAttributes?: boolean;
+  /**
+   * Cinder's summary view (GET /snapshots): the v2 fields only, none of the microversion additions
+   * (its v3 view builder overrides `detail` alone). @default false
+   */
+  readonly summary?: boolean;
 }
 
 /** The snapshot object: id, created_at, updated_at, name, description, volume_id, status, size, metadata, […]. */
@@ -44,12 +49,15 @@ export function snapshotDetail(
     size: s.volumeSize,
     metadata: { ...metadata },
   };
-  if (microversion.atLeast('3.14')) out.group_snapshot_id = s.groupSnapshotId ?? null;
-  if (microversion.atLeast('3.41')) out.user_id = s.userId;
-  if (microversion.atLeast('3.65')) out.consumes_quota = s.useQuota ?? true;
+  if (options.summary !== true) {
+    if (microversion.atLeast('3.14')) out.group_snapshot_id = s.groupSnapshotId ?? null;
+    if (microversion.atLeast('3.41')) out.user_id = s.userId;
+    if (microversion.atLeast('3.65')) out.consumes_quota = s.useQuota ?? true;
+  }
+  // The extended_snapshot_attributes extension, in its order: project_id, then progress.
   if (options.extendedAttributes === true) {
-    out['os-extended-snapshot-attributes:progress'] = s.progress;
     out['os-extended-snapshot-attributes:project_id'] = s.projectId;
+    out['os-extended-snapshot-attributes:progress'] = s.progress;
   }
   return out;
 }
@@ -71,7 +79,7 @@ export function snapshotList(
 ): { snapshots: Record<string, unknown>[]; snapshots_links?: Link[] } {
   const body: { snapshots: Record<string, unknown>[]; snapshots_links?: Link[] } = {
     snapshots: items.map(({ snapshot, metadata }) =>
-      snapshotDetail(snapshot, metadata, microversion, { extendedAttributes: paging.detail }),
+      snapshotDetail(snapshot, metadata, microversion, { extendedAttributes: paging.detail, summary: !paging.detail }),
     ),
   };
   const next = collectionLinks({

@@ -650,6 +650,38 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect(s.reservations).toBe(0);
       });
 
+      it("lists snapshots in Cinder's views: summary without the microversion fields, detail and show with the extended attributes (project_id, progress), name filter, with_count", async () => {
+        const v = await placed(1);
+        const a = String(((await post(`${base}/snapshots`, { snapshot: { volume_id: v.id, name: 'a' } })).body as Body).snapshot.id);
+        await post(`${base}/snapshots`, { snapshot: { volume_id: v.id, name: 'b' } });
+
+        const summary = await get(`${base}/snapshots`, USER, 'volume 3.65');
+        const detail = await get(`${base}/snapshots/detail?name=a`, USER, 'volume 3.65');
+        const show = await get(`${base}/snapshots/${a}`, USER, 'volume 3.41');
+        const counted = await get(`${base}/snapshots?with_count=true&limit=1`, USER, 'volume 3.45');
+
+        const base9 = ['id', 'created_at', 'updated_at', 'name', 'description', 'volume_id', 'status', 'size', 'metadata'];
+        expect(((summary.body as Body).snapshots as Body[]).map((x) => Object.keys(x))).toEqual([base9, base9]);
+        expect(((detail.body as Body).snapshots as Body[]).map((x) => x.name)).toEqual(['a']);
+        expect(Object.keys(((detail.body as Body).snapshots as Body[])[0]!)).toEqual([
+          ...base9,
+          'group_snapshot_id',
+          'user_id',
+          'consumes_quota',
+          'os-extended-snapshot-attributes:project_id',
+          'os-extended-snapshot-attributes:progress',
+        ]);
+        expect(Object.keys((show.body as Body).snapshot as Body)).toEqual([
+          ...base9,
+          'group_snapshot_id',
+          'user_id',
+          'os-extended-snapshot-attributes:project_id',
+          'os-extended-snapshot-attributes:progress',
+        ]);
+        expect(Object.keys(counted.body as Body)).toEqual(['snapshots', 'count', 'snapshots_links']);
+        expect((counted.body as Body).count).toBe(2);
+      });
+
       it('refuses a snapshot of a volume that is not available, and over the snapshots quota (413)', async () => {
         const creating = await create({ size: 1 });
         const v = await placed(1);

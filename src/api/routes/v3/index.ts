@@ -379,22 +379,28 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
     const status = queryParam(req.query, 'status');
     const volumeId = queryParam(req.query, 'volume_id');
-    const items = await api.listSnapshots(ctx, {
+    const name = queryParam(req.query, 'name');
+    const withCount = ctx.microversion.atLeast('3.45') && queryFlag(req.query, 'with_count');
+    const filter = {
       projectId: allTenants ? null : project,
-      limit: page.limit,
-      marker: page.marker,
-      offset: page.offset,
       ...(status !== undefined ? { status } : {}),
       ...(volumeId !== undefined ? { volumeId } : {}),
-    });
-    res.json(
-      snapshotList(
-        items.map((snapshot) => ({ snapshot, metadata: {} })),
-        ctx.microversion,
-        linkBaseFromRequest(req, urlProject(req)),
-        { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId, detail },
-      ),
+      ...(name !== undefined ? { name } : {}),
+    };
+    const items = await api.listSnapshots(ctx, { ...filter, limit: page.limit, marker: page.marker, offset: page.offset });
+    const body: Record<string, unknown> = snapshotList(
+      items.map((snapshot) => ({ snapshot, metadata: {} })),
+      ctx.microversion,
+      linkBaseFromRequest(req, urlProject(req)),
+      { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId, detail },
     );
+    // Cinder's _list_view puts `count` after the list and before the links.
+    if (withCount) {
+      const { snapshots_links: links, ...rest } = body;
+      res.json({ ...rest, count: await api.countSnapshots(filter), ...(links !== undefined ? { snapshots_links: links } : {}) });
+      return;
+    }
+    res.json(body);
   };
   r.get('/snapshots', listSnapshots(false));
   r.get('/snapshots/detail', listSnapshots(true));
