@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Drives the real python-cinderclient (Debian's python3-cinderclient) against a running API in noauth
 # mode and checks what it prints:
-#   create → show (until available) → list → extend (until the new size) → quota-show → quota-usage
-#   → type-list → availability-zone-list → delete (until gone).
+#   create → show (until available) → list → extend (until the new size) → metadata set/unset, rename
+#   → snapshot-create → create --snapshot-id → snapshot-delete → quota-show → quota-usage → type-list
+#   → availability-zone-list → absolute-limits → service-list (admin) → delete (until gone).
 #
 # Usage: scripts/cinderclient-smoke.sh ENDPOINT [PROJECT_ID] [USER_ID]
 #   ENDPOINT    the volume endpoint, with or without the project:
@@ -54,18 +55,35 @@ run() {
 # The value of a "| key | value |" row of a print_dict table.
 field() { awk -F'|' -v k="$1" '{ gsub(/^ +| +$/, "", $2); gsub(/^ +| +$/, "", $3) } $2 == k { print $3; exit }' <<<"$out"; }
 
-# Polls `cinder show` until FIELD equals WANT (or the timeout).
+# wait_for [--snapshot] ID FIELD WANT: polls `cinder show` (`snapshot-show`) until FIELD equals WANT.
 wait_for() {
+  local show=show what=volume
+  [[ "$1" == --snapshot ]] && { show=snapshot-show what=snapshot; shift; }
   local id="$1" key="$2" want="$3" deadline=$((SECONDS + timeout_s)) got=""
   while ((SECONDS < deadline)); do
-    if out="$(cinder show "$id" 2>/dev/null)"; then
+    if out="$(cinder "$show" "$id" 2>/dev/null)"; then
       got="$(field "$key")"
       [[ "$got" == "$want" ]] && return 0
       [[ "$got" == error* ]] && break
     fi
-    sleep 0.5
+    sleep 0.25
   done
-  fail "volume $id: $key is '$got', expected '$want' within ${timeout_s}s"
+  fail "$what $id: $key is '$got', expected '$want' within ${timeout_s}s"
+  return 1
+}
+
+# wait_gone [--snapshot] ID: polls until `cinder show` (`snapshot-show`) says it does not exist.
+wait_gone() {
+  local show=show what=volume
+  [[ "$1" == --snapshot ]] && { show=snapshot-show what=snapshot; shift; }
+  local id="$1" deadline=$((SECONDS + timeout_s))
+  while ((SECONDS < deadline)); do
+    if ! cinder "$show" "$id" >/dev/null 2>"$errf"; then
+      grep -q "No $what with a name or ID of '$id' exists." "$errf" && return 0
+    fi
+    sleep 0.25
+  done
+  fail "$what $id still there after ${timeout_s}s"
   return 1
 }
 
@@ -99,6 +117,34 @@ if [[ -n "$id" ]]; then
     ok "extend accepted"
     wait_for "$id" size 2 && wait_for "$id" status available && ok "size 2, available" || true
   fi
+
+  step "metadata $id set k1=v1 k2=v2, unset k1; rename"
+  if run metadata "$id" set k1=v1 k2=v2 && run metadata "$id" unset k1 && run metadata-show "$id"; then
+    [[ "$(field k2)" == v2 && -z "$(field k1)" ]] && ok "metadata k2=v2 only" || fail "metadata-show: $out"
+  fi
+  if run rename "$id" "$name-renamed" && run show "$id"; then
+    [[ "$(field name)" == "$name-renamed" ]] && ok "renamed" || fail "name after rename: '$(field name)'"
+  fi
+
+  step "snapshot-create $id, create --snapshot-id, snapshot-delete"
+  if run snapshot-create --name "$name-snap" "$id"; then
+    sid="$(field id)"
+    if [[ "$sid" =~ ^[0-9a-f-]{36}$ ]] && wait_for --snapshot "$sid" status available; then
+      ok "snapshot $sid available"
+      run snapshot-list && { grep -q "$sid" <<<"$out" && ok "snapshot-list shows it" || fail "snapshot-list: $out"; }
+      if run create --snapshot-id "$sid" --name "$name-from-snap" 2; then
+        cid="$(field id)"
+        [[ "$(field snapshot_id)" == "$sid" ]] && ok "volume from snapshot records it" || fail "snapshot_id '$(field snapshot_id)'"
+        wait_for "$cid" status available && ok "volume from snapshot available" || true
+        run delete "$cid" && wait_gone "$cid" && ok "volume from snapshot deleted" || true
+      fi
+    else
+      [[ "$sid" =~ ^[0-9a-f-]{36}$ ]] || fail "no snapshot id in: $out"
+    fi
+    if [[ -n "$sid" ]]; then
+      run snapshot-delete "$sid" && wait_gone --snapshot "$sid" && ok "snapshot deleted" || true
+    fi
+  fi
 fi
 
 step "quota-show $project"
@@ -128,19 +174,24 @@ if run availability-zone-list; then
   grep -Eq '\| *nova *\| *available *\|' <<<"$out" && ok "nova available" || fail "availability-zone-list: $out"
 fi
 
+step "absolute-limits"
+if run absolute-limits; then
+  grep -Eq '\| *maxTotalVolumes *\| *-?[0-9]+ *\|' <<<"$out" && ok "maxTotalVolumes listed" || fail "absolute-limits: $out"
+fi
+
+if [[ "$user" == admin ]]; then
+  step "service-list (admin)"
+  if run service-list; then
+    grep -Eq '\| *cinder-scheduler *\|.*\| *up *\|' <<<"$out" && ok "cinder-scheduler up" || fail "service-list: $out"
+    grep -Eq '\| *cinder-volume *\|.*\| *up *\|' <<<"$out" && ok "cinder-volume up" || fail "service-list: $out"
+  fi
+fi
+
 if [[ -n "$id" ]]; then
   step "delete $id (until gone)"
   if run delete "$id"; then
     grep -q "Request to delete volume $id has been accepted." <<<"$out" && ok "delete accepted" || fail "delete said: $out"
-    deadline=$((SECONDS + timeout_s))
-    gone=0
-    while ((SECONDS < deadline)); do
-      if ! cinder show "$id" >/dev/null 2>"$errf"; then
-        grep -q "No volume with a name or ID of '$id' exists." "$errf" && { gone=1; break; }
-      fi
-      sleep 0.5
-    done
-    [[ $gone == 1 ]] && ok "gone (404)" || fail "volume $id still there after ${timeout_s}s"
+    wait_gone "$id" && ok "gone (404)" || true
   fi
 fi
 

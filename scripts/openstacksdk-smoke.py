@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Drives the real openstacksdk (Debian's python3-openstacksdk) against a running API in noauth mode.
 
-    create -> wait available -> get -> list (detail and plain) -> extend (wait size) -> update name
-    -> types -> availability zones -> quota set (with usage) -> limits -> delete -> wait gone
+    create -> wait available -> get -> list (detail, plain, paged) -> extend (wait size) -> update name
+    -> metadata -> snapshot, volume from it, delete both -> types -> availability zones
+    -> quota set (with usage) -> limits -> delete -> wait gone
 
 Usage: /usr/bin/python3 scripts/openstacksdk-smoke.py ENDPOINT [--token USER:PROJECT]
   ENDPOINT   the volume endpoint, with or without the project:
@@ -219,6 +220,36 @@ def main(argv):
             s.check(bs.get_volume(vol.id).name == new_name, "get shows the new name")
 
         s.step("update name", update)
+
+        def metadata():
+            bs.set_volume_metadata(vol.id, k1="v1", k2="v2")
+            s.check(bs.get_volume_metadata(vol.id).metadata == {"k1": "v1", "k2": "v2"}, "metadata set")
+            bs.delete_volume_metadata(vol.id, keys=["k1"])
+            got = bs.get_volume_metadata(vol.id).metadata
+            s.check(got == {"k2": "v2"}, "metadata key deleted", repr(got))
+
+        s.step("set/get/delete volume metadata", metadata)
+
+        def snapshot():
+            snap = bs.create_snapshot(volume_id=vol.id, name=name + "-snap")
+            try:
+                snap = wait_until(lambda: bs.get_snapshot(snap.id), lambda x: x.status != "creating", timeout_s)
+                s.check(snap.status == "available", "snapshot available", repr(snap.status))
+                s.check(snap.size == 2, "snapshot size 2 (the extended volume)", repr(snap.size))
+                s.check(any(x.id == snap.id for x in bs.snapshots()), "snapshots() lists it")
+                clone = bs.create_volume(snapshot_id=snap.id, name=name + "-from-snap")
+                clone = wait_until(lambda: bs.get_volume(clone.id), lambda v: v.status != "creating", timeout_s)
+                s.check(clone.status == "available", "volume from snapshot available", repr(clone.status))
+                s.check(clone.snapshot_id == snap.id and clone.size == 2, "volume from snapshot: its snapshot_id, size 2")
+                bs.delete_volume(clone.id)
+                bs.wait_for_delete(clone, interval=0.25, wait=timeout_s)
+                s.ok("volume from snapshot deleted")
+            finally:
+                bs.delete_snapshot(snap.id)
+                bs.wait_for_delete(snap, interval=0.25, wait=timeout_s)
+                s.ok("snapshot deleted")
+
+        s.step("snapshot, volume from it, delete both", snapshot)
 
     def types():
         ts = list(bs.types())
