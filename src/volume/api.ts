@@ -836,7 +836,7 @@ export class VolumeAPI {
         .execute(),
     );
     if ((changed.affected ?? 0) !== 1 || vol === null || vol.host === null) {
-      throw new InvalidSnapshotError('Volume Snapshot status must be available or error.');
+      throw new InvalidSnapshotError('Snapshot status must be available or error and must not be part of a group.');
     }
     await rpc.deleteSnapshot(rpcContextOf({ ...this.flowContext(ctx, snap.projectId), quota_committed: true }), vol.host, id);
   }

@@ -712,6 +712,7 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect(res.status).toBe(202);
         expect(h.backend.snapshotCasts.at(-1)).toBe(`delete host1@fake#pool ${snapId}`);
         expect(again.status).toBe(400);
+        expect(again.body).toEqual({ badRequest: { code: 400, message: 'Invalid snapshot: Snapshot status must be available or error and must not be part of a group.' } });
       });
 
       it('removes the snapshot and returns its quota (once) when the cast fails', async () => {
