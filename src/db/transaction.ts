@@ -155,19 +155,34 @@ export async function withWriteTransaction<T>(
   work: (q: QueryRunner) => Promise<T>,
   opts: WriteTransactionOptions = {},
 ): Promise<T> {
+  const sqlite = dbFlavor(ds) === 'sqlite';
+  return retryOnLockConflict(() => (sqlite ? runSqlite(ds, work) : runMysql(ds, work)), opts);
+}
+
+/**
+ * Runs `attempt` and, when it fails with a deadlock, a lock-wait timeout or SQLITE_BUSY
+ * ({@link isRetryableLockError}), runs it again with the backoff of {@link withWriteTransaction}. For a
+ * single autocommit statement (one statement is its own transaction) or a whole transaction; either
+ * way `attempt` must be safe to re-run.
+ *
+ * @throws TransactionRetryExhaustedError when every attempt hit a lock conflict.
+ */
+export async function retryOnLockConflict<T>(
+  attempt: () => Promise<T>,
+  opts: WriteTransactionOptions = {},
+): Promise<T> {
   const maxAttempts = opts.maxAttempts ?? 20;
   const baseDelayMs = opts.baseDelayMs ?? 4;
-  const sqlite = dbFlavor(ds) === 'sqlite';
   let lastError: unknown;
-  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+  for (let n = 1; n <= maxAttempts; n++) {
     try {
-      return sqlite ? await runSqlite(ds, work) : await runMysql(ds, work);
+      return await attempt();
     } catch (err) {
       if (!isRetryableLockError(err)) throw err;
       lastError = err;
-      if (attempt < maxAttempts) {
-        opts.onRetry?.(err, attempt);
-        await sleep(retryDelayMs(attempt, baseDelayMs));
+      if (n < maxAttempts) {
+        opts.onRetry?.(err, n);
+        await sleep(retryDelayMs(n, baseDelayMs));
       }
     }
   }

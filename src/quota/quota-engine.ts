@@ -11,6 +11,7 @@ import {
   type ResourceUsage,
 } from './errors';
 import { quotaSql, placeholders } from './quota-sql';
+import { createMissingUsageRows } from './usage-rows';
 import {
   BASE_RESOURCES,
   FALLBACK_DEFAULTS,
@@ -163,7 +164,7 @@ export class QuotaEngine {
           const params: unknown[] = [];
           for (const [resource, delta] of positive) params.push(usages.get(resource)!.id, delta);
           params.push(now, ...positive.map(([resource]) => usages.get(resource)!.id));
-          await q.query(quotaSql.addReserved(positive.length), params);
+          await q.query(quotaSql.addReserved(positive.length, this.flavor), params);
         }
         return { ids };
       });
@@ -420,9 +421,9 @@ export class QuotaEngine {
     for (const id of usageIds) params.push(id, perUsage.get(id)!.reservedDec);
     for (const id of usageIds) params.push(id, perUsage.get(id)!.inUseInc);
     params.push(dbDate(this.ds, this.now()), ...usageIds);
-    await q.query(quotaSql.settleUsages(usageIds.length), params);
+    await q.query(quotaSql.settleUsages(usageIds.length, this.flavor), params);
     await q.query(
-      quotaSql.deleteReservations(rows.length),
+      quotaSql.deleteReservations(rows.length, this.flavor),
       rows.map((r) => Number(r.id)),
     );
   }
@@ -438,12 +439,8 @@ export class QuotaEngine {
   }
 
   /** Outside any transaction: first use of a resource by a project. Concurrent callers converge on one row. */
-  private async createUsageRows(projectId: string, resources: readonly string[]): Promise<void> {
-    const now = dbDate(this.ds, this.now());
-    const sorted = [...resources].sort();
-    const params: unknown[] = [];
-    for (const r of sorted) params.push(projectId, r, now);
-    await this.tx((q) => q.query(quotaSql.createUsages(this.flavor, sorted.length), params));
+  private createUsageRows(projectId: string, resources: readonly string[]): Promise<void> {
+    return createMissingUsageRows(this.ds, projectId, resources, this.now(), this.options.retry);
   }
 
   private async limitsFor(projectId: string, resources: readonly string[]): Promise<Record<string, number>> {

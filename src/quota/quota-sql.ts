@@ -44,43 +44,73 @@ export const quotaSql = {
     );
   },
 
-  /** `reserved += delta` for n usage rows: params are [id, delta]×n, updated_at, id×n. */
-  addReserved(n: number): string {
+  /**
+   * `reserved += delta` for n usage rows (already locked): params are [id, delta]×n, updated_at, id×n.
+   * The primary key is forced on MySQL: see {@link byPrimaryKey}.
+   */
+  addReserved(n: number, flavor: DbFlavor = 'mysql'): string {
     return (
-      `UPDATE quota_usages SET reserved = reserved + CASE id ${repeat('WHEN ? THEN ?', n, ' ')} ELSE 0 END, ` +
+      `UPDATE quota_usages${byPrimaryKey(flavor)} SET reserved = reserved + CASE id ${repeat('WHEN ? THEN ?', n, ' ')} ELSE 0 END, ` +
       `updated_at = ? WHERE id IN (${placeholders(n)})`
     );
   },
 
-  /** Outstanding reservations of one project by uuid, locked on MySQL (under the usage lock, so never contended). */
+  /**
+   * Outstanding reservations of one project by uuid, locked on MySQL (under the usage lock, so never
+   * contended). Forced through the (project_id, uuid) index so the lock never reaches another project's rows.
+   */
   selectReservations(flavor: DbFlavor, n: number): string {
     return (
-      `SELECT id, usage_id, delta FROM reservations WHERE project_id = ? AND uuid IN (${placeholders(n)})` +
+      `SELECT id, usage_id, delta FROM reservations${projectReservations(flavor)} WHERE project_id = ? AND uuid IN (${placeholders(n)})` +
       (flavor === 'mysql' ? ' FOR UPDATE' : '')
     );
   },
 
-  /** Expired reservations of one project. */
+  /**
+   * Expired reservations of one project, through the (project_id, uuid) index: a range scan of the
+   * `expire` index would lock (and wait on) other projects' expired reservations while this project's
+   * usage rows are held, a lock-order cycle with their own settlements.
+   */
   selectExpired(flavor: DbFlavor): string {
     return (
-      'SELECT id, usage_id, delta FROM reservations WHERE project_id = ? AND expire < ?' +
+      `SELECT id, usage_id, delta FROM reservations${projectReservations(flavor)} WHERE project_id = ? AND expire < ?` +
       (flavor === 'mysql' ? ' FOR UPDATE' : '')
     );
   },
 
-  /** Applies settled reservations: params are [id, reservedDec]×n, [id, inUseInc]×n, updated_at, id×n. */
-  settleUsages(n: number): string {
+  /** Applies settled reservations (rows already locked): params are [id, reservedDec]×n, [id, inUseInc]×n, updated_at, id×n. */
+  settleUsages(n: number, flavor: DbFlavor = 'mysql'): string {
     return (
-      `UPDATE quota_usages SET reserved = reserved - CASE id ${repeat('WHEN ? THEN ?', n, ' ')} ELSE 0 END, ` +
+      `UPDATE quota_usages${byPrimaryKey(flavor)} SET reserved = reserved - CASE id ${repeat('WHEN ? THEN ?', n, ' ')} ELSE 0 END, ` +
       `in_use = in_use + CASE id ${repeat('WHEN ? THEN ?', n, ' ')} ELSE 0 END, ` +
       `updated_at = ? WHERE id IN (${placeholders(n)})`
     );
   },
 
-  deleteReservations(n: number): string {
-    return `DELETE FROM reservations WHERE id IN (${placeholders(n)})`;
+  /** Deletes settled reservations (already locked) by primary key; forced on MySQL like {@link addReserved}. */
+  deleteReservations(n: number, flavor: DbFlavor = 'mysql'): string {
+    return flavor === 'mysql'
+      ? `DELETE r FROM reservations r FORCE INDEX (PRIMARY) WHERE r.id IN (${placeholders(n)})`
+      : `DELETE FROM reservations WHERE id IN (${placeholders(n)})`;
   },
 } as const;
+
+/**
+ * `FORCE INDEX (PRIMARY)` for the UPDATEs of usage rows by id on MySQL. Without it, while InnoDB's
+ * statistics still describe a young (near-empty) table, MariaDB plans `WHERE id IN (…)` as a full scan
+ * of the primary key, and an UPDATE under REPEATABLE READ then X-locks every row it scans: every usage
+ * row of every project, plus the uncommitted row a concurrent first-use INSERT has just put in the
+ * clustered index — a deadlock with that INSERT, which waits for this transaction's lock on the
+ * project's existing unique-index entry. Forced, the UPDATE touches exactly the rows the usage lock holds.
+ */
+function byPrimaryKey(flavor: DbFlavor): string {
+  return flavor === 'mysql' ? ' FORCE INDEX (PRIMARY)' : '';
+}
+
+/** The (project_id, uuid) index for locking reads of one project's reservations on MySQL. */
+function projectReservations(flavor: DbFlavor): string {
+  return flavor === 'mysql' ? ' FORCE INDEX (ix_reservations_project_id_uuid)' : '';
+}
 
 export function placeholders(n: number): string {
   return repeat('?', n);

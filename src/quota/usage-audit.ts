@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { dbDate, dbFlavor } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import { quotaSql } from './quota-sql';
+import { createMissingUsageRows } from './usage-rows';
 
 /** One resource whose recorded `in_use` differs from what the volumes and snapshots tables hold. */
 export interface UsageDrift {
@@ -123,16 +124,7 @@ function diff(
 async function fixProject(ds: DataSource, projectId: string): Promise<Set<string> | 'skipped'> {
   // Usage rows a fix needs must exist before the locked transaction (created the way the engine does).
   const pre = await computeActual((sql, params) => ds.query(sql, params), projectId);
-  const wanted = [...(pre.get(projectId)?.keys() ?? [])].sort();
-  if (wanted.length > 0) {
-    const now = dbDate(ds, new Date());
-    await withWriteTransaction(ds, (q) =>
-      q.query(
-        quotaSql.createUsages(dbFlavor(ds), wanted.length),
-        wanted.flatMap((r) => [projectId, r, now]),
-      ),
-    );
-  }
+  await createMissingUsageRows(ds, projectId, [...(pre.get(projectId)?.keys() ?? [])], new Date());
   return withWriteTransaction(ds, async (q) => {
     const rows: Array<{ id: number; resource: string; in_use: number }> = await q.query(
       quotaSql.lockUsages(dbFlavor(ds)),

@@ -1,6 +1,12 @@
 import { ServiceEntity } from '../../../src/db/entities';
 import { dbDate } from '../../../src/db/sql';
-import { isRetryableLockError, withWriteTransaction } from '../../../src/db/transaction';
+import { QueryFailedError } from 'typeorm';
+import {
+  isRetryableLockError,
+  retryOnLockConflict,
+  TransactionRetryExhaustedError,
+  withWriteTransaction,
+} from '../../../src/db/transaction';
 import { createTestSqliteDatabase, type TestDatabase } from '../../helpers/db';
 
 const tick = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -83,9 +89,66 @@ describe('isRetryableLockError', () => {
     [{ driverError: { code: 'SQLITE_BUSY_SNAPSHOT' } }, true],
     [{ cause: { errno: 1213 } }, true],
     [{ errno: 1062 }, false],
+    // What TypeORM actually throws for mysql2's deadlock: the driver error wrapped (and its fields copied).
+    [
+      new QueryFailedError('INSERT IGNORE INTO quota_usages', [], {
+        code: 'ER_LOCK_DEADLOCK',
+        errno: 1213,
+        message: 'Deadlock found when trying to get lock; try restarting transaction',
+      } as unknown as Error),
+      true,
+    ],
+    [
+      new QueryFailedError('INSERT INTO x', [], {
+        code: 'ER_DUP_ENTRY',
+        errno: 1062,
+        message: 'Duplicate entry',
+      } as unknown as Error),
+      false,
+    ],
     [new Error('plain'), false],
     [null, false],
   ])('classifies %j as %s', (err, expected) => {
     expect(isRetryableLockError(err)).toBe(expected);
+  });
+});
+
+describe('retryOnLockConflict', () => {
+  const deadlock = (): Error => Object.assign(new Error('Deadlock found'), { errno: 1213 });
+
+  it('re-runs a single statement that deadlocked and returns its result', async () => {
+    let calls = 0;
+    const retried: number[] = [];
+
+    const result = await retryOnLockConflict(
+      async () => {
+        calls++;
+        if (calls < 3) throw deadlock();
+        return 'done';
+      },
+      { baseDelayMs: 0, onRetry: (_err, attempt) => retried.push(attempt) },
+    );
+
+    expect([result, calls, retried]).toEqual(['done', 3, [1, 2]]);
+  });
+
+  it('rethrows other errors at once and gives up after maxAttempts lock conflicts', async () => {
+    let calls = 0;
+    await expect(
+      retryOnLockConflict(async () => {
+        calls++;
+        throw new Error('syntax');
+      }),
+    ).rejects.toThrow('syntax');
+    expect(calls).toBe(1);
+
+    const err = await retryOnLockConflict(
+      async () => {
+        throw deadlock();
+      },
+      { maxAttempts: 3, baseDelayMs: 0 },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransactionRetryExhaustedError);
+    expect((err as TransactionRetryExhaustedError).attempts).toBe(3);
   });
 });
