@@ -108,14 +108,26 @@ describe('migrations on SQLite', () => {
     );
 
     const reverted = await revertLastMigration(db.dataSource);
-    const after = await db.dataSource.query(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'volumes'",
-    );
 
     expect(reverted).toBe(MIGRATIONS[MIGRATIONS.length - 1]!.name);
-    expect(after).toEqual([]);
     expect(await appliedMigrationNames(db.dataSource)).toEqual(MIGRATIONS.slice(0, -1).map((m) => m.name));
     expect(await runMigrations(db.dataSource)).toEqual([MIGRATIONS[MIGRATIONS.length - 1]!.name]);
+
+    // Every migration's down, newest first, leaves no table of ours behind; then all apply again.
+    const downs: string[] = [];
+    for (
+      let name = await revertLastMigration(db.dataSource);
+      name !== null;
+      name = await revertLastMigration(db.dataSource)
+    )
+      downs.push(name);
+    const left = await db.dataSource.query(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('volumes', 'quota_usages', 'atomdetails')",
+    );
+
+    expect(downs).toEqual(MIGRATIONS.map((m) => m.name).reverse());
+    expect(left).toEqual([]);
+    expect(await runMigrations(db.dataSource)).toEqual(MIGRATIONS.map((m) => m.name));
   });
 
   it('seeds the default volume type and the default quota class', async () => {
