@@ -590,14 +590,16 @@ export class VolumeAPI {
    */
   async extend(ctx: VolumeApiContext, id: string, newSizeGb: number): Promise<void> {
     const vol = await this.getRecord(ctx, id);
+    // Cinder's `_extend`: the size is checked first, then the status (its message prints the expected
+    // conditions as a Python dict).
     const refused = (): InvalidVolumeError =>
-      new InvalidVolumeError(`Volume ${id} status must be available or in-use to extend, but current status is: ${vol.status}.`);
-    if (vol.status !== 'available' || vol.host === null) throw refused();
+      new InvalidVolumeError(`Volume ${id} status must be '{'status': 'available'}' to extend, currently ${vol.status}.`);
     if (newSizeGb <= vol.size) {
       throw new VolumeInvalidInputError(
         `New size for extend must be greater than current size. (current: ${vol.size}, extended: ${newSizeGb}).`,
       );
     }
+    if (vol.status !== 'available' || vol.host === null) throw refused();
     const flow = extendVolumeFlow(
       { quotas: this.quotas, volumes: this.db, backend: this.backend, onRefused: refused },
       {

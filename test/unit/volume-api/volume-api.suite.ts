@@ -486,6 +486,14 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect(res.status).toBe(202);
         expect(h.backend.extends).toEqual([expect.objectContaining({ volumeId: v.id, newSizeGb: 3, host: 'host1@fake#pool' })]);
         expect(again.status).toBe(400);
+        expect(again.body).toEqual({
+          badRequest: { code: 400, message: `Invalid volume: Volume ${String(v.id)} status must be '{'status': 'available'}' to extend, currently extending.` },
+        });
+        // As in Cinder, the size is checked before the status.
+        const smallAgain = await post(`${base}/volumes/${String(v.id)}/action`, { 'os-extend': { new_size: 1 } });
+        expect((smallAgain.body as Body).badRequest.message).toBe(
+          'Invalid input received: New size for extend must be greater than current size. (current: 1, extended: 1).',
+        );
         const s = await dbState(h.ds);
         expect(s.volumes[0]!.status).toBe('extending');
         expect(s.usage.gigabytes).toEqual({ in_use: 1, reserved: 2 });
