@@ -65,7 +65,10 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd: string
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no matching log line in time; stderr: ${stderr}`)), timeoutMs);
         waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
-        void exited.then(({ code }) => reject(new Error(`exited with ${code}: ${stderr}`)));
+        void exited.then(({ code }) => {
+          clearTimeout(timer); // a dead process must not keep the test runner waiting for the timeout
+          reject(new Error(`exited with ${code}: ${stderr}`));
+        });
       });
     },
     async stop() {

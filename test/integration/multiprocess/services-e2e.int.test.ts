@@ -3,14 +3,17 @@
  * `npm start -- <service> [--host NAME]` (src/bin/main.ts): api, scheduler, two volume services
  * (`--host v1`, `--host v2`), conductor and compute (`--host c1`), in their own vhost and database.
  *
- * 1. Volumes land on both backends and become available.
+ * 1. Volumes land on both backends and become available; an instance created with POST /servers (the
+ *    api casts the build to the conductor, which asks the scheduler for a destination and hands the
+ *    build to compute c1) becomes ACTIVE on c1 with its usage in os-hypervisors.
  * 2. A broker blink in the middle of a burst of creates: every process loses the broker for a while
  *    (through a TCP proxy that drops and refuses connections, or by closing the vhost's connections
  *    from the broker side). Afterwards every volume the API accepted ends `available` or `error` (none
  *    stays `creating`), each refused request got an OpenStack fault body, no duplicate volume file is
  *    left, the quota is exact (in_use = the volumes present, nothing reserved, no reservation rows) and
- *    deleting everything gives all of it back.
- * 3. A killed service process shows `down` in os-services after service_down_time, the others `up`.
+ *    deleting everything gives all of it back. An instance built after the blink still becomes ACTIVE.
+ * 3. A killed service process (a volume service, then the compute) shows `down` in os-services after
+ *    service_down_time, the others `up`; new volumes then go to the backend that is left.
  *
  * Timing knobs (the scenario is meant to be re-run with other values):
  *   E2E_BURST            creates in the burst (default 50)
@@ -144,7 +147,22 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     'cinder-scheduler sched1': 'up',
     'cinder-volume v1@file': 'up',
     'cinder-volume v2@file': 'up',
+    'nova-conductor ctl1': 'up',
+    'nova-compute c1': 'up',
   };
+
+  /** POST /servers (the api process casts the build to the conductor) and polls until ACTIVE or ERROR. */
+  async function buildInstance(vcpus: number, ram: number, disk: number): Promise<Record<string, unknown>> {
+    const created = await httpJson(port, 'POST', `/v3/${PROJECT}/servers`, USER, { server: { name: 'e2e', vcpus, ram, disk } });
+    expect(created.status).toBe(202);
+    const id = (created.body!['server'] as { id: string }).id;
+    for (const end = Date.now() + 30_000; ; await sleep(200)) {
+      const res = await httpJson(port, 'GET', `/v3/${PROJECT}/servers/${id}`, USER);
+      expect(res.status).toBe(200);
+      const server = res.body!['server'] as Record<string, unknown>;
+      if (server['status'] !== 'BUILD' || Date.now() > end) return server;
+    }
+  }
 
   async function createVolume(size: number, timeoutMs?: number) {
     return httpJson(port, 'POST', `/v3/${PROJECT}/volumes`, USER, { volume: { size, name: `e2e-${size}` } }, timeoutMs);
@@ -166,13 +184,16 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
       proxy: BLINK_MODE === 'proxy',
       env: { REPORT_INTERVAL: String(REPORT_INTERVAL_S), SERVICE_DOWN_TIME: String(SERVICE_DOWN_TIME_S) },
     });
-    const [scheduler, v1, v2, api] = await Promise.all([
+    const [scheduler, v1, v2, [conductor, c1], api] = await Promise.all([
       deployment.start('scheduler', 'sched1'),
       deployment.start('volume', 'v1', { VOLUME_DIR: volumeDir('v1') }),
       deployment.start('volume', 'v2', { VOLUME_DIR: volumeDir('v2') }),
+      // compute after the conductor: a compute started first exits 1 (no 'conductor' queue yet; Nova's
+      // compute would wait for the conductor instead) — to be made parallel once it waits.
+      deployment.start('conductor', 'ctl1').then(async (c) => [c, await deployment.start('compute', 'c1')] as const),
       deployment.startApi(),
     ]);
-    Object.assign(services, { scheduler, v1, v2, api: api.proc });
+    Object.assign(services, { scheduler, v1, v2, conductor, c1, api: api.proc });
     port = api.port;
     // A service sends its first heartbeat INITIAL_REPORTING_DELAY (5 s) after it joined, so with a
     // service_down_time this short it looks down until then (and the scheduler would place nothing).
@@ -201,6 +222,19 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     expect(new Set(settled.map((v) => v.host))).toEqual(new Set(['v1@file#file', 'v2@file#file']));
     expect(volumeFiles()).toBe(6);
     await expectExactQuota();
+  });
+
+  it('builds an instance that becomes ACTIVE through conductor → scheduler → compute', async () => {
+    const server = await buildInstance(2, 1024, 5);
+
+    expect(server).toMatchObject({ status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'c1', 'OS-EXT-STS:task_state': null });
+    // The conductor got the destination from the scheduler and handed the build to c1, which ran it.
+    await services['conductor']!.waitFor((l) => l['message'] === 'building instance' && l['instanceUuid'] === server['id'] && l['host'] === 'c1', 5000);
+    await services['c1']!.waitFor((l) => l['message'] === 'instance built' && l['instanceUuid'] === server['id'], 5000);
+    const hv = await httpJson(port, 'GET', `/v3/${PROJECT}/os-hypervisors/detail`, ADMIN);
+    expect(hv.body!['hypervisors']).toEqual([
+      expect.objectContaining({ service: { host: 'c1' }, state: 'up', vcpus_used: 2, memory_mb_used: 1024, local_gb_used: 5, running_vms: 1 }),
+    ]);
   });
 
   it('a broker blink in the middle of a burst of creates leaves nothing creating and the quota exact', async () => {
@@ -304,31 +338,39 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
       gigabytes: { ...u['gigabytes'], in_use: 0, reserved: 0 },
       reservations: 0,
     });
+
+    // The compute path came back too: conductor, scheduler and compute serve a new build.
+    expect(await buildInstance(1, 512, 1)).toMatchObject({ status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'c1' });
   });
 
   it('a killed service process shows down in os-services after service_down_time, the others up', async () => {
     expect(await list()).toEqual(everyoneUp);
 
-    const killedAt = Date.now();
-    await services['v2']!.kill();
-    let states = await list();
-    while (states['cinder-volume v2@file'] === 'up' && Date.now() - killedAt < (SERVICE_DOWN_TIME_S + 5) * 1000) {
-      await sleep(200);
-      states = await list();
+    /** Kills one service process and waits until os-services shows it down; resolves with how long that took. */
+    async function kill(proc: string, key: string): Promise<number> {
+      const killedAt = Date.now();
+      await services[proc]!.kill();
+      while ((await list())[key] === 'up' && Date.now() - killedAt < (SERVICE_DOWN_TIME_S + 5) * 1000) await sleep(200);
+      return Date.now() - killedAt;
     }
-    const downAfterMs = Date.now() - killedAt;
-
-    expect(states).toEqual({ ...everyoneUp, 'cinder-volume v2@file': 'down' });
     // Down because its heartbeats stopped: not before service_down_time minus one report interval.
-    expect(downAfterMs).toBeGreaterThanOrEqual((SERVICE_DOWN_TIME_S - REPORT_INTERVAL_S) * 1000 - 500);
-    // The others keep reporting: still up well after service_down_time.
-    await sleep(REPORT_INTERVAL_S * 1000);
+    const notBefore = (SERVICE_DOWN_TIME_S - REPORT_INTERVAL_S) * 1000 - 500;
+
+    const volumeDownAfterMs = await kill('v2', 'cinder-volume v2@file');
     expect(await list()).toEqual({ ...everyoneUp, 'cinder-volume v2@file': 'down' });
+    expect(volumeDownAfterMs).toBeGreaterThanOrEqual(notBefore);
 
     // The scheduler sees it down too: new volumes all go to the backend that is left.
     const created = await Promise.all([1, 1, 1, 1].map((size) => createVolume(size)));
     const ids = created.map((r) => (r.body!['volume'] as { id: string }).id);
     const settled = await settle(ids, 30_000);
     expect(settled.map((v) => [v.status, v.host])).toEqual(Array(4).fill(['available', 'v1@file#file']));
+
+    // The compute reports through the conductor; killed, it goes down the same way.
+    const computeDownAfterMs = await kill('c1', 'nova-compute c1');
+    expect(computeDownAfterMs).toBeGreaterThanOrEqual(notBefore);
+    // The others keep reporting: still up a report interval later.
+    await sleep(REPORT_INTERVAL_S * 1000);
+    expect(await list()).toEqual({ ...everyoneUp, 'cinder-volume v2@file': 'down', 'nova-compute c1': 'down' });
   });
 });
