@@ -2,6 +2,7 @@
  * The volumes API through HTTP (supertest on createApp with the real routes, VolumeAPI, quota engine and
  * database; only the outbound scheduler/volume casts are fakes). Shared by the SQLite and MariaDB runs.
  */
+import { createHash } from 'node:crypto';
 import request from 'supertest';
 import type { TestDatabase } from '../../helpers/db';
 import { ADMIN, OTHER, OTHER_USER, PROJECT, USER, dbState, makeHarness, truncate, type Harness } from './harness';
@@ -419,6 +420,54 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect((await get(`${base}/volumes/${String(v.id)}/metadata`)).body).toEqual({ metadata: { c: '3' } });
         const size = await put(`${base}/volumes/${String(v.id)}`, { volume: { size: 5 } });
         expect(size.status).toBe(400);
+      });
+
+      it("serves volume metadata as Cinder: merge, replace, item get/put/delete, and from 3.15 an Etag with If-Match", async () => {
+        const v = await create({ size: 1, metadata: { a: '1' } });
+        const url = `${base}/volumes/${String(v.id)}/metadata`;
+
+        const merged = await post(url, { metadata: { b: '2' } });
+        const item = await get(`${url}/b`);
+        const missing = await get(`${url}/zz`);
+        const mismatch = await request(h.app).put(`${url}/b`).set('X-Auth-Token', USER).set('Content-Type', 'application/json').send({ meta: { c: '3' } });
+        const at315 = await get(url, USER, 'volume 3.15');
+        const stale = await request(h.app)
+          .put(url)
+          .set('X-Auth-Token', USER)
+          .set('OpenStack-API-Version', 'volume 3.15')
+          .set('If-Match', '"0123456789abcdef0123456789abcdef"')
+          .set('Content-Type', 'application/json')
+          .send({ metadata: { x: 'y' } });
+        const fresh = await request(h.app)
+          .put(url)
+          .set('X-Auth-Token', USER)
+          .set('OpenStack-API-Version', 'volume 3.15')
+          .set('If-Match', `"${String(at315.headers['etag'])}"`)
+          .set('Content-Type', 'application/json')
+          .send({ metadata: { x: 'y' } });
+        const removed = await del(`${url}/x`);
+
+        expect(merged.body).toEqual({ metadata: { a: '1', b: '2' } });
+        expect(item.body).toEqual({ meta: { b: '2' } });
+        expect(missing.status).toBe(404);
+        expect(missing.body).toEqual({ itemNotFound: { code: 404, message: `Volume ${String(v.id)} has no metadata with key zz.` } });
+        expect(mismatch.status).toBe(400);
+        expect(mismatch.body).toEqual({ badRequest: { code: 400, message: 'Request body and URI mismatch' } });
+        expect(at315.status).toBe(200);
+        expect(at315.headers['content-type']).toBe('text/html; charset=UTF-8');
+        expect(at315.headers['x-compute-request-id']).toBeUndefined();
+        expect(at315.headers['openstack-api-version']).toBe('volume 3.15');
+        expect(at315.text).toBe('{"metadata": {"a": "1", "b": "2"}}');
+        expect(at315.headers['etag']).toBe(createHash('md5').update('{"metadata": {"a": "1", "b": "2"}}').digest('hex'));
+        expect(stale.status).toBe(412);
+        expect(stale.text).toBe('');
+        expect(fresh.status).toBe(200);
+        expect(fresh.body).toEqual({ metadata: { x: 'y' } });
+        expect(removed.status).toBe(200);
+        expect(removed.text).toBe('');
+        expect(removed.headers['content-type']).toBe('text/html; charset=UTF-8');
+        expect(removed.headers['x-compute-request-id']).toBeUndefined();
+        expect((await get(url)).body).toEqual({ metadata: {} });
       });
 
       it('deletes an unscheduled volume at once (202, empty) and gives its quota back', async () => {

@@ -5,7 +5,9 @@
  *
  * @example createApp({ config, logger, mountV3: volumeV3Routes(volumeApi) })
  */
+import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { toPythonJson } from '../../app';
 import { getRequestContext, type RequestContext } from '../../context';
 import { SchemaValidationError } from '../../errors';
 import { jsonBody } from '../../middleware/body';
@@ -72,12 +74,14 @@ function typeView(t: VolumeTypeRecord): VolumeTypeViewSource {
 }
 
 /**
- * An answer with no body, as Cinder sends it: a 202 of an accepted action as `text/html` without
- * X-Compute-Request-Id; a 200 of a delete (quota set, metadata key) as `application/json` with it.
+ * An answer with no body, as Cinder sends it: where its controller returns a bare `webob.Response` (a 202
+ * of an accepted action, the 200 of a metadata-key delete, a 412) as `text/html` without
+ * X-Compute-Request-Id; where it returns nothing (the 200 of a quota-set delete) as `application/json`
+ * with it.
  */
-function emptyAnswer(res: Response, status: 200 | 202): void {
+function emptyAnswer(res: Response, status: 200 | 202 | 412, style: 'webob' | 'serialized' = status === 200 ? 'serialized' : 'webob'): void {
   res.status(status);
-  if (status === 202) {
+  if (style === 'webob') {
     res.setHeader('Content-Type', 'text/html; charset=UTF-8');
     res.removeHeader('X-Compute-Request-Id');
   } else {
@@ -210,14 +214,38 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
 
   // ---- volume metadata ------------------------------------------------------------------------
 
+  // From 3.15 (ETAGS) Cinder answers GET metadata with a bare webob.Response carrying an Etag (md5 of the
+  // JSON body), so its Content-Type is webob's default, and PUTs honour If-Match (412 when it is stale).
+  const metadataEtag = (metadata: Readonly<Record<string, string>>): string =>
+    createHash('md5').update(toPythonJson(volumeMetadataView(metadata))).digest('hex');
+  const staleIfMatch = async (req: Request, ctx: RequestContext): Promise<boolean> => {
+    const ifMatch = req.headers['if-match'];
+    if (!ctx.microversion.atLeast('3.15') || ifMatch === undefined || ifMatch.trim() === '*') return false;
+    const etag = metadataEtag(await api.getMetadata(ctx, param(req, 'id')));
+    const given = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+    return !given.includes(etag);
+  };
+
   r.get('/volumes/:id/metadata', async (req, res) => {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume:get_volume_metadata', getProjectScope(req, res));
-    res.json(volumeMetadataView(await api.getMetadata(ctx, param(req, 'id'))));
+    const metadata = await api.getMetadata(ctx, param(req, 'id'));
+    if (!ctx.microversion.atLeast('3.15')) {
+      res.json(volumeMetadataView(metadata));
+      return;
+    }
+    res.removeHeader('X-Compute-Request-Id');
+    res.setHeader('Content-Type', 'text/html; charset=UTF-8');
+    res.setHeader('Etag', metadataEtag(metadata));
+    res.status(200).send(Buffer.from(toPythonJson(volumeMetadataView(metadata))));
   });
   const setMetadata = (replace: boolean) => async (req: Request, res: Response): Promise<void> => {
     const ctx = getRequestContext(req, res);
     enforce(ctx, replace ? 'volume:update_volume_metadata' : 'volume:create_volume_metadata', getProjectScope(req, res));
+    if (replace && (await staleIfMatch(req, ctx))) {
+      emptyAnswer(res, 412);
+      return;
+    }
     const metadata = validateVolumeMetadata(req.body);
     res.json(volumeMetadataView(await api.setMetadata(ctx, param(req, 'id'), metadata, replace)));
   };
@@ -232,6 +260,10 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
   r.put('/volumes/:id/metadata/:key', async (req, res) => {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume:update_volume_metadata', getProjectScope(req, res));
+    if (await staleIfMatch(req, ctx)) {
+      emptyAnswer(res, 412);
+      return;
+    }
     const item = validateVolumeMetadataItem(req.body, param(req, 'key'));
     await api.setMetadata(ctx, param(req, 'id'), { [item.key]: item.value }, false);
     res.json(volumeMetadataItemView(item.key, item.value));
@@ -240,7 +272,7 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume:delete_volume_metadata', getProjectScope(req, res));
     await api.deleteMetadataItem(ctx, param(req, 'id'), param(req, 'key'));
-    emptyAnswer(res, 200);
+    emptyAnswer(res, 200, 'webob'); // Cinder returns webob.Response(status_int=200)
   });
 
   // ---- quotas and limits ----------------------------------------------------------------------
