@@ -10,4 +10,11 @@ export type {
 } from './quota-engine';
 export { quotaSql } from './quota-sql';
 export { runUsageAudit } from './usage-audit';
-export type { UsageAuditOptions, UsageAuditReport, UsageDrift } from './usage-audit';
+export type {
+  ReservationIssue,
+  ReservedDrift,
+  UsageAuditOptions,
+  UsageAuditReport,
+  UsageDrift,
+} from './usage-audit';
+export { createMissingUsageRows } from './usage-rows';

@@ -45,6 +45,15 @@ export function usageAuditSuite(label: string, makeDb: () => Promise<TestDatabas
       return rows[0] === undefined ? undefined : Number(rows[0].in_use);
     }
 
+    /** `reserved` of the project's rows that have any. */
+    async function reservedOf(projectId: string): Promise<Record<string, number>> {
+      const rows: Array<{ resource: string; reserved: number }> = await ds.query(
+        'SELECT resource, reserved FROM quota_usages WHERE project_id = ? AND reserved <> 0 ORDER BY resource',
+        [projectId],
+      );
+      return Object.fromEntries(rows.map((r) => [r.resource, Number(r.reserved)]));
+    }
+
     it('finds no drift when usage was kept by the quota engine', async () => {
       const p = newProject();
       await createVolume(p, 3);
@@ -53,6 +62,9 @@ export function usageAuditSuite(label: string, makeDb: () => Promise<TestDatabas
       const report = await runUsageAudit(ds, { projectId: p });
 
       expect(report.drift).toEqual([]);
+      expect(report.reservedDrift).toEqual([]);
+      expect(report.expiredReservations).toEqual([]);
+      expect(report.orphanReservations).toEqual([]);
       expect(report.projectsChecked).toBe(1);
     });
 
@@ -129,13 +141,91 @@ export function usageAuditSuite(label: string, makeDb: () => Promise<TestDatabas
       // What a create whose cast failed leaves: the row in error, its quota given back, use_quota cleared.
       const failed = await createVolume(p, 3);
       await ds.query('UPDATE volumes SET status = ?, use_quota = ? WHERE id = ?', ['error', 0, failed]);
-      const back = await quotas.reserve({ projectId: p }, { volumes: -1, gigabytes: -3 }, { volumeTypeId: defaultTypeId });
+      const back = await quotas.reserve(
+        { projectId: p },
+        { volumes: -1, gigabytes: -3 },
+        { volumeTypeId: defaultTypeId },
+      );
       await quotas.commit({ projectId: p }, back);
 
       const report = await runUsageAudit(ds, { projectId: p, fix: true });
 
       expect(report.drift).toEqual([]);
       expect([await inUse(p, 'volumes'), await inUse(p, 'gigabytes')]).toEqual([1, 2]);
+    });
+
+    it('reports reserved drift, expired and orphan reservations planted by hand, and fixes them under the lock', async () => {
+      const p = newProject();
+      const ctx = { projectId: p };
+      await createVolume(p, 2);
+      const pending = await quotas.reserve(ctx, { volumes: 1, gigabytes: 1 }); // in flight, stays
+      const [expiredId] = await quotas.reserve(
+        ctx,
+        { gigabytes: 4 },
+        { expire: new Date(Date.now() - 60_000) },
+      );
+      const rows: Array<{ id: number; resource: string }> = await ds.query(
+        'SELECT id, resource FROM quota_usages WHERE project_id = ?',
+        [p],
+      );
+      const usageId = (resource: string): number => Number(rows.find((r) => r.resource === resource)!.id);
+      // An orphan: says `volumes` but hangs on the project's gigabytes row (the engine never writes that).
+      const orphanId = uuidv7();
+      await ds.query(
+        'INSERT INTO reservations (uuid, usage_id, project_id, resource, delta, expire, created_at, deleted) VALUES (?, ?, ?, ?, ?, ?, ?, 0)',
+        [
+          orphanId,
+          usageId('gigabytes'),
+          p,
+          'volumes',
+          1,
+          dbDate(ds, new Date(Date.now() + 3_600_000)),
+          dbDate(ds, new Date()),
+        ],
+      );
+      await ds.query(
+        "UPDATE quota_usages SET reserved = 5 WHERE project_id = ? AND resource = 'volumes___DEFAULT__'",
+        [p],
+      );
+      await ds.query("UPDATE quota_usages SET in_use = 9 WHERE project_id = ? AND resource = 'volumes'", [p]);
+
+      const report = await runUsageAudit(ds, { projectId: p });
+
+      expect(report.drift).toEqual([
+        { projectId: p, resource: 'volumes', recorded: 9, actual: 1, reserved: 1, fixed: false },
+      ]);
+      expect(report.reservedDrift).toEqual([
+        { projectId: p, resource: 'gigabytes', recorded: 5, actual: 1, fixed: false }, // 1 pending + 4 expired
+        { projectId: p, resource: 'volumes___DEFAULT__', recorded: 5, actual: 0, fixed: false },
+      ]);
+      expect(report.expiredReservations.map((r) => [r.uuid, r.resource, r.delta, r.fixed])).toEqual([
+        [expiredId, 'gigabytes', 4, false],
+      ]);
+      expect(report.orphanReservations.map((r) => [r.uuid, r.resource, r.delta, r.fixed])).toEqual([
+        [orphanId, 'volumes', 1, false],
+      ]);
+      expect(await reservedOf(p)).toEqual({ gigabytes: 5, volumes: 1, volumes___DEFAULT__: 5 }); // report only
+
+      const fixed = await runUsageAudit(ds, { projectId: p, fix: true });
+
+      expect(fixed.reservedDrift.every((d) => d.fixed)).toBe(true);
+      expect(fixed.expiredReservations.every((r) => r.fixed)).toBe(true);
+      expect(fixed.orphanReservations.every((r) => r.fixed)).toBe(true);
+      // in_use waits: a reservation is still in flight.
+      expect([fixed.fixedCount, fixed.skippedProjects]).toEqual([0, [p]]);
+      expect(await reservedOf(p)).toEqual({ gigabytes: 1, volumes: 1 });
+      expect(await quotas.commit(ctx, [expiredId!, orphanId])).toBe(0); // gone: nothing to settle
+      expect(await quotas.rollback(ctx, pending)).toBe(2);
+
+      const last = await runUsageAudit(ds, { projectId: p, fix: true });
+
+      expect([last.fixedCount, last.skippedProjects]).toEqual([1, []]);
+      expect(await inUse(p, 'volumes')).toBe(1);
+      const clean = await runUsageAudit(ds, { projectId: p });
+      expect([clean.drift, clean.reservedDrift, clean.expiredReservations, clean.orphanReservations]).toEqual(
+        [[], [], [], []],
+      );
+      expect(await reservedOf(p)).toEqual({});
     });
 
     it('leaves a project with reservations in flight alone when fixing', async () => {
