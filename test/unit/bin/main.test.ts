@@ -12,6 +12,7 @@ import {
   type ServiceName,
 } from '../../../src/bin/services';
 import { silentLogger } from '../../../src/log';
+import { DBNotAllowed } from '../../../src/objects/errors';
 
 describe('parseCommandLine', () => {
   it.each([
@@ -24,6 +25,38 @@ describe('parseCommandLine', () => {
     [['db:migrate'], { kind: 'db:migrate' }],
     [['db:revert'], { kind: 'db:revert' }],
     [['--help'], { kind: 'help' }],
+    [
+      ['server:create', '--name', 'vm1', '--vcpus', '1', '--memory-mb', '512', '--disk-gb', '1', '--wait'],
+      {
+        kind: 'server:create',
+        api: { url: undefined, token: 'admin:admin' },
+        name: 'vm1',
+        vcpus: 1,
+        memoryMb: 512,
+        diskGb: 1,
+        wait: true,
+        timeoutSec: 120,
+      },
+    ],
+    [
+      ['server:create', '--vcpus=2', '--memory-mb=64', '--disk-gb=0', '--timeout', '5', '--url', 'http://h:1', '--token', 'u:p'],
+      {
+        kind: 'server:create',
+        api: { url: 'http://h:1', token: 'u:p' },
+        name: undefined,
+        vcpus: 2,
+        memoryMb: 64,
+        diskGb: 0,
+        wait: false,
+        timeoutSec: 5,
+      },
+    ],
+    [['server:list'], { kind: 'server:list', api: { url: undefined, token: 'admin:admin' }, allProjects: false, json: false }],
+    [['server:list', '--all-projects', '--json'], { kind: 'server:list', api: { url: undefined, token: 'admin:admin' }, allProjects: true, json: true }],
+    [['server:show', 'abc', '--config-file', 'x.conf'], { kind: 'server:show', api: { url: undefined, token: 'admin:admin' }, id: 'abc' }],
+    [['hypervisor:list', '--url=http://10.0.0.1:8776/'], { kind: 'hypervisor:list', api: { url: 'http://10.0.0.1:8776/', token: 'admin:admin' }, json: false }],
+    [['quota:audit'], { kind: 'quota:audit', fix: false, projectId: undefined }],
+    [['quota:audit', '--fix', '--project', 'p1'], { kind: 'quota:audit', fix: true, projectId: 'p1' }],
   ])('reads %j', (argv, expected) => {
     expect(parseCommandLine(argv)).toEqual(expected);
   });
@@ -35,6 +68,18 @@ describe('parseCommandLine', () => {
     [['--host', '--config-file', 'x'], '--host needs a value'],
     [['--verbose'], 'unknown option --verbose'],
     [['db:migrate', '--host', 'x'], 'db:migrate does not take --host'],
+    [['server:create', '--vcpus', '1', '--memory-mb', '512'], 'server:create needs --disk-gb'],
+    [['server:create', '--vcpus', '0', '--memory-mb', '512', '--disk-gb', '1'], "--vcpus must be a whole number of at least 1, got '0'"],
+    [['server:create', '--vcpus', '1.5', '--memory-mb', '512', '--disk-gb', '1'], "--vcpus must be a whole number of at least 1, got '1.5'"],
+    [['server:create', '--vcpus', '1', '--memory-mb', '512', '--disk-gb', '-1'], "--disk-gb must be a whole number, got '-1'"],
+    [['server:create', '--vcpus', '1', '--memory-mb', '512', '--disk-gb', '1', '--host', 'x'], 'server:create does not take --host'],
+    [['server:list', '--fix'], 'server:list does not take --fix'],
+    [['server:show'], 'server:show needs the server ID'],
+    [['server:show', 'a', 'b'], 'expected at most one command, got: server:show a b'],
+    [['quota:audit', '--project'], '--project needs a value'],
+    [['quota:audit', '--url', 'http://x'], 'quota:audit does not take --url'],
+    [['compute', '--wait'], 'compute does not take --wait'],
+    [['server:delete'], "unknown service or command 'server:delete'"],
   ])('rejects %j with a usage error', (argv, message) => {
     expect(() => parseCommandLine(argv)).toThrow(UsageError);
     expect(() => parseCommandLine(argv)).toThrow(message);
@@ -182,6 +227,27 @@ describe('main (in-process)', () => {
     );
 
     expect(code).toBe(130);
+  });
+
+  it('gives a service without database access (compute) a dataSource() that fails with DBNotAllowed', async () => {
+    const seen: unknown[] = [];
+    const probe = (name: ServiceName, usesDatabase: boolean): ServiceDefinition => ({
+      name,
+      usesDatabase,
+      usesTransport: false,
+      async start(ctx) {
+        seen.push(await ctx.resources.dataSource().then((ds) => ds.isInitialized, (e: unknown) => e));
+        return { name, stop: async () => undefined };
+      },
+    });
+    const registry = new ServiceRegistry().register(probe('conductor', true)).register(probe('compute', false));
+
+    const code = await main([], io(registry, () => signals.emit('SIGTERM', 'SIGTERM')));
+
+    expect(code).toBe(0);
+    expect(seen[0]).toBe(true); // the conductor, started first, has the process's database
+    expect(seen[1]).toBeInstanceOf(DBNotAllowed);
+    expect((seen[1] as DBNotAllowed).message).toContain('cinder-ts compute attempted direct database access from SharedResources.dataSource');
   });
 
   it('prints usage and exits 2 on a bad command line', async () => {
