@@ -10,8 +10,9 @@
  *    (through a TCP proxy that drops and refuses connections, or by closing the vhost's connections
  *    from the broker side). Afterwards every volume the API accepted ends `available` or `error` (none
  *    stays `creating`), each refused request got an OpenStack fault body, no duplicate volume file is
- *    left, the quota is exact (in_use = the volumes present, nothing reserved, no reservation rows) and
- *    deleting everything gives all of it back. An instance built after the blink still becomes ACTIVE.
+ *    left, the quota is exact (in_use = the volumes present that use quota — a create refused after its
+ *    quota commit leaves an `error` row whose quota went back —, nothing reserved, no reservation rows,
+ *    the usage audit finds no drift) and deleting everything gives all of it back. An instance built after the blink still becomes ACTIVE.
  * 3. A killed service process (a volume service, then the compute) shows `down` in os-services after
  *    service_down_time, the others `up`; new volumes then go to the backend that is left.
  *
