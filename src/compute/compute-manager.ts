@@ -10,7 +10,8 @@ import type { ObjectEnvironment } from '../objects/environment';
 import { Instance } from '../objects/instance';
 import type { RpcClient } from '../rpc/client';
 import { RequestContext } from '../rpc/context';
-import { InvalidRpcMessageError } from '../rpc/errors';
+import { InvalidRpcMessageError, MessageDeliveryFailure, MessagingTimeout } from '../rpc/errors';
+import type { Logger } from '../rpc/logger';
 import { Manager, type ManagerOptions } from '../service/manager';
 import { DEFAULT_INTERVAL } from '../service/periodic-task';
 import { runFlow } from '../taskflow';
@@ -28,9 +29,58 @@ export interface ComputeManagerOptions extends ManagerOptions<FakeVirtDriver> {
   readonly scheduler?: RpcClient;
   /** Seconds between resource audits. @default 60 */
   readonly updateResourcesInterval?: number;
+  /**
+   * How long start-up waits for the conductor to answer a ping (Nova's wait_until_ready), in seconds;
+   * 0 to not wait. @default 120
+   */
+  readonly conductorWaitTimeout?: number;
+  /** Timeout of each ping, ms. @default 5000 */
+  readonly conductorPingTimeoutMs?: number;
+  /** Pause after a ping that found no conductor queue yet, ms. @default 1000 */
+  readonly conductorRetryDelayMs?: number;
+  /** @default setTimeout-based */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default Date.now */
+  readonly now?: () => number;
 }
 
+/** Nova's warning, word for word, so operators find it. */
+export const CONDUCTOR_WAIT_WARNING =
+  'Timed out waiting for nova-conductor. Is it running? Or did this service start before nova-conductor? Reattempting establishment of nova-conductor connection...';
+
 export const COMPUTE_API_VERSION = '5.0';
+
+export interface ConductorWaitOptions {
+  readonly timeoutSec: number;
+  readonly pingTimeoutMs: number;
+  readonly retryDelayMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly now: () => number;
+}
+
+/**
+ * Everything compute does at start (its service record, the first resource audit) goes through the
+ * conductor, so a compute started together with (or before) its conductor pings it until it answers
+ * (Nova's wait_until_ready): a ping nobody can receive yet (no queue: MessageDeliveryFailure) or
+ * nobody answers (MessagingTimeout) is retried until `timeoutSec`, then that error fails the start.
+ */
+export async function waitForConductor(conductor: RpcClient, host: string, log: Logger, o: ConductorWaitOptions): Promise<void> {
+  if (o.timeoutSec <= 0) return;
+  const deadline = o.now() + o.timeoutSec * 1000;
+  const ping = conductor.prepare({ timeoutMs: o.pingTimeoutMs });
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await ping.call(RequestContext.admin(), 'ping', { arg: `nova-compute ${host}` });
+      if (attempt > 1) log.info('nova-conductor connection established', { attempts: attempt });
+      return;
+    } catch (err) {
+      if (!(err instanceof MessagingTimeout || err instanceof MessageDeliveryFailure)) throw err;
+      if (o.now() >= deadline) throw err;
+      log.warn(CONDUCTOR_WAIT_WARNING, { attempt, reason: err.message });
+      if (err instanceof MessageDeliveryFailure) await o.sleep(o.retryDelayMs);
+    }
+  }
+}
 
 export class ComputeManager extends Manager<FakeVirtDriver> {
   override readonly rpcApiVersion = COMPUTE_API_VERSION;
@@ -39,6 +89,7 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
   private readonly conductor: RpcClient;
   private readonly scheduler: RpcClient | undefined;
   private readonly virt: FakeVirtDriver;
+  private readonly waitOptions: ConductorWaitOptions;
 
   constructor(options: ComputeManagerOptions) {
     super({ serviceName: 'compute', ...options });
@@ -46,6 +97,13 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
     this.objectEnv = options.objectEnv;
     this.conductor = options.conductor;
     this.scheduler = options.scheduler;
+    this.waitOptions = {
+      timeoutSec: options.conductorWaitTimeout ?? 120,
+      pingTimeoutMs: options.conductorPingTimeoutMs ?? 5000,
+      retryDelayMs: options.conductorRetryDelayMs ?? 1000,
+      sleep: options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+      now: options.now ?? Date.now,
+    };
     this.addPeriodicTask((ctx) => this.updateAvailableResource(ctx), {
       name: 'update_available_resource',
       spacing: options.updateResourcesInterval ?? DEFAULT_INTERVAL,
@@ -53,6 +111,7 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
   }
 
   override async initHost(): Promise<void> {
+    await waitForConductor(this.conductor, this.host, this.log, this.waitOptions);
     await this.virt.initHost();
   }
 

@@ -95,6 +95,8 @@ export function createComputeService(
     readonly updateResourcesInterval?: number;
     /** Timeout of calls to the conductor. @default the transport's */
     readonly conductorTimeoutMs?: number;
+    /** Seconds start-up waits for the conductor to answer (0: no wait). @default 120 */
+    readonly conductorWaitTimeout?: number;
   },
 ): Service {
   const transport = options.transport;
@@ -117,6 +119,7 @@ export function createComputeService(
         conductor: new RpcClient(transport, { topic: options.conductorTopic ?? 'conductor' }, { version: CONDUCTOR_VERSION, serializer }),
         scheduler: new RpcClient(transport, { topic: options.schedulerTopic ?? 'scheduler' }, { version: COMPUTE_SCHEDULER_API_VERSION, serializer }),
         ...(options.updateResourcesInterval !== undefined ? { updateResourcesInterval: options.updateResourcesInterval } : {}),
+        ...(options.conductorWaitTimeout !== undefined ? { conductorWaitTimeout: options.conductorWaitTimeout } : {}),
       }),
     transport,
     store: new ObjectServiceRecordStore(env, () => RequestContext.admin()),

@@ -4,6 +4,7 @@
  * with `serializer: new ObjectSerializer(env)` so objects arriving over RPC are bound to the
  * conductor's database environment.
  */
+import type { RequestContext } from '../rpc/context';
 import { Manager, type ManagerOptions } from '../service/manager';
 import type { ObjectEnvironment } from '../objects/environment';
 import { ComputeTaskEndpoint, type ComputeTaskOptions } from './compute-task';
@@ -30,5 +31,10 @@ export class ConductorManager extends Manager {
         new ComputeTaskEndpoint({ ...options.computeTask, objectEnv: options.objectEnv, ...(options.logger !== undefined ? { logger: options.logger } : {}) }),
       );
     }
+  }
+
+  /** Nova's BaseAPI.ping: a compute starting up asks until the conductor answers (wait_until_ready). */
+  ping(_ctx: RequestContext, args: Record<string, unknown>): { service: string; arg: unknown } {
+    return { service: 'conductor', arg: args['arg'] ?? null };
   }
 }
