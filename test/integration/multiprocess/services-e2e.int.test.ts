@@ -144,6 +144,13 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     for (const s of res.body!['services'] as Array<{ binary: string; host: string; state: string }>) out[`${s.binary} ${s.host}`] = s.state;
     return out;
   }
+  /** Polls os-services until it shows `expected` (or the time is up); resolves with the last listing. */
+  async function listWhen(expected: Record<string, string>, timeoutMs: number): Promise<Record<string, string>> {
+    const key = (a: Record<string, string>): string => JSON.stringify(Object.entries(a).sort());
+    let states = await list();
+    for (const end = Date.now() + timeoutMs; key(states) !== key(expected) && Date.now() < end; states = await list()) await sleep(200);
+    return states;
+  }
   const everyoneUp: Record<string, string> = {
     'cinder-scheduler sched1': 'up',
     'cinder-volume v1@file': 'up',
@@ -198,10 +205,7 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     port = api.port;
     // A service sends its first heartbeat INITIAL_REPORTING_DELAY (5 s) after it joined, so with a
     // service_down_time this short it looks down until then (and the scheduler would place nothing).
-    const same = (a: Record<string, string>): boolean => JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(everyoneUp).sort());
-    let states = await list();
-    for (const end = Date.now() + 20_000; !same(states) && Date.now() < end; states = await list()) await sleep(200);
-    expect(states).toEqual(everyoneUp);
+    expect(await listWhen(everyoneUp, 20_000)).toEqual(everyoneUp);
     const quota = await httpJson(port, 'PUT', `/v3/${PROJECT}/os-quota-sets/${PROJECT}`, ADMIN, { quota_set: { volumes: 1000, gigabytes: 10_000 } });
     expect(quota.status).toBe(200);
   }, 180_000);
@@ -345,7 +349,8 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
   });
 
   it('a killed service process shows down in os-services after service_down_time, the others up', async () => {
-    expect(await list()).toEqual(everyoneUp);
+    // Everyone reports again after the blink (the compute's heartbeats go through the conductor).
+    expect(await listWhen(everyoneUp, 15_000)).toEqual(everyoneUp);
 
     /** Kills one service process and waits until os-services shows it down; resolves with how long that took. */
     async function kill(proc: string, key: string): Promise<number> {
