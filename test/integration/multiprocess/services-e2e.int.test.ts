@@ -192,13 +192,13 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
       proxy: BLINK_MODE === 'proxy',
       env: { REPORT_INTERVAL: String(REPORT_INTERVAL_S), SERVICE_DOWN_TIME: String(SERVICE_DOWN_TIME_S) },
     });
-    const [scheduler, v1, v2, [conductor, c1], api] = await Promise.all([
+    // All at once, in no particular order: a compute that comes up before its conductor waits for it.
+    const [scheduler, v1, v2, conductor, c1, api] = await Promise.all([
       deployment.start('scheduler', 'sched1'),
       deployment.start('volume', 'v1', { VOLUME_DIR: volumeDir('v1') }),
       deployment.start('volume', 'v2', { VOLUME_DIR: volumeDir('v2') }),
-      // compute after the conductor: a compute started first exits 1 (no 'conductor' queue yet; Nova's
-      // compute would wait for the conductor instead) — to be made parallel once it waits.
-      deployment.start('conductor', 'ctl1').then(async (c) => [c, await deployment.start('compute', 'c1')] as const),
+      deployment.start('conductor', 'ctl1'),
+      deployment.start('compute', 'c1'),
       deployment.startApi(),
     ]);
     Object.assign(services, { scheduler, v1, v2, conductor, c1, api: api.proc });
