@@ -16,7 +16,9 @@ import { Manager, type ManagerOptions } from '../service/manager';
 import { DEFAULT_INTERVAL } from '../service/periodic-task';
 import { runFlow } from '../taskflow';
 import type { BuildRetry } from '../tasks/compute/reschedule-on-failure';
+import type { EventNotifier } from '../rpc/notifier';
 import type { FakeVirtDriver } from './fake-driver';
+import { InstanceNotifier } from './notifications';
 import { ResourceTracker, type ClaimLimits } from './resource-tracker';
 
 export interface ComputeManagerOptions extends ManagerOptions<FakeVirtDriver> {
@@ -29,6 +31,8 @@ export interface ComputeManagerOptions extends ManagerOptions<FakeVirtDriver> {
   readonly scheduler?: RpcClient;
   /** Seconds between resource audits. @default 60 */
   readonly updateResourcesInterval?: number;
+  /** Publishes compute.instance.create.start/.end/.error (publisher `compute.<host>`); none when absent. */
+  readonly notifier?: EventNotifier;
   /**
    * How long start-up waits for the conductor to answer a ping (Nova's wait_until_ready), in seconds;
    * 0 to not wait. @default 120
@@ -90,6 +94,7 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
   private readonly scheduler: RpcClient | undefined;
   private readonly virt: FakeVirtDriver;
   private readonly waitOptions: ConductorWaitOptions;
+  private readonly notifications: InstanceNotifier;
 
   constructor(options: ComputeManagerOptions) {
     super({ serviceName: 'compute', ...options });
@@ -97,6 +102,7 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
     this.objectEnv = options.objectEnv;
     this.conductor = options.conductor;
     this.scheduler = options.scheduler;
+    this.notifications = new InstanceNotifier(options.notifier);
     this.waitOptions = {
       timeoutSec: options.conductorWaitTimeout ?? 120,
       pingTimeoutMs: options.conductorPingTimeoutMs ?? 5000,
@@ -168,13 +174,17 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
       logger: this.log,
       reschedule: (c, instanceUuid, r) => this.conductor.cast(c, 'build_instances', { instanceUuid, retry: r }),
     });
+    await this.notifications.createStart(ctx, instance);
     try {
       await runFlow(flow, { store: { limits, retry } });
-      this.log.info('instance built', { instanceUuid: instance.uuid, node });
-      await this.sendInstanceInfo(ctx);
     } catch (err) {
       this.log.warn('instance build failed and was reverted', { instanceUuid: instance.uuid, node, attempt: retry.numAttempts, err });
+      await this.notifications.createError(ctx, instance, err);
+      return;
     }
+    this.log.info('instance built', { instanceUuid: instance.uuid, node });
+    await this.notifications.createEnd(ctx, instance);
+    await this.sendInstanceInfo(ctx);
   }
 
   private async sendInstanceInfo(ctx: RequestContext): Promise<void> {

@@ -15,6 +15,7 @@ import { ObjectEnvironment } from '../objects/environment';
 import { ObjectSerializer } from '../objects/serializer';
 import { ObjectServiceRecordStore } from '../objects/service';
 import { RpcClient } from '../rpc/client';
+import { EventNotifier } from '../rpc/notifier';
 import { RequestContext } from '../rpc/context';
 import type { Logger } from '../rpc/logger';
 import type { Transport } from '../rpc/transport';
@@ -120,6 +121,7 @@ export function createComputeService(
         scheduler: new RpcClient(transport, { topic: options.schedulerTopic ?? 'scheduler' }, { version: COMPUTE_SCHEDULER_API_VERSION, serializer }),
         ...(options.updateResourcesInterval !== undefined ? { updateResourcesInterval: options.updateResourcesInterval } : {}),
         ...(options.conductorWaitTimeout !== undefined ? { conductorWaitTimeout: options.conductorWaitTimeout } : {}),
+        notifier: new EventNotifier(transport, `compute.${o.host}`, options.logger !== undefined ? { logger: options.logger } : {}),
       }),
     transport,
     store: new ObjectServiceRecordStore(env, () => RequestContext.admin()),
