@@ -37,6 +37,12 @@ export interface ReserveOptions {
   projectId?: string;
   /** Also reserve the type's `volumes_<type>` / `gigabytes_<type>` / `snapshots_<type>` (Cinder's add_volume_type_opts). */
   volumeTypeId?: string;
+  /**
+   * The size of the volume being reserved for: first refuse it, as {@link QuotaEngine.checkPerVolumeSize}
+   * does, when it is larger than the project's `per_volume_gigabytes`. That limit is read with the others,
+   * in the same statement (a create then reads limits once).
+   */
+  perVolumeGigabytes?: number;
 }
 
 export interface SettleOptions {
@@ -75,6 +81,15 @@ interface ReservationRow {
   id: number;
   usage_id: number;
   delta: number;
+}
+
+const PER_VOLUME = 'per_volume_gigabytes';
+
+/** Cinder's per-volume size check: OverQuotaError on `per_volume_gigabytes` when `sizeGb` is above `limit` (>= 0). */
+function refuseOversized(projectId: string, sizeGb: number, limit: number): void {
+  if (limit >= 0 && sizeGb > limit) {
+    throw new OverQuotaError(projectId, [PER_VOLUME], { [PER_VOLUME]: limit }, {}, { [PER_VOLUME]: sizeGb });
+  }
 }
 
 /**
@@ -124,10 +139,15 @@ export class QuotaEngine {
       wanted = volumeTypeDeltas(await this.volumeTypeName(opts.volumeTypeId), deltas);
     }
     const items = validateDeltas(wanted);
-    if (items.length === 0) return [];
+    const size = opts.perVolumeGigabytes;
+    if (items.length === 0) {
+      if (size !== undefined) await this.checkPerVolumeSize(projectId, size);
+      return [];
+    }
     const expire = this.expiryOf(opts.expire);
     const resources = items.map(([r]) => r);
-    const limits = await this.limitsFor(projectId, resources);
+    const limits = await this.limitsFor(projectId, size === undefined ? resources : [...resources, PER_VOLUME]);
+    if (size !== undefined) refuseOversized(projectId, size, limits[PER_VOLUME] ?? -1);
 
     for (let round = 0; ; round++) {
       const outcome = await this.tx(async (q): Promise<{ ids: string[] } | { missing: string[] }> => {
@@ -341,17 +361,8 @@ export class QuotaEngine {
    */
   async checkPerVolumeSize(projectId: string, sizeGb: number): Promise<void> {
     requireProject(projectId);
-    const limits = await this.limitsFor(projectId, ['per_volume_gigabytes']);
-    const limit = limits.per_volume_gigabytes ?? -1;
-    if (limit >= 0 && sizeGb > limit) {
-      throw new OverQuotaError(
-        projectId,
-        ['per_volume_gigabytes'],
-        { per_volume_gigabytes: limit },
-        {},
-        { per_volume_gigabytes: sizeGb },
-      );
-    }
+    const limits = await this.limitsFor(projectId, [PER_VOLUME]);
+    refuseOversized(projectId, sizeGb, limits[PER_VOLUME] ?? -1);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { Task, type RevertArgs } from '../../taskflow';
-import { OverQuotaError, volumeTypeDeltas } from '../../quota';
+import { OverQuotaError, volumeTypeDeltas, type ReserveOptions } from '../../quota';
 import {
   SnapshotLimitExceededError,
   VolumeLimitExceededError,
@@ -20,7 +20,8 @@ export interface QuotaReserveOut {
 
 /**
  * Reserves quota for one volume: `volumes` +1 and `gigabytes` +size, and the same on the type's
- * `volumes_<type>` / `gigabytes_<type>`, after checking `per_volume_gigabytes`. An over-quota outcome
+ * `volumes_<type>` / `gigabytes_<type>`, after checking `per_volume_gigabytes` (the reserve reads that
+ * limit together with the others). An over-quota outcome
  * becomes Cinder's VolumeSizeExceedsAvailableQuota (gigabytes) or VolumeLimitExceeded (volumes).
  *
  * Reversion strategy: if it reserved something and the quota is not yet committed
@@ -37,8 +38,10 @@ export class QuotaReserveTask extends Task<QuotaReserveIn, QuotaReserveOut> {
   async execute({ context, size, volume_type_id: volumeTypeId }: QuotaReserveIn): Promise<QuotaReserveOut> {
     const projectId = context.project_id;
     try {
-      await this.quotas.checkPerVolumeSize(projectId, size);
-      const reservations = await reservePerType(this.quotas, this.types, projectId, { volumes: 1, gigabytes: size }, volumeTypeId);
+      // per_volume_gigabytes is checked first, by the reserve itself (it reads that limit with the others).
+      const reservations = await reservePerType(this.quotas, this.types, projectId, { volumes: 1, gigabytes: size }, volumeTypeId, {
+        perVolumeGigabytes: size,
+      });
       return { reservations };
     } catch (err) {
       throw translateOverQuota(err, size);
@@ -82,9 +85,10 @@ export async function reservePerType(
   projectId: string,
   deltas: Readonly<Record<string, number>>,
   volumeTypeId: string | null,
+  opts: Pick<ReserveOptions, 'perVolumeGigabytes'> = {},
 ): Promise<string[]> {
-  if (volumeTypeId === null) return quotas.reserve({ projectId }, deltas);
+  if (volumeTypeId === null) return quotas.reserve({ projectId }, deltas, opts);
   const name = types === undefined ? null : await types.typeName(volumeTypeId);
-  if (name === null) return quotas.reserve({ projectId }, deltas, { volumeTypeId });
-  return quotas.reserve({ projectId }, volumeTypeDeltas(name, deltas));
+  if (name === null) return quotas.reserve({ projectId }, deltas, { ...opts, volumeTypeId });
+  return quotas.reserve({ projectId }, volumeTypeDeltas(name, deltas), opts);
 }

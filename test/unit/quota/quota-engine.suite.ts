@@ -182,6 +182,26 @@ export function quotaEngineSuite(
           quotas: { per_volume_gigabytes: 100 },
         });
       });
+
+      it('reserve with perVolumeGigabytes refuses an oversized volume first, reserving nothing', async () => {
+        const p = newProject();
+        const ctx = { projectId: p };
+        await quotas.setLimits(p, { per_volume_gigabytes: 100, gigabytes: 150 });
+
+        const ids = await quotas.reserve(ctx, { volumes: 1, gigabytes: 100 }, { perVolumeGigabytes: 100 });
+        expect(ids).toHaveLength(2);
+        // Over both per_volume_gigabytes and gigabytes: the per-volume limit is the one reported, as when
+        // checkPerVolumeSize ran before the reserve.
+        await expect(
+          quotas.reserve(ctx, { volumes: 1, gigabytes: 101 }, { perVolumeGigabytes: 101 }),
+        ).rejects.toMatchObject({
+          overs: ['per_volume_gigabytes'],
+          quotas: { per_volume_gigabytes: 100 },
+          requested: { per_volume_gigabytes: 101 },
+        });
+        expect(await usage(ds, p, 'gigabytes')).toEqual({ in_use: 0, reserved: 100 });
+        expect(await reservationCount(ds, p)).toBe(2);
+      });
     });
 
     describe('reserve, commit, rollback', () => {
