@@ -21,7 +21,8 @@
  * Flags: --json (one JSON object per case on stdout), --seconds N (per create and floor case, default 5),
  * --get-seconds N (per GET case, default 3), --concurrency 1,8,32, --get-concurrency N (default 8),
  * --volumes N (default 10000), --db URL (else BENCH_MYSQL_URL, TEST_MYSQL_URL, mysql://root@127.0.0.1:3306),
- * --no-floor, --no-get, --server-prof DIR (the server process writes a V8 CPU profile there).
+ * --no-floor, --no-get, --server-prof DIR (the server process writes a V8 CPU profile there), --pool N (the
+ * server's database pool size, `max_pool_size`; default: the product's).
  * BENCH_SHOW_SQL=1 prints every distinct statement the server sent in each create case, with its count.
  * Progress and the load average go to stderr. Exits non-zero when MariaDB is unreachable or a check fails.
  */
@@ -51,6 +52,8 @@ interface Options {
   readonly floor: boolean;
   readonly get: boolean;
   readonly serverProf: string | undefined;
+  /** The server's `max_pool_size` (undefined: the product's default). */
+  readonly pool: number | undefined;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -65,6 +68,7 @@ function parseArgs(argv: readonly string[]): Options {
   let floor = true;
   let get = true;
   let serverProf: string | undefined;
+  let pool: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = (): string => {
@@ -82,10 +86,11 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--no-floor') floor = false;
     else if (arg === '--no-get') get = false;
     else if (arg === '--server-prof') serverProf = path.resolve(value());
+    else if (arg === '--pool') pool = Number(value());
     else
       throw new Error(
         `unknown argument ${arg} (known: --json, --seconds N, --get-seconds N, --concurrency 1,8,32, --get-concurrency N, ` +
-          '--volumes N, --db URL, --no-floor, --no-get, --server-prof DIR)',
+          '--volumes N, --db URL, --no-floor, --no-get, --server-prof DIR, --pool N)',
       );
   }
   if (!(seconds > 0 && seconds <= 300)) throw new Error('--seconds must be in (0, 300]');
@@ -96,7 +101,21 @@ function parseArgs(argv: readonly string[]): Options {
   if (!Number.isInteger(getConcurrency) || getConcurrency < 1)
     throw new Error('--get-concurrency must be a positive integer');
   if (!Number.isInteger(volumes) || volumes < 100) throw new Error('--volumes must be an integer >= 100');
-  return { json, seconds, getSeconds, concurrency, getConcurrency, volumes, dbUrl, floor, get, serverProf };
+  if (pool !== undefined && !(Number.isInteger(pool) && pool >= 1))
+    throw new Error('--pool must be a positive integer');
+  return {
+    json,
+    seconds,
+    getSeconds,
+    concurrency,
+    getConcurrency,
+    volumes,
+    dbUrl,
+    floor,
+    get,
+    serverProf,
+    pool,
+  };
 }
 
 const load = (): string =>
@@ -371,11 +390,14 @@ interface FloorRow {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly lockRetries: number;
+  /** CPU this (client) process used per floor create (ms): what mysql2 alone costs for the statements. */
+  readonly cpuMsPerCreate: number;
   readonly loadavg: number[];
 }
 
 async function floorCase(floor: FloorCreate, concurrency: number, seconds: number): Promise<FloorRow> {
   const retries0 = floor.retries;
+  const cpu0 = process.cpuUsage();
   const latencies: number[] = [];
   const start = process.hrtime.bigint();
   const deadline = Date.now() + seconds * 1000;
@@ -389,12 +411,14 @@ async function floorCase(floor: FloorCreate, concurrency: number, seconds: numbe
     }),
   );
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
   latencies.sort((a, b) => a - b);
   const pct = (p: number): number =>
     latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
   return {
     bench: 'api',
     case: 'floor',
+    cpuMsPerCreate: round((cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length), 2),
     concurrency,
     creates: latencies.length,
     createsPerSec: round(latencies.length / elapsed, 1),
@@ -571,6 +595,7 @@ function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): v
         f === undefined ? '-' : `${round(c.toAvailablePerSec / f.createsPerSec, 2)}x`,
         String(c.queriesPerCreate),
         String(c.serverCpuMsPerCreate),
+        f === undefined ? '-' : String(f.cpuMsPerCreate),
       ];
     }),
   );
@@ -652,7 +677,9 @@ async function main(): Promise<void> {
     ].map(project);
     for (const p of projects) await quotas.setLimits(p, { volumes: -1, gigabytes: -1, snapshots: -1 });
 
-    server = await Server.start(dbUrl.toString(), o.serverProf);
+    const serverDbUrl = new URL(dbUrl.toString());
+    if (o.pool !== undefined) serverDbUrl.searchParams.set('max_pool_size', String(o.pool));
+    server = await Server.start(serverDbUrl.toString(), o.serverProf);
     progress(`server listening on 127.0.0.1:${server.port}`);
 
     // Warm-up (JIT, pools, caches), on its own project.
@@ -695,7 +722,7 @@ async function main(): Promise<void> {
         floors.push(f);
         emit(f);
         progress(
-          `floor c=${c}: ${f.createsPerSec}/s p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms; ratio ${round(row.createsPerSec / f.createsPerSec, 2)}`,
+          `floor c=${c}: ${f.createsPerSec}/s p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms, cpu ${f.cpuMsPerCreate} ms/create; ratio ${round(row.createsPerSec / f.createsPerSec, 2)}`,
         );
         emit({
           bench: 'api',
