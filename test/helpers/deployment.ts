@@ -138,7 +138,7 @@ export class Deployment {
   }
 
   /**
-   * Writes each process's log lines (and stderr) to `<dir>/<n>-<args>.log`, for looking into a failed run.
+   * Writes each process's JSON log lines to `<dir>/<n>-<args>.log`, for looking into a failed run.
    * @returns the files written
    */
   writeLogs(dir: string): string[] {
