@@ -12,7 +12,9 @@
  *                is `available` (the API flow, the scheduler and the volume manager's flow), as creates
  *                to available per second. Every accepted volume must end `available` and the project's
  *                quota usage must equal the volumes created, or the run fails. With the SQL statements
- *                the server sent per create (all three services).
+ *                the server sent per create (all three services), the server's CPU per create, how busy
+ *                its event loop was, and how long each transaction held the project's quota usage rows
+ *                (two per create; they take turns, so that bounds creates/s at ~1000 / (2 × held)).
  *   floor c=N    the same statements a create needs, straight through mysql2 (bench/lib/create-floor.ts),
  *                at concurrency N on one project, right after the create case; the ratio ours/floor.
  *   show / list / detail   GET /volumes/{id}, GET /volumes?limit=100, GET /volumes/detail?limit=100 with
@@ -38,7 +40,7 @@ import { createDataSource, runMigrations } from '../src/db/data-source';
 import { QuotaEngine } from '../src/quota';
 import { FloorCreate } from './lib/create-floor';
 import type { ParentMessage, ServerMessage } from './lib/api-server';
-import { statementKind, type QueryCounts } from './lib/query-counter';
+import { statementKind, type LockTimes, type QueryCounts } from './lib/query-counter';
 import { progress, round } from './lib/timing';
 
 interface Options {
@@ -161,10 +163,14 @@ class Server {
   }
 
   /** The SQL statements the server sent and the CPU it used since the last reset. */
-  queries(): Promise<{ counts: QueryCounts; cpuUs: number }> {
+  queries(): Promise<{ counts: QueryCounts; cpuUs: number; elu: number; lock: LockTimes }> {
     return new Promise((resolve) => {
       this.waiting.push((m) =>
-        resolve(m.type === 'queries' ? { counts: m.counts, cpuUs: m.cpuUs } : { counts: {}, cpuUs: 0 }),
+        resolve(
+          m.type === 'queries'
+            ? { counts: m.counts, cpuUs: m.cpuUs, elu: m.elu, lock: m.lock }
+            : { counts: {}, cpuUs: 0, elu: 0, lock: { transactions: 0, heldMs: 0, waitMs: 0 } },
+        ),
       );
       this.send({ type: 'queries' });
     });
@@ -224,11 +230,24 @@ interface CreateRow {
   readonly queriesPerCreate: number;
   /** CPU the server process used per accepted create, until all were available (ms). */
   readonly serverCpuMsPerCreate: number;
+  /** How busy the server's event loop was (0..1) from the start until every volume was available. */
+  readonly serverEventLoopUtilization: number;
+  /**
+   * Per transaction that locked the project's quota usage rows (two per create): ms from the answer to
+   * the locking read to the answer to its COMMIT, and ms waited for the lock. With one project these
+   * transactions take turns, so the first bounds creates/s at about 1000 / (2 × held).
+   */
+  readonly lockHeldMsPerTx: number;
+  readonly lockWaitMsPerTx: number;
   readonly queryKinds: Record<string, number>;
   readonly loadavg: number[];
 }
 
-/** Waits until no volume of the project is `creating`. @returns when that was (ms, Date.now()). */
+/**
+ * Waits until the project has settled: no volume `creating`, no reservation outstanding (a request the
+ * load tool stopped waiting for may still be between its reserve and its row), the same number of rows
+ * twice 100 ms apart. @returns when that was first seen (ms, Date.now()).
+ */
 async function waitSettled(
   admin: Connection,
   db: string,
@@ -236,17 +255,29 @@ async function waitSettled(
   timeoutMs: number,
 ): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  let candidate: { at: number; rows: number } | undefined;
   for (;;) {
     const [rows] = await admin.query<RowDataPacket[]>(
-      `SELECT COUNT(*) AS n FROM \`${db}\`.volumes WHERE project_id = ? AND status = 'creating' AND deleted = 0`,
-      [projectId],
+      `SELECT (SELECT COUNT(*) FROM \`${db}\`.volumes WHERE project_id = ? AND status = 'creating' AND deleted = 0) AS creating, ` +
+        `(SELECT COUNT(*) FROM \`${db}\`.reservations WHERE project_id = ?) AS reserving, ` +
+        `(SELECT COUNT(*) FROM \`${db}\`.volumes WHERE project_id = ? AND deleted = 0) AS total`,
+      [projectId, projectId, projectId],
     );
-    if (Number(rows[0]!['n']) === 0) return Date.now();
-    if (Date.now() > deadline)
+    const r = rows[0]!;
+    if (Number(r['creating']) === 0 && Number(r['reserving']) === 0) {
+      const total = Number(r['total']);
+      if (candidate !== undefined && candidate.rows === total && Date.now() - candidate.at >= 100)
+        return candidate.at;
+      if (candidate === undefined || candidate.rows !== total) candidate = { at: Date.now(), rows: total };
+    } else {
+      candidate = undefined;
+    }
+    if (Date.now() > deadline) {
       throw new CheckFailed(
-        `${String(rows[0]!['n'])} volumes of ${projectId} still creating after ${timeoutMs / 1000}s`,
+        `${projectId}: ${String(r['creating'])} volumes still creating, ${String(r['reserving'])} reservations outstanding after ${timeoutMs / 1000}s`,
       );
-    await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((resolve) => setTimeout(resolve, candidate === undefined ? 5 : 20));
   }
 }
 
@@ -376,6 +407,9 @@ async function createCase(
     toAvailablePerSec: round(accepted / secondsToAll, 1),
     queriesPerCreate: q.total,
     serverCpuMsPerCreate: round(used.cpuUs / 1000 / accepted, 2),
+    serverEventLoopUtilization: round(used.elu, 2),
+    lockHeldMsPerTx: round(used.lock.heldMs / Math.max(1, used.lock.transactions), 2),
+    lockWaitMsPerTx: round(used.lock.waitMs / Math.max(1, used.lock.transactions), 2),
     queryKinds: q.kinds,
     loadavg: loadavg().map((x) => round(x, 2)),
   };
@@ -392,11 +426,14 @@ interface FloorRow {
   readonly lockRetries: number;
   /** CPU this (client) process used per floor create (ms): what mysql2 alone costs for the statements. */
   readonly cpuMsPerCreate: number;
+  /** As CreateRow.lockHeldMsPerTx. */
+  readonly lockHeldMsPerTx: number;
   readonly loadavg: number[];
 }
 
 async function floorCase(floor: FloorCreate, concurrency: number, seconds: number): Promise<FloorRow> {
   const retries0 = floor.retries;
+  const lock0 = { ...floor.lock };
   const cpu0 = process.cpuUsage();
   const latencies: number[] = [];
   const start = process.hrtime.bigint();
@@ -419,6 +456,10 @@ async function floorCase(floor: FloorCreate, concurrency: number, seconds: numbe
     bench: 'api',
     case: 'floor',
     cpuMsPerCreate: round((cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length), 2),
+    lockHeldMsPerTx: round(
+      (floor.lock.heldMs - lock0.heldMs) / Math.max(1, floor.lock.transactions - lock0.transactions),
+      2,
+    ),
     concurrency,
     creates: latencies.length,
     createsPerSec: round(latencies.length / elapsed, 1),
@@ -579,6 +620,9 @@ function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): v
       'ratio',
       'ratio avail',
       'queries/create',
+      'server cpu ms/create',
+      'floor cpu ms/create',
+      'lock held ms/tx',
     ],
     creates.map((c) => {
       const f = floors.find((x) => x.concurrency === c.concurrency);
@@ -596,6 +640,7 @@ function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): v
         String(c.queriesPerCreate),
         String(c.serverCpuMsPerCreate),
         f === undefined ? '-' : String(f.cpuMsPerCreate),
+        `${c.lockHeldMsPerTx}${f === undefined ? '' : ` / floor ${f.lockHeldMsPerTx}`}`,
       ];
     }),
   );
@@ -697,7 +742,7 @@ async function main(): Promise<void> {
       creates.push(row);
       emit(row);
       progress(
-        `create c=${c}: ${row.createsPerSec}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, to available ${row.toAvailablePerSec}/s, ${row.queriesPerCreate} statements/create`,
+        `create c=${c}: ${row.createsPerSec}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, to available ${row.toAvailablePerSec}/s, ${row.queriesPerCreate} statements/create, server cpu ${row.serverCpuMsPerCreate} ms/create, event loop ${Math.round(row.serverEventLoopUtilization * 100)}% busy, usage lock held ${row.lockHeldMsPerTx} ms/tx (waited ${row.lockWaitMsPerTx})`,
       );
       if (o.floor) {
         const floor = new FloorCreate(pool, {
@@ -722,7 +767,7 @@ async function main(): Promise<void> {
         floors.push(f);
         emit(f);
         progress(
-          `floor c=${c}: ${f.createsPerSec}/s p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms, cpu ${f.cpuMsPerCreate} ms/create; ratio ${round(row.createsPerSec / f.createsPerSec, 2)}`,
+          `floor c=${c}: ${f.createsPerSec}/s p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms, cpu ${f.cpuMsPerCreate} ms/create, usage lock held ${f.lockHeldMsPerTx} ms/tx; ratio ${round(row.createsPerSec / f.createsPerSec, 2)}`,
         );
         emit({
           bench: 'api',

@@ -16,6 +16,7 @@
  */
 import 'reflect-metadata';
 import * as fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config';
 import { Launcher } from '../../src/bin/launcher';
 import { defaultRegistry } from '../../src/bin/registry';
@@ -25,11 +26,18 @@ import type { ServiceDefinition } from '../../src/bin/services';
 import { createRootLogger } from '../../src/log';
 import { FakeDriver } from '../../src/volume/drivers';
 import { createVolumeService } from '../../src/volume/services';
-import { countQueries, type QueryCounts } from './query-counter';
+import { countQueries, type LockTimes, type QueryCounts } from './query-counter';
 
 export type ServerMessage =
   | { readonly type: 'ready'; readonly port: number }
-  | { readonly type: 'queries'; readonly counts: QueryCounts; readonly cpuUs: number }
+  | {
+      readonly type: 'queries';
+      readonly counts: QueryCounts;
+      readonly cpuUs: number;
+      /** The event loop's utilization (0..1) over the same span. */
+      readonly elu: number;
+      readonly lock: LockTimes;
+    }
   | { readonly type: 'failed'; readonly message: string };
 export type ParentMessage =
   { readonly type: 'stop' } | { readonly type: 'queries' } | { readonly type: 'reset-queries' };
@@ -106,13 +114,22 @@ async function serve(): Promise<void> {
   });
   const running = launcher.running.find((s) => s.name === 'api') as RunningApi;
   let cpu0 = process.cpuUsage();
+  let elu0 = performance.eventLoopUtilization();
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'queries') {
       const cpu = process.cpuUsage(cpu0);
-      send({ type: 'queries', counts: counter?.snapshot() ?? {}, cpuUs: cpu.user + cpu.system });
+      const elu = performance.eventLoopUtilization(elu0).utilization;
+      send({
+        type: 'queries',
+        counts: counter?.snapshot() ?? {},
+        cpuUs: cpu.user + cpu.system,
+        elu,
+        lock: counter?.lockTimes() ?? { transactions: 0, heldMs: 0, waitMs: 0 },
+      });
     } else if (m.type === 'reset-queries') {
       counter?.reset();
       cpu0 = process.cpuUsage();
+      elu0 = performance.eventLoopUtilization();
     } else if (m.type === 'stop') {
       void launcher.stop().then((clean) => {
         process.exitCode = clean ? 0 : 1;

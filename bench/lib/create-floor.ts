@@ -12,6 +12,7 @@
  *   6 the volume manager reads the row, then sets `available` (conditional on `creating`).
  * Deadlocks and lock-wait timeouts are retried as the quota engine does.
  */
+import { performance } from 'node:perf_hooks';
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { isRetryableLockError, retryDelayMs } from '../../src/db/transaction';
@@ -36,6 +37,8 @@ export interface FloorCreateOptions {
 
 export class FloorCreate {
   retries = 0;
+  /** Transactions that locked the usage rows, and ms from the locking read's answer to COMMIT's (as bench/lib/query-counter.ts). */
+  lock = { transactions: 0, heldMs: 0 };
   private readonly items: Array<[string, number]>;
 
   constructor(
@@ -45,13 +48,18 @@ export class FloorCreate {
     this.items = Object.entries(o.deltas).sort(([a], [b]) => (a < b ? -1 : 1));
   }
 
-  private async tx<T>(work: (c: PoolConnection) => Promise<T>): Promise<T> {
+  private async tx<T>(work: (c: PoolConnection, locked: () => void) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.getConnection();
+      let lockedAt: number | undefined;
       try {
         await c.query('START TRANSACTION');
-        const out = await work(c);
+        const out = await work(c, () => (lockedAt = performance.now()));
         await c.query('COMMIT');
+        if (lockedAt !== undefined) {
+          this.lock.transactions++;
+          this.lock.heldMs += performance.now() - lockedAt;
+        }
         return out;
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
@@ -76,8 +84,9 @@ export class FloorCreate {
     for (const row of limitRows)
       if (row['src'] === 0 && !(row['resource'] in limits)) limits[row['resource']] = row['hard_limit'];
     for (const row of limitRows) if (row['src'] === 1) limits[row['resource']] = row['hard_limit'];
-    return this.tx(async (c) => {
+    return this.tx(async (c, locked) => {
       const [rows] = await c.query<RowDataPacket[]>(quotaSql.lockUsages('mysql'), [projectId]);
+      locked();
       const usages = new Map((rows as unknown as UsageRow[]).map((r) => [r.resource, r]));
       for (const [resource, delta] of this.items) {
         const u = usages.get(resource);
@@ -103,8 +112,9 @@ export class FloorCreate {
 
   private async commit(ids: readonly string[]): Promise<void> {
     const { projectId } = this.o;
-    await this.tx(async (c) => {
+    await this.tx(async (c, locked) => {
       await c.query(quotaSql.lockUsages('mysql'), [projectId]);
+      locked();
       const [rows] = await c.query<RowDataPacket[]>(quotaSql.selectReservations('mysql', ids.length), [
         projectId,
         ...ids,

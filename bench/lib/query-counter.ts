@@ -4,14 +4,30 @@
  * "queries per create". It wraps the query method every mysql2 connection inherits, so nothing in the
  * code under test changes.
  */
+import { performance } from 'node:perf_hooks';
 import * as mysql2 from 'mysql2';
 
 export type QueryCounts = Record<string, number>;
 
+/**
+ * How long transactions held a project's quota usage rows, seen from this process: from the answer to
+ * the locking read (`… quota_usages … FOR UPDATE`) to the answer to that connection's next COMMIT (or
+ * ROLLBACK), which includes this process's turns between the statements in between.
+ */
+export interface LockTimes {
+  readonly transactions: number;
+  readonly heldMs: number;
+  /** From sending the locking read to its answer. */
+  readonly waitMs: number;
+}
+
 export interface QueryCounter {
   snapshot(): QueryCounts;
+  lockTimes(): LockTimes;
   reset(): void;
 }
+
+const LOCK_READ = /\bquota_usages\b.*\bFOR UPDATE\b/s;
 
 /** `SELECT … FROM \`volumes\` …` → `SELECT volumes`; transaction control keeps its words. */
 export function statementKind(sql: string): string {
@@ -38,6 +54,8 @@ let installed: QueryCounter | undefined;
 export function countQueries(): QueryCounter {
   if (installed !== undefined) return installed;
   let counts = new Map<string, number>();
+  let lock = { transactions: 0, heldMs: 0, waitMs: 0 };
+  const lockedAt = new WeakMap<object, number>();
   const base = Object.getPrototypeOf(mysql2.Connection.prototype) as {
     query: (...args: unknown[]) => unknown;
   };
@@ -46,13 +64,40 @@ export function countQueries(): QueryCounter {
     const first = args[0];
     const sql = typeof first === 'string' ? first : (first as { sql?: unknown } | null)?.sql;
     // Counted by text (cheap on the hot path); statementKind groups them when they are read.
-    if (typeof sql === 'string') counts.set(sql, (counts.get(sql) ?? 0) + 1);
+    if (typeof sql === 'string') {
+      counts.set(sql, (counts.get(sql) ?? 0) + 1);
+      const locking = LOCK_READ.test(sql);
+      const ending = sql === 'COMMIT' || sql === 'ROLLBACK';
+      const at = args.findIndex((a) => typeof a === 'function');
+      if ((locking || ending) && at >= 0) {
+        const conn = this as object;
+        const callback = args[at] as (...r: unknown[]) => unknown;
+        const sent = performance.now();
+        args[at] = function timed(this: unknown, ...r: unknown[]): unknown {
+          const now = performance.now();
+          if (locking) {
+            lockedAt.set(conn, now);
+            lock.waitMs += now - sent;
+          } else {
+            const since = lockedAt.get(conn);
+            if (since !== undefined) {
+              lockedAt.delete(conn);
+              lock.transactions++;
+              lock.heldMs += now - since;
+            }
+          }
+          return callback.apply(this, r);
+        };
+      }
+    }
     return original.apply(this, args);
   };
   installed = {
     snapshot: () => Object.fromEntries(counts),
+    lockTimes: () => ({ ...lock }),
     reset: () => {
       counts = new Map();
+      lock = { transactions: 0, heldMs: 0, waitMs: 0 };
     },
   };
   return installed;
