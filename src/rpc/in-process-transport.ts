@@ -61,6 +61,11 @@ interface PendingCall {
 
 /** Validate the envelope and deep-copy it through JSON, as the wire would. */
 export function copyMessage(message: RpcMessage): RpcMessage {
+  return JSON.parse(encodeMessage(message)) as RpcMessage;
+}
+
+/** Validate the envelope and serialize it as the wire would (each receiver then parses its own copy). */
+function encodeMessage(message: RpcMessage): string {
   if (message === null || typeof message !== 'object') throw new InvalidRpcMessageError('message is not an object');
   if (message.envelopeVersion !== 1) {
     throw new InvalidRpcMessageError(`unsupported envelope version ${String(message.envelopeVersion)}`);
@@ -71,17 +76,21 @@ export function copyMessage(message: RpcMessage): RpcMessage {
   if (message.args === null || typeof message.args !== 'object' || Array.isArray(message.args)) {
     throw new InvalidRpcMessageError('args must be an object');
   }
-  return jsonCopy(message, `message '${message.method}'`) as RpcMessage;
+  return jsonText(message, `message '${message.method}'`);
 }
 
 function jsonCopy(value: unknown, what: string): unknown {
+  return JSON.parse(jsonText(value, what)) as unknown;
+}
+
+function jsonText(value: unknown, what: string): string {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
   } catch (err) {
     throw new InvalidRpcMessageError(`${what} cannot be serialized: ${(err as Error).message}`);
   }
-  return text === undefined ? null : (JSON.parse(text) as unknown);
+  return text ?? 'null';
 }
 
 function validateTarget(target: { readonly topic: string; readonly server?: string }): void {
@@ -203,14 +212,16 @@ export class InProcessTransport implements Transport {
     const method = typeof message?.method === 'string' ? message.method : '?';
     if (this.closed) throw new MessageDeliveryFailure(target.topic, method, 'transport is closed');
     validateTarget(target);
-    const copy = copyMessage(message);
     if (target.fanout === true) {
+      // Serialized once (and so checked even when nobody listens, e.g. notifications without a
+      // consumer); each server parses its own copy, as each fanout queue gets its own message.
+      const text = encodeMessage(message);
       for (const l of this.listeners.filter((x) => x.active && x.fanout && x.topic === target.topic)) {
-        // Each server gets its own copy, as each fanout queue gets its own message.
-        this.deliver(target, l, jsonCopy(copy, 'message') as RpcMessage, undefined);
+        this.deliver(target, l, JSON.parse(text) as RpcMessage, undefined);
       }
       return;
     }
+    const copy = copyMessage(message);
     const listener = this.pick(target);
     if (listener === undefined) throw new MessageDeliveryFailure(target.topic, method, `no server listens on ${routeKey(target)}`);
     this.deliver(target, listener, copy, undefined);
