@@ -14,7 +14,7 @@ import { Engine } from '../taskflow';
 import { volumeManagerCreateFlow } from '../flows/volume-manager-create';
 import type { SchedulerRpcApi } from '../scheduler/rpc-api';
 import type { ServiceCapabilities } from '../scheduler/host-manager';
-import type { ManagerVolumeRows, VolumeManagerCreateStore } from '../tasks/volume-manager';
+import type { VolumeManagerCreateStore } from '../tasks/volume-manager';
 import type { VolumeDriver } from './drivers/driver';
 import type { EventNotifier, NotificationPriority } from './notifier';
 import { volumeUsagePayload } from './notifier';
@@ -55,22 +55,6 @@ export interface SnapshotRecoveryOutcome {
   readonly now: string;
 }
 
-/** `rows` whose first `get` of `ref.id` answers `ref` (just read) instead of reading it again. */
-function withFirstRead(rows: ManagerVolumeRows, ref: VolumeRef): ManagerVolumeRows {
-  let handedOver = false;
-  return {
-    get: (volumeId) => {
-      if (!handedOver && volumeId === ref.id) {
-        handedOver = true;
-        return Promise.resolve(ref);
-      }
-      return rows.get(volumeId);
-    },
-    transition: (...args) => rows.transition(...args),
-    getSnapshot: (snapshotId) => rows.getSnapshot(snapshotId),
-  };
-}
-
 /** The lock key of a snapshot (its own namespace next to the volume ids). */
 const snapshotLock = (snapshotId: string): string => `snapshot:${snapshotId}`;
 
@@ -98,6 +82,13 @@ export class VolumeManager extends Manager<VolumeDriver> {
   private readonly stuckCreateMs: number;
   /** One operation per volume at a time in this process (Cinder's per-volume lock). */
   private readonly locks = new Map<string, Promise<unknown>>();
+  /** Rows runCreate has just read, for its flow's first read of them (see runCreate). */
+  private readonly handedOver = new Map<string, VolumeRef>();
+  /**
+   * volume:create-manager, built once: its tasks keep no state of their own (each run has its own
+   * engine and store), so the engine compiles it once instead of on every create.
+   */
+  private readonly createFlow: ReturnType<typeof volumeManagerCreateFlow>;
 
   constructor(options: VolumeManagerOptions) {
     super({ serviceName: 'volume', ...options });
@@ -109,6 +100,24 @@ export class VolumeManager extends Manager<VolumeDriver> {
     this.serviceStore = options.serviceStore;
     this.notifier = options.notifier;
     this.stuckCreateMs = (options.stuckCreateSeconds ?? 120) * 1000;
+    const rows = this.rows;
+    const handedOver = this.handedOver;
+    this.createFlow = volumeManagerCreateFlow({
+      rows: {
+        get: (volumeId) => {
+          const ref = handedOver.get(volumeId);
+          if (ref === undefined) return rows.get(volumeId);
+          handedOver.delete(volumeId);
+          return Promise.resolve(ref);
+        },
+        transition: (...args) => rows.transition(...args),
+        getSnapshot: (snapshotId) => rows.getSnapshot(snapshotId),
+      },
+      driver: this.volumeDriver,
+      log: this.log,
+      reschedule: (c: SerializedRequestContext, volumeId, requestSpec, filterProperties) =>
+        this.scheduler.createVolume(c, { volumeId, requestSpec, filterProperties }),
+    });
     this.addPeriodicTask(() => this.resumeStuckCreates(), { name: 'resume_stuck_creates', spacing: 60 });
     this.availabilityZone = options.availabilityZone ?? 'nova';
     this.addPeriodicTask((ctx) => this.publish_service_capabilities(ctx), {
@@ -184,14 +193,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
     // ExtractVolumeRef's read of the row would repeat the one just made (under this volume's lock, with
     // nothing run in between), so it is handed over: one round trip less per create. A volume from a
     // snapshot first waits for the snapshot's lock, so its flow reads the row afresh.
-    const flow = volumeManagerCreateFlow({
-      rows: current.snapshotId === null ? withFirstRead(this.rows, current) : this.rows,
-      driver: this.volumeDriver,
-      log: this.log,
-      reschedule: (c: SerializedRequestContext, volumeId, requestSpec, filterProperties) =>
-        this.scheduler.createVolume(c, { volumeId, requestSpec, filterProperties }),
-    });
-    const engine = new Engine(flow, { store: { ...store } });
+    if (current.snapshotId === null) this.handedOver.set(current.id, current);
+    const engine = new Engine(this.createFlow, { store: { ...store } });
     try {
       // A volume made from a snapshot holds the snapshot's lock while it copies, so the snapshot cannot
       // be deleted from under the copy (Cinder's `<snapshot>-delete_snapshot` lock).
@@ -207,6 +210,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
         await this.notify(ctx, 'volume.create.error', after, { error_message: (err as Error).message }, 'ERROR');
       }
       return after?.status ?? 'deleted';
+    } finally {
+      this.handedOver.delete(current.id);
     }
   }
 
