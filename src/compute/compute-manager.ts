@@ -88,6 +88,8 @@ export async function waitForConductor(conductor: RpcClient, host: string, log: 
 
 export class ComputeManager extends Manager<FakeVirtDriver> {
   override readonly rpcApiVersion = COMPUTE_API_VERSION;
+  /** What other services may call; the tracker and audit helpers are for this process only. */
+  readonly rpcMethods = ['build_and_run_instance'] as const;
   readonly objectEnv: ObjectEnvironment;
   private readonly trackers = new Map<string, ResourceTracker>();
   private readonly conductor: RpcClient;

@@ -128,7 +128,9 @@ export interface ComputeRoutesOptions {
 
 function routes(api: ComputeApi, options: ComputeRoutesOptions): Router {
   const r = express.Router({ mergeParams: true });
-  r.use(projectScope());
+  // Per route, not r.use: under `/:projectId` an unmatched path (a project-less `/servers/detail` read
+  // as project "servers") must fall through to the project-less mount, not fail the scope check.
+  const scoped = projectScope();
 
   const list = (detail: boolean) => async (req: Request, res: Response) => {
     const ctx = getRequestContext(req, res);
@@ -136,10 +138,10 @@ function routes(api: ComputeApi, options: ComputeRoutesOptions): Router {
     const instances = await api.listInstances(rpcContext(req, res), everyProject ? null : getProjectScope(req, res));
     res.json({ servers: instances.map((i) => (detail ? serverDetail(i) : { id: i.uuid, name: i.displayName ?? '' })) });
   };
-  r.get('/servers', list(false));
-  r.get('/servers/detail', list(true));
+  r.get('/servers', scoped, list(false));
+  r.get('/servers/detail', scoped, list(true));
 
-  r.post('/servers', async (req, res) => {
+  r.post('/servers', scoped, async (req, res) => {
     const spec = parseServerCreate(req.body);
     const instance = await mapErrors(() =>
       api.createInstance(rpcContext(req, res), {
@@ -152,7 +154,7 @@ function routes(api: ComputeApi, options: ComputeRoutesOptions): Router {
     res.status(202).json({ server: serverDetail(instance) });
   });
 
-  r.get('/servers/:serverId', async (req, res) => {
+  r.get('/servers/:serverId', scoped, async (req, res) => {
     const ctx = getRequestContext(req, res);
     const id = String(req.params['serverId']);
     const instance = await mapErrors(() => api.getInstance(rpcContext(req, res), id));
@@ -172,8 +174,8 @@ function routes(api: ComputeApi, options: ComputeRoutesOptions): Router {
     }
     res.json({ hypervisors: out });
   };
-  r.get('/os-hypervisors', hypervisors(false));
-  r.get('/os-hypervisors/detail', hypervisors(true));
+  r.get('/os-hypervisors', scoped, hypervisors(false));
+  r.get('/os-hypervisors/detail', scoped, hypervisors(true));
   return r;
 }
 

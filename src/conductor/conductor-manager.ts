@@ -19,6 +19,8 @@ export interface ConductorManagerOptions extends ManagerOptions {
 
 export class ConductorManager extends Manager {
   override readonly rpcApiVersion = '3.0';
+  /** Its own RPC method; object actions and build_instances are its additional endpoints'. */
+  readonly rpcMethods = ['ping'] as const;
   readonly objectEnv: ObjectEnvironment;
 
   constructor(options: ConductorManagerOptions) {
