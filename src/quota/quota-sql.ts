@@ -116,6 +116,17 @@ export function placeholders(n: number): string {
   return repeat('?', n);
 }
 
+/** Built lists by (unit, n, sep): the statements are rebuilt for every query, with few distinct shapes. */
+const repeated = new Map<string, string>();
+
 function repeat(unit: string, n: number, sep = ', '): string {
-  return Array.from({ length: n }, () => unit).join(sep);
+  const key = `${n}\u0000${sep}\u0000${unit}`;
+  let out = repeated.get(key);
+  if (out === undefined) {
+    out = Array.from({ length: n }, () => unit).join(sep);
+    // Bounded: n is a count of resources, reservations or usage rows (small); the cap keeps a caller
+    // with unusual sizes from growing it without end.
+    if (repeated.size < 1000) repeated.set(key, out);
+  }
+  return out;
 }
