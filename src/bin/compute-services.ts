@@ -44,6 +44,7 @@ export const computeService: ServiceDefinition = {
         settings: serviceSettingsOf(ctx),
         logger: ctx.logger,
         updateResourcesInterval: ctx.config.updateResourcesInterval,
+        ...(ctx.stopping !== undefined ? { startAbort: ctx.stopping } : {}),
       }),
     );
   },

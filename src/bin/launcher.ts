@@ -13,6 +13,8 @@ export interface LaunchOptions {
   readonly host: string;
   /** What to start, in start order (see START_ORDER). */
   readonly services: readonly ServiceDefinition[];
+  /** Aborted when the process is asked to stop before start-up finished (ServiceContext.stopping). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -45,8 +47,11 @@ export class Launcher {
       }
       // Connect up front, so an unreachable broker stops start-up instead of failing the first request.
       if (options.services.some((s) => s.usesTransport)) await resources.transport();
+      const stopping = options.signal ?? new AbortController().signal;
       for (const definition of options.services) {
+        stopping.throwIfAborted();
         const service = await definition.start({
+          stopping,
           config,
           host,
           resources: definition.usesDatabase ? resources : withoutDatabase(resources, definition.name),

@@ -256,10 +256,18 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
   // Signals are handled from before start-up, so a Ctrl-C while services start still stops them cleanly.
   const signals = watchSignals(io.signals, logger);
   let launcher: Launcher;
+  // A signal while services start cuts short what may wait a long time (a compute waiting for its
+  // conductor); the launcher then stops whatever had started.
+  const startAbort = new AbortController();
+  void signals.first.then((signal) => startAbort.abort(signal));
   try {
-    launcher = await Launcher.start({ config, logger, host: host ?? config.serviceHost, services });
+    launcher = await Launcher.start({ config, logger, host: host ?? config.serviceHost, services, signal: startAbort.signal });
   } catch (err) {
     signals.dispose();
+    if (startAbort.signal.aborted) {
+      logger.info('stopped during start-up', { signal: startAbort.signal.reason as string });
+      return 0;
+    }
     logger.error('start-up failed', { err });
     io.stderr(`cinder-ts: start-up failed: ${describe(err)}`);
     return 1;

@@ -33,6 +33,11 @@ export interface ServiceContext {
   /** This node's name: `--host NAME`, else SERVICE_HOST / [DEFAULT] host, else the machine's host name. */
   readonly host: string;
   readonly resources: SharedResources;
+  /**
+   * Aborted when the process is asked to stop while services are still starting: a start that may
+   * wait long (compute waiting for its conductor) gives up, and the launcher stops the others.
+   */
+  readonly stopping?: AbortSignal;
 }
 
 /** A started service. `stop()` must let in-flight work finish and release what the service opened. */

@@ -42,7 +42,9 @@ export interface ComputeManagerOptions extends ManagerOptions<FakeVirtDriver> {
   readonly conductorPingTimeoutMs?: number;
   /** Pause after a ping that found no conductor queue yet, ms. @default 1000 */
   readonly conductorRetryDelayMs?: number;
-  /** @default setTimeout-based */
+  /** Ends the wait for the conductor early (the process is stopping): the start fails with its reason. */
+  readonly startAbort?: AbortSignal;
+  /** @default setTimeout-based, ended early by `startAbort` */
   readonly sleep?: (ms: number) => Promise<void>;
   /** @default Date.now */
   readonly now?: () => number;
@@ -60,6 +62,22 @@ export interface ConductorWaitOptions {
   readonly retryDelayMs: number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
+  /** Checked before each ping: an aborted wait throws its reason. */
+  readonly abort?: AbortSignal;
+}
+
+/** A sleep that an abort ends at once (resolving: the caller checks the signal next). */
+function abortableSleep(signal: AbortSignal | undefined): (ms: number) => Promise<void> {
+  return (ms) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    });
 }
 
 /**
@@ -73,6 +91,7 @@ export async function waitForConductor(conductor: RpcClient, host: string, log: 
   const deadline = o.now() + o.timeoutSec * 1000;
   const ping = conductor.prepare({ timeoutMs: o.pingTimeoutMs });
   for (let attempt = 1; ; attempt += 1) {
+    o.abort?.throwIfAborted();
     try {
       await ping.call(RequestContext.admin(), 'ping', { arg: `nova-compute ${host}` });
       if (attempt > 1) log.info('nova-conductor connection established', { attempts: attempt });
@@ -109,8 +128,9 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
       timeoutSec: options.conductorWaitTimeout ?? 120,
       pingTimeoutMs: options.conductorPingTimeoutMs ?? 5000,
       retryDelayMs: options.conductorRetryDelayMs ?? 1000,
-      sleep: options.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))),
+      sleep: options.sleep ?? abortableSleep(options.startAbort),
       now: options.now ?? Date.now,
+      ...(options.startAbort !== undefined ? { abort: options.startAbort } : {}),
     };
     this.addPeriodicTask((ctx) => this.updateAvailableResource(ctx), {
       name: 'update_available_resource',

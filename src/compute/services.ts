@@ -98,6 +98,8 @@ export function createComputeService(
     readonly conductorTimeoutMs?: number;
     /** Seconds start-up waits for the conductor to answer (0: no wait). @default 120 */
     readonly conductorWaitTimeout?: number;
+    /** Ends the wait for the conductor early (the process is stopping). */
+    readonly startAbort?: AbortSignal;
   },
 ): Service {
   const transport = options.transport;
@@ -121,6 +123,7 @@ export function createComputeService(
         scheduler: new RpcClient(transport, { topic: options.schedulerTopic ?? 'scheduler' }, { version: COMPUTE_SCHEDULER_API_VERSION, serializer }),
         ...(options.updateResourcesInterval !== undefined ? { updateResourcesInterval: options.updateResourcesInterval } : {}),
         ...(options.conductorWaitTimeout !== undefined ? { conductorWaitTimeout: options.conductorWaitTimeout } : {}),
+        ...(options.startAbort !== undefined ? { startAbort: options.startAbort } : {}),
         notifier: new EventNotifier(transport, `compute.${o.host}`, options.logger !== undefined ? { logger: options.logger } : {}),
       }),
     transport,

@@ -272,6 +272,33 @@ describe('npm start -- <service>', () => {
     expect(code).toBe(0);
   });
 
+  it('runs a compute that waits for its conductor, and stops it at once on SIGTERM', async () => {
+    const child = spawnMain(['compute', '--host', 'c9'], envFor());
+    const exited = collectExit(child);
+    let stdout = '';
+    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+    const waiting = await new Promise<boolean>((resolve) => {
+      const timer = setInterval(() => {
+        if (stdout.includes('Timed out waiting for nova-conductor')) {
+          clearInterval(timer);
+          resolve(true);
+        }
+      }, 100);
+      void exited.then(() => (clearInterval(timer), resolve(false)));
+    });
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const { code } = await exited;
+
+    // Alone in its process (in-process transport) nothing answers on `conductor`: it waits, never
+    // opening the database, until told to stop.
+    expect(waiting).toBe(true);
+    expect(code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(5000);
+    expect(stdout).toContain('"message":"stopped during start-up"');
+    expect(stdout).not.toContain('"message":"database connected"');
+  });
+
   it('says clearly when a service is not in this build yet', async () => {
     const available = defaultRegistry()
       .available()

@@ -250,6 +250,29 @@ describe('main (in-process)', () => {
     expect((seen[1] as DBNotAllowed).message).toContain('cinder-ts compute attempted direct database access from SharedResources.dataSource');
   });
 
+  it('ends a start that is still waiting when a signal comes, stops what had started, and exits 0', async () => {
+    const events: string[] = [];
+    const waiting: ServiceDefinition = {
+      name: 'compute',
+      usesDatabase: false,
+      usesTransport: false,
+      start: (ctx) =>
+        new Promise((_resolve, reject) => {
+          events.push('compute waiting');
+          ctx.stopping?.addEventListener('abort', () => reject(new Error(`gave up: ${String(ctx.stopping?.reason)}`)));
+          setImmediate(() => signals.emit('SIGTERM', 'SIGTERM'));
+        }),
+    };
+    const registry = new ServiceRegistry().register(new RecordingService('conductor', events)).register(waiting);
+
+    const code = await main([], io(registry));
+
+    expect(code).toBe(0);
+    expect(events).toEqual(['start conductor on unit-host', 'compute waiting', 'stop conductor']);
+    expect(err).toEqual([]);
+    expect(signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
   it('prints usage and exits 2 on a bad command line', async () => {
     const code = await main(['--nope'], io(new ServiceRegistry()));
 

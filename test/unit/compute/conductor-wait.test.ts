@@ -95,6 +95,25 @@ describe('waitForConductor', () => {
     expect(sleeps).toEqual([1000, 1000, 1000, 1000, 1000]);
   });
 
+  it('gives up at once, with the reason, when the start is aborted', async () => {
+    const abort = new AbortController();
+    const clock = { t: 0 };
+    const sleeps: number[] = [];
+    const client = new RpcClient(transport, { topic: 'conductor' }, { version: '3.0' });
+    const o = options({ abort: abort.signal }, clock, sleeps);
+
+    const waiting = waitForConductor(client, 'c1', recordingLogger([]), {
+      ...o,
+      sleep: async (ms) => {
+        await o.sleep(ms);
+        if (sleeps.length === 2) abort.abort('SIGTERM');
+      },
+    });
+
+    await expect(waiting).rejects.toBe('SIGTERM');
+    expect(sleeps).toEqual([1000, 1000]);
+  });
+
   it('does not ping at all with a timeout of 0', async () => {
     const client = new RpcClient(transport, { topic: 'conductor' }, { version: '3.0' });
 
