@@ -40,6 +40,8 @@ export const POLICIES = {
   'volume_extension:access_types_qos_specs_id': 'admin',
   'volume_extension:availability_zone_list': 'admin_or_owner',
   'volume_extension:services:index': 'admin',
+  'volume_extension:volume_admin_actions:reset_status': 'admin',
+  'volume_extension:snapshot_admin_actions:reset_status': 'admin',
   /** Listing every project's volumes (`all_tenants=1`). */
   'volume:get_all_tenants': 'admin',
   /** Fields of the volume view. */

@@ -611,6 +611,31 @@ export class VolumeAPI {
     await new Engine(flow).run();
   }
 
+  // ---- admin actions ----------------------------------------------------------------------------
+
+  /**
+   * os-reset_status (admin): sets the volume's status, attach status and/or migration status as given,
+   * whatever they were (Cinder's admin_actions). @throws VolumeNotFoundError
+   */
+  async resetStatus(
+    ctx: VolumeApiContext,
+    id: string,
+    update: { readonly status?: string; readonly attachStatus?: string; readonly migrationStatus?: string | null },
+  ): Promise<void> {
+    await this.getRecord(ctx, id);
+    const values: Partial<VolumeEntity> = { updatedAt: new Date() };
+    if (update.status !== undefined) values.status = update.status;
+    if (update.attachStatus !== undefined) values.attachStatus = update.attachStatus;
+    if (update.migrationStatus !== undefined) values.migrationStatus = update.migrationStatus;
+    await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id, deleted: false }, values));
+  }
+
+  /** os-reset_status on a snapshot (admin). @throws SnapshotNotFoundError */
+  async resetSnapshotStatus(ctx: VolumeApiContext, id: string, status: string): Promise<void> {
+    await this.getSnapshot(ctx, id);
+    await withWriteTransaction(this.ds, (q) => q.manager.update(SnapshotEntity, { id, deleted: false }, { status, updatedAt: new Date() }));
+  }
+
   // ---- quotas and limits ------------------------------------------------------------------------
 
   quotaSet(projectId: string): Promise<Record<string, number>> {

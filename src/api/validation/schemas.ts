@@ -106,6 +106,37 @@ export const volumeExtend: Schema = {
   additionalProperties: false,
 };
 
+const nullableString: Schema = { type: ['string', 'null'] };
+
+/** POST /volumes/{id}/action `os-reset_status` (admin_actions.reset; the status checks follow in code). */
+export const volumeResetStatus: Schema = {
+  type: 'object',
+  properties: {
+    'os-reset_status': {
+      type: 'object',
+      properties: { status: nullableString, attach_status: nullableString, migration_status: nullableString },
+      additionalProperties: false,
+    },
+  },
+  required: ['os-reset_status'],
+  additionalProperties: false,
+};
+
+/** POST /snapshots/{id}/action `os-reset_status` (admin_actions.reset_status_snapshot). */
+export const snapshotResetStatus: Schema = {
+  type: 'object',
+  properties: {
+    'os-reset_status': {
+      type: 'object',
+      properties: { status: { type: 'string' } },
+      required: ['status'],
+      additionalProperties: false,
+    },
+  },
+  required: ['os-reset_status'],
+  additionalProperties: false,
+};
+
 /** POST /volumes/{id}/metadata and PUT /volumes/{id}/metadata (replace all). */
 export const volumeMetadataCreate: Schema = {
   type: 'object',

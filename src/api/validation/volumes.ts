@@ -18,6 +18,8 @@ const v353 = new SchemaValidator(s.volumeCreateV353, FORMATS);
 const update30 = new SchemaValidator(s.volumeUpdateV30, FORMATS);
 const update353 = new SchemaValidator(s.volumeUpdateV353, FORMATS);
 const extend = new SchemaValidator(s.volumeExtend, FORMATS);
+const resetStatus = new SchemaValidator(s.volumeResetStatus, FORMATS);
+const snapshotResetStatus = new SchemaValidator(s.snapshotResetStatus, FORMATS);
 const metadataCreate = new SchemaValidator(s.volumeMetadataCreate, FORMATS);
 const metadataItem = new SchemaValidator(s.volumeMetadataItemUpdate, FORMATS);
 
@@ -188,7 +190,7 @@ export function parseActionBody(body: unknown): { readonly action: string; reado
 }
 
 /** The volume actions this API implements. */
-export const VOLUME_ACTIONS = ['os-extend'] as const;
+export const VOLUME_ACTIONS = ['os-extend', 'os-reset_status'] as const;
 export type VolumeActionName = (typeof VOLUME_ACTIONS)[number];
 
 /** Throws Cinder's 400 "There is no such action: <name>" for an action this API does not implement. */
@@ -223,4 +225,67 @@ export function validateVolumeMetadataItem(
   const meta = (body as Obj).meta as Obj;
   if (!has(meta, key)) throw new BadRequestParameterError('meta', 'Request body and URI mismatch');
   return { key, value: String(meta[key]) };
+}
+
+/** Cinder's `VolumeStatus.ALL`, in its order (it appears in the refusal message). */
+const VOLUME_STATUSES = [
+  'creating', 'available', 'deleting', 'error', 'error_deleting', 'error_managing', 'managing', 'attaching', 'in-use',
+  'detaching', 'maintenance', 'restoring-backup', 'error_restoring', 'reserved', 'awaiting-transfer', 'backing-up',
+  'error_backing-up', 'error_extending', 'downloading', 'uploading', 'retyping', 'extending',
+] as const;
+const ATTACH_STATUSES = ['attached', 'detached'] as const;
+const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'] as const;
+/** Cinder's `SnapshotStatus.ALL`. */
+const SNAPSHOT_STATUSES = [
+  'error', 'available', 'creating', 'deleting', 'deleted', 'updating', 'error_deleting', 'unmanaging', 'backing-up', 'restoring',
+] as const;
+
+/** Python's repr of a tuple (or list) of strings, as Cinder's messages print them. */
+function pyStrings(values: readonly string[], list = false): string {
+  const inner = values.map((v) => `'${v}'`).join(', ');
+  return list ? `[${inner}]` : `(${inner})`;
+}
+
+/** What `os-reset_status` sets on a volume (lower-cased; migration status `none` clears it). */
+export interface VolumeResetStatus {
+  readonly status?: string;
+  readonly attachStatus?: string;
+  readonly migrationStatus?: string | null;
+}
+
+/**
+ * Validates `{"os-reset_status": {"status"?, "attach_status"?, "migration_status"?}}` as Cinder's
+ * admin_actions schema and format checkers do (their InvalidParameterValue messages, 400).
+ */
+export function validateVolumeResetStatus(body: unknown): VolumeResetStatus {
+  resetStatus.validate(body);
+  const args = (body as Obj)['os-reset_status'] as Obj;
+  const str = (k: string): string | null => (typeof args[k] === 'string' && args[k] !== '' ? (args[k] as string) : null);
+  const [status, attach, migration] = [str('status'), str('attach_status'), str('migration_status')];
+  if (status === null && attach === null && migration === null) {
+    throw new BadRequestParameterError('os-reset_status', "Must specify 'status', 'attach_status' or 'migration_status' for update.");
+  }
+  const check = (value: string | null, valid: readonly string[], what: string, list = false): void => {
+    if (value !== null && !valid.includes(value.toLowerCase())) {
+      throw new BadRequestParameterError(what, `${what}: ${value} is invalid, valid statuses are: ${pyStrings(valid, list)}.`);
+    }
+  };
+  check(status, VOLUME_STATUSES, 'Volume status');
+  check(attach, ATTACH_STATUSES, 'Volume attach status', true);
+  check(migration, MIGRATION_STATUSES, 'Volume migration status');
+  return {
+    ...(status !== null ? { status: status.toLowerCase() } : {}),
+    ...(attach !== null ? { attachStatus: attach.toLowerCase() } : {}),
+    ...(migration !== null ? { migrationStatus: migration.toLowerCase() === 'none' ? null : migration.toLowerCase() } : {}),
+  };
+}
+
+/** Validates `{"os-reset_status": {"status": …}}` for a snapshot. @returns the status, lower-cased */
+export function validateSnapshotResetStatus(body: unknown): string {
+  snapshotResetStatus.validate(body);
+  const status = ((body as Obj)['os-reset_status'] as Obj).status as string;
+  if (status === '' || !(SNAPSHOT_STATUSES as readonly string[]).includes(status.toLowerCase())) {
+    throw new BadRequestParameterError('status', `Snapshot status: ${status} is invalid, valid statuses are: ${pyStrings(SNAPSHOT_STATUSES)}.`);
+  }
+  return status.toLowerCase();
 }

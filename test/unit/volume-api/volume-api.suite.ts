@@ -533,6 +533,10 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
           'Invalid input received: New size for extend must be greater than current size. (current: 1, extended: 1).',
         );
         expect(res.status).toBe(202);
+        // An action's 202 is Cinder's serialized empty answer (not the bare webob 202 of a DELETE).
+        expect(res.text).toBe('');
+        expect(res.headers['content-type']).toBe('application/json');
+        expect(res.headers['x-compute-request-id']).toBe(res.headers['x-openstack-request-id']);
         expect(h.backend.extends).toEqual([expect.objectContaining({ volumeId: v.id, newSizeGb: 3, host: 'host1@fake#pool' })]);
         expect(again.status).toBe(400);
         expect(again.body).toEqual({
@@ -546,6 +550,42 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         const s = await dbState(h.ds);
         expect(s.volumes[0]!.status).toBe('extending');
         expect(s.usage.gigabytes).toEqual({ in_use: 1, reserved: 2 });
+      });
+
+      it('os-reset_status (admin) sets a volume\'s and a snapshot\'s status; refuses members and bad statuses with Cinder\'s messages', async () => {
+        h.scheduler.placeOn = 'host1@fake#pool';
+        const v = await create({ size: 1 });
+        const action = (body: unknown, token = ADMIN) => post(`${base}/volumes/${String(v.id)}/action`, body, token);
+
+        const ok = await action({ 'os-reset_status': { status: 'Error', migration_status: 'none' } });
+        const member = await action({ 'os-reset_status': { status: 'available' } }, USER);
+        const empty = await action({ 'os-reset_status': {} });
+        const bad = await action({ 'os-reset_status': { status: 'bogus' } });
+        const badAttach = await action({ 'os-reset_status': { attach_status: 'glued' } });
+        const unknown = await action({ 'os-frobnicate': {} });
+
+        expect(ok.status).toBe(202);
+        expect(ok.text).toBe('');
+        expect((await dbState(h.ds)).volumes[0]!.status).toBe('error');
+        expect(member.status).toBe(403);
+        expect(member.body).toEqual({ forbidden: { code: 403, message: "Policy doesn't allow volume_extension:volume_admin_actions:reset_status to be performed." } });
+        expect(empty.body).toEqual({ badRequest: { code: 400, message: "Must specify 'status', 'attach_status' or 'migration_status' for update." } });
+        expect((bad.body as Body).badRequest.message).toMatch(/^Volume status: bogus is invalid, valid statuses are: \('creating', 'available', 'deleting', 'error', /);
+        expect(badAttach.body).toEqual({ badRequest: { code: 400, message: "Volume attach status: glued is invalid, valid statuses are: ['attached', 'detached']." } });
+        expect(unknown.body).toEqual({ badRequest: { code: 400, message: 'There is no such action: os-frobnicate' } });
+
+        await action({ 'os-reset_status': { status: 'available' } });
+        const snapId = String(((await post(`${base}/snapshots`, { snapshot: { volume_id: v.id } })).body as Body).snapshot.id);
+        const snapReset = await post(`${base}/snapshots/${snapId}/action`, { 'os-reset_status': { status: 'error' } }, ADMIN);
+        const snapBad = await post(`${base}/snapshots/${snapId}/action`, { 'os-reset_status': { status: 'nope' } }, ADMIN);
+        const snapMember = await post(`${base}/snapshots/${snapId}/action`, { 'os-reset_status': { status: 'available' } }, USER);
+
+        expect(snapReset.status).toBe(202);
+        expect(((await get(`${base}/snapshots/${snapId}`)).body as Body).snapshot.status).toBe('error');
+        expect((snapBad.body as Body).badRequest.message).toBe(
+          "Snapshot status: nope is invalid, valid statuses are: ('error', 'available', 'creating', 'deleting', 'deleted', 'updating', 'error_deleting', 'unmanaging', 'backing-up', 'restoring').",
+        );
+        expect(snapMember.status).toBe(403);
       });
 
       it('refuses an extend over the gigabytes quota with 413 and no reservation', async () => {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { toPythonJson } from '../../app';
 import { getRequestContext, type RequestContext } from '../../context';
-import { SchemaValidationError } from '../../errors';
+import { NoSuchActionError, SchemaValidationError } from '../../errors';
 import { jsonBody } from '../../middleware/body';
 import { microversion } from '../../middleware/microversion';
 import { noAuth } from '../../middleware/noauth';
@@ -27,7 +27,9 @@ import {
   validateQuotaSetUpdate,
   validateSnapshotCreate,
   validateVolumeCreate,
+  validateSnapshotResetStatus,
   validateVolumeExtend,
+  validateVolumeResetStatus,
   validateVolumeMetadata,
   validateVolumeMetadataItem,
   validateVolumeTypeCreate,
@@ -74,9 +76,9 @@ function typeView(t: VolumeTypeRecord): VolumeTypeViewSource {
 }
 
 /**
- * An answer with no body, as Cinder sends it: where its controller returns a bare `webob.Response` (a 202
- * of an accepted action, the 200 of a metadata-key delete, a 412) as `text/html` without
- * X-Compute-Request-Id; where it returns nothing (the 200 of a quota-set delete) as `application/json`
+ * An answer with no body, as Cinder sends it: where its controller returns a bare `webob.Response` (the
+ * 202 of a DELETE, the 200 of a metadata-key delete, a 412) as `text/html` without X-Compute-Request-Id;
+ * where it returns nothing (the 200 of a quota-set delete, the 202 of an action) as `application/json`
  * with it.
  */
 function emptyAnswer(res: Response, status: 200 | 202 | 412, style: 'webob' | 'serialized' = status === 200 ? 'serialized' : 'webob'): void {
@@ -202,14 +204,25 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     emptyAnswer(res, 202);
   });
 
+  // Cinder's actions return nothing under @wsgi.response(202): a serialized empty 202 (application/json,
+  // with X-Compute-Request-Id), unlike the bare webob 202 of a DELETE.
   r.post('/volumes/:id/action', async (req, res) => {
     const ctx = getRequestContext(req, res);
     const { action } = parseActionBody(req.body);
     assertKnownAction(action);
+    if (action === 'os-reset_status') {
+      // Cinder: the schema, then the volume (404), then the policy (403).
+      const update = validateVolumeResetStatus(req.body);
+      await api.getRecord(ctx, param(req, 'id'));
+      enforce(ctx, 'volume_extension:volume_admin_actions:reset_status');
+      await api.resetStatus(ctx, param(req, 'id'), update);
+      emptyAnswer(res, 202, 'serialized');
+      return;
+    }
     enforce(ctx, 'volume:extend', getProjectScope(req, res));
     const { newSize } = validateVolumeExtend(req.body);
     await api.extend(ctx, param(req, 'id'), newSize);
-    emptyAnswer(res, 202);
+    emptyAnswer(res, 202, 'serialized');
   });
 
   // ---- volume metadata ------------------------------------------------------------------------
@@ -442,6 +455,17 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     enforce(ctx, 'volume:get_snapshot', getProjectScope(req, res));
     const snap = await api.getSnapshot(ctx, param(req, 'id'));
     res.json({ snapshot: snapshotDetail(snap, {}, ctx.microversion, { extendedAttributes: true }) });
+  });
+
+  r.post('/snapshots/:id/action', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    const { action } = parseActionBody(req.body);
+    if (action !== 'os-reset_status') throw new NoSuchActionError(action);
+    const status = validateSnapshotResetStatus(req.body);
+    await api.getSnapshot(ctx, param(req, 'id'));
+    enforce(ctx, 'volume_extension:snapshot_admin_actions:reset_status');
+    await api.resetSnapshotStatus(ctx, param(req, 'id'), status);
+    emptyAnswer(res, 202, 'serialized');
   });
 
   r.delete('/snapshots/:id', async (req, res) => {
