@@ -23,7 +23,6 @@ import { ObjectSerializer } from '../objects/serializer';
 import { RpcClient } from '../rpc/client';
 import { RequestContext } from '../rpc/context';
 import type { Transport } from '../rpc/transport';
-import { serviceGroupHostCheck } from '../scheduler/compute-scheduler';
 import { DbServiceRecordStore } from '../service/db-service-record-store';
 import { ServiceGroup } from '../service/service-group';
 import { ComputeApi, type HypervisorSummary } from './api';
@@ -58,14 +57,20 @@ export function serverDetail(i: Instance): Record<string, unknown> {
   };
 }
 
-/** A hypervisor as Nova's os-hypervisors/detail shows it (2.1). */
-export function hypervisorDetail(h: HypervisorSummary, up: boolean | undefined): Record<string, unknown> {
+/** The nova-compute service of a host as os-hypervisors reports it; unknown when it has no record. */
+export interface ComputeServiceState {
+  readonly up: boolean;
+  readonly disabled: boolean;
+}
+
+/** A hypervisor as Nova's os-hypervisors/detail shows it (2.1): state from heartbeats, status from disabled. */
+export function hypervisorDetail(h: HypervisorSummary, service: ComputeServiceState | undefined): Record<string, unknown> {
   return {
     id: h.id,
     hypervisor_hostname: h.hypervisorHostname,
     hypervisor_type: 'fake',
-    state: up === undefined ? 'up' : up ? 'up' : 'down',
-    status: 'enabled',
+    state: service?.up === true ? 'up' : 'down',
+    status: service?.disabled === true ? 'disabled' : 'enabled',
     service: { host: h.host },
     vcpus: h.vcpus,
     vcpus_used: h.vcpusUsed,
@@ -122,8 +127,8 @@ async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export interface ComputeRoutesOptions {
-  /** Whether a compute host's service is up (os-hypervisors `state`). */
-  readonly isHostUp?: (host: string) => Promise<boolean>;
+  /** The nova-compute service of a host (os-hypervisors `state` and `status`). @default every host up and enabled */
+  readonly computeService?: (host: string) => Promise<ComputeServiceState | undefined>;
 }
 
 function routes(api: ComputeApi, options: ComputeRoutesOptions): Router {
@@ -169,7 +174,8 @@ function routes(api: ComputeApi, options: ComputeRoutesOptions): Router {
     const nodes = await api.listHypervisors(rpcContext(req, res));
     const out: Record<string, unknown>[] = [];
     for (const n of nodes) {
-      const full = hypervisorDetail(n, options.isHostUp === undefined ? undefined : await options.isHostUp(n.host));
+      const service = options.computeService === undefined ? { up: true, disabled: false } : await options.computeService(n.host);
+      const full = hypervisorDetail(n, service);
       out.push(detail ? full : { id: full['id'], hypervisor_hostname: full['hypervisor_hostname'], state: full['state'], status: full['status'] });
     }
     res.json({ hypervisors: out });
@@ -210,5 +216,7 @@ export async function computeApiV3(
     ...(options.reportInterval !== undefined ? { reportInterval: options.reportInterval } : {}),
     ...(options.serviceDownTime !== undefined ? { serviceDownTime: options.serviceDownTime } : {}),
   });
-  return computeV3Routes(new ComputeApi(env, conductor), { isHostUp: serviceGroupHostCheck(group) });
+  return computeV3Routes(new ComputeApi(env, conductor), {
+    computeService: async (host) => (await group.listWithState({ host, binary: 'nova-compute' }))[0],
+  });
 }

@@ -38,7 +38,7 @@ describe('servers and os-hypervisors over HTTP', () => {
   let server: RpcServer;
   let conductor: StandInConductor;
   let app: Express;
-  let hostUp: Record<string, boolean>;
+  let computeServices: Record<string, { up: boolean; disabled: boolean }>;
 
   beforeEach(async () => {
     db = await createTestSqliteDatabase();
@@ -49,8 +49,8 @@ describe('servers and os-hypervisors over HTTP', () => {
     await server.start();
     const env = ObjectEnvironment.direct('nova-api', db.dataSource);
     const api = new ComputeApi(env, new RpcClient(transport, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(env) }));
-    hostUp = { c1: true, c2: false };
-    const mountCompute = computeV3Routes(api, { isHostUp: async (h) => hostUp[h] ?? false });
+    computeServices = { c1: { up: true, disabled: false }, c2: { up: false, disabled: true } };
+    const mountCompute = computeV3Routes(api, { computeService: async (h) => computeServices[h] });
     app = createApp({
       config: { maxRequestBodySize: 114_688 },
       logger: silentLogger(),
@@ -125,7 +125,7 @@ describe('servers and os-hypervisors over HTTP', () => {
 
   it('lists hypervisors with totals, usage and up/down for admins only', async () => {
     const repo = db.dataSource.getRepository(ComputeNodeEntity);
-    for (const [host, used] of [['c1', 1024], ['c2', 0]] as const) {
+    for (const [host, used] of [['c1', 1024], ['c2', 0], ['c3', 0]] as const) {
       await repo.insert(
         repo.create({
           uuid: randomUUID(),
@@ -164,8 +164,11 @@ describe('servers and os-hypervisors over HTTP', () => {
       free_ram_mb: 3072,
       running_vms: 1,
     });
-    expect(admin.body.hypervisors[1]).toMatchObject({ hypervisor_hostname: 'c2', state: 'down', running_vms: 0 });
+    expect(admin.body.hypervisors[0]).toMatchObject({ status: 'enabled' });
+    expect(admin.body.hypervisors[1]).toMatchObject({ hypervisor_hostname: 'c2', state: 'down', status: 'disabled', running_vms: 0 });
+    expect(admin.body.hypervisors[2]).toMatchObject({ hypervisor_hostname: 'c3', state: 'down', status: 'enabled' }); // no service record
     expect(short.body.hypervisors.map((h: Record<string, unknown>) => Object.keys(h).sort())).toEqual([
+      ['hypervisor_hostname', 'id', 'state', 'status'],
       ['hypervisor_hostname', 'id', 'state', 'status'],
       ['hypervisor_hostname', 'id', 'state', 'status'],
     ]);
