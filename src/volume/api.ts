@@ -7,7 +7,7 @@
 import { v4 as uuidv4, v5 as uuidv5 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { Engine } from '../taskflow';
-import { parseDbDate } from '../db/sql';
+import { dbDate, parseDbDate } from '../db/sql';
 import { ServiceEntity, SnapshotEntity, VolumeEntity, VolumeTypeEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
 import { withWriteTransaction } from '../db/transaction';
 import type { QuotaEngine, QuotaUsageView } from '../quota';
@@ -754,7 +754,13 @@ export class VolumeAPI {
    */
   async createSnapshot(
     ctx: VolumeApiContext,
-    req: { readonly volumeId: string; readonly name: string | null; readonly description: string | null; readonly force: boolean },
+    req: {
+      readonly volumeId: string;
+      readonly name: string | null;
+      readonly description: string | null;
+      readonly force: boolean;
+      readonly metadata?: Readonly<Record<string, string>>;
+    },
   ): Promise<SnapshotRecord> {
     const rpc = this.options.snapshots;
     if (rpc === undefined) throw new VolumeInvalidInputError('Snapshots are not supported by this deployment.');
@@ -785,7 +791,17 @@ export class VolumeAPI {
       updatedAt: null,
     };
     try {
-      await withWriteTransaction(this.ds, (q) => q.manager.insert(SnapshotEntity, { ...snap, deletedAt: null, deleted: false }));
+      await withWriteTransaction(this.ds, async (q) => {
+        await q.manager.insert(SnapshotEntity, { ...snap, deletedAt: null, deleted: false });
+        for (const [key, value] of Object.entries(req.metadata ?? {})) {
+          await q.query('INSERT INTO snapshot_metadata (snapshot_id, `key`, value, created_at, deleted) VALUES (?, ?, ?, ?, 0)', [
+            snap.id,
+            key,
+            value,
+            dbDate(this.ds, now),
+          ]);
+        }
+      });
     } catch (err) {
       await this.quotas.rollback(qctx, reservations);
       throw err;
@@ -828,6 +844,18 @@ export class VolumeAPI {
       qb.andWhere('(s.created_at < :mc OR (s.created_at = :mc AND s.id < :mid))', { mc: m.createdAt, mid: m.id });
     }
     return qb.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'DESC').skip(opts.offset).take(opts.limit).getMany();
+  }
+
+  /** The metadata of each snapshot (`{}` for one without), in insertion order. */
+  async snapshotMetadataOf(snapshotIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>(snapshotIds.map((id) => [id, {}]));
+    if (snapshotIds.length === 0) return out;
+    const rows: { snapshot_id: string; key: string; value: string | null }[] = await this.ds.query(
+      `SELECT snapshot_id, \`key\`, value FROM snapshot_metadata WHERE deleted = 0 AND snapshot_id IN (${snapshotIds.map(() => '?').join(', ')}) ORDER BY id`,
+      [...snapshotIds],
+    );
+    for (const r of rows) out.get(r.snapshot_id)![r.key] = r.value ?? '';
+    return out;
   }
 
   /** How many snapshots match (with_count). */

@@ -749,7 +749,9 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
 
       it("lists snapshots in Cinder's views: summary without the microversion fields, detail and show with the extended attributes (project_id, progress), name filter, with_count", async () => {
         const v = await placed(1);
-        const a = String(((await post(`${base}/snapshots`, { snapshot: { volume_id: v.id, name: 'a' } })).body as Body).snapshot.id);
+        const created = await post(`${base}/snapshots`, { snapshot: { volume_id: v.id, name: 'a', metadata: { k1: 'v1', k2: 'v2' } } });
+        expect((created.body as Body).snapshot.metadata).toEqual({ k1: 'v1', k2: 'v2' });
+        const a = String((created.body as Body).snapshot.id);
         await post(`${base}/snapshots`, { snapshot: { volume_id: v.id, name: 'b' } });
 
         const summary = await get(`${base}/snapshots`, USER, 'volume 3.65');
@@ -759,7 +761,8 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
 
         const base9 = ['id', 'created_at', 'updated_at', 'name', 'description', 'volume_id', 'status', 'size', 'metadata'];
         expect(((summary.body as Body).snapshots as Body[]).map((x) => Object.keys(x))).toEqual([base9, base9]);
-        expect(((detail.body as Body).snapshots as Body[]).map((x) => x.name)).toEqual(['a']);
+        expect(((detail.body as Body).snapshots as Body[]).map((x) => [x.name, x.metadata])).toEqual([['a', { k1: 'v1', k2: 'v2' }]]);
+        expect(((show.body as Body).snapshot as Body).metadata).toEqual({ k1: 'v1', k2: 'v2' });
         expect(Object.keys(((detail.body as Body).snapshots as Body[])[0]!)).toEqual([
           ...base9,
           'group_snapshot_id',

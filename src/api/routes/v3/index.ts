@@ -413,7 +413,7 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     enforce(ctx, 'volume:create_snapshot', getProjectScope(req, res));
     const s = validateSnapshotCreate(req.body);
     const snap = await api.createSnapshot(ctx, s);
-    res.status(202).json({ snapshot: snapshotDetail(snap, {}, ctx.microversion) });
+    res.status(202).json({ snapshot: snapshotDetail(snap, { ...s.metadata }, ctx.microversion) });
   });
 
   const listSnapshots = (detail: boolean) => async (req: Request, res: Response): Promise<void> => {
@@ -433,8 +433,9 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       ...(name !== undefined ? { name } : {}),
     };
     const items = await api.listSnapshots(ctx, { ...filter, limit: page.limit, marker: page.marker, offset: page.offset });
+    const metadata = await api.snapshotMetadataOf(items.map((i) => i.id));
     const body: Record<string, unknown> = snapshotList(
-      items.map((snapshot) => ({ snapshot, metadata: {} })),
+      items.map((snapshot) => ({ snapshot, metadata: metadata.get(snapshot.id) ?? {} })),
       ctx.microversion,
       linkBaseFromRequest(req, urlProject(req)),
       { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId, detail },
@@ -454,7 +455,8 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume:get_snapshot', getProjectScope(req, res));
     const snap = await api.getSnapshot(ctx, param(req, 'id'));
-    res.json({ snapshot: snapshotDetail(snap, {}, ctx.microversion, { extendedAttributes: true }) });
+    const metadata = (await api.snapshotMetadataOf([snap.id])).get(snap.id) ?? {};
+    res.json({ snapshot: snapshotDetail(snap, metadata, ctx.microversion, { extendedAttributes: true }) });
   });
 
   r.post('/snapshots/:id/action', async (req, res) => {
