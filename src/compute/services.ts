@@ -55,6 +55,7 @@ export function createConductorService(options: NovaServiceOptions & { readonly 
           scheduler: new RpcClient(options.transport, { topic: options.schedulerTopic ?? 'scheduler' }, { version: COMPUTE_SCHEDULER_API_VERSION, serializer }),
           compute: new RpcClient(options.transport, { topic: 'compute' }, { version: COMPUTE_API_VERSION, serializer }),
           ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+          notifier: new EventNotifier(options.transport, `conductor.${o.host}`, options.logger !== undefined ? { logger: options.logger } : {}),
         },
       }),
     transport: options.transport,

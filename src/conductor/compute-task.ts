@@ -11,6 +11,7 @@ import type { RpcClient } from '../rpc/client';
 import type { RequestContext } from '../rpc/context';
 import { InvalidRpcMessageError } from '../rpc/errors';
 import { nullLogger, type Logger } from '../rpc/logger';
+import type { EventNotifier } from '../rpc/notifier';
 import type { Destination } from '../scheduler/compute-scheduler';
 import type { BuildRetry } from '../tasks/compute/reschedule-on-failure';
 
@@ -27,7 +28,12 @@ export interface ComputeTaskOptions {
   /** @default 3 */
   readonly maxAttempts?: number;
   readonly logger?: Logger;
+  /** Publishes `compute_task.build_instances` (ERROR) when a build fails for good; none when absent. */
+  readonly notifier?: EventNotifier;
 }
+
+/** Nova's conductor event when it gives a build up (`_set_vm_state_and_notify`). */
+export const BUILD_INSTANCES_ERROR = 'compute_task.build_instances';
 
 export class ComputeTaskEndpoint {
   readonly rpcApiVersion = '3.0';
@@ -95,5 +101,17 @@ export class ComputeTaskEndpoint {
     instance.host = null;
     instance.node = null;
     await instance.save();
+    await this.options.notifier?.notify(
+      instance.objContext ?? null,
+      BUILD_INSTANCES_ERROR,
+      {
+        instance_id: instance.uuid,
+        state: 'error',
+        method: 'build_instances',
+        reason: err instanceof Error ? err.message : String(err),
+        ...(err instanceof Error ? { exception: err.name } : {}),
+      },
+      'ERROR',
+    );
   }
 }

@@ -5,6 +5,7 @@
  */
 import { INSTANCE_CREATE_END, INSTANCE_CREATE_ERROR, INSTANCE_CREATE_START, faultPayload } from '../../../src/compute/notifications';
 import { SpawnFailedError } from '../../../src/compute/errors';
+import { BUILD_INSTANCES_ERROR } from '../../../src/conductor/compute-task';
 import { RequestContext } from '../../../src/rpc/context';
 import { InProcessTransport } from '../../../src/rpc/in-process-transport';
 import type { Logger } from '../../../src/rpc/logger';
@@ -102,6 +103,24 @@ describe('instance lifecycle notifications', () => {
     expect(error.method).toBe('error');
     expect(error.payload).toMatchObject({ instance_id: inst.uuid, exception: 'SpawnFailedError', code: 'SPAWN_FAILED' });
     expect(error.payload['message']).toContain(`failed to spawn instance ${inst.uuid} on cmp1`);
+  });
+
+  it("publishes the conductor's compute_task.build_instances error when a build fits nowhere", async () => {
+    const { api, settled } = await start({ cmp1: { memoryMb: 1024 } });
+
+    const inst = await api.createInstance(ctx, { vcpus: 1, memoryMb: 4096, rootGb: 1 });
+    await settled(inst.uuid);
+    await waitFor(() => sink.received.length >= 1, 5000, 'the conductor notification');
+
+    expect(sink.received).toHaveLength(1); // no compute was asked, so no compute.instance.* event
+    expect(sink.received[0]).toMatchObject({
+      event_type: BUILD_INSTANCES_ERROR,
+      priority: 'ERROR',
+      method: 'error',
+      publisher_id: 'conductor.ctl',
+      payload: { instance_id: inst.uuid, state: 'error', method: 'build_instances', exception: 'NoValidHostError' },
+    });
+    expect(sink.received[0]!.payload['reason']).toContain('no valid host was found');
   });
 });
 
