@@ -30,6 +30,7 @@ export const POLICIES = {
   'volume:get_all_snapshots': 'admin_or_owner',
   'volume:create_snapshot': 'admin_or_owner',
   'volume:delete_snapshot': 'admin_or_owner',
+  'volume:update_snapshot': 'admin_or_owner',
   'volume_extension:quotas:show': 'admin_or_owner',
   'volume_extension:quotas:update': 'admin',
   'volume_extension:quotas:delete': 'admin',

@@ -630,6 +630,20 @@ export class VolumeAPI {
     await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id, deleted: false }, values));
   }
 
+  /** PUT /snapshots/{id}: name and/or description. @throws SnapshotNotFoundError */
+  async updateSnapshot(
+    ctx: VolumeApiContext,
+    id: string,
+    upd: { readonly name?: string | null; readonly description?: string | null },
+  ): Promise<SnapshotRecord> {
+    await this.getSnapshot(ctx, id);
+    const values: Partial<SnapshotEntity> = { updatedAt: new Date() };
+    if (upd.name !== undefined) values.displayName = upd.name;
+    if (upd.description !== undefined) values.displayDescription = upd.description;
+    await withWriteTransaction(this.ds, (q) => q.manager.update(SnapshotEntity, { id, deleted: false }, values));
+    return this.getSnapshot(ctx, id);
+  }
+
   /** os-reset_status on a snapshot (admin). @throws SnapshotNotFoundError */
   async resetSnapshotStatus(ctx: VolumeApiContext, id: string, status: string): Promise<void> {
     await this.getSnapshot(ctx, id);

@@ -182,6 +182,26 @@ export const volumeTypeCreate: Schema = {
 };
 
 /** POST /snapshots. */
+/** PUT /snapshots/{id} (Cinder's snapshots.update): at least one of the name/description keys. */
+export const snapshotUpdate: Schema = {
+  type: 'object',
+  properties: {
+    snapshot: {
+      type: 'object',
+      properties: {
+        name: p.nameAllowZeroMinLength,
+        description: p.description,
+        display_name: p.nameAllowZeroMinLength,
+        display_description: p.description,
+      },
+      additionalProperties: false,
+      anyOf: [{ required: ['name'] }, { required: ['description'] }, { required: ['display_name'] }, { required: ['display_description'] }],
+    },
+  },
+  required: ['snapshot'],
+  additionalProperties: false,
+};
+
 export const snapshotCreate: Schema = {
   type: 'object',
   properties: {

@@ -6,6 +6,7 @@ import * as s from './schemas';
 import { boolParam } from './volumes';
 
 const create = new SchemaValidator(s.snapshotCreate, FORMATS);
+const update = new SchemaValidator(s.snapshotUpdate, FORMATS);
 
 /** A validated snapshot create request. */
 export interface SnapshotCreateRequest {
@@ -39,4 +40,22 @@ export function validateSnapshotCreate(body: unknown): SnapshotCreateRequest {
         ? Object.fromEntries(Object.entries(meta as Record<string, string>))
         : {},
   };
+}
+
+/** A validated snapshot update: the fields given (whitespace stripped, `display_*` folded in). */
+export interface SnapshotUpdateRequest {
+  readonly name?: string | null;
+  readonly description?: string | null;
+}
+
+/** Validates `{"snapshot": {"name"?, "description"?, "display_name"?, "display_description"?}}` (PUT). */
+export function validateSnapshotUpdate(body: unknown): SnapshotUpdateRequest {
+  update.validate(body);
+  const snap = (body as { snapshot: Record<string, unknown> }).snapshot;
+  const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(snap, k);
+  const strip = (v: unknown): string | null => (typeof v === 'string' ? v.trim() : null);
+  // Cinder pops `name` into `display_name` after the legacy key, so `name` wins when both are given.
+  const name = has('name') ? strip(snap.name) : has('display_name') ? strip(snap.display_name) : undefined;
+  const description = has('description') ? strip(snap.description) : has('display_description') ? strip(snap.display_description) : undefined;
+  return { ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}) };
 }

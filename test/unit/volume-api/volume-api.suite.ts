@@ -782,6 +782,24 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect((counted.body as Body).count).toBe(2);
       });
 
+      it('updates a snapshot\'s name and description (PUT), refusing an empty update as Cinder\'s schema does', async () => {
+        const v = await placed(1);
+        const id = String(((await post(`${base}/snapshots`, { snapshot: { volume_id: v.id, name: 'old' } })).body as Body).snapshot.id);
+
+        const res = await put(`${base}/snapshots/${id}`, { snapshot: { name: ' new ', description: 'd' } });
+        const empty = await put(`${base}/snapshots/${id}`, { snapshot: {} });
+        const other = await request(h.app).put(`/v3/${OTHER}/snapshots/${id}`).set('X-Auth-Token', OTHER_USER).set('Content-Type', 'application/json').send({ snapshot: { name: 'x' } });
+
+        expect(res.status).toBe(200);
+        expect(Object.keys((res.body as Body).snapshot as Body)).toEqual(['id', 'created_at', 'updated_at', 'name', 'description', 'volume_id', 'status', 'size', 'metadata']);
+        expect((res.body as Body).snapshot).toMatchObject({ id, name: 'new', description: 'd' });
+        expect(((await get(`${base}/snapshots/${id}`)).body as Body).snapshot).toMatchObject({ name: 'new', description: 'd' });
+        expect(empty.body).toEqual({
+          badRequest: { code: 400, message: 'Invalid input for field/attribute snapshot. Value: {}. {} is not valid under any of the given schemas' },
+        });
+        expect(other.status).toBe(404);
+      });
+
       it('refuses a snapshot of a volume that is not available, and over the snapshots quota (413)', async () => {
         const creating = await create({ size: 1 });
         const v = await placed(1);

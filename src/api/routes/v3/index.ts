@@ -28,6 +28,7 @@ import {
   validateSnapshotCreate,
   validateVolumeCreate,
   validateSnapshotResetStatus,
+  validateSnapshotUpdate,
   validateVolumeExtend,
   validateVolumeResetStatus,
   validateVolumeMetadata,
@@ -457,6 +458,15 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const snap = await api.getSnapshot(ctx, param(req, 'id'));
     const metadata = (await api.snapshotMetadataOf([snap.id])).get(snap.id) ?? {};
     res.json({ snapshot: snapshotDetail(snap, metadata, ctx.microversion, { extendedAttributes: true }) });
+  });
+
+  r.put('/snapshots/:id', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume:update_snapshot', getProjectScope(req, res));
+    const upd = validateSnapshotUpdate(req.body);
+    const snap = await api.updateSnapshot(ctx, param(req, 'id'), upd);
+    const metadata = (await api.snapshotMetadataOf([snap.id])).get(snap.id) ?? {};
+    res.json({ snapshot: snapshotDetail(snap, metadata, ctx.microversion) });
   });
 
   r.post('/snapshots/:id/action', async (req, res) => {
