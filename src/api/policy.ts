@@ -43,6 +43,8 @@ export const POLICIES = {
   'volume_extension:services:index': 'admin',
   'volume_extension:volume_admin_actions:reset_status': 'admin',
   'volume_extension:snapshot_admin_actions:reset_status': 'admin',
+  'volume_extension:volume_admin_actions:force_delete': 'admin',
+  'volume_extension:snapshot_admin_actions:force_delete': 'admin',
   /** Listing every project's volumes (`all_tenants=1`). */
   'volume:get_all_tenants': 'admin',
   /** Fields of the volume view. */

@@ -174,6 +174,20 @@ const DELETE_REFUSED =
   'migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots ' +
   'after volume transfer.';
 
+/** Every volume status (Cinder's VolumeStatus.ALL): what a forced delete starts from. */
+const ANY_VOLUME_STATUS = [
+  'creating', 'available', 'deleting', 'error', 'error_deleting', 'error_managing', 'managing', 'attaching', 'in-use',
+  'detaching', 'maintenance', 'restoring-backup', 'error_restoring', 'reserved', 'awaiting-transfer', 'backing-up',
+  'error_backing-up', 'error_extending', 'downloading', 'uploading', 'retyping', 'extending',
+] as const;
+
+/** Every live snapshot status (os-force_delete starts from any). */
+const SNAPSHOT_FORCE_DELETABLE = ['error', 'available', 'creating', 'deleting', 'updating', 'error_deleting', 'unmanaging', 'backing-up', 'restoring'];
+
+const DELETE_REFUSED_FORCED =
+  'Volume must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be ' +
+  'disassociated from snapshots after volume transfer.';
+
 /** Sort keys of the API → volume columns (keys without a column here are ignored). */
 const SORT_COLUMNS: Readonly<Record<string, string>> = {
   id: 'id',
@@ -554,7 +568,7 @@ export class VolumeAPI {
    * and the delete is cast to its host, which deletes the `deleting` snapshots first.
    * @throws VolumeNotFoundError, InvalidVolumeError (400)
    */
-  async delete(ctx: VolumeApiContext, id: string, options: { readonly cascade?: boolean } = {}): Promise<void> {
+  async delete(ctx: VolumeApiContext, id: string, options: { readonly cascade?: boolean; readonly force?: boolean } = {}): Promise<void> {
     let vol = await this.getRecord(ctx, id);
     if (vol.host === null) {
       const deleted = await this.db.softDeleteUnscheduled(id);
@@ -566,8 +580,10 @@ export class VolumeAPI {
       vol = await this.getRecord(ctx, id); // placed meanwhile (or deleted: 404)
     }
     const snapshots = options.cascade === true ? { cascadeSnapshots: true } : { noSnapshots: true };
-    if (!(await this.db.conditionalStatus(id, DELETABLE_STATUSES, 'deleting', snapshots))) {
-      throw new InvalidVolumeError(DELETE_REFUSED);
+    // os-force_delete (admin): any status (Cinder drops the status condition, keeps the others).
+    const from = options.force === true ? ANY_VOLUME_STATUS : DELETABLE_STATUSES;
+    if (!(await this.db.conditionalStatus(id, from, 'deleting', snapshots))) {
+      throw new InvalidVolumeError(options.force === true ? DELETE_REFUSED_FORCED : DELETE_REFUSED);
     }
     await this.backend.deleteVolume(rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }), vol.host!, id);
   }
@@ -890,7 +906,7 @@ export class VolumeAPI {
    * Deletes a snapshot: it must be `available` or `error`; it goes to `deleting` and the delete is cast to
    * its volume's host. @throws SnapshotNotFoundError, InvalidSnapshotError
    */
-  async deleteSnapshot(ctx: VolumeApiContext, id: string): Promise<void> {
+  async deleteSnapshot(ctx: VolumeApiContext, id: string, options: { readonly force?: boolean } = {}): Promise<void> {
     const rpc = this.options.snapshots;
     if (rpc === undefined) throw new VolumeInvalidInputError('Snapshots are not supported by this deployment.');
     const snap = await this.getSnapshot(ctx, id);
@@ -901,11 +917,13 @@ export class VolumeAPI {
         .update(SnapshotEntity)
         .set({ status: 'deleting', updatedAt: new Date() })
         .where('id = :id AND deleted = :no', { id, no: false })
-        .andWhere('status IN (:...st)', { st: ['available', 'error'] })
+        .andWhere('status IN (:...st)', { st: options.force === true ? SNAPSHOT_FORCE_DELETABLE : ['available', 'error'] })
         .execute(),
     );
     if ((changed.affected ?? 0) !== 1 || vol === null || vol.host === null) {
-      throw new InvalidSnapshotError('Snapshot status must be available or error and must not be part of a group.');
+      throw new InvalidSnapshotError(
+        options.force === true ? 'Snapshot must not be part of a group.' : 'Snapshot status must be available or error and must not be part of a group.',
+      );
     }
     await rpc.deleteSnapshot(rpcContextOf({ ...this.flowContext(ctx, snap.projectId), quota_committed: true }), vol.host, id);
   }

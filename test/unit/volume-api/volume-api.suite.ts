@@ -563,6 +563,7 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         const bad = await action({ 'os-reset_status': { status: 'bogus' } });
         const badAttach = await action({ 'os-reset_status': { attach_status: 'glued' } });
         const unknown = await action({ 'os-frobnicate': {} });
+        const forceMember = await action({ 'os-force_delete': {} }, USER);
 
         expect(ok.status).toBe(202);
         expect(ok.text).toBe('');
@@ -573,6 +574,7 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect((bad.body as Body).badRequest.message).toMatch(/^Volume status: bogus is invalid, valid statuses are: \('creating', 'available', 'deleting', 'error', /);
         expect(badAttach.body).toEqual({ badRequest: { code: 400, message: "Volume attach status: glued is invalid, valid statuses are: ['attached', 'detached']." } });
         expect(unknown.body).toEqual({ badRequest: { code: 400, message: 'There is no such action: os-frobnicate' } });
+        expect(forceMember.body).toEqual({ forbidden: { code: 403, message: "Policy doesn't allow volume_extension:volume_admin_actions:force_delete to be performed." } });
 
         await action({ 'os-reset_status': { status: 'available' } });
         const snapId = String(((await post(`${base}/snapshots`, { snapshot: { volume_id: v.id } })).body as Body).snapshot.id);
@@ -586,6 +588,14 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
           "Snapshot status: nope is invalid, valid statuses are: ('error', 'available', 'creating', 'deleting', 'deleted', 'updating', 'error_deleting', 'unmanaging', 'backing-up', 'restoring').",
         );
         expect(snapMember.status).toBe(403);
+        const snapForce = await post(`${base}/snapshots/${snapId}/action`, { 'os-force_delete': {} }, ADMIN);
+        expect(snapForce.status).toBe(202);
+        expect(h.backend.snapshotCasts.at(-1)).toBe(`delete host1@fake#pool ${snapId}`);
+        const volForce = await action({ 'os-force_delete': {} });
+        expect(volForce.status).toBe(400); // its snapshot is still there (deleting): refused even when forced
+        expect((volForce.body as Body).badRequest.message).toBe(
+          'Invalid volume: Volume must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer.',
+        );
       });
 
       it('refuses an extend over the gigabytes quota with 413 and no reservation', async () => {

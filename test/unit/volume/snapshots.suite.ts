@@ -252,6 +252,35 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       expect(await usage(cloud, 'p1')).toEqual({ volumes: [1, 0], snapshots: [1, 0], gigabytes: [2, 0] });
     });
 
+    it('force delete (admin) takes a snapshot and a volume stuck in error_deleting, quota back once', async () => {
+      const d = new FakeDriver();
+      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
+      const ctx = cloud.ctx('p1');
+      const volId = await cloud.create('p1', { size: 2 });
+      await cloud.settled(volId);
+      const snap = await cloud.api.createSnapshot(ctx, snapReq(volId));
+      await cloud.snapshotSettled(snap.id);
+      d.failNext('delete_snapshot');
+      await cloud.api.deleteSnapshot(ctx, snap.id);
+      expect(await cloud.snapshotSettled(snap.id)).toMatchObject({ status: 'error_deleting' });
+
+      await expect(cloud.api.deleteSnapshot(ctx, snap.id)).rejects.toBeInstanceOf(InvalidSnapshotError);
+      await cloud.api.deleteSnapshot(ctx, snap.id, { force: true });
+      expect(await cloud.snapshotSettled(snap.id)).toBeNull();
+
+      d.failNext('delete');
+      await cloud.api.delete(ctx, volId);
+      expect(await cloud.settled(volId)).toMatchObject({ status: 'error_deleting' });
+      await expect(cloud.api.delete(ctx, volId)).rejects.toBeInstanceOf(InvalidVolumeError);
+      await cloud.api.delete(ctx, volId, { force: true });
+      expect(await cloud.settled(volId)).toBeNull();
+      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], snapshots: [0, 0], gigabytes: [0, 0] })).toEqual({
+        volumes: [0, 0],
+        snapshots: [0, 0],
+        gigabytes: [0, 0],
+      });
+    });
+
     it('a volume from a snapshot is placed on the snapshot\'s backend even when another has more room', async () => {
       const a = new FakeDriver({ capacityGb: 100 });
       const b = new FakeDriver({ capacityGb: 100 });

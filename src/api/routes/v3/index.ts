@@ -220,6 +220,13 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       emptyAnswer(res, 202, 'serialized');
       return;
     }
+    if (action === 'os-force_delete') {
+      await api.getRecord(ctx, param(req, 'id'));
+      enforce(ctx, 'volume_extension:volume_admin_actions:force_delete');
+      await api.delete(ctx, param(req, 'id'), { force: true });
+      emptyAnswer(res, 202, 'serialized');
+      return;
+    }
     enforce(ctx, 'volume:extend', getProjectScope(req, res));
     const { newSize } = validateVolumeExtend(req.body);
     await api.extend(ctx, param(req, 'id'), newSize);
@@ -472,6 +479,13 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
   r.post('/snapshots/:id/action', async (req, res) => {
     const ctx = getRequestContext(req, res);
     const { action } = parseActionBody(req.body);
+    if (action === 'os-force_delete') {
+      await api.getSnapshot(ctx, param(req, 'id'));
+      enforce(ctx, 'volume_extension:snapshot_admin_actions:force_delete');
+      await api.deleteSnapshot(ctx, param(req, 'id'), { force: true });
+      emptyAnswer(res, 202, 'serialized');
+      return;
+    }
     if (action !== 'os-reset_status') throw new NoSuchActionError(action);
     const status = validateSnapshotResetStatus(req.body);
     await api.getSnapshot(ctx, param(req, 'id'));
