@@ -172,4 +172,41 @@ describe('QuotaEngine first use on MariaDB', () => {
       selectExpired: 'ref ix_reservations_project_id_uuid',
     });
   });
+
+  it('a fresh engine on a 2-connection pool finishes a burst of 16 reserve+commit cycles (nothing inside a transaction waits for a second connection)', async () => {
+    const p = newProject();
+    const warm = new QuotaEngine(db.dataSource);
+    await warm.setLimits(p, { volumes: -1, gigabytes: -1 });
+    await warm.commit({ projectId: p }, await warm.reserve({ projectId: p }, { volumes: 1, gigabytes: 1 }));
+    const url = new URL(db.url);
+    url.searchParams.set('max_pool_size', '2');
+    const small = createDataSource(url.toString());
+    await small.initialize();
+    try {
+      const engine = new QuotaEngine(small); // fresh: nothing probed or cached yet
+      const burst = Promise.all(
+        Array.from({ length: 16 }, async () => {
+          const ids = await engine.reserve({ projectId: p }, { volumes: 1, gigabytes: 1 });
+          await engine.commit({ projectId: p }, ids);
+        }),
+      ).then(() => 'done');
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<string>((resolve) => {
+        timer = setTimeout(
+          () => resolve('hung: every connection held by a transaction waiting for another'),
+          20_000,
+        );
+      });
+
+      expect(await Promise.race([burst, hung])).toBe('done');
+      clearTimeout(timer);
+      const rows = await db.dataSource.query(
+        "SELECT in_use, reserved FROM quota_usages WHERE project_id = ? AND resource = 'volumes'",
+        [p],
+      );
+      expect([Number(rows[0].in_use), Number(rows[0].reserved)]).toEqual([17, 0]);
+    } finally {
+      await small.destroy();
+    }
+  }, 60_000);
 });
