@@ -797,7 +797,8 @@ export class VolumeAPI {
     const vol = await this.getRecord(ctx, req.volumeId);
     const allowed = req.force ? ['available', 'in-use'] : ['available'];
     if (!allowed.includes(vol.status) || vol.host === null) {
-      throw new InvalidVolumeError(`Volume ${vol.id} status must be available, but current status is: ${vol.status}.`);
+      // Cinder's create_snapshot_in_db names the statuses it accepts here.
+      throw new InvalidVolumeError(`Volume ${vol.id} status must be ${allowed.join(', ')}, but current status is: ${vol.status}.`);
     }
     const qctx = { projectId: vol.projectId };
     const reservations = await reservePerType(this.quotas, this.db, vol.projectId, { snapshots: 1, gigabytes: vol.size }, vol.volumeTypeId).catch(

@@ -817,9 +817,13 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
 
         const notReady = await post(`${base}/snapshots`, { snapshot: { volume_id: creating.id } });
         const over = await post(`${base}/snapshots`, { snapshot: { volume_id: v.id } });
+        const forced = await post(`${base}/snapshots`, { snapshot: { volume_id: creating.id, force: true } });
 
         expect(notReady.status).toBe(400);
         expect((notReady.body as Body).badRequest.message).toBe(`Invalid volume: Volume ${String(creating.id)} status must be available, but current status is: creating.`);
+        expect((forced.body as Body).badRequest.message).toBe(
+          `Invalid volume: Volume ${String(creating.id)} status must be available, in-use, but current status is: creating.`,
+        );
         expect(over.status).toBe(413);
         expect((over.body as Body).overLimit.message).toBe('SnapshotLimitExceeded: Maximum number of snapshots allowed (0) exceeded');
         const s = await dbState(h.ds);
