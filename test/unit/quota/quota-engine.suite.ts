@@ -468,6 +468,22 @@ export function quotaEngineSuite(
           'a limit of 1 and mostly rollbacks',
           { ...DEFAULT_SCENARIO, workers: 64, volumeLimit: 1, sizes: [1], commitRatio: 0.2, seed: 3 },
         ],
+        [
+          '128 workers, a limit of 3, mixed sizes under a tight gigabyte limit, every reservation committed',
+          {
+            ...DEFAULT_SCENARIO,
+            workers: 128,
+            volumeLimit: 3,
+            gigabyteLimit: 5,
+            sizes: [1, 2, 3],
+            commitRatio: 1,
+            seed: 11,
+          },
+        ],
+        [
+          '128 workers, every reservation rolled back',
+          { ...DEFAULT_SCENARIO, workers: 128, volumeLimit: 10, commitRatio: 0, seed: 12 },
+        ],
       ];
 
       it.each(scenarios)('keeps usage exact: %s', async (_name, scenario) => {
