@@ -112,6 +112,16 @@ function projectReservations(flavor: DbFlavor): string {
   return flavor === 'mysql' ? ' FORCE INDEX (ix_reservations_project_id_uuid)' : '';
 }
 
+/**
+ * Makes a write that ends in a WHERE clause a no-op unless the session is inside a transaction
+ * (MariaDB's `@@in_transaction`). For statements the engine pipelines behind another one of the same
+ * transaction: if that one deadlocks, InnoDB rolls the whole transaction back and the connection is
+ * in autocommit again, where the guarded statement then changes nothing instead of committing alone.
+ */
+export function inTransactionOnly(sql: string): string {
+  return `${sql} AND @@in_transaction = 1`;
+}
+
 export function placeholders(n: number): string {
   return repeat('?', n);
 }
