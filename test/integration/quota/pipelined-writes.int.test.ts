@@ -74,9 +74,10 @@ describe('pipelined quota writes on MariaDB', () => {
     // 1 + 8 workers × (10 − 4 rolled back) committed volumes.
     expect(usage['volumes']).toMatchObject({ inUse: 49, reserved: 0 });
     expect(usage['gigabytes']).toMatchObject({ inUse: 98, reserved: 0 });
-    const left: Array<{ n: number }> = await ds.query('SELECT COUNT(*) AS n FROM reservations WHERE project_id = ?', [
-      projectId,
-    ]);
+    const left: Array<{ n: number }> = await ds.query(
+      'SELECT COUNT(*) AS n FROM reservations WHERE project_id = ?',
+      [projectId],
+    );
     expect(Number(left[0]!.n)).toBe(0);
   });
 });
