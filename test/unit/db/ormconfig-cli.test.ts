@@ -51,7 +51,8 @@ describe('ormconfig.ts', () => {
   it('drives the TypeORM CLI as its header says: migration:run then migration:show on SQLite', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-ts-cli-'));
     try {
-      const env = { ...process.env, DATABASE_URL: `sqlite:${path.join(dir, 'cli.sqlite')}` };
+      // FORCE_COLOR=0: under CI=true the CLI inherits jest's FORCE_COLOR and would underline its lines.
+      const env = { ...process.env, FORCE_COLOR: '0', DATABASE_URL: `sqlite:${path.join(dir, 'cli.sqlite')}` };
       const cli = (command: string) =>
         run(
           process.execPath,
