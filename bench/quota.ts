@@ -1,7 +1,8 @@
 /**
  * `npm run bench:quota`: quota reserve+commit cycles per second on MariaDB at concurrency 1, 8 and 32,
  * through the QuotaEngine (TypeORM pool and query runners) next to a baseline that sends the very same
- * SQL statements (imported from src/quota/quota-sql.ts) straight through a mysql2 pool, in the same run.
+ * SQL statements (imported from src/quota/quota-sql.ts), pipelined the same way, straight through a mysql2
+ * pool, in the same run.
  *
  * Server: BENCH_MYSQL_URL, else TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306. The bench creates its
  * own database and drops it at the end. Flags: --json (one JSON object per case on stdout),
@@ -16,7 +17,7 @@ import type { DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '../src/db/data-source';
 import { isRetryableLockError, retryDelayMs } from '../src/db/transaction';
 import { QuotaEngine } from '../src/quota';
-import { quotaSql } from '../src/quota/quota-sql';
+import { inTransactionOnly, quotaSql } from '../src/quota/quota-sql';
 
 interface Args {
   json: boolean;
@@ -67,10 +68,31 @@ const progress = (msg: string): void => {
   process.stderr.write(`[bench:quota] ${msg}\n`);
 };
 
-/** The engine's reserve + commit, statement for statement, on a raw mysql2 pool. */
+/**
+ * The engine's reserve + commit, statement for statement, on a raw mysql2 pool — pipelined exactly as
+ * the engine pipelines them on MariaDB (QuotaEngine's inOrder: sent back to back on the connection,
+ * writes behind another statement guarded by {@link inTransactionOnly}), so the ratio stays like for like.
+ */
 class DirectQuota {
   retries = 0;
   constructor(private readonly pool: Pool) {}
+
+  /** QuotaEngine.inOrder on a mysql2 connection: all sent at once, the first error thrown once all are done. */
+  private async inOrder(
+    c: PoolConnection,
+    statements: ReadonlyArray<readonly [string, unknown[]]>,
+  ): Promise<unknown[]> {
+    const settled = await Promise.allSettled(
+      statements.map(([sql, params], i) =>
+        c
+          .query(i > 0 && !/^\s*SELECT/i.test(sql) ? inTransactionOnly(sql) : sql, params)
+          .then(([rows]) => rows),
+      ),
+    );
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
+  }
 
   private async tx<T>(work: (c: PoolConnection) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
@@ -127,19 +149,23 @@ class DirectQuota {
       items.forEach(([resource, delta], i) =>
         params.push(ids[i], usages.get(resource)!.id, projectId, resource, delta, expire, now),
       );
-      await c.query(quotaSql.insertReservations(items.length), params);
       const up: unknown[] = [];
       for (const [resource, delta] of items) up.push(usages.get(resource)!.id, delta);
       up.push(now, ...items.map(([resource]) => usages.get(resource)!.id));
-      await c.query(quotaSql.addReserved(items.length), up);
+      await this.inOrder(c, [
+        [quotaSql.insertReservations(items.length), params],
+        [quotaSql.addReserved(items.length), up],
+      ]);
       return ids;
     });
   }
 
   async commit(projectId: string, ids: string[]): Promise<void> {
     await this.tx(async (c) => {
-      await c.query(quotaSql.lockUsages('mysql'), [projectId]);
-      const [rows] = await c.query(quotaSql.selectReservations('mysql', ids.length), [projectId, ...ids]);
+      const [, rows] = await this.inOrder(c, [
+        [quotaSql.lockUsages('mysql'), [projectId]],
+        [quotaSql.selectReservations('mysql', ids.length), [projectId, ...ids]],
+      ]);
       const res = rows as Array<{ id: number; usage_id: number; delta: number }>;
       if (res.length === 0) return;
       const per = new Map<number, { dec: number; inc: number }>();
@@ -154,11 +180,10 @@ class DirectQuota {
       for (const id of usageIds) params.push(id, per.get(id)!.dec);
       for (const id of usageIds) params.push(id, per.get(id)!.inc);
       params.push(new Date(), ...usageIds);
-      await c.query(quotaSql.settleUsages(usageIds.length), params);
-      await c.query(
-        quotaSql.deleteReservations(res.length),
-        res.map((r) => r.id),
-      );
+      await this.inOrder(c, [
+        [quotaSql.settleUsages(usageIds.length), params],
+        [quotaSql.deleteReservations(res.length), res.map((r) => r.id)],
+      ]);
     });
   }
 }
