@@ -56,26 +56,24 @@ export const quotaSql = {
   },
 
   /**
-   * Outstanding reservations of one project by uuid, locked on MySQL (under the usage lock, so never
-   * contended). Forced through the (project_id, uuid) index so the lock never reaches another project's rows.
+   * Outstanding reservations of one project by uuid. Read, not locked: it must run after
+   * {@link lockUsages} in the same transaction, and a project's reservations are only ever inserted or
+   * deleted under that project's usage lock, so nothing can change them meanwhile; and the transaction's
+   * REPEATABLE READ snapshot is taken by this first plain read, i.e. after the lock was granted, so it
+   * sees every committed one. (A `FOR UPDATE` here took next-key locks in the (project_id, uuid) index,
+   * gaps other projects' reservation inserts and deletes need: bench:quota's one-project-per-worker mode
+   * retried 50–220 cross-project deadlocks per run with it, none without.)
    */
   selectReservations(flavor: DbFlavor, n: number): string {
-    return (
-      `SELECT id, usage_id, delta FROM reservations${projectReservations(flavor)} WHERE project_id = ? AND uuid IN (${placeholders(n)})` +
-      (flavor === 'mysql' ? ' FOR UPDATE' : '')
-    );
+    return `SELECT id, usage_id, delta FROM reservations${projectReservations(flavor)} WHERE project_id = ? AND uuid IN (${placeholders(n)})`;
   },
 
   /**
-   * Expired reservations of one project, through the (project_id, uuid) index: a range scan of the
-   * `expire` index would lock (and wait on) other projects' expired reservations while this project's
-   * usage rows are held, a lock-order cycle with their own settlements.
+   * Expired reservations of one project, read (not locked) under the usage lock like
+   * {@link selectReservations}, through the (project_id, uuid) index so it reads only this project's.
    */
   selectExpired(flavor: DbFlavor): string {
-    return (
-      `SELECT id, usage_id, delta FROM reservations${projectReservations(flavor)} WHERE project_id = ? AND expire < ?` +
-      (flavor === 'mysql' ? ' FOR UPDATE' : '')
-    );
+    return `SELECT id, usage_id, delta FROM reservations${projectReservations(flavor)} WHERE project_id = ? AND expire < ?`;
   },
 
   /** Applies settled reservations (rows already locked): params are [id, reservedDec]×n, [id, inUseInc]×n, updated_at, id×n. */
@@ -107,7 +105,7 @@ function byPrimaryKey(flavor: DbFlavor): string {
   return flavor === 'mysql' ? ' FORCE INDEX (PRIMARY)' : '';
 }
 
-/** The (project_id, uuid) index for locking reads of one project's reservations on MySQL. */
+/** The (project_id, uuid) index for reads of one project's reservations on MySQL. */
 function projectReservations(flavor: DbFlavor): string {
   return flavor === 'mysql' ? ' FORCE INDEX (ix_reservations_project_id_uuid)' : '';
 }
