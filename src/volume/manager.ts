@@ -188,6 +188,12 @@ export class VolumeManager extends Manager<VolumeDriver> {
       this.log.info('create_volume for a volume that is not creating; nothing to do', { volumeId: store.volume_id, status: current?.status ?? null });
       return current?.status ?? 'deleted';
     }
+    // Casts are delivered at least once: a copy that arrives after this backend failed the create and
+    // rescheduled it (host cleared, or another backend's now) must not create it here as well.
+    if (current.host === null || backendOf(current.host) !== this.host) {
+      this.log.info('create_volume for a volume placed elsewhere now; nothing to do', { volumeId: store.volume_id, host: current.host });
+      return current.status;
+    }
     const ctx = RequestContext.fromDict({ ...store.context });
     await this.notify(ctx, 'volume.create.start', current);
     // ExtractVolumeRef's read of the row would repeat the one just made (under this volume's lock, with
