@@ -251,6 +251,42 @@ export const SETTINGS = {
     defaultDoc: '`60` s',
     doc: 'Seconds between two resource-tracker audits of a compute node.',
   }),
+  fakeVcpus: spec({
+    env: 'FAKE_VCPUS',
+    section: 'compute',
+    key: 'fake_vcpus',
+    parser: integer(1),
+    default: '8',
+    defaultDoc: '`8`',
+    doc: 'vCPUs the fake virt driver reports for its node.',
+  }),
+  fakeMemoryMb: spec({
+    env: 'FAKE_MEMORY_MB',
+    section: 'compute',
+    key: 'fake_memory_mb',
+    parser: integer(1),
+    default: '16384',
+    defaultDoc: '`16384` MB',
+    doc: 'RAM the fake virt driver reports for its node.',
+  }),
+  fakeDiskGb: spec({
+    env: 'FAKE_DISK_GB',
+    section: 'compute',
+    key: 'fake_disk_gb',
+    parser: integer(1),
+    default: '500',
+    defaultDoc: '`500` GB',
+    doc: 'Local disk the fake virt driver reports for its node.',
+  }),
+  fakeFailSpawns: spec({
+    env: 'FAKE_FAIL_SPAWNS',
+    section: 'compute',
+    key: 'fake_fail_spawns',
+    parser: boolean,
+    default: 'false',
+    defaultDoc: '`false`',
+    doc: 'Make every spawn on the fake virt driver fail (to see reschedules and builds that end in ERROR).',
+  }),
 
   // [quota]
   reservationExpire: spec({
