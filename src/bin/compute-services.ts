@@ -1,20 +1,38 @@
 /**
  * `npm start -- conductor` and `npm start -- compute [--host NAME]`: nova-conductor (object
- * indirection and build_instances, with the database) and one nova-compute on the fake virt driver.
+ * indirection and build_instances, with the database) and one nova-compute on the fake virt driver,
+ * sized by `[compute]` fake_vcpus / fake_memory_mb / fake_disk_gb (and fake_fail_spawns for demos).
  * The compute has no database: its objects, service record and heartbeats all go through the
  * conductor, and the launcher hands it a context whose `dataSource()` fails with DBNotAllowed.
  * Both ask the scheduler on topic `scheduler`, which the cinder-scheduler serves for instances too.
  */
+import type { FakeDriverOptions } from '../compute/fake-driver';
 import { createComputeService, createConductorService } from '../compute/services';
+import type { Config } from '../config';
 import type { ServiceDefinition } from './services';
 import { runService, serviceSettingsOf } from './volume-services';
+
+/** The fake virt driver's size and behaviour from `[compute]` (FAKE_VCPUS, FAKE_MEMORY_MB, …). */
+export function fakeDriverOptionsOf(
+  config: Pick<Config, 'fakeVcpus' | 'fakeMemoryMb' | 'fakeDiskGb' | 'fakeFailSpawns'>,
+): Omit<FakeDriverOptions, 'host'> {
+  return {
+    vcpus: config.fakeVcpus,
+    memoryMb: config.fakeMemoryMb,
+    diskGb: config.fakeDiskGb,
+    failSpawns: config.fakeFailSpawns,
+  };
+}
 
 export const conductorService: ServiceDefinition = {
   name: 'conductor',
   usesDatabase: true,
   usesTransport: true,
   async start(ctx) {
-    const [dataSource, transport] = await Promise.all([ctx.resources.dataSource(), ctx.resources.transport()]);
+    const [dataSource, transport] = await Promise.all([
+      ctx.resources.dataSource(),
+      ctx.resources.transport(),
+    ]);
     return runService(
       'conductor',
       createConductorService({
@@ -44,6 +62,7 @@ export const computeService: ServiceDefinition = {
         settings: serviceSettingsOf(ctx),
         logger: ctx.logger,
         updateResourcesInterval: ctx.config.updateResourcesInterval,
+        driverOptions: fakeDriverOptionsOf(ctx.config),
         ...(ctx.stopping !== undefined ? { startAbort: ctx.stopping } : {}),
       }),
     );

@@ -12,6 +12,9 @@ export interface NodeResources {
   readonly localGb: number;
 }
 
+/** What the fake driver reports when not told otherwise (the `[compute] fake_*` defaults). */
+export const DEFAULT_FAKE_RESOURCES = Object.freeze({ vcpus: 8, memoryMb: 16384, diskGb: 500 });
+
 export interface FakeDriverOptions {
   readonly host: string;
   /** Node names; @default [host] */
@@ -43,15 +46,28 @@ export class FakeVirtDriver {
   /** Every spawn attempt, in order (for tests and the hypervisor listing). */
   readonly spawnAttempts: string[] = [];
 
+  /** @throws RangeError naming the option when a size is not a positive integer. */
   constructor(options: FakeDriverOptions) {
     this.host = options.host;
     this.nodes = [...(options.nodes ?? [options.host])];
-    this.resources = { vcpus: options.vcpus ?? 8, memoryMb: options.memoryMb ?? 16384, diskGb: options.diskGb ?? 500 };
+    this.resources = {
+      vcpus: options.vcpus ?? DEFAULT_FAKE_RESOURCES.vcpus,
+      memoryMb: options.memoryMb ?? DEFAULT_FAKE_RESOURCES.memoryMb,
+      diskGb: options.diskGb ?? DEFAULT_FAKE_RESOURCES.diskGb,
+    };
+    // Checked here, where a deployment sizes its hypervisor; configure() may set nonsense on purpose,
+    // which the resource tracker's verification then refuses (as it would a real driver's bad report).
+    for (const [key, v] of Object.entries(this.resources)) {
+      if (!Number.isSafeInteger(v) || v < 1)
+        throw new RangeError(`fake driver ${key} must be a positive integer, got ${String(v)}`);
+    }
     this.failSpawns = options.failSpawns ?? false;
   }
 
   /** Change what the driver reports (an operator resizing the fake hypervisor). */
-  configure(options: Partial<Pick<FakeDriverOptions, 'vcpus' | 'memoryMb' | 'diskGb' | 'nodes' | 'failSpawns'>>): void {
+  configure(
+    options: Partial<Pick<FakeDriverOptions, 'vcpus' | 'memoryMb' | 'diskGb' | 'nodes' | 'failSpawns'>>,
+  ): void {
     if (options.nodes !== undefined) this.nodes = [...options.nodes];
     if (options.failSpawns !== undefined) this.failSpawns = options.failSpawns;
     this.resources = {
@@ -68,7 +84,12 @@ export class FakeVirtDriver {
   }
 
   getAvailableResource(nodename: string): NodeResources {
-    return { hypervisorHostname: nodename, vcpus: this.resources.vcpus, memoryMb: this.resources.memoryMb, localGb: this.resources.diskGb };
+    return {
+      hypervisorHostname: nodename,
+      vcpus: this.resources.vcpus,
+      memoryMb: this.resources.memoryMb,
+      localGb: this.resources.diskGb,
+    };
   }
 
   async spawn(request: SpawnRequest): Promise<void> {
