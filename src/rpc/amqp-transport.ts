@@ -13,11 +13,21 @@
  * A server acks a message only after its handler finished and the reply was handed to the broker,
  * so a server that dies mid-handler leaves the message to be redelivered (at least once).
  *
- * Resilience: when the connection drops, calls awaiting a reply and publishes awaiting a confirm
- * reject at once with MessageDeliveryFailure; the transport reconnects with capped exponential
- * backoff and jitter, re-declares the exchange, queues, bindings and consumers, and publishes made
- * during the outage wait for it up to `publishWaitMs`. Nothing here throws out of an event handler
- * or leaves a promise rejection unhandled.
+ * Resilience: when the connection drops, calls awaiting a reply reject at once with
+ * MessageDeliveryFailure; the transport reconnects with capped exponential backoff and jitter,
+ * re-declares the exchange, queues, bindings and consumers, and publishes made during the outage
+ * wait for it up to `publishWaitMs`. Nothing here throws out of an event handler or leaves a promise
+ * rejection unhandled.
+ *
+ * Retry rule: a cast or fanout whose publish was cut off by the connection (it dropped before the
+ * broker confirmed the message, or before the message could be sent) is published again on the next
+ * connection, at most `castRetries` times and only while the reconnect comes within `publishWaitMs`
+ * of the first loss; only then does it fail with MessageDeliveryFailure. Such a message may have
+ * reached its queue before the drop, so casts are delivered at least once and their handlers must
+ * be idempotent (they act only on a resource still in the state the cast expects). A cast is never
+ * published again after a broker nack, an unroutable return or a confirm timeout: the broker answered
+ * (or is alive but stuck), and the caller must see that. Calls are never published again: a call may
+ * have run, and running it twice is not known to be safe; its caller gets the error.
  */
 import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
@@ -75,6 +85,11 @@ export interface AmqpTransportOptions {
    * Changing it for existing queues makes the broker refuse the declaration. @default true
    */
   readonly durable?: boolean;
+  /**
+   * How many times a cast or fanout cut off by a dropped connection is published again on the next one
+   * (see the retry rule above); 0 turns the retry off. @default 3
+   */
+  readonly castRetries?: number;
   /** How long a publish waits for the broker's confirm before failing with MessageDeliveryFailure. @default 30000 */
   readonly confirmTimeoutMs?: number;
   /** How long `close()` lets in-flight handlers finish. @default 10000 */
@@ -145,6 +160,12 @@ export class AmqpTransport implements Transport, SubscriptionHost {
   private readonly backoff: BackoffOptions;
   private readonly connectTimeoutMs: number;
   private readonly confirmTimeoutMs: number;
+  private readonly castRetries: number;
+  /**
+   * Failures that mean "the connection was cut off before the broker confirmed (or got) the message":
+   * the only ones a cast is published again after (never a nack, a return or a confirm timeout).
+   */
+  private readonly cutOff = new WeakSet<Error>();
   /** @internal What each subscription needs to declare and consume. */
   readonly config: SubscriptionConfig;
   private readonly log: Logger;
@@ -205,6 +226,7 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     this.backoff = options.reconnect ?? {};
     this.connectTimeoutMs = positiveInt('connectTimeoutMs', options.connectTimeoutMs ?? 5000);
     this.confirmTimeoutMs = positiveInt('confirmTimeoutMs', options.confirmTimeoutMs ?? 30_000);
+    this.castRetries = nonNegativeInt('castRetries', options.castRetries ?? 3);
     this.connectionName = options.connectionName ?? `cinder-ts:${exchange}:${this.instanceId}`;
     this.log = (options.logger ?? nullLogger).child({ component: 'rpc.amqp' });
   }
@@ -320,23 +342,60 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     const topic = checkTarget('topic', target.topic);
     if (target.server !== undefined) checkTarget('server', target.server);
     const body = encodeRequest(message);
-    const link = await this.ready(topic, message.method);
-    if (target.fanout === true) {
-      const exchange = fanoutExchangeName(this.config.naming, topic);
-      await this.declareFanoutExchange(link, exchange, topic, message.method);
-      // Not mandatory: a fanout reaches every server listening now, and that may be none.
-      await this.publish(link, exchange, '', body, topic, message.method, {});
-      return;
+    const method = message.method;
+    const send = async (link: AmqpLink): Promise<void> => {
+      if (target.fanout === true) {
+        const exchange = fanoutExchangeName(this.config.naming, topic);
+        await this.declareFanoutExchange(link, exchange, topic, method);
+        // Not mandatory: a fanout reaches every server listening now, and that may be none.
+        await this.publish(link, exchange, '', body, topic, method, {});
+        return;
+      }
+      await this.publish(
+        link,
+        this.config.naming.exchange,
+        routingKey(topic, target.server),
+        body,
+        topic,
+        method,
+        { mandatory: true, persistent: this.config.durable },
+      );
+    };
+    let link = await this.ready(topic, method);
+    let deadline: number | undefined;
+    for (let republished = 0; ; republished++) {
+      try {
+        await send(link);
+        if (republished > 0) {
+          this.log.info('cast published again after a reconnect', { topic, method, republished });
+        }
+        return;
+      } catch (err) {
+        if (!(err instanceof Error) || !this.cutOff.has(err) || republished >= this.castRetries) throw err;
+        if (this.state === 'closed' || this.state === 'idle') throw err;
+        // One budget for every wait, from the first loss: a flapping broker cannot hold a cast forever.
+        deadline ??= Date.now() + this.publishWaitMs;
+        const waitMs = deadline - Date.now();
+        if (waitMs <= 0) throw err;
+        this.log.warn(
+          'a cast was cut off by the connection before the broker confirmed it; publishing it again',
+          {
+            topic,
+            method,
+            attempt: republished + 1,
+          },
+        );
+        const lostGen = link.gen;
+        link = await this.ready(topic, method, waitMs, lostGen).catch((waitErr: unknown) => {
+          throw new MessageDeliveryFailure(
+            topic,
+            method,
+            `${(err as MessageDeliveryFailure).reason}, and the connection was not back within ${waitMs} ms to publish it again`,
+            { cause: waitErr },
+          );
+        });
+      }
     }
-    await this.publish(
-      link,
-      this.config.naming.exchange,
-      routingKey(topic, target.server),
-      body,
-      topic,
-      message.method,
-      { mandatory: true, persistent: this.config.durable },
-    );
   }
 
   // ---- internals used by AmqpSubscription ------------------------------------------------------
@@ -346,9 +405,11 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     return this.log;
   }
 
-  /** The current link, if the connection is up. */
-  private currentLink(): AmqpLink | null {
-    return this.state === 'open' && this.link !== null && !this.link.lost ? this.link : null;
+  /** The current link, if the connection is up (and newer than generation `afterGen`). */
+  private currentLink(afterGen = -1): AmqpLink | null {
+    return this.state === 'open' && this.link !== null && !this.link.lost && this.link.gen > afterGen
+      ? this.link
+      : null;
   }
 
   /** @internal Forget a subscription (it closed). */
@@ -436,14 +497,13 @@ export class AmqpTransport implements Transport, SubscriptionHost {
       );
     }
     for (const pending of [...this.publishes.values()]) {
-      if (pending.gen === link.gen)
-        pending.settle(
-          new MessageDeliveryFailure(
-            pending.topic,
-            pending.method,
-            `${reason} before the broker confirmed the message`,
-          ),
-        );
+      if (pending.gen !== link.gen) continue;
+      const message = `${reason} before the broker confirmed the message`;
+      pending.settle(
+        closedByUs
+          ? new MessageDeliveryFailure(pending.topic, pending.method, message)
+          : this.cutOffFailure(pending.topic, pending.method, message),
+      );
     }
     if (closedByUs) return;
     this.log.warn('broker connection lost; reconnecting', {
@@ -478,9 +538,17 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     }
   }
 
-  /** The current link, or wait for one (up to `waitMs`) while reconnecting. */
-  private ready(topic: string, method: string, waitMs: number = this.publishWaitMs): Promise<AmqpLink> {
-    const link = this.currentLink();
+  /**
+   * The current link, or wait for one (up to `waitMs`) while reconnecting. With `afterGen`, only a link
+   * newer than that generation will do (the one a publish was just cut off on may not be marked lost yet).
+   */
+  private ready(
+    topic: string,
+    method: string,
+    waitMs: number = this.publishWaitMs,
+    afterGen = -1,
+  ): Promise<AmqpLink> {
+    const link = this.currentLink(afterGen);
     if (link !== null) return Promise.resolve(link);
     if (this.state === 'closed')
       return Promise.reject(new MessageDeliveryFailure(topic, method, 'the transport is closed'));
@@ -515,11 +583,18 @@ export class AmqpTransport implements Transport, SubscriptionHost {
     if (link.fanouts.has(exchange)) return;
     const pub = link.pub;
     if (pub === null || link.lost)
-      throw new MessageDeliveryFailure(topic, method, 'the connection to the broker was lost');
+      throw this.cutOffFailure(topic, method, 'the connection to the broker was lost');
     try {
       // Not auto-delete: an exchange that vanished with its last queue would turn a later publish into a channel error.
       await pub.assertExchange(exchange, 'fanout', { durable: this.config.durable, autoDelete: false });
     } catch (err) {
+      if (link.lost) {
+        throw this.cutOffFailure(
+          topic,
+          method,
+          'the connection to the broker was lost before the fanout exchange was declared',
+        );
+      }
       throw new MessageDeliveryFailure(
         topic,
         method,
@@ -542,8 +617,9 @@ export class AmqpTransport implements Transport, SubscriptionHost {
   ): Promise<void> {
     while (link.drain !== null) await link.drain;
     const pub = link.pub;
+    // Never sent: a cast may be published again on the next connection.
     if (link.lost || pub === null)
-      throw new MessageDeliveryFailure(topic, method, 'the connection to the broker was lost');
+      throw this.cutOffFailure(topic, method, 'the connection to the broker was lost');
     const publishId = `${link.gen}.${++this.publishSeq}`;
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -563,16 +639,16 @@ export class AmqpTransport implements Transport, SubscriptionHost {
           { ...props, messageId: publishId, contentType: 'application/json' },
           (err: unknown) => {
             if (err !== null && err !== undefined) {
+              // amqplib fails every unconfirmed publish of a channel that closes with 'channel closed';
+              // only 'message nacked' is the broker's refusal. A closed channel says nothing of delivery.
               settle(
-                new MessageDeliveryFailure(
-                  topic,
-                  method,
-                  // amqplib fails every unconfirmed publish of a channel that closes with 'channel closed';
-                  // only 'message nacked' is the broker's refusal. A closed channel says nothing of delivery.
-                  !link.lost && err instanceof Error && err.message === 'message nacked'
-                    ? 'the broker refused the message (nack)'
-                    : 'the connection to the broker was lost before the broker confirmed the message',
-                ),
+                err instanceof Error && err.message === 'message nacked'
+                  ? new MessageDeliveryFailure(topic, method, 'the broker refused the message (nack)')
+                  : this.cutOffFailure(
+                      topic,
+                      method,
+                      'the connection to the broker was lost before the broker confirmed the message',
+                    ),
               );
             } else if (link.returned.has(publishId)) {
               settle(
@@ -612,11 +688,32 @@ export class AmqpTransport implements Transport, SubscriptionHost {
           });
         }
       } catch (err) {
+        // amqplib throws when the channel is already closed (the connection is going): a cut-off.
+        const reason = `cannot publish: ${errorMessage(err)}`;
         settle(
-          new MessageDeliveryFailure(topic, method, `cannot publish: ${errorMessage(err)}`, { cause: err }),
+          link.lost || /closed/i.test(errorMessage(err))
+            ? this.cutOffFailure(topic, method, reason, err)
+            : new MessageDeliveryFailure(topic, method, reason, { cause: err }),
         );
       }
     });
+  }
+
+  /** A MessageDeliveryFailure a cast may be published again after (see the retry rule). */
+  private cutOffFailure(
+    topic: string,
+    method: string,
+    reason: string,
+    cause?: unknown,
+  ): MessageDeliveryFailure {
+    const err = new MessageDeliveryFailure(
+      topic,
+      method,
+      reason,
+      cause === undefined ? undefined : { cause },
+    );
+    this.cutOff.add(err);
+    return err;
   }
 
   private onReply(msg: ConsumeMessage | null): void {

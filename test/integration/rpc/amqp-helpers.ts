@@ -151,6 +151,8 @@ export class BrokerProxy {
   private readonly server = net.createServer((client) => this.accept(client));
   private down = false;
   private frozen = false;
+  /** Bytes of one direction only are held back (see {@link hold}). */
+  private holding: 'none' | 'toBroker' | 'toClient' = 'none';
   private readonly held: Array<() => void> = [];
   /** Connection attempts seen, refused ones included. */
   attempts = 0;
@@ -187,16 +189,25 @@ export class BrokerProxy {
         upstream.destroy();
       });
     }
-    this.relay(client, upstream);
-    this.relay(upstream, client);
+    this.relay(client, upstream, 'toBroker');
+    this.relay(upstream, client, 'toClient');
   }
 
-  /** Forward `from` → `to`, holding the bytes back while frozen. */
-  private relay(from: net.Socket, to: net.Socket): void {
+  /** Forward `from` → `to`, holding the bytes back while frozen (or while this direction is held). */
+  private relay(from: net.Socket, to: net.Socket, direction: 'toBroker' | 'toClient'): void {
     from.on('data', (chunk: Buffer) => {
-      if (this.frozen) this.held.push(() => to.write(chunk));
+      if (this.frozen || this.holding === direction) this.held.push(() => to.write(chunk));
       else to.write(chunk);
     });
+  }
+
+  /**
+   * Hold back one direction only: `toClient` lets a publish reach the broker but keeps its confirm
+   * from the client; `toBroker` keeps the publish itself from the broker. {@link cut} then drops the
+   * connection with the bytes still held (they are discarded).
+   */
+  hold(direction: 'toBroker' | 'toClient'): void {
+    this.holding = direction;
   }
 
   /** Stop forwarding in both directions without closing anything (a hung broker or network). */
@@ -220,6 +231,8 @@ export class BrokerProxy {
 
   /** Drop every proxied connection (like a network cut). */
   cut(): void {
+    this.holding = 'none';
+    this.held.length = 0;
     for (const s of this.sockets) s.destroy();
   }
 
