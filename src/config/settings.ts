@@ -100,7 +100,7 @@ export const SETTINGS = {
     parser: integer(1),
     default: '10',
     defaultDoc: '`10` s',
-    doc: 'Seconds between service heartbeats.',
+    doc: 'Seconds between service heartbeats; the first comes min(5, this) s after start, or at once when the record would otherwise show down.',
   }),
   serviceDownTime: spec({
     env: 'SERVICE_DOWN_TIME',

@@ -1,8 +1,17 @@
 /**
  * Service group membership by database heartbeats (Nova servicegroup DbDriver):
  * a joined service bumps `report_count` / `updated_at` of its record every `reportInterval`
- * seconds, the first time {@link INITIAL_REPORTING_DELAY} seconds after joining; a service is up
- * while its last heartbeat is at most `serviceDownTime` seconds old.
+ * seconds; a service is up while its last heartbeat (its record's creation before the first one)
+ * is at most `serviceDownTime` seconds old.
+ *
+ * The first heartbeat: Nova sends it {@link INITIAL_REPORTING_DELAY} (5) seconds after joining,
+ * whatever the interval, and counts the record's `created_at` as the heartbeat before it. That
+ * leaves two windows in which a service that is running shows down: with a short
+ * `serviceDownTime` (under 5 s) a new record goes stale before the first report, and a restarted
+ * service keeps the stale `updated_at` of its previous run until then. So here the first report
+ * comes after min(5 s, reportInterval) — never later than the interval promises, and since
+ * `serviceDownTime` is always above the interval a new record cannot go stale first — and a member
+ * whose record would be seen down before that reports at once when it joins.
  *
  * If `serviceDownTime` is not larger than `reportInterval` it is raised to 2.5 × the interval with
  * a warning (a service would otherwise flap). A failing heartbeat marks the service "model
@@ -46,7 +55,11 @@ export function effectiveServiceDownTime(reportInterval: number, serviceDownTime
 }
 
 /** Whether a record's last heartbeat (or its creation) is recent enough; forced-down services are down. */
-export function isServiceUp(record: Pick<ServiceRecord, 'updatedAt' | 'createdAt' | 'forcedDown'>, serviceDownTime: number, now: Date): boolean {
+export function isServiceUp(
+  record: Pick<ServiceRecord, 'updatedAt' | 'createdAt' | 'forcedDown'>,
+  serviceDownTime: number,
+  now: Date,
+): boolean {
   if (record.forcedDown) return false;
   const last = record.updatedAt ?? record.createdAt;
   const elapsed = Math.abs(now.getTime() - new Date(last).getTime()) / 1000;
@@ -67,10 +80,14 @@ export class ServiceGroup {
     const reportInterval = options.reportInterval ?? DEFAULT_REPORT_INTERVAL;
     const serviceDownTime = options.serviceDownTime ?? DEFAULT_SERVICE_DOWN_TIME;
     if (!Number.isFinite(reportInterval) || reportInterval < 0) {
-      throw new RangeError(`reportInterval must be a non-negative number of seconds, got ${String(reportInterval)}`);
+      throw new RangeError(
+        `reportInterval must be a non-negative number of seconds, got ${String(reportInterval)}`,
+      );
     }
     if (!Number.isFinite(serviceDownTime) || serviceDownTime <= 0) {
-      throw new RangeError(`serviceDownTime must be a positive number of seconds, got ${String(serviceDownTime)}`);
+      throw new RangeError(
+        `serviceDownTime must be a positive number of seconds, got ${String(serviceDownTime)}`,
+      );
     }
     this.log = (options.logger ?? nullLogger).child({ component: 'servicegroup' });
     this.now = options.now ?? (() => new Date());
@@ -85,17 +102,42 @@ export class ServiceGroup {
     }
   }
 
-  /** Start heartbeats for `member` (none when reportInterval is 0). Joining twice is an error. */
-  join(member: ServiceGroupMember): void {
-    if (this.timers.has(member)) throw new Error(`${member.binary} on ${member.host} already joined the service group`);
-    this.log.debug('joining service group', { host: member.host, binary: member.binary, topic: member.topic });
+  /** Seconds from joining to the first heartbeat: min(INITIAL_REPORTING_DELAY, reportInterval). */
+  get firstReportDelay(): number {
+    return Math.min(INITIAL_REPORTING_DELAY, this.reportInterval);
+  }
+
+  /**
+   * Start heartbeats for `member` (none when reportInterval is 0). Joining twice is an error.
+   * Resolves once heartbeats are scheduled — after a first heartbeat sent at once when the member's
+   * record would otherwise be seen down before the first timed one (a restart after a long stop,
+   * or a start that took longer than serviceDownTime).
+   */
+  async join(member: ServiceGroupMember): Promise<void> {
+    if (this.timers.has(member))
+      throw new Error(`${member.binary} on ${member.host} already joined the service group`);
+    this.log.debug('joining service group', {
+      host: member.host,
+      binary: member.binary,
+      topic: member.topic,
+    });
     if (this.reportInterval === 0) return;
     const timer = new FixedIntervalLoopingCall(() => this.reportState(member), {
       name: `report-state:${member.binary}`,
       logger: this.log,
     });
     this.timers.set(member, timer);
-    void timer.start(this.reportInterval, { initialDelay: INITIAL_REPORTING_DELAY, stopOnException: false });
+    let initialDelay = this.firstReportDelay;
+    if (this.wouldBeDownBeforeFirstReport(member)) {
+      this.log.debug(
+        'reporting service state at once: its record would be seen down before the first heartbeat',
+        { host: member.host, binary: member.binary },
+      );
+      await this.reportState(member);
+      initialDelay = this.reportInterval;
+    }
+    if (this.timers.get(member) !== timer) return; // left while the first report was on its way
+    void timer.start(this.reportInterval, { initialDelay, stopOnException: false });
   }
 
   /** Stop heartbeats for `member`, waiting for one in progress. */
@@ -131,12 +173,23 @@ export class ServiceGroup {
     }
   }
 
+  /** Whether the member's record, as it stands, goes stale before the first timed heartbeat. */
+  private wouldBeDownBeforeFirstReport(member: ServiceGroupMember): boolean {
+    const ref = member.serviceRef;
+    if (ref === undefined) return false; // nothing to report on: the first heartbeat logs the failure
+    const last = new Date(ref.updatedAt ?? ref.createdAt).getTime();
+    const firstReportAt = this.now().getTime() + this.firstReportDelay * 1000;
+    return (firstReportAt - last) / 1000 > this.serviceDownTime;
+  }
+
   isUp(record: Pick<ServiceRecord, 'updatedAt' | 'createdAt' | 'forcedDown'>): boolean {
     return isServiceUp(record, this.serviceDownTime, this.now());
   }
 
   /** Live records with their up/down state (for os-services). */
-  async listWithState(filter?: Parameters<ServiceRecordStore['list']>[0]): Promise<Array<ServiceRecord & { up: boolean }>> {
+  async listWithState(
+    filter?: Parameters<ServiceRecordStore['list']>[0],
+  ): Promise<Array<ServiceRecord & { up: boolean }>> {
     const rows = await this.store.list(filter);
     return rows.map((r) => ({ ...r, up: this.isUp(r) }));
   }

@@ -15,7 +15,12 @@ import type { RpcSerializer } from '../rpc/serializer';
 import type { Transport } from '../rpc/transport';
 import { DynamicLoopingCall } from './looping-call';
 import { Manager, type ManagerOptions } from './manager';
-import { ServiceGroup, DEFAULT_REPORT_INTERVAL, DEFAULT_SERVICE_DOWN_TIME, type ServiceGroupMember } from './service-group';
+import {
+  ServiceGroup,
+  DEFAULT_REPORT_INTERVAL,
+  DEFAULT_SERVICE_DOWN_TIME,
+  type ServiceGroupMember,
+} from './service-group';
 import type { ServiceRecord, ServiceRecordStore } from './service-record-store';
 
 /** The service-related settings (seconds), mirroring the OpenStack options of the same names. */
@@ -114,7 +119,10 @@ export class ServiceStartError extends Error {
     readonly step: string,
     options: ErrorOptions,
   ) {
-    super(`${binary} on ${host} failed to start at ${step}: ${(options.cause as Error)?.message ?? String(options.cause)}`, options);
+    super(
+      `${binary} on ${host} failed to start at ${step}: ${(options.cause as Error)?.message ?? String(options.cause)}`,
+      options,
+    );
     this.name = 'ServiceStartError';
   }
 }
@@ -184,8 +192,17 @@ export class Service implements ServiceGroupMember, LaunchableService {
       if (typeof v !== 'string' || v === '') throw new TypeError(`service ${key} must be a non-empty string`);
     }
     if (topic.includes('.')) throw new TypeError(`service topic '${topic}' must not contain dots`);
-    const settings: ServiceSettings = { ...DEFAULT_SERVICE_SETTINGS, ...stripUndefined(options.settings ?? {}), host };
-    for (const key of ['reportInterval', 'serviceDownTime', 'periodicFuzzyDelay', 'periodicIntervalMax'] as const) {
+    const settings: ServiceSettings = {
+      ...DEFAULT_SERVICE_SETTINGS,
+      ...stripUndefined(options.settings ?? {}),
+      host,
+    };
+    for (const key of [
+      'reportInterval',
+      'serviceDownTime',
+      'periodicFuzzyDelay',
+      'periodicIntervalMax',
+    ] as const) {
       if (!Number.isFinite(settings[key]) || settings[key] < 0) {
         throw new TypeError(`${key} must be a non-negative number of seconds, got ${String(settings[key])}`);
       }
@@ -196,7 +213,8 @@ export class Service implements ServiceGroupMember, LaunchableService {
       manager = options.manager;
     } else {
       const factory = options.manager ?? managerFactoryFor(topic);
-      if (factory === undefined) throw new TypeError(`no manager given and none registered for topic '${topic}'`);
+      if (factory === undefined)
+        throw new TypeError(`no manager given and none registered for topic '${topic}'`);
       manager = factory({
         host,
         serviceName: topic,
@@ -206,7 +224,9 @@ export class Service implements ServiceGroupMember, LaunchableService {
       });
     }
     if (manager.host !== host) {
-      throw new TypeError(`the manager was built for host '${manager.host}' but the service runs on '${host}'`);
+      throw new TypeError(
+        `the manager was built for host '${manager.host}' but the service runs on '${host}'`,
+      );
     }
     const serviceGroup =
       options.serviceGroup ??
@@ -239,7 +259,8 @@ export class Service implements ServiceGroupMember, LaunchableService {
   }
 
   start(): Promise<void> {
-    if (this.stateValue !== 'new') return Promise.reject(new Error(`${this.name} cannot start: it is ${this.stateValue}`));
+    if (this.stateValue !== 'new')
+      return Promise.reject(new Error(`${this.name} cannot start: it is ${this.stateValue}`));
     this.stateValue = 'starting';
     this.starting = this.doStart();
     return this.starting;
@@ -254,7 +275,11 @@ export class Service implements ServiceGroupMember, LaunchableService {
       this.modelDisconnected = false;
 
       step = 'service record';
-      const { record, created } = await this.store.getOrCreate({ host: this.host, binary: this.binary, topic: this.topic });
+      const { record, created } = await this.store.getOrCreate({
+        host: this.host,
+        binary: this.binary,
+        topic: this.topic,
+      });
       this.serviceRef = record;
       this.log.debug(created ? 'created service record' : 'found service record', { serviceId: record.id });
 
@@ -267,7 +292,11 @@ export class Service implements ServiceGroupMember, LaunchableService {
         this.transport,
         { topic: this.topic, server: this.host },
         [this.manager, ...this.manager.additionalEndpoints],
-        { fanout: true, logger: this.log, ...(this.serializer !== undefined ? { serializer: this.serializer } : {}) },
+        {
+          fanout: true,
+          logger: this.log,
+          ...(this.serializer !== undefined ? { serializer: this.serializer } : {}),
+        },
       );
       this.rpcServer = server;
       await server.start();
@@ -276,14 +305,17 @@ export class Service implements ServiceGroupMember, LaunchableService {
       await this.manager.postStartHook();
 
       step = 'service group';
-      this.serviceGroup.join(this);
+      await this.serviceGroup.join(this);
       this.joined = true;
 
       step = 'periodic tasks';
       if (this.settings.periodicEnable) {
         const fuzzy = this.settings.periodicFuzzyDelay;
         const initialDelay = fuzzy > 0 ? Math.floor(this.random() * (Math.floor(fuzzy) + 1)) : undefined;
-        const loop = new DynamicLoopingCall(() => this.periodicTasks(), { name: `periodic:${this.binary}`, logger: this.log });
+        const loop = new DynamicLoopingCall(() => this.periodicTasks(), {
+          name: `periodic:${this.binary}`,
+          logger: this.log,
+        });
         this.periodicLoop = loop;
         void loop.start({
           ...(initialDelay !== undefined ? { initialDelay } : {}),

@@ -1,5 +1,13 @@
-import { InMemoryServiceRecordStore, ServiceNotFoundError, type ServiceRecord } from '../../../src/service/service-record-store';
-import { effectiveServiceDownTime, ServiceGroup, type ServiceGroupMember } from '../../../src/service/service-group';
+import {
+  InMemoryServiceRecordStore,
+  ServiceNotFoundError,
+  type ServiceRecord,
+} from '../../../src/service/service-record-store';
+import {
+  effectiveServiceDownTime,
+  ServiceGroup,
+  type ServiceGroupMember,
+} from '../../../src/service/service-group';
 import { RecordingLogger } from './recording-logger';
 
 const s = (n: number): number => n * 1000;
@@ -46,7 +54,7 @@ describe('service group heartbeats', () => {
     const m = await member(store);
     const created = m.serviceRef!.createdAt.getTime();
 
-    g.join(m);
+    await g.join(m);
     await jest.advanceTimersByTimeAsync(s(4.9));
     const at4 = m.serviceRef!;
     await jest.advanceTimersByTimeAsync(s(0.1));
@@ -69,7 +77,7 @@ describe('service group heartbeats', () => {
     const g = new ServiceGroup(store, { reportInterval: 0 });
     const m = await member(store);
 
-    g.join(m);
+    await g.join(m);
     await jest.advanceTimersByTimeAsync(s(100));
 
     expect(m.serviceRef!.reportCount).toBe(0);
@@ -79,7 +87,7 @@ describe('service group heartbeats', () => {
     const store = new InMemoryServiceRecordStore();
     const g = new ServiceGroup(store, { reportInterval: 10, serviceDownTime: 60 });
     const m = await member(store);
-    g.join(m);
+    await g.join(m);
 
     await jest.advanceTimersByTimeAsync(s(35)); // beats at 5, 15, 25, 35
     const whileBeating = g.isUp((await store.getByHostAndBinary('h1', 'cinder-volume'))!);
@@ -98,7 +106,11 @@ describe('service group heartbeats', () => {
   it('uses created_at before the first heartbeat, and a forced-down service is down', () => {
     const g = new ServiceGroup(new InMemoryServiceRecordStore(), { serviceDownTime: 60 });
     const now = Date.now();
-    const rec = (createdAgo: number, updatedAgo: number | null, forcedDown = false): Pick<ServiceRecord, 'createdAt' | 'updatedAt' | 'forcedDown'> => ({
+    const rec = (
+      createdAgo: number,
+      updatedAgo: number | null,
+      forcedDown = false,
+    ): Pick<ServiceRecord, 'createdAt' | 'updatedAt' | 'forcedDown'> => ({
       createdAt: new Date(now - s(createdAgo)),
       updatedAt: updatedAgo === null ? null : new Date(now - s(updatedAgo)),
       forcedDown,
@@ -125,7 +137,7 @@ describe('service group heartbeats', () => {
       return real(id);
     });
 
-    g.join(m);
+    await g.join(m);
     await jest.advanceTimersByTimeAsync(s(25)); // beats at 5, 15, 25 fail
     const disconnectedDuringOutage = m.modelDisconnected;
     await jest.advanceTimersByTimeAsync(s(20)); // beats at 35, 45 succeed
@@ -154,5 +166,134 @@ describe('service group heartbeats', () => {
     const lines = log.matching(/model disconnected/);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.meta['err']).toBeInstanceOf(ServiceNotFoundError);
+  });
+});
+
+describe('the first heartbeat', () => {
+  beforeEach(() => {
+    jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  /** Whether the member is up at each step of `stepS` seconds for `forS` seconds. */
+  async function upEvery(
+    g: ServiceGroup,
+    store: InMemoryServiceRecordStore,
+    stepS: number,
+    forS: number,
+  ): Promise<boolean[]> {
+    const out: boolean[] = [];
+    for (let t = 0; t <= forS; t += stepS) {
+      out.push(g.isUp((await store.getByHostAndBinary('h1', 'cinder-volume'))!));
+      await jest.advanceTimersByTimeAsync(s(stepS));
+    }
+    return out;
+  }
+
+  it('comes after min(5 s, report_interval): with a 1 s interval, after 1 s', async () => {
+    const store = new InMemoryServiceRecordStore();
+    const g = new ServiceGroup(store, { reportInterval: 1, serviceDownTime: 3 });
+    const m = await member(store);
+
+    await g.join(m);
+    await jest.advanceTimersByTimeAsync(s(0.9));
+    const before = m.serviceRef!.reportCount;
+    await jest.advanceTimersByTimeAsync(s(0.1));
+    const at1 = m.serviceRef!.reportCount;
+    await jest.advanceTimersByTimeAsync(s(3));
+    const at4 = m.serviceRef!.reportCount;
+    await g.leave(m);
+
+    expect(g.firstReportDelay).toBe(1);
+    expect(new ServiceGroup(store, { reportInterval: 10 }).firstReportDelay).toBe(5);
+    expect([before, at1, at4]).toEqual([0, 1, 4]);
+  });
+
+  it('keeps a new service up from its start on with service_down_time under 5 s', async () => {
+    const store = new InMemoryServiceRecordStore();
+    const g = new ServiceGroup(store, { reportInterval: 1, serviceDownTime: 2 });
+    const m = await member(store);
+
+    await g.join(m);
+    const seen = await upEvery(g, store, 0.25, 12);
+    await g.leave(m);
+
+    // Nova's fixed 5 s first delay would show it down from 2 s to 5 s after the start.
+    expect(seen.every((up) => up)).toBe(true);
+  });
+
+  it('reports at once when a restarted service’s record would be seen down before the first heartbeat', async () => {
+    const store = new InMemoryServiceRecordStore();
+    const g = new ServiceGroup(store, { reportInterval: 10, serviceDownTime: 60 });
+    const old = await member(store);
+    await store.reportState(old.serviceRef!.id); // the previous run's last heartbeat …
+    await jest.advanceTimersByTimeAsync(s(3600)); // … an hour ago
+    const m = await member(store);
+    const downBefore = !g.isUp(m.serviceRef!);
+
+    await g.join(m);
+    const afterJoin = m.serviceRef!;
+    const seen = await upEvery(g, store, 1, 40);
+    await g.leave(m);
+
+    expect(downBefore).toBe(true);
+    expect(afterJoin.reportCount).toBe(2);
+    expect(afterJoin.updatedAt!.getTime()).toBe(Date.now() - s(41));
+    expect(g.isUp(afterJoin)).toBe(true);
+    expect(seen.every((up) => up)).toBe(true);
+    // then every interval from that first report: 10, 20, 30, 40 s after joining
+    expect(m.serviceRef!.reportCount).toBe(6);
+  });
+
+  it('waits the usual delay when the record of a quick restart is still fresh', async () => {
+    const store = new InMemoryServiceRecordStore();
+    const g = new ServiceGroup(store, { reportInterval: 10, serviceDownTime: 60 });
+    const m = await member(store);
+    await store.reportState(m.serviceRef!.id);
+    await jest.advanceTimersByTimeAsync(s(50)); // 50 s + the 5 s delay is still within 60 s
+    m.serviceRef = (await store.getByHostAndBinary('h1', 'cinder-volume'))!;
+
+    await g.join(m);
+    const afterJoin = m.serviceRef.reportCount;
+    await jest.advanceTimersByTimeAsync(s(5));
+    const at5 = m.serviceRef.reportCount;
+    await g.leave(m);
+
+    expect([afterJoin, at5]).toEqual([1, 2]);
+  });
+
+  it('reports at once when the start took longer than service_down_time after creating the record', async () => {
+    const store = new InMemoryServiceRecordStore();
+    const g = new ServiceGroup(store, { reportInterval: 1, serviceDownTime: 3 });
+    const m = await member(store);
+    await jest.advanceTimersByTimeAsync(s(2.5)); // pre_start_hook (a first resource audit, say)
+
+    await g.join(m);
+    const afterJoin = m.serviceRef!.reportCount;
+    await g.leave(m);
+
+    expect(afterJoin).toBe(1);
+  });
+
+  it('starts no heartbeats when the member left while the first report was on its way', async () => {
+    const store = new InMemoryServiceRecordStore();
+    const g = new ServiceGroup(store, { reportInterval: 1, serviceDownTime: 3 });
+    const m = await member(store);
+    await jest.advanceTimersByTimeAsync(s(10));
+    const real = store.reportState.bind(store);
+    let leaving: Promise<void> | undefined;
+    jest.spyOn(store, 'reportState').mockImplementation(async (id) => {
+      leaving ??= g.leave(m);
+      return real(id);
+    });
+
+    await g.join(m);
+    await leaving;
+    await jest.advanceTimersByTimeAsync(s(10));
+
+    expect(m.serviceRef!.reportCount).toBe(1);
+    expect(store.reportState).toHaveBeenCalledTimes(1);
   });
 });

@@ -7,7 +7,12 @@ import type { MessageHandler, Subscription, Transport } from '../../../src/rpc/t
 import { ServiceLauncher } from '../../../src/service/launcher';
 import { Manager, type ManagerOptions } from '../../../src/service/manager';
 import { periodicTask } from '../../../src/service/periodic-task';
-import { registerManagerFactory, Service, ServiceStartError, type LaunchableService } from '../../../src/service/service';
+import {
+  registerManagerFactory,
+  Service,
+  ServiceStartError,
+  type LaunchableService,
+} from '../../../src/service/service';
 import {
   InMemoryServiceRecordStore,
   ServiceExistsError,
@@ -99,7 +104,10 @@ describe('Service', () => {
   let transport: InProcessTransport;
 
   beforeEach(() => {
-    jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z'), doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    jest.useFakeTimers({
+      now: new Date('2030-01-01T00:00:00Z'),
+      doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'],
+    });
     transport = new InProcessTransport();
   });
   afterEach(async () => {
@@ -107,7 +115,11 @@ describe('Service', () => {
     jest.useRealTimers();
   });
 
-  function make(events: string[], extra: Partial<Parameters<typeof Service.create>[0]> = {}, failAt?: string): Service {
+  function make(
+    events: string[],
+    extra: Partial<Parameters<typeof Service.create>[0]> = {},
+    failAt?: string,
+  ): Service {
     return Service.create({
       host: 'node1',
       binary: 'cinder-volume',
@@ -121,7 +133,10 @@ describe('Service', () => {
 
   it('starts in DESIGN order: initHost, record, preStartHook, RPC, postStartHook, heartbeats, periodic tasks', async () => {
     const events: string[] = [];
-    const service = make(events, { settings: { periodicFuzzyDelay: 3, reportInterval: 10 }, random: () => 0.99 });
+    const service = make(events, {
+      settings: { periodicFuzzyDelay: 3, reportInterval: 10 },
+      random: () => 0.99,
+    });
 
     await service.start();
     const afterStart = [...events];
@@ -160,22 +175,52 @@ describe('Service', () => {
     registerManagerFactory('widget', (o) => new RecordingManager(o));
     const store = new InMemoryServiceRecordStore();
 
-    const byBinary = Service.create({ binary: 'nova-widget', transport, store, settings: { host: 'cfg-host' } });
-    const byTopic = Service.create({ topic: 'compute', transport, store, host: 'n2', manager: (o) => new Manager(o) });
+    const byBinary = Service.create({
+      binary: 'nova-widget',
+      transport,
+      store,
+      settings: { host: 'cfg-host' },
+    });
+    const byTopic = Service.create({
+      topic: 'compute',
+      transport,
+      store,
+      host: 'n2',
+      manager: (o) => new Manager(o),
+    });
 
     expect(byBinary).toMatchObject({ topic: 'widget', host: 'cfg-host', binary: 'nova-widget' });
     expect(byBinary.manager).toBeInstanceOf(RecordingManager);
     expect(byBinary.manager.serviceName).toBe('widget');
-    expect(byBinary.settings).toMatchObject({ reportInterval: 10, serviceDownTime: 60, periodicIntervalMax: 60, periodicFuzzyDelay: 60 });
+    expect(byBinary.settings).toMatchObject({
+      reportInterval: 10,
+      serviceDownTime: 60,
+      periodicIntervalMax: 60,
+      periodicFuzzyDelay: 60,
+    });
     expect(byTopic.binary).toBe('nova-compute');
-    expect(() => Service.create({ topic: 'nothing-registered-here', transport, store })).toThrow('no manager');
+    expect(() => Service.create({ topic: 'nothing-registered-here', transport, store })).toThrow(
+      'no manager',
+    );
     expect(() => Service.create({ transport, store })).toThrow('binary or a topic');
-    expect(() => Service.create({ topic: 'compute', transport, store, manager: new Manager({ host: 'other' }), host: 'n3' })).toThrow(
-      "built for host 'other'",
-    );
-    expect(() => Service.create({ topic: 'compute', transport, store, manager: (o) => new Manager(o), settings: { reportInterval: -1 } })).toThrow(
-      'reportInterval',
-    );
+    expect(() =>
+      Service.create({
+        topic: 'compute',
+        transport,
+        store,
+        manager: new Manager({ host: 'other' }),
+        host: 'n3',
+      }),
+    ).toThrow("built for host 'other'");
+    expect(() =>
+      Service.create({
+        topic: 'compute',
+        transport,
+        store,
+        manager: (o) => new Manager(o),
+        settings: { reportInterval: -1 },
+      }),
+    ).toThrow('reportInterval');
   });
 
   it('serves the manager over RPC on topic, topic.host and fanout, but not base-class methods', async () => {
@@ -238,7 +283,14 @@ describe('Service', () => {
   it('two services racing for one host+binary end up on the same record', async () => {
     const store = new InMemoryServiceRecordStore();
     const mk = (): Service =>
-      Service.create({ host: 'n', binary: 'cinder-volume', manager: (o) => new Manager(o), transport, store, settings: { periodicEnable: false } });
+      Service.create({
+        host: 'n',
+        binary: 'cinder-volume',
+        manager: (o) => new Manager(o),
+        transport,
+        store,
+        settings: { periodicEnable: false },
+      });
     const [x, y] = [mk(), mk()];
 
     await Promise.all([x.start(), y.start()]);
@@ -266,12 +318,16 @@ describe('Service', () => {
       'cleanupHost',
     ]);
     expect(service.state).toBe('failed');
-    await expect(new RpcClient(transport, { topic: 'volume' }).cast(ctx, 'whoAmI')).rejects.toThrow('no server listens');
+    await expect(new RpcClient(transport, { topic: 'volume' }).cast(ctx, 'whoAmI')).rejects.toThrow(
+      'no server listens',
+    );
   });
 
   it('runs periodic tasks on the idle the runner returns, capped by periodic_interval_max', async () => {
     const events: string[] = [];
-    const service = make(events, { settings: { periodicFuzzyDelay: 0, periodicIntervalMax: 15, reportInterval: 0 } });
+    const service = make(events, {
+      settings: { periodicFuzzyDelay: 0, periodicIntervalMax: 15, reportInterval: 0 },
+    });
 
     await service.start();
     await jest.advanceTimersByTimeAsync(s(46));
@@ -306,6 +362,58 @@ describe('Service', () => {
     expect(count).toBe(10); // 5, 15, …, 95
     expect(upAfter).toBe(false);
   });
+
+  it('is up as soon as start() resolves after a restart, its record stale from the previous run', async () => {
+    const store = new InMemoryServiceRecordStore();
+    const settings = { periodicEnable: false, reportInterval: 10, serviceDownTime: 60 };
+    const make = () =>
+      Service.create({
+        host: 'n',
+        binary: 'cinder-volume',
+        manager: (o) => new Manager(o),
+        transport,
+        store,
+        settings,
+      });
+    const first = make();
+    await first.start();
+    await jest.advanceTimersByTimeAsync(s(20)); // heartbeats at 5 and 15
+    await first.stop();
+    await jest.advanceTimersByTimeAsync(s(600)); // down for ten minutes
+    const downWhileStopped = !(await first.serviceGroup.listWithState())[0]!.up;
+
+    const second = make();
+    await second.start();
+    const rows = await second.serviceGroup.listWithState();
+    await second.stop();
+
+    expect(downWhileStopped).toBe(true);
+    expect(rows.map((r) => [r.id, r.up, r.reportCount])).toEqual([[1, true, 3]]);
+  });
+
+  it('stays up through its first seconds with service_down_time under 5 s (first heartbeat after min(5 s, interval))', async () => {
+    const store = new InMemoryServiceRecordStore();
+    const service = Service.create({
+      host: 'n',
+      binary: 'cinder-volume',
+      manager: (o) => new Manager(o),
+      transport,
+      store,
+      settings: { periodicEnable: false, reportInterval: 1, serviceDownTime: 3 },
+    });
+    await service.start();
+
+    const seen: boolean[] = [];
+    for (let i = 0; i < 40; i += 1) {
+      seen.push((await service.serviceGroup.listWithState())[0]!.up);
+      await jest.advanceTimersByTimeAsync(s(0.25));
+    }
+    const count = (await store.getByHostAndBinary('n', 'cinder-volume'))!.reportCount;
+    await service.stop();
+
+    expect(seen.every((up) => up)).toBe(true);
+    expect(count).toBe(10); // at 1, 2, …, 10 s
+  });
 });
 
 describe('ServiceLauncher', () => {
@@ -336,14 +444,24 @@ describe('ServiceLauncher', () => {
     await launcher.stop();
     await launcher.stop();
 
-    expect(events).toEqual(['start api', 'start scheduler', 'start volume', 'stop volume', 'stop scheduler', 'stop api']);
+    expect(events).toEqual([
+      'start api',
+      'start scheduler',
+      'start volume',
+      'stop volume',
+      'stop scheduler',
+      'stop api',
+    ]);
     await expect(launcher.wait()).resolves.toBeUndefined();
   });
 
   it('stops the started services when one fails to start', async () => {
     const events: string[] = [];
     const launcher = new ServiceLauncher({ logger: new RecordingLogger() });
-    launcher.add(new FakeService('a', events)).add(new FakeService('b', events)).add(new FakeService('c', events, true));
+    launcher
+      .add(new FakeService('a', events))
+      .add(new FakeService('b', events))
+      .add(new FakeService('c', events, true));
 
     await expect(launcher.start()).rejects.toThrow('c cannot start');
 
@@ -427,9 +545,18 @@ describe('Service stop during start', () => {
     await starting;
     await stopping;
 
-    expect(events).toEqual(['initHost', 'preStartHook(1)', 'listen(volume,n,fanout=true)', 'postStartHook', 'unlisten', 'cleanupHost']);
+    expect(events).toEqual([
+      'initHost',
+      'preStartHook(1)',
+      'listen(volume,n,fanout=true)',
+      'postStartHook',
+      'unlisten',
+      'cleanupHost',
+    ]);
     expect(service.state).toBe('stopped');
-    await expect(new RpcClient(transport, { topic: 'volume' }).cast(ctx, 'whoAmI')).rejects.toThrow('no server listens');
+    await expect(new RpcClient(transport, { topic: 'volume' }).cast(ctx, 'whoAmI')).rejects.toThrow(
+      'no server listens',
+    );
     await transport.close();
   });
 });
