@@ -10,7 +10,7 @@ import { InvalidRpcMessageError, MessageDeliveryFailure } from '../rpc/errors';
 import { Manager, type ManagerOptions } from '../service/manager';
 import { volumeUsagePayload, type EventNotifier } from '../volume/notifier';
 import type { VolumeRpcApi } from '../volume/rpc-api';
-import type { VolumeRows } from '../volume/volume-rows';
+import { backendOf, type VolumeRef, type VolumeRows } from '../volume/volume-rows';
 import { NoValidBackendError } from './errors';
 import { VolumeFilterScheduler, placementOf, type Selection } from './filter-scheduler';
 import { VolumeHostManager, type VolumeHostManagerOptions } from './host-manager';
@@ -41,6 +41,8 @@ export class VolumeSchedulerManager extends Manager {
   private readonly volumeRpc: VolumeRpcApi;
   private readonly notifier: EventNotifier | undefined;
   private readonly unplacedMs: number;
+  /** Volumes a create_volume of this process is placing right now (a duplicate cast waits for none). */
+  private readonly placing = new Set<string>();
 
   constructor(options: VolumeSchedulerManagerOptions) {
     super({ serviceName: 'scheduler', ...options });
@@ -68,9 +70,42 @@ export class VolumeSchedulerManager extends Manager {
   /**
    * Cast from the API's create flow (or from a volume service rescheduling).
    * args: `{ volumeId, requestSpec, filterProperties }`.
+   *
+   * Casts arrive at least once (the transport publishes a cast again when the connection dropped
+   * before its confirm), so only a volume still `creating` with no host is placed: one with a host was
+   * placed by an earlier copy of this cast (a volume service that reschedules clears the host first),
+   * and placing it again would send its create to a second backend.
    */
   async create_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const volumeId = args['volumeId'] as string;
+    if (typeof volumeId === 'string' && volumeId !== '') {
+      if (this.placing.has(volumeId)) {
+        this.log.info('create_volume for a volume being placed already; nothing to do', { volumeId });
+        return;
+      }
+      this.placing.add(volumeId);
+      try {
+        await this.placeOnce(ctx, volumeId, args);
+      } finally {
+        this.placing.delete(volumeId);
+      }
+      return;
+    }
+    await this.placeOnce(ctx, volumeId, args);
+  }
+
+  private async placeOnce(ctx: RequestContext, volumeId: string, args: Record<string, unknown>): Promise<void> {
+    if (typeof volumeId === 'string' && volumeId !== '') {
+      const current = await this.rows.get(volumeId);
+      if (current === null || current.status !== 'creating' || current.host !== null) {
+        this.log.info('create_volume for a volume that is not waiting for a placement; nothing to do', {
+          volumeId,
+          status: current?.status ?? null,
+          host: current?.host ?? null,
+        });
+        return;
+      }
+    }
     const requestSpec = (args['requestSpec'] ?? null) as Record<string, unknown>;
     const fp = args['filterProperties'] ?? {};
     let selection: Selection;
@@ -117,7 +152,9 @@ export class VolumeSchedulerManager extends Manager {
 
   /**
    * Periodic: volumes left `creating` with no host for longer than `unplacedSeconds` (their create cast
-   * never reached a scheduler) are placed again from their rows, as a first attempt.
+   * never reached a scheduler) are placed again from their rows, as a first attempt. A volume from a
+   * snapshot or a clone stays pinned to its origin's backend (`resource_backend`, as the API's cast
+   * sets it); one whose origin is gone or unplaced goes to `error`, since no other backend can copy it.
    * @returns the ids it placed (or set to `error`).
    */
   async placeUnplaced(ctx: RequestContext): Promise<string[]> {
@@ -125,6 +162,12 @@ export class VolumeSchedulerManager extends Manager {
     const stale = (await this.rows.unplaced('creating')).filter((v) => v.changedAtMs <= cutoff);
     for (const v of stale) {
       this.log.warn('placing again a volume whose create never reached a scheduler', { volumeId: v.id });
+      const origin = await this.originBackend(v);
+      if (origin === null) {
+        const what = v.snapshotId !== null ? `snapshot ${v.snapshotId}` : `source volume ${v.sourceVolid ?? ''}`;
+        await this.markError(ctx, v.id, new NoValidBackendError(`The volume's ${what} is gone or not on any backend, and only its backend can copy it.`));
+        continue;
+      }
       const extraSpecs = v.volumeTypeId === null ? {} : await this.rows.typeExtraSpecs(v.volumeTypeId);
       await this.create_volume(ctx, {
         volumeId: v.id,
@@ -133,11 +176,34 @@ export class VolumeSchedulerManager extends Manager {
           size: v.size,
           availability_zone: v.availabilityZone,
           volume_type: { id: v.volumeTypeId, extra_specs: extraSpecs },
+          snapshot_id: v.snapshotId,
+          source_volid: v.sourceVolid,
+          ...(origin === undefined ? {} : { resource_backend: origin }),
         },
         filterProperties: { scheduler_hints: {}, retry: { num_attempts: 0, hosts: [] } },
       });
     }
     return stale.map((v) => v.id);
+  }
+
+  /**
+   * The backend (`host@backend`) holding a volume's origin, as the API's cast computes
+   * `resource_backend` (Cinder: the snapshot's volume host, or the source volume's host): undefined for
+   * a volume from nothing, null when the origin is gone or has no host.
+   */
+  private async originBackend(v: VolumeRef): Promise<string | null | undefined> {
+    let originVolumeId: string;
+    if (v.snapshotId !== null) {
+      const snap = await this.rows.getSnapshot(v.snapshotId);
+      if (snap === null) return null;
+      originVolumeId = snap.volumeId;
+    } else if (v.sourceVolid !== null) {
+      originVolumeId = v.sourceVolid;
+    } else {
+      return undefined;
+    }
+    const origin = await this.rows.get(originVolumeId);
+    return origin?.host == null ? null : backendOf(origin.host);
   }
 
   /** Fanout from each volume service. args: `{ serviceName, host, capabilities, timestamp }`. */

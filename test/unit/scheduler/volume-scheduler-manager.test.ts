@@ -7,7 +7,7 @@ import { MessageDeliveryFailure } from '../../../src/rpc/errors';
 import type { ServiceCapabilities } from '../../../src/scheduler/host-manager';
 import { VolumeSchedulerManager } from '../../../src/scheduler/scheduler-manager';
 import type { VolumeRpcApi } from '../../../src/volume/rpc-api';
-import type { VolumeRows } from '../../../src/volume/volume-rows';
+import type { VolumeRef, VolumeRows } from '../../../src/volume/volume-rows';
 
 const caps: ServiceCapabilities = {
   volume_backend_name: 'file',
@@ -22,30 +22,65 @@ const caps: ServiceCapabilities = {
   availability_zone: 'nova',
 };
 
-/** The rows as the manager uses them: one volume, `creating`. */
+/** The rows as the manager uses them: `vol-1` (`creating`, no host) and whatever a test adds. */
 class FakeRows {
-  status = 'creating';
-  host: string | null = null;
-  async transition(_id: string, from: readonly string[], to: string, changes: { host?: string | null } = {}): Promise<boolean> {
-    if (!from.includes(this.status)) return false;
-    this.status = to;
-    if (changes.host !== undefined) this.host = changes.host;
+  readonly volumes = new Map<string, VolumeRef>([['vol-1', volumeRef('vol-1')]]);
+  readonly snapshots = new Map<string, { id: string; volumeId: string }>();
+  get status(): string {
+    return this.volumes.get('vol-1')!.status;
+  }
+  get host(): string | null {
+    return this.volumes.get('vol-1')!.host;
+  }
+  async transition(id: string, from: readonly string[], to: string, changes: { host?: string | null } = {}): Promise<boolean> {
+    const v = this.volumes.get(id);
+    if (v === undefined || !from.includes(v.status)) return false;
+    this.volumes.set(id, { ...v, status: to, ...(changes.host !== undefined ? { host: changes.host } : {}) });
     return true;
   }
-  async get(): Promise<null> {
-    return null;
+  async get(id: string): Promise<VolumeRef | null> {
+    return this.volumes.get(id) ?? null;
   }
+  async getSnapshot(id: string): Promise<{ id: string; volumeId: string } | null> {
+    return this.snapshots.get(id) ?? null;
+  }
+  async unplaced(status: string): Promise<VolumeRef[]> {
+    return [...this.volumes.values()].filter((v) => v.status === status && v.host === null);
+  }
+  async typeExtraSpecs(): Promise<Record<string, string | null>> {
+    return {};
+  }
+}
+
+function volumeRef(id: string, fields: Partial<VolumeRef> = {}): VolumeRef {
+  return {
+    id,
+    projectId: 'p1',
+    userId: 'u1',
+    size: 1,
+    status: 'creating',
+    host: null,
+    volumeTypeId: null,
+    availabilityZone: 'nova',
+    snapshotId: null,
+    sourceVolid: null,
+    useQuota: true,
+    changedAtMs: 0,
+    ...fields,
+  };
 }
 
 /** Casts that fail with MessageDeliveryFailure (or `failWith`) the first `failures` times. */
 class FlakyVolumeRpc {
   casts: string[] = [];
+  volumes: string[] = [];
   constructor(
     private failures: number,
     private readonly failWith: () => Error = () => new MessageDeliveryFailure('volume', 'create_volume', 'the connection to the broker was lost before the broker confirmed the message'),
   ) {}
-  async createVolume(_ctx: unknown, host: string): Promise<void> {
+  async createVolume(_ctx: unknown, host: string, args?: { volumeId: string }): Promise<void> {
     this.casts.push(host);
+    if (args !== undefined) this.volumes.push(args.volumeId);
     if (this.failures > 0) {
       this.failures--;
       throw this.failWith();
@@ -53,13 +88,16 @@ class FlakyVolumeRpc {
   }
 }
 
-function manager(rows: FakeRows, rpc: FlakyVolumeRpc): VolumeSchedulerManager {
+function manager(rows: FakeRows, rpc: FlakyVolumeRpc, backends: Record<string, number> = { 'v1@file': 100 }): VolumeSchedulerManager {
   const m = new VolumeSchedulerManager({
     host: 'sched1',
     rows: rows as unknown as VolumeRows,
     volumeRpc: rpc as unknown as VolumeRpcApi,
+    unplacedSeconds: 0,
   });
-  m.update_service_capabilities(RequestContext.admin(), { serviceName: 'volume', host: 'v1@file', capabilities: caps, timestamp: 1 });
+  for (const [host, free] of Object.entries(backends)) {
+    m.update_service_capabilities(RequestContext.admin(), { serviceName: 'volume', host, capabilities: { ...caps, free_capacity_gb: free }, timestamp: 1 });
+  }
   return m;
 }
 
@@ -98,5 +136,113 @@ describe('volume scheduler manager: the create_volume cast to the backend', () =
 
     expect(rpc.casts).toHaveLength(1);
     expect(rows.status).toBe('error');
+  });
+});
+
+describe('volume scheduler manager: a create_volume cast delivered more than once (at-least-once casts)', () => {
+  it('places a volume once: a copy arriving after it got a host casts nothing', async () => {
+    const rows = new FakeRows();
+    const rpc = new FlakyVolumeRpc(0);
+    const m = manager(rows, rpc, { 'v1@file': 100, 'v2@file': 90 });
+
+    await m.create_volume(RequestContext.admin(), createArgs);
+    await m.create_volume(RequestContext.admin(), createArgs);
+
+    expect(rpc.casts).toEqual(['v1@file#file']);
+    expect({ status: rows.status, host: rows.host }).toEqual({ status: 'creating', host: 'v1@file#file' });
+  });
+
+  it('places a volume once when two copies arrive together', async () => {
+    const rows = new FakeRows();
+    const rpc = new FlakyVolumeRpc(0);
+    const m = manager(rows, rpc, { 'v1@file': 100, 'v2@file': 90 });
+
+    await Promise.all([m.create_volume(RequestContext.admin(), createArgs), m.create_volume(RequestContext.admin(), createArgs)]);
+
+    expect(rpc.casts).toEqual(['v1@file#file']);
+  });
+
+  it('leaves alone a volume that is no longer creating (a copy after it failed or was deleted)', async () => {
+    const rows = new FakeRows();
+    rows.volumes.set('vol-1', volumeRef('vol-1', { status: 'error' }));
+    const rpc = new FlakyVolumeRpc(0);
+
+    await manager(rows, rpc).create_volume(RequestContext.admin(), createArgs);
+    rows.volumes.delete('vol-1');
+    await manager(rows, rpc).create_volume(RequestContext.admin(), createArgs);
+
+    expect(rpc.casts).toEqual([]);
+  });
+
+  it('places again a volume a volume service rescheduled (it cleared the host), away from the backend tried', async () => {
+    const rows = new FakeRows();
+    const rpc = new FlakyVolumeRpc(0);
+    const m = manager(rows, rpc, { 'v1@file': 100, 'v2@file': 90 });
+
+    await m.create_volume(RequestContext.admin(), {
+      ...createArgs,
+      filterProperties: { scheduler_hints: {}, retry: { num_attempts: 1, hosts: ['v1@file#file'], exc: 'DriverError: boom' } },
+    });
+
+    expect(rpc.casts).toEqual(['v2@file#file']);
+  });
+});
+
+describe('volume scheduler manager: placing again a volume whose create cast was lost', () => {
+  // v2 has the most free space, so an unpinned volume would go there.
+  const backends = { 'v1@file': 50, 'v2@file': 100 };
+
+  it("keeps a volume from a snapshot on the backend of the snapshot's volume (resource_backend)", async () => {
+    const rows = new FakeRows();
+    rows.volumes.clear();
+    rows.volumes.set('origin', volumeRef('origin', { status: 'available', host: 'v1@file#file' }));
+    rows.snapshots.set('snap-1', { id: 'snap-1', volumeId: 'origin' });
+    rows.volumes.set('from-snap', volumeRef('from-snap', { snapshotId: 'snap-1' }));
+    const rpc = new FlakyVolumeRpc(0);
+
+    const placed = await manager(rows, rpc, backends).placeUnplaced(RequestContext.admin());
+
+    expect(placed).toEqual(['from-snap']);
+    expect(rpc.casts).toEqual(['v1@file#file']);
+    expect(rows.volumes.get('from-snap')).toMatchObject({ status: 'creating', host: 'v1@file#file' });
+  });
+
+  it('keeps a clone on the backend of its source volume, and an ordinary volume goes where there is most room', async () => {
+    const rows = new FakeRows();
+    rows.volumes.clear();
+    rows.volumes.set('source', volumeRef('source', { status: 'available', host: 'v1@file#file' }));
+    rows.volumes.set('clone', volumeRef('clone', { sourceVolid: 'source' }));
+    rows.volumes.set('plain', volumeRef('plain'));
+    const rpc = new FlakyVolumeRpc(0);
+
+    await manager(rows, rpc, backends).placeUnplaced(RequestContext.admin());
+
+    expect(rows.volumes.get('clone')).toMatchObject({ status: 'creating', host: 'v1@file#file' });
+    expect(rows.volumes.get('plain')).toMatchObject({ status: 'creating', host: 'v2@file#file' });
+  });
+
+  it('sets error a pinned volume whose backend cannot take it, instead of placing it elsewhere', async () => {
+    const rows = new FakeRows();
+    rows.volumes.clear();
+    rows.volumes.set('source', volumeRef('source', { status: 'available', host: 'v1@file#file' }));
+    rows.volumes.set('clone', volumeRef('clone', { sourceVolid: 'source', size: 80 }));
+    const rpc = new FlakyVolumeRpc(0);
+
+    await manager(rows, rpc, backends).placeUnplaced(RequestContext.admin());
+
+    expect(rpc.casts).toEqual([]);
+    expect(rows.volumes.get('clone')).toMatchObject({ status: 'error', host: null });
+  });
+
+  it('sets error a volume whose snapshot is gone (no backend can copy it)', async () => {
+    const rows = new FakeRows();
+    rows.volumes.clear();
+    rows.volumes.set('from-snap', volumeRef('from-snap', { snapshotId: 'gone' }));
+    const rpc = new FlakyVolumeRpc(0);
+
+    await manager(rows, rpc, backends).placeUnplaced(RequestContext.admin());
+
+    expect(rpc.casts).toEqual([]);
+    expect(rows.volumes.get('from-snap')).toMatchObject({ status: 'error', host: null });
   });
 });
