@@ -31,12 +31,24 @@ export const POLICIES = {
   'volume:create_snapshot': 'admin_or_owner',
   'volume:delete_snapshot': 'admin_or_owner',
   'volume:update_snapshot': 'admin_or_owner',
+  'volume:get_snapshot_metadata': 'admin_or_owner',
+  'volume:update_snapshot_metadata': 'admin_or_owner',
+  'volume:delete_snapshot_metadata': 'admin_or_owner',
+  'volume_extension:volume_actions:update_readonly': 'admin_or_owner',
   'volume_extension:quotas:show': 'admin_or_owner',
   'volume_extension:quotas:update': 'admin',
   'volume_extension:quotas:delete': 'admin',
   'volume_extension:quota_classes': 'admin',
   'limits_extension:used_limits': 'admin_or_owner',
   'volume_extension:types_manage': 'admin',
+  'volume_extension:type_update': 'admin',
+  /** Extra specs: anyone reads (non-admins only the user-visible keys), admins write. */
+  'volume_extension:types_extra_specs:index': 'admin_or_owner',
+  'volume_extension:types_extra_specs:show': 'admin_or_owner',
+  'volume_extension:types_extra_specs:read_sensitive': 'admin',
+  'volume_extension:types_extra_specs:create': 'admin',
+  'volume_extension:types_extra_specs:update': 'admin',
+  'volume_extension:types_extra_specs:delete': 'admin',
   'volume_extension:access_types_extra_specs': 'admin',
   'volume_extension:access_types_qos_specs_id': 'admin',
   'volume_extension:availability_zone_list': 'admin_or_owner',
@@ -57,6 +69,16 @@ export const POLICIES = {
 } as const satisfies Record<string, PolicyRule>;
 
 export type PolicyAction = keyof typeof POLICIES;
+
+/**
+ * The extra specs a caller without `volume_extension:types_extra_specs:read_sensitive` may see
+ * (Cinder's `USER_VISIBLE_EXTRA_SPECS`); the others are the operator's business (backend names …).
+ */
+export const USER_VISIBLE_EXTRA_SPECS = [
+  'RESKEY:availability_zones',
+  'multiattach',
+  'replication_enabled',
+] as const;
 
 /** True when the caller may see resources of `ownerProjectId` (its own, or any for an admin). */
 export function canSeeProject(

@@ -36,6 +36,14 @@ import {
   type VolumeRpcContext,
   type VolumeScheduler,
 } from '../tasks/volume';
+import {
+  SnapshotMetadataNotFoundError,
+  VolumeTypeDefaultDeletionError,
+  VolumeTypeExtraSpecsNotFoundError,
+  VolumeTypeRequestRefusedError,
+  VolumeTypeSpecsInUseError,
+} from './errors';
+import { ResourceMetadata, SNAPSHOT_METADATA } from './resource-metadata';
 import { VolumeDb, type VolumeTypeRecord } from './volume-db';
 
 export type { VolumeScheduler, VolumeRpcContext } from '../tasks/volume';
@@ -267,6 +275,24 @@ function recordOfRow(r: RawVolumeRow): VolumeRecord {
   };
 }
 
+/**
+ * The admin metadata a raw `volumes` row carries (`readonly`, set by os-update_readonly_flag), as
+ * Cinder's `add_visible_admin_metadata` shows it among the volume's metadata ('True'/'False'), or null
+ * when it was never set.
+ */
+function readonlyOfRow(r: RawVolumeRow): string | null {
+  const v = r.readonly;
+  if (v === null || v === undefined) return null;
+  return v === true || Number(v) === 1 ? 'True' : 'False';
+}
+
+/** Quota resources that carry a volume type's name (`<resource>_<type name>`). */
+const PER_TYPE_QUOTA_RESOURCES = ['volumes', 'gigabytes', 'snapshots'] as const;
+/** Quota tables with a `resource` column. */
+const QUOTA_RESOURCE_TABLES = ['quotas', 'quota_classes', 'quota_usages', 'reservations'] as const;
+/** Cinder's spelling of a true boolean extra spec. */
+const IS_TRUE = '<is> True';
+
 /** Namespace of the service uuids below (a fixed random uuid). */
 const SERVICE_UUID_NAMESPACE = '6c3f4a52-8f0e-4d8e-9a55-3d0f1c2b7e41';
 
@@ -287,6 +313,7 @@ function isoMicros(d: Date): string {
 export class VolumeAPI {
   readonly db: VolumeDb;
   private readonly flowDeps: CreateVolumeFlowDeps;
+  private readonly snapshotMetadata: ResourceMetadata;
 
   constructor(
     private readonly ds: DataSource,
@@ -300,6 +327,7 @@ export class VolumeAPI {
       defaultZone: options.defaultAvailabilityZone,
       ...(options.volumeBinary !== undefined ? { volumeBinary: options.volumeBinary } : {}),
     });
+    this.snapshotMetadata = new ResourceMetadata(ds, SNAPSHOT_METADATA);
     this.flowDeps = {
       quotas,
       volumes: this.db,
@@ -376,6 +404,10 @@ export class VolumeAPI {
 
   /** The volume row, if the caller may see it. @throws VolumeNotFoundError */
   async getRecord(ctx: Pick<VolumeApiContext, 'isAdmin' | 'projectId'>, id: string): Promise<VolumeRecord> {
+    return (await this.getRow(ctx, id)).rec;
+  }
+
+  private async getRow(ctx: Pick<VolumeApiContext, 'isAdmin' | 'projectId'>, id: string): Promise<{ rec: VolumeRecord; raw: RawVolumeRow }> {
     const rows: RawVolumeRow[] = UUID_RE.test(id)
       ? await this.ds.query('SELECT * FROM volumes WHERE id = ? AND deleted = 0', [id])
       : [];
@@ -383,23 +415,32 @@ export class VolumeAPI {
     if (row === undefined) throw new VolumeNotFoundError(id);
     const rec = recordOfRow(row);
     if (!(ctx.isAdmin || rec.projectId === ctx.projectId)) throw new VolumeNotFoundError(id);
-    return rec;
+    return { rec, raw: row };
   }
 
   /** GET /volumes/{id}. @throws VolumeNotFoundError */
   async get(ctx: VolumeApiContext, id: string): Promise<VolumeWithExtras> {
-    const volume = await this.getRecord(ctx, id);
-    return (await this.withExtras([volume]))[0]!;
+    const { rec, raw } = await this.getRow(ctx, id);
+    return (await this.withExtras([rec], [raw]))[0]!;
   }
 
-  private async withExtras(vols: readonly VolumeRecord[]): Promise<VolumeWithExtras[]> {
+  /**
+   * The views' extras: the type's name and the metadata, with the user-visible admin metadata
+   * (`readonly`) of the raw rows merged in over a user key of the same name, as Cinder shows it.
+   */
+  private async withExtras(vols: readonly VolumeRecord[], raws: readonly RawVolumeRow[] = []): Promise<VolumeWithExtras[]> {
     const [meta, types] = await Promise.all([this.db.metadataOf(vols.map((v) => v.id)), this.db.listTypes()]);
     const typeName = new Map(types.map((t) => [t.id, t.name]));
-    return vols.map((volume) => ({
-      volume,
-      volumeTypeName: volume.volumeTypeId === null ? null : (typeName.get(volume.volumeTypeId) ?? null),
-      metadata: meta.get(volume.id) ?? {},
-    }));
+    const readonly = new Map(raws.map((r) => [String(r.id), readonlyOfRow(r)]));
+    return vols.map((volume) => {
+      const ro = readonly.get(volume.id) ?? null;
+      const own = meta.get(volume.id) ?? {};
+      return {
+        volume,
+        volumeTypeName: volume.volumeTypeId === null ? null : (typeName.get(volume.volumeTypeId) ?? null),
+        metadata: ro === null ? own : { ...own, readonly: ro },
+      };
+    });
   }
 
   /**
@@ -498,7 +539,7 @@ export class VolumeAPI {
       const c: { n: number | string }[] = await this.ds.query(`SELECT COUNT(*) AS n FROM volumes v WHERE ${filterSql}`, filterParams);
       count = Number(c[0]?.n ?? 0);
     }
-    return { items: await this.withExtras(rows.map(recordOfRow)), count };
+    return { items: await this.withExtras(rows.map(recordOfRow), rows), count };
   }
 
   /** GET /volumes/summary: how many volumes and GB a project (null: every project) holds, and its metadata values. */
@@ -549,9 +590,9 @@ export class VolumeAPI {
 
   async getMetadataItem(ctx: VolumeApiContext, id: string, key: string): Promise<string> {
     const meta = await this.getMetadata(ctx, id);
-    const value = meta[key];
-    if (value === undefined) throw new VolumeMetadataNotFoundError(id, key);
-    return value;
+    // Own keys only: `constructor` or `toString` are not metadata.
+    if (!Object.prototype.hasOwnProperty.call(meta, key)) throw new VolumeMetadataNotFoundError(id, key);
+    return meta[key]!;
   }
 
   async deleteMetadataItem(ctx: VolumeApiContext, id: string, key: string): Promise<void> {
@@ -644,6 +685,29 @@ export class VolumeAPI {
     if (update.attachStatus !== undefined) values.attachStatus = update.attachStatus;
     if (update.migrationStatus !== undefined) values.migrationStatus = update.migrationStatus;
     await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id, deleted: false }, values));
+  }
+
+  /**
+   * os-set_bootable: Cinder's `volume_api.update` with `{bootable}`, refused during maintenance.
+   * @throws VolumeNotFoundError, InvalidVolumeError
+   */
+  async setBootable(ctx: VolumeApiContext, id: string, bootable: boolean): Promise<void> {
+    const vol = await this.getRecord(ctx, id);
+    if (vol.status === 'maintenance') throw new InvalidVolumeError('The volume cannot be updated during maintenance.');
+    await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id, deleted: false }, { bootable, updatedAt: new Date() }));
+  }
+
+  /**
+   * os-update_readonly_flag: the volume must be `available`; the flag is admin metadata in Cinder (here
+   * the `readonly` column), so the volume row's `updated_at` stays as it was.
+   * @throws VolumeNotFoundError, InvalidVolumeError
+   */
+  async updateReadonlyFlag(ctx: VolumeApiContext, id: string, readonly: boolean): Promise<void> {
+    const vol = await this.getRecord(ctx, id);
+    if (vol.status !== 'available') {
+      throw new InvalidVolumeError(`Volume ${id} status must be available to update readonly flag, but current status is: ${vol.status}.`);
+    }
+    await withWriteTransaction(this.ds, (q) => q.query('UPDATE volumes SET readonly = ? WHERE id = ? AND deleted = 0', [readonly ? 1 : 0, id]));
   }
 
   /** PUT /snapshots/{id}: name and/or description. @throws SnapshotNotFoundError */
@@ -753,8 +817,10 @@ export class VolumeAPI {
   /** DELETE /types/{id} (admin). @throws VolumeTypeNotFoundError, VolumeTypeInUseError */
   async deleteType(id: string): Promise<void> {
     await withWriteTransaction(this.ds, async (q) => {
-      const found: unknown[] = await q.query('SELECT id FROM volume_types WHERE id = ? AND deleted = 0', [id]);
+      const found: { name: string }[] = await q.query('SELECT name FROM volume_types WHERE id = ? AND deleted = 0', [id]);
       if (found.length === 0) throw new VolumeTypeNotFoundError(id, 'id');
+      // Cinder's volume_types.destroy: the configured default type must stay.
+      if (found[0]!.name === this.options.defaultVolumeType) throw new VolumeTypeDefaultDeletionError(id);
       const used: unknown[] = await q.query('SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1', [id]);
       if (used.length > 0) throw new VolumeTypeInUseError(id);
       const res = await q.manager
@@ -766,6 +832,119 @@ export class VolumeAPI {
       if ((res.affected ?? 0) !== 1) throw new VolumeTypeNotFoundError(id, 'id');
     });
     this.db.invalidateTypes();
+  }
+
+  /**
+   * PUT /types/{id} (admin; Cinder's `volume_types.update`): the fields given change; a new name must not
+   * belong to another live type (409), and the per-type quota resources (`volumes_<name>` …) follow the
+   * rename in the same transaction, so limits and usage stay with the type.
+   *
+   * Beyond Cinder: the configured default type cannot be renamed (Cinder allows it, and every create
+   * without a type then fails with a 500 "default volume type … cannot be found").
+   * @throws VolumeTypeNotFoundError, VolumeTypeExistsError, VolumeTypeRequestRefusedError
+   */
+  async updateType(
+    id: string,
+    upd: { readonly name?: string; readonly description?: string; readonly isPublic?: boolean },
+  ): Promise<VolumeTypeRecord> {
+    await withWriteTransaction(this.ds, async (q) => {
+      const found: { name: string }[] = await q.query('SELECT name FROM volume_types WHERE id = ? AND deleted = 0', [id]);
+      if (found.length === 0) throw new VolumeTypeNotFoundError(id, 'id');
+      const oldName = found[0]!.name;
+      const renamed = upd.name !== undefined && upd.name !== oldName;
+      if (upd.name !== undefined) {
+        const dup: unknown[] = await q.query('SELECT id FROM volume_types WHERE name = ? AND deleted = 0 AND id <> ?', [upd.name, id]);
+        if (dup.length > 0) throw new VolumeTypeExistsError(upd.name);
+      }
+      if (renamed && oldName === this.options.defaultVolumeType) {
+        throw new VolumeTypeRequestRefusedError(`The volume type ${id} is the default volume type and cannot be renamed.`);
+      }
+      const values: Partial<VolumeTypeEntity> = { updatedAt: new Date() };
+      if (upd.name !== undefined) values.name = upd.name;
+      if (upd.description !== undefined) values.description = upd.description;
+      if (upd.isPublic !== undefined) values.isPublic = upd.isPublic;
+      await q.manager.update(VolumeTypeEntity, { id, deleted: false }, values);
+      if (!renamed) return;
+      for (const resource of PER_TYPE_QUOTA_RESOURCES) {
+        const from = `${resource}_${oldName}`;
+        const to = `${resource}_${upd.name!}`;
+        // Rows under the new name can only be left from a deleted type of that name: stale, and in the
+        // way of the (project, resource) unique indexes.
+        await q.query('DELETE FROM quotas WHERE resource = ?', [to]);
+        await q.query('DELETE FROM quota_classes WHERE resource = ?', [to]);
+        await q.query('DELETE FROM quota_usages WHERE resource = ? AND in_use = 0 AND reserved = 0 AND id NOT IN (SELECT usage_id FROM reservations WHERE usage_id IS NOT NULL)', [to]);
+        for (const table of QUOTA_RESOURCE_TABLES) await q.query(`UPDATE ${table} SET resource = ? WHERE resource = ?`, [to, from]);
+      }
+    });
+    this.db.invalidateTypes();
+    return (await this.db.findTypeById(id))!;
+  }
+
+  /**
+   * A type by id only (Cinder's `get_volume_type`, which the extra-specs endpoints use: no `default`
+   * alias), if the caller may see it. @throws VolumeTypeNotFoundError
+   */
+  async getTypeById(ctx: Pick<VolumeApiContext, 'isAdmin'>, id: string): Promise<VolumeTypeRecord> {
+    const t = await this.db.findTypeById(id);
+    if (t === null || (!t.is_public && !ctx.isAdmin)) throw new VolumeTypeNotFoundError(id, 'id');
+    return t;
+  }
+
+  /**
+   * POST /types/{id}/extra_specs (merge) and PUT /types/{id}/extra_specs/{key} (`urlKey`: the body must
+   * hold that key), in Cinder's order of checks: the type in use by a live volume (400), the type (404),
+   * the URL key, `cacheable` with `multiattach` (400). The API's type cache is cleared, so the next
+   * create (whose request spec carries the specs to the scheduler) uses them.
+   * @throws VolumeTypeSpecsInUseError, VolumeTypeNotFoundError, VolumeTypeRequestRefusedError
+   */
+  async setTypeExtraSpecs(id: string, specs: Readonly<Record<string, string | null>>, urlKey?: string): Promise<void> {
+    await withWriteTransaction(this.ds, async (q) => {
+      await this.assertTypeSpecsChangeable(q, id);
+      if (urlKey !== undefined && !Object.prototype.hasOwnProperty.call(specs, urlKey)) {
+        throw new VolumeTypeRequestRefusedError('Request body and URI mismatch');
+      }
+      const rows: { key: string; value: string | null }[] = await q.query(
+        'SELECT `key`, value FROM volume_type_extra_specs WHERE volume_type_id = ? AND deleted = 0',
+        [id],
+      );
+      const current = new Map(rows.map((r) => [r.key, r.value]));
+      const given = (k: string): boolean => specs[k] === IS_TRUE;
+      if ((given('multiattach') && current.get('cacheable') === IS_TRUE) || (given('cacheable') && current.get('multiattach') === IS_TRUE) || (given('cacheable') && given('multiattach'))) {
+        throw new VolumeTypeRequestRefusedError('cacheable cannot be set with multiattach.');
+      }
+      const now = dbDate(this.ds, new Date());
+      for (const [key, value] of Object.entries(specs)) {
+        if (current.has(key)) {
+          await q.query('UPDATE volume_type_extra_specs SET value = ?, updated_at = ? WHERE volume_type_id = ? AND `key` = ? AND deleted = 0', [value, now, id, key]);
+        } else {
+          await q.query('INSERT INTO volume_type_extra_specs (volume_type_id, `key`, value, created_at, deleted) VALUES (?, ?, ?, ?, 0)', [id, key, value, now]);
+        }
+      }
+    });
+    this.db.invalidateTypes();
+  }
+
+  /**
+   * DELETE /types/{id}/extra_specs/{key}: soft-deletes the spec (the caller has checked the type and the
+   * policy, Cinder's order). @throws VolumeTypeSpecsInUseError, VolumeTypeExtraSpecsNotFoundError
+   */
+  async deleteTypeExtraSpec(id: string, key: string): Promise<void> {
+    await withWriteTransaction(this.ds, async (q) => {
+      await this.assertTypeSpecsChangeable(q, id);
+      const live: unknown[] = await q.query('SELECT id FROM volume_type_extra_specs WHERE volume_type_id = ? AND `key` = ? AND deleted = 0', [id, key]);
+      if (live.length === 0) throw new VolumeTypeExtraSpecsNotFoundError(id, key);
+      const now = dbDate(this.ds, new Date());
+      await q.query('UPDATE volume_type_extra_specs SET deleted = 1, deleted_at = ? WHERE volume_type_id = ? AND `key` = ? AND deleted = 0', [now, id, key]);
+    });
+    this.db.invalidateTypes();
+  }
+
+  /** Cinder's `_allow_update` then `_check_type`: no live volume of the type, and the type exists. */
+  private async assertTypeSpecsChangeable(q: { query(sql: string, params?: unknown[]): Promise<unknown> }, id: string): Promise<void> {
+    const used = (await q.query('SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1', [id])) as unknown[];
+    if (used.length > 0) throw new VolumeTypeSpecsInUseError(id);
+    const found = (await q.query('SELECT id FROM volume_types WHERE id = ? AND deleted = 0', [id])) as unknown[];
+    if (found.length === 0) throw new VolumeTypeNotFoundError(id, 'id');
   }
 
   // ---- availability zones ------------------------------------------------------------------------
@@ -878,15 +1057,34 @@ export class VolumeAPI {
   }
 
   /** The metadata of each snapshot (`{}` for one without), in insertion order. */
-  async snapshotMetadataOf(snapshotIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
-    const out = new Map<string, Record<string, string>>(snapshotIds.map((id) => [id, {}]));
-    if (snapshotIds.length === 0) return out;
-    const rows: { snapshot_id: string; key: string; value: string | null }[] = await this.ds.query(
-      `SELECT snapshot_id, \`key\`, value FROM snapshot_metadata WHERE deleted = 0 AND snapshot_id IN (${snapshotIds.map(() => '?').join(', ')}) ORDER BY id`,
-      [...snapshotIds],
-    );
-    for (const r of rows) out.get(r.snapshot_id)![r.key] = r.value ?? '';
-    return out;
+  snapshotMetadataOf(snapshotIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    return this.snapshotMetadata.of(snapshotIds);
+  }
+
+  /** GET /snapshots/{id}/metadata. @throws SnapshotNotFoundError */
+  async getSnapshotMetadata(ctx: VolumeApiContext, id: string): Promise<Record<string, string>> {
+    await this.getSnapshot(ctx, id);
+    return (await this.snapshotMetadata.of([id])).get(id) ?? {};
+  }
+
+  /** POST (merge) or PUT (replace) /snapshots/{id}/metadata. @returns the whole set after the write */
+  async setSnapshotMetadata(ctx: VolumeApiContext, id: string, metadata: Readonly<Record<string, string>>, replace: boolean): Promise<Record<string, string>> {
+    await this.getSnapshot(ctx, id);
+    await this.snapshotMetadata.write(id, metadata, replace);
+    return (await this.snapshotMetadata.of([id])).get(id) ?? {};
+  }
+
+  /** @throws SnapshotNotFoundError, SnapshotMetadataNotFoundError */
+  async getSnapshotMetadataItem(ctx: VolumeApiContext, id: string, key: string): Promise<string> {
+    const meta = await this.getSnapshotMetadata(ctx, id);
+    if (!Object.prototype.hasOwnProperty.call(meta, key)) throw new SnapshotMetadataNotFoundError(id, key);
+    return meta[key]!;
+  }
+
+  /** @throws SnapshotNotFoundError, SnapshotMetadataNotFoundError */
+  async deleteSnapshotMetadataItem(ctx: VolumeApiContext, id: string, key: string): Promise<void> {
+    await this.getSnapshot(ctx, id);
+    if (!(await this.snapshotMetadata.deleteKey(id, key))) throw new SnapshotMetadataNotFoundError(id, key);
   }
 
   /** How many snapshots match (with_count). */

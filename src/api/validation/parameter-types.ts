@@ -71,6 +71,16 @@ export const extraSpecsWithNull: Schema = {
   patternProperties: { [EXTRA_SPEC_KEY_PATTERN]: { type: ['string', 'null'], maxLength: 255 } },
   additionalProperties: false,
 };
+/** Cinder's `EXTRA_SPEC_KEY_PATTERN` without the space: the extra-specs endpoints' keys. */
+export const EXTRA_SPEC_NO_SPACES_KEY_PATTERN = '^[a-zA-Z0-9-_:.]{1,255}$';
+/** POST/PUT /types/{id}/extra_specs (Cinder's `extra_specs_with_no_spaces_key`): a value may be null. */
+export const extraSpecsWithNoSpacesKey: Schema = {
+  type: 'object',
+  patternProperties: {
+    [EXTRA_SPEC_NO_SPACES_KEY_PATTERN]: { type: ['string', 'null'], minLength: 0, maxLength: 255 },
+  },
+  additionalProperties: false,
+};
 /** Volume metadata on create: object or null; keys may hold '/'. */
 export const metadataAllowsNull: Schema = {
   type: ['object', 'null'],

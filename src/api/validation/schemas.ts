@@ -181,6 +181,61 @@ export const volumeTypeCreate: Schema = {
   additionalProperties: false,
 };
 
+/** PUT /types/{id} (admin; types_manage `_update`): the checks on the values follow in code. */
+export const volumeTypeUpdate: Schema = {
+  type: 'object',
+  properties: {
+    volume_type: {
+      type: 'object',
+      properties: { name: p.nameAllowZeroMinLength, description: p.description, is_public: p.boolean },
+      additionalProperties: false,
+    },
+  },
+  required: ['volume_type'],
+  additionalProperties: false,
+};
+
+/** POST /types/{id}/extra_specs (admin). */
+export const typeExtraSpecsCreate: Schema = {
+  type: 'object',
+  properties: { extra_specs: p.extraSpecsWithNoSpacesKey },
+  required: ['extra_specs'],
+  additionalProperties: false,
+};
+
+/** PUT /types/{id}/extra_specs/{key} (admin): the body is the one spec itself, `{"<key>": "<value>"}`. */
+export const typeExtraSpecsUpdate: Schema = { ...p.extraSpecsWithNoSpacesKey, minProperties: 1, maxProperties: 1 };
+
+/** POST /volumes/{id}/action `os-set_bootable`. */
+export const volumeSetBootable: Schema = {
+  type: 'object',
+  properties: {
+    'os-set_bootable': {
+      type: 'object',
+      properties: { bootable: p.boolean },
+      required: ['bootable'],
+      additionalProperties: false,
+    },
+  },
+  required: ['os-set_bootable'],
+  additionalProperties: false,
+};
+
+/** POST /volumes/{id}/action `os-update_readonly_flag`. */
+export const volumeReadonlyUpdate: Schema = {
+  type: 'object',
+  properties: {
+    'os-update_readonly_flag': {
+      type: 'object',
+      properties: { readonly: p.boolean },
+      required: ['readonly'],
+      additionalProperties: false,
+    },
+  },
+  required: ['os-update_readonly_flag'],
+  additionalProperties: false,
+};
+
 /** POST /snapshots. */
 /** PUT /snapshots/{id} (Cinder's snapshots.update): at least one of the name/description keys. */
 export const snapshotUpdate: Schema = {

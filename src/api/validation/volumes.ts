@@ -20,6 +20,8 @@ const update353 = new SchemaValidator(s.volumeUpdateV353, FORMATS);
 const extend = new SchemaValidator(s.volumeExtend, FORMATS);
 const resetStatus = new SchemaValidator(s.volumeResetStatus, FORMATS);
 const snapshotResetStatus = new SchemaValidator(s.snapshotResetStatus, FORMATS);
+const setBootable = new SchemaValidator(s.volumeSetBootable, FORMATS);
+const readonlyUpdate = new SchemaValidator(s.volumeReadonlyUpdate, FORMATS);
 const metadataCreate = new SchemaValidator(s.volumeMetadataCreate, FORMATS);
 const metadataItem = new SchemaValidator(s.volumeMetadataItemUpdate, FORMATS);
 
@@ -190,7 +192,7 @@ export function parseActionBody(body: unknown): { readonly action: string; reado
 }
 
 /** The volume actions this API implements. */
-export const VOLUME_ACTIONS = ['os-extend', 'os-reset_status', 'os-force_delete'] as const;
+export const VOLUME_ACTIONS = ['os-extend', 'os-reset_status', 'os-force_delete', 'os-set_bootable', 'os-update_readonly_flag'] as const;
 export type VolumeActionName = (typeof VOLUME_ACTIONS)[number];
 
 /** Throws Cinder's 400 "There is no such action: <name>" for an action this API does not implement. */
@@ -207,7 +209,22 @@ export function validateVolumeExtend(body: unknown): { readonly newSize: number 
   return { newSize: Number(((body as Obj)['os-extend'] as Obj).new_size) };
 }
 
-/** Validates `{"metadata": {...}}` (POST and PUT /volumes/{id}/metadata). */
+/** Validates `{"os-set_bootable": {"bootable": …}}`. @returns the flag */
+export function validateVolumeSetBootable(body: unknown): boolean {
+  setBootable.validate(body);
+  return boolParam('bootable', ((body as Obj)['os-set_bootable'] as Obj).bootable);
+}
+
+/** Validates `{"os-update_readonly_flag": {"readonly": …}}`. @returns the flag */
+export function validateVolumeReadonlyUpdate(body: unknown): boolean {
+  readonlyUpdate.validate(body);
+  return boolParam('readonly', ((body as Obj)['os-update_readonly_flag'] as Obj).readonly);
+}
+
+/**
+ * Validates `{"metadata": {...}}` (POST and PUT /volumes/{id}/metadata, and the same on
+ * /snapshots/{id}/metadata).
+ */
 export function validateVolumeMetadata(body: unknown): Readonly<Record<string, string>> {
   metadataCreate.validate(body);
   return stringMap((body as Obj).metadata);

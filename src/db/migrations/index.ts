@@ -1,6 +1,14 @@
 import { InitialSchema1795322840388 } from './1795322840388-initial-schema';
 import { VolumeUseQuota1795330000000 } from './1795330000000-volume-use-quota';
 import { SnapshotMetadata1795340000000 } from './1795340000000-snapshot-metadata';
+import { VolumeReadonly1795350000000 } from './1795350000000-volume-readonly';
+import { QuotaResourceBinaryCollation1795360000000 } from './1795360000000-quota-resource-binary-collation';
 
 /** Every migration in order, listed explicitly so ts-jest and the compiled dist run the same set. */
-export const MIGRATIONS = [InitialSchema1795322840388, VolumeUseQuota1795330000000, SnapshotMetadata1795340000000] as const;
+export const MIGRATIONS = [
+  InitialSchema1795322840388,
+  VolumeUseQuota1795330000000,
+  SnapshotMetadata1795340000000,
+  VolumeReadonly1795350000000,
+  QuotaResourceBinaryCollation1795360000000,
+] as const;

@@ -23,6 +23,13 @@ import {
   VolumeTypeInUseError,
   VolumeTypeNotFoundError,
 } from '../../../tasks/volume/errors';
+import {
+  SnapshotMetadataNotFoundError,
+  VolumeTypeDefaultDeletionError,
+  VolumeTypeExtraSpecsNotFoundError,
+  VolumeTypeRequestRefusedError,
+  VolumeTypeSpecsInUseError,
+} from '../../../volume/errors';
 import { InvalidQuotaValueError, QuotaLimitBelowUsageError, UnknownQuotaResourceError } from '../../../quota/errors';
 
 const prefixed = (name: string) => (err: Error): string => `${name}: ${err.message}`;
@@ -34,6 +41,11 @@ export const volumeFaultMappings: readonly FaultMapping[] = [
   { error: VolumeMetadataNotFoundError, status: 404 },
   { error: ImageNotFoundError, status: 404 },
   { error: BackupNotFoundError, status: 404 },
+  { error: VolumeTypeExtraSpecsNotFoundError, status: 404 },
+  { error: SnapshotMetadataNotFoundError, status: 404 },
+  { error: VolumeTypeSpecsInUseError, status: 400 },
+  { error: VolumeTypeRequestRefusedError, status: 400 },
+  { error: VolumeTypeDefaultDeletionError, status: 400 },
   { error: VolumeTypeExistsError, status: 409 },
   { error: VolumeTypeInUseError, status: 400 },
   { error: InvalidAvailabilityZoneError, status: 400 },

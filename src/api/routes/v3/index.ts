@@ -13,7 +13,7 @@ import { NoSuchActionError, SchemaValidationError } from '../../errors';
 import { jsonBody } from '../../middleware/body';
 import { microversion } from '../../middleware/microversion';
 import { noAuth } from '../../middleware/noauth';
-import { enforce, getProjectScope, projectScope } from '../../policy';
+import { USER_VISIBLE_EXTRA_SPECS, enforce, getProjectScope, isAllowed, projectScope, type PolicyAction } from '../../policy';
 import {
   VOLUME_SORT_KEYS,
   assertKnownAction,
@@ -34,8 +34,14 @@ import {
   validateVolumeMetadata,
   validateVolumeMetadataItem,
   validateVolumeTypeCreate,
+  validateVolumeTypeUpdate,
   validateVolumeUpdate,
+  validateExtraSpecsCreate,
+  validateExtraSpecsItem,
+  validateVolumeSetBootable,
+  validateVolumeReadonlyUpdate,
 } from '../../validation';
+import { VolumeTypeExtraSpecsNotFoundError } from '../../../volume/errors';
 import {
   availabilityZoneList,
   limitsView,
@@ -96,6 +102,86 @@ function emptyAnswer(res: Response, status: 200 | 202 | 412, style: 'webob' | 's
 
 function param(req: Request, name: string): string {
   return String((req.params as Record<string, string>)[name]);
+}
+
+/** How one resource's metadata endpoints reach the service, and which policies guard them. */
+interface MetadataEndpoints {
+  readonly policies: { readonly get: PolicyAction; readonly create: PolicyAction; readonly update: PolicyAction; readonly delete: PolicyAction };
+  get(ctx: RequestContext, id: string): Promise<Readonly<Record<string, string>>>;
+  set(ctx: RequestContext, id: string, metadata: Readonly<Record<string, string>>, replace: boolean): Promise<Readonly<Record<string, string>>>;
+  getItem(ctx: RequestContext, id: string, key: string): Promise<string>;
+  deleteItem(ctx: RequestContext, id: string, key: string): Promise<void>;
+  /**
+   * From 3.15 (ETAGS) Cinder answers GET volume metadata with a bare webob.Response carrying an Etag
+   * (md5 of the JSON body), so its Content-Type is webob's default, and PUTs honour If-Match (412 when
+   * stale). Cinder's snapshot metadata has no ETags.
+   */
+  readonly etags: boolean;
+}
+
+/**
+ * The metadata endpoints of a resource (volumes, snapshots), with the volume metadata's behaviour and
+ * validation: GET (all), POST (merge), PUT (replace all), GET/PUT/DELETE one key.
+ */
+function metadataRoutes(r: Router, path: string, m: MetadataEndpoints): void {
+  const etagOf = (metadata: Readonly<Record<string, string>>): string =>
+    createHash('md5').update(toPythonJson(volumeMetadataView(metadata))).digest('hex');
+  const staleIfMatch = async (req: Request, ctx: RequestContext): Promise<boolean> => {
+    const ifMatch = req.headers['if-match'];
+    if (!m.etags || !ctx.microversion.atLeast('3.15') || ifMatch === undefined || ifMatch.trim() === '*') return false;
+    const etag = etagOf(await m.get(ctx, param(req, 'id')));
+    const given = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+    return !given.includes(etag);
+  };
+
+  r.get(path, async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, m.policies.get, getProjectScope(req, res));
+    const metadata = await m.get(ctx, param(req, 'id'));
+    if (!m.etags || !ctx.microversion.atLeast('3.15')) {
+      res.json(volumeMetadataView(metadata));
+      return;
+    }
+    res.removeHeader('X-Compute-Request-Id');
+    res.setHeader('Content-Type', 'text/html; charset=UTF-8');
+    res.setHeader('Etag', etagOf(metadata));
+    res.status(200).send(Buffer.from(toPythonJson(volumeMetadataView(metadata))));
+  });
+  const setAll = (replace: boolean) => async (req: Request, res: Response): Promise<void> => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, replace ? m.policies.update : m.policies.create, getProjectScope(req, res));
+    if (replace && (await staleIfMatch(req, ctx))) {
+      emptyAnswer(res, 412);
+      return;
+    }
+    const metadata = validateVolumeMetadata(req.body);
+    res.json(volumeMetadataView(await m.set(ctx, param(req, 'id'), metadata, replace)));
+  };
+  r.post(path, setAll(false));
+  r.put(path, setAll(true));
+  r.get(`${path}/:key`, async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, m.policies.get, getProjectScope(req, res));
+    const key = param(req, 'key');
+    res.json(volumeMetadataItemView(key, await m.getItem(ctx, param(req, 'id'), key)));
+  });
+  r.put(`${path}/:key`, async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, m.policies.update, getProjectScope(req, res));
+    if (await staleIfMatch(req, ctx)) {
+      emptyAnswer(res, 412);
+      return;
+    }
+    const item = validateVolumeMetadataItem(req.body, param(req, 'key'));
+    await m.set(ctx, param(req, 'id'), { [item.key]: item.value }, false);
+    res.json(volumeMetadataItemView(item.key, item.value));
+  });
+  r.delete(`${path}/:key`, async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, m.policies.delete, getProjectScope(req, res));
+    await m.deleteItem(ctx, param(req, 'id'), param(req, 'key'));
+    emptyAnswer(res, 200, 'webob'); // Cinder returns webob.Response(status_int=200)
+  });
 }
 
 /** Settings of the /v3 routes. */
@@ -227,6 +313,23 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       emptyAnswer(res, 202, 'serialized');
       return;
     }
+    if (action === 'os-set_bootable') {
+      // Cinder: the schema, the volume (404), then volume_api.update's policy and checks; 200, no body.
+      const bootable = validateVolumeSetBootable(req.body);
+      await api.getRecord(ctx, param(req, 'id'));
+      enforce(ctx, 'volume:update', getProjectScope(req, res));
+      await api.setBootable(ctx, param(req, 'id'), bootable);
+      emptyAnswer(res, 200, 'serialized');
+      return;
+    }
+    if (action === 'os-update_readonly_flag') {
+      const readonly = validateVolumeReadonlyUpdate(req.body);
+      await api.getRecord(ctx, param(req, 'id'));
+      enforce(ctx, 'volume_extension:volume_actions:update_readonly', getProjectScope(req, res));
+      await api.updateReadonlyFlag(ctx, param(req, 'id'), readonly);
+      emptyAnswer(res, 202, 'serialized');
+      return;
+    }
     enforce(ctx, 'volume:extend', getProjectScope(req, res));
     const { newSize } = validateVolumeExtend(req.body);
     await api.extend(ctx, param(req, 'id'), newSize);
@@ -235,65 +338,18 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
 
   // ---- volume metadata ------------------------------------------------------------------------
 
-  // From 3.15 (ETAGS) Cinder answers GET metadata with a bare webob.Response carrying an Etag (md5 of the
-  // JSON body), so its Content-Type is webob's default, and PUTs honour If-Match (412 when it is stale).
-  const metadataEtag = (metadata: Readonly<Record<string, string>>): string =>
-    createHash('md5').update(toPythonJson(volumeMetadataView(metadata))).digest('hex');
-  const staleIfMatch = async (req: Request, ctx: RequestContext): Promise<boolean> => {
-    const ifMatch = req.headers['if-match'];
-    if (!ctx.microversion.atLeast('3.15') || ifMatch === undefined || ifMatch.trim() === '*') return false;
-    const etag = metadataEtag(await api.getMetadata(ctx, param(req, 'id')));
-    const given = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
-    return !given.includes(etag);
-  };
-
-  r.get('/volumes/:id/metadata', async (req, res) => {
-    const ctx = getRequestContext(req, res);
-    enforce(ctx, 'volume:get_volume_metadata', getProjectScope(req, res));
-    const metadata = await api.getMetadata(ctx, param(req, 'id'));
-    if (!ctx.microversion.atLeast('3.15')) {
-      res.json(volumeMetadataView(metadata));
-      return;
-    }
-    res.removeHeader('X-Compute-Request-Id');
-    res.setHeader('Content-Type', 'text/html; charset=UTF-8');
-    res.setHeader('Etag', metadataEtag(metadata));
-    res.status(200).send(Buffer.from(toPythonJson(volumeMetadataView(metadata))));
-  });
-  const setMetadata = (replace: boolean) => async (req: Request, res: Response): Promise<void> => {
-    const ctx = getRequestContext(req, res);
-    enforce(ctx, replace ? 'volume:update_volume_metadata' : 'volume:create_volume_metadata', getProjectScope(req, res));
-    if (replace && (await staleIfMatch(req, ctx))) {
-      emptyAnswer(res, 412);
-      return;
-    }
-    const metadata = validateVolumeMetadata(req.body);
-    res.json(volumeMetadataView(await api.setMetadata(ctx, param(req, 'id'), metadata, replace)));
-  };
-  r.post('/volumes/:id/metadata', setMetadata(false));
-  r.put('/volumes/:id/metadata', setMetadata(true));
-  r.get('/volumes/:id/metadata/:key', async (req, res) => {
-    const ctx = getRequestContext(req, res);
-    enforce(ctx, 'volume:get_volume_metadata', getProjectScope(req, res));
-    const key = param(req, 'key');
-    res.json(volumeMetadataItemView(key, await api.getMetadataItem(ctx, param(req, 'id'), key)));
-  });
-  r.put('/volumes/:id/metadata/:key', async (req, res) => {
-    const ctx = getRequestContext(req, res);
-    enforce(ctx, 'volume:update_volume_metadata', getProjectScope(req, res));
-    if (await staleIfMatch(req, ctx)) {
-      emptyAnswer(res, 412);
-      return;
-    }
-    const item = validateVolumeMetadataItem(req.body, param(req, 'key'));
-    await api.setMetadata(ctx, param(req, 'id'), { [item.key]: item.value }, false);
-    res.json(volumeMetadataItemView(item.key, item.value));
-  });
-  r.delete('/volumes/:id/metadata/:key', async (req, res) => {
-    const ctx = getRequestContext(req, res);
-    enforce(ctx, 'volume:delete_volume_metadata', getProjectScope(req, res));
-    await api.deleteMetadataItem(ctx, param(req, 'id'), param(req, 'key'));
-    emptyAnswer(res, 200, 'webob'); // Cinder returns webob.Response(status_int=200)
+  metadataRoutes(r, '/volumes/:id/metadata', {
+    policies: {
+      get: 'volume:get_volume_metadata',
+      create: 'volume:create_volume_metadata',
+      update: 'volume:update_volume_metadata',
+      delete: 'volume:delete_volume_metadata',
+    },
+    get: (ctx, id) => api.getMetadata(ctx, id),
+    set: (ctx, id, metadata, replace) => api.setMetadata(ctx, id, metadata, replace),
+    getItem: (ctx, id, key) => api.getMetadataItem(ctx, id, key),
+    deleteItem: (ctx, id, key) => api.deleteMetadataItem(ctx, id, key),
+    etags: true,
   });
 
   // ---- quotas and limits ----------------------------------------------------------------------
@@ -405,6 +461,58 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     await api.deleteType(param(req, 'id'));
     emptyAnswer(res, 202);
   });
+  r.put('/types/:id', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    // Cinder's order: the schema, the policy, then the checks on the values.
+    const upd = validateVolumeTypeUpdate(req.body, () => enforce(ctx, 'volume_extension:type_update'));
+    res.json(volumeTypeShowView(typeView(await api.updateType(param(req, 'id'), upd)), ctx));
+  });
+
+  // ---- type extra specs (`cinder type-key`, `extra-specs-list`) ---------------------------------
+
+  /** What the caller may see of a type's specs: all for an admin, else only the user-visible keys. */
+  const visibleSpecs = (ctx: RequestContext, specs: Readonly<Record<string, string | null>>): Record<string, string | null> =>
+    isAllowed(ctx, 'volume_extension:types_extra_specs:read_sensitive')
+      ? { ...specs }
+      : Object.fromEntries(USER_VISIBLE_EXTRA_SPECS.filter((k) => Object.prototype.hasOwnProperty.call(specs, k)).map((k) => [k, specs[k] ?? null]));
+
+  r.get('/types/:id/extra_specs', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume_extension:types_extra_specs:index');
+    const t = await api.getTypeById(ctx, param(req, 'id'));
+    res.json({ extra_specs: visibleSpecs(ctx, t.extra_specs) });
+  });
+  // Cinder answers the create and the update with the request's own body.
+  r.post('/types/:id/extra_specs', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    const specs = validateExtraSpecsCreate(req.body);
+    enforce(ctx, 'volume_extension:types_extra_specs:create');
+    await api.setTypeExtraSpecs(param(req, 'id'), specs);
+    res.json({ extra_specs: specs });
+  });
+  r.get('/types/:id/extra_specs/:key', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    enforce(ctx, 'volume_extension:types_extra_specs:show');
+    const key = param(req, 'key');
+    const specs = visibleSpecs(ctx, (await api.getTypeById(ctx, param(req, 'id'))).extra_specs);
+    if (!Object.prototype.hasOwnProperty.call(specs, key)) throw new VolumeTypeExtraSpecsNotFoundError(param(req, 'id'), key);
+    res.json({ [key]: specs[key] ?? null });
+  });
+  r.put('/types/:id/extra_specs/:key', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    const item = validateExtraSpecsItem(req.body);
+    enforce(ctx, 'volume_extension:types_extra_specs:update');
+    await api.setTypeExtraSpecs(param(req, 'id'), item, param(req, 'key'));
+    res.json(item);
+  });
+  r.delete('/types/:id/extra_specs/:key', async (req, res) => {
+    const ctx = getRequestContext(req, res);
+    // Cinder's order: the type (404), the policy (403), then the in-use check and the key.
+    await api.getTypeById(ctx, param(req, 'id'));
+    enforce(ctx, 'volume_extension:types_extra_specs:delete');
+    await api.deleteTypeExtraSpec(param(req, 'id'), param(req, 'key'));
+    emptyAnswer(res, 202, 'serialized');
+  });
 
   // ---- availability zones ---------------------------------------------------------------------
 
@@ -474,6 +582,20 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const snap = await api.updateSnapshot(ctx, param(req, 'id'), upd);
     const metadata = (await api.snapshotMetadataOf([snap.id])).get(snap.id) ?? {};
     res.json({ snapshot: snapshotDetail(snap, metadata, ctx.microversion) });
+  });
+
+  metadataRoutes(r, '/snapshots/:id/metadata', {
+    policies: {
+      get: 'volume:get_snapshot_metadata',
+      create: 'volume:update_snapshot_metadata',
+      update: 'volume:update_snapshot_metadata',
+      delete: 'volume:delete_snapshot_metadata',
+    },
+    get: (ctx, id) => api.getSnapshotMetadata(ctx, id),
+    set: (ctx, id, metadata, replace) => api.setSnapshotMetadata(ctx, id, metadata, replace),
+    getItem: (ctx, id, key) => api.getSnapshotMetadataItem(ctx, id, key),
+    deleteItem: (ctx, id, key) => api.deleteSnapshotMetadataItem(ctx, id, key),
+    etags: false,
   });
 
   r.post('/snapshots/:id/action', async (req, res) => {
