@@ -27,7 +27,11 @@ export interface ComputeManagerOptions extends ManagerOptions<FakeVirtDriver> {
   readonly objectEnv: ObjectEnvironment;
   /** Client of the conductor (topic 'conductor'), for reschedules. */
   readonly conductor: RpcClient;
-  /** Client of the scheduler (topic 'scheduler'), for instance info updates; optional. */
+  /**
+   * Client of the scheduler (topic 'scheduler'), for instance info updates; optional. They go out as
+   * fanout casts (Nova's SchedulerAPI prepares them with fanout=True), so every scheduler's host
+   * manager stays current, not just the one that would have taken a plain cast.
+   */
   readonly scheduler?: RpcClient;
   /** Seconds between resource audits. @default 60 */
   readonly updateResourcesInterval?: number;
@@ -86,7 +90,12 @@ function abortableSleep(signal: AbortSignal | undefined): (ms: number) => Promis
  * (Nova's wait_until_ready): a ping nobody can receive yet (no queue: MessageDeliveryFailure) or
  * nobody answers (MessagingTimeout) is retried until `timeoutSec`, then that error fails the start.
  */
-export async function waitForConductor(conductor: RpcClient, host: string, log: Logger, o: ConductorWaitOptions): Promise<void> {
+export async function waitForConductor(
+  conductor: RpcClient,
+  host: string,
+  log: Logger,
+  o: ConductorWaitOptions,
+): Promise<void> {
   if (o.timeoutSec <= 0) return;
   const deadline = o.now() + o.timeoutSec * 1000;
   const ping = conductor.prepare({ timeoutMs: o.pingTimeoutMs });
@@ -122,7 +131,7 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
     this.virt = options.driver;
     this.objectEnv = options.objectEnv;
     this.conductor = options.conductor;
-    this.scheduler = options.scheduler;
+    this.scheduler = options.scheduler?.prepare({ fanout: true });
     this.notifications = new InstanceNotifier(options.notifier);
     this.waitOptions = {
       timeoutSec: options.conductorWaitTimeout ?? 120,
@@ -168,7 +177,10 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
     for (const name of [...this.trackers.keys()]) if (!nodes.has(name)) this.trackers.delete(name);
     for (const cn of await ComputeNode.getAllByHost(this.objectEnv, ctx, this.host)) {
       if (!nodes.has(cn.hypervisorHostname)) {
-        this.log.info('deleting orphan compute node', { computeNodeId: cn.id, nodename: cn.hypervisorHostname });
+        this.log.info('deleting orphan compute node', {
+          computeNodeId: cn.id,
+          nodename: cn.hypervisorHostname,
+        });
         await cn.destroy();
       }
     }
@@ -182,9 +194,12 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
   async build_and_run_instance(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const instance = args['instance'];
     const node = args['node'];
-    if (!(instance instanceof Instance)) throw new InvalidRpcMessageError('build_and_run_instance needs an Instance');
+    if (!(instance instanceof Instance))
+      throw new InvalidRpcMessageError('build_and_run_instance needs an Instance');
     if (typeof node !== 'string' || !this.virt.getAvailableNodes().includes(node)) {
-      throw new InvalidRpcMessageError(`build_and_run_instance: node '${String(node)}' is not on host ${this.host}`);
+      throw new InvalidRpcMessageError(
+        `build_and_run_instance: node '${String(node)}' is not on host ${this.host}`,
+      );
     }
     const retry = (args['retry'] ?? { numAttempts: 1, hosts: [this.host] }) as BuildRetry;
     const limits = (args['limits'] ?? {}) as ClaimLimits;
@@ -194,14 +209,22 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
       tracker: this.tracker(node),
       driver: this.virt,
       logger: this.log,
-      reschedule: (c, instanceUuid, r) => this.conductor.cast(c, 'build_instances', { instanceUuid, retry: r }),
+      reschedule: (c, instanceUuid, r) =>
+        this.conductor.cast(c, 'build_instances', { instanceUuid, retry: r }),
     });
     await this.notifications.createStart(ctx, instance);
     try {
       await runFlow(flow, { store: { limits, retry } });
     } catch (err) {
-      this.log.warn('instance build failed and was reverted', { instanceUuid: instance.uuid, node, attempt: retry.numAttempts, err });
+      this.log.warn('instance build failed and was reverted', {
+        instanceUuid: instance.uuid,
+        node,
+        attempt: retry.numAttempts,
+        err,
+      });
       await this.notifications.createError(ctx, instance, err);
+      // The scheduler that picked this host counted the instance here; it runs here no more.
+      await this.sendDeleteInstanceInfo(ctx, instance.uuid);
       return;
     }
     this.log.info('instance built', { instanceUuid: instance.uuid, node });
@@ -209,12 +232,26 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
     await this.sendInstanceInfo(ctx);
   }
 
+  /** Tells every scheduler which instances run on this host (update_instance_info, fanout). */
   private async sendInstanceInfo(ctx: RequestContext): Promise<void> {
     if (this.scheduler === undefined) return;
     try {
-      await this.scheduler.cast(ctx, 'update_instance_info', { host: this.host, instanceUuids: this.virt.listInstanceUuids() });
+      await this.scheduler.cast(ctx, 'update_instance_info', {
+        host: this.host,
+        instanceUuids: this.virt.listInstanceUuids(),
+      });
     } catch (err) {
       this.log.warn('could not send instance info to the scheduler', { err });
+    }
+  }
+
+  /** Tells every scheduler an instance no longer runs on this host (delete_instance_info, fanout). */
+  private async sendDeleteInstanceInfo(ctx: RequestContext, instanceUuid: string): Promise<void> {
+    if (this.scheduler === undefined) return;
+    try {
+      await this.scheduler.cast(ctx, 'delete_instance_info', { host: this.host, instanceUuid });
+    } catch (err) {
+      this.log.warn('could not send instance info to the scheduler', { err, instanceUuid });
     }
   }
 }

@@ -41,12 +41,14 @@ export class HostState {
   localGbUsed = 0;
   /** When the node last reported; a newer report replaces what this state consumed since. */
   updatedAt = 0;
-  /** Instance uuids the compute says it runs (update_instance_info). */
-  readonly instances = new Set<string>();
-
   constructor(
     readonly host: string,
     readonly nodename: string,
+    /**
+     * Instance uuids on this node's host: what its compute last said it runs (update_instance_info,
+     * delete_instance_info) plus what this scheduler placed there since. Shared by the host's nodes.
+     */
+    readonly instances: Set<string> = new Set<string>(),
   ) {}
 
   get freeVcpus(): number {
@@ -85,6 +87,11 @@ export interface HostManagerOptions {
 
 export class HostManager {
   private readonly states = new Map<string, HostState>();
+  /**
+   * Instance info by host (Nova's HostManager._instance_info), kept apart from the node states so an
+   * update that arrives before this scheduler has read the host's compute node is not lost.
+   */
+  private readonly instanceInfo = new Map<string, Set<string>>();
   private readonly log: Logger;
 
   constructor(
@@ -103,7 +110,7 @@ export class HostManager {
       seen.add(key);
       let state = this.states.get(key);
       if (state === undefined) {
-        state = new HostState(node.host, node.hypervisorHostname);
+        state = new HostState(node.host, node.hypervisorHostname, this.instancesOf(node.host));
         this.states.set(key, state);
       }
       const reported = (node.updatedAt ?? node.createdAt).getTime();
@@ -117,30 +124,43 @@ export class HostManager {
     return this.options.isHostUp === undefined ? true : await this.options.isHostUp(host);
   }
 
+  /** The host's instance set, the one its node states share (created empty on first use). */
+  private instancesOf(host: string): Set<string> {
+    let set = this.instanceInfo.get(host);
+    if (set === undefined) {
+      set = new Set<string>();
+      this.instanceInfo.set(host, set);
+    }
+    return set;
+  }
+
   /** A compute reports the instances it runs (replaces what was known for that host). */
   updateInstanceInfo(host: string, instanceUuids: readonly string[]): void {
-    for (const s of this.states.values()) {
-      if (s.host !== host) continue;
-      s.instances.clear();
-      for (const u of instanceUuids) s.instances.add(u);
-    }
+    const set = this.instancesOf(host);
+    set.clear();
+    for (const u of instanceUuids) set.add(u);
     this.log.debug('instance info updated', { host, instances: instanceUuids.length });
   }
 
+  /** A compute no longer runs (or never got to run) this instance. */
   deleteInstanceInfo(host: string, instanceUuid: string): void {
-    for (const s of this.states.values()) if (s.host === host) s.instances.delete(instanceUuid);
+    this.instanceInfo.get(host)?.delete(instanceUuid);
+    this.log.debug('instance info deleted', { host, instanceUuid });
   }
 
   instancesOn(host: string): string[] {
-    return [...this.states.values()].filter((s) => s.host === host).flatMap((s) => [...s.instances]);
+    return [...(this.instanceInfo.get(host) ?? [])];
   }
 }
 
 function validateSpec(spec: RequestSpec): void {
-  if (spec === null || typeof spec !== 'object') throw new InvalidRpcMessageError('request spec must be an object');
-  if (typeof spec.instanceUuid !== 'string' || spec.instanceUuid === '') throw new InvalidRpcMessageError('request spec needs instanceUuid');
+  if (spec === null || typeof spec !== 'object')
+    throw new InvalidRpcMessageError('request spec must be an object');
+  if (typeof spec.instanceUuid !== 'string' || spec.instanceUuid === '')
+    throw new InvalidRpcMessageError('request spec needs instanceUuid');
   for (const k of ['vcpus', 'memoryMb', 'rootGb'] as const) {
-    if (!Number.isSafeInteger(spec[k]) || spec[k] < 0) throw new InvalidRpcMessageError(`request spec ${k} must be a non-negative integer`);
+    if (!Number.isSafeInteger(spec[k]) || spec[k] < 0)
+      throw new InvalidRpcMessageError(`request spec ${k} must be a non-negative integer`);
   }
 }
 
@@ -148,7 +168,10 @@ function validateSpec(spec: RequestSpec): void {
  * `isHostUp` for the host manager from the service group (Nova ComputeFilter): a host passes when its
  * compute service record is up (recent heartbeat, not forced down) and not disabled.
  */
-export function serviceGroupHostCheck(group: ServiceGroup, binary = 'nova-compute'): (host: string) => Promise<boolean> {
+export function serviceGroupHostCheck(
+  group: ServiceGroup,
+  binary = 'nova-compute',
+): (host: string) => Promise<boolean> {
   return async (host) => (await group.listWithState({ host, binary })).some((r) => r.up && !r.disabled);
 }
 
@@ -164,10 +187,14 @@ export class FilterScheduler {
     for (let n = 0; n < (spec.numInstances ?? 1); n += 1) {
       let candidates = states;
       const removed: string[] = [];
-      const apply = async (name: string, keep: (s: HostState) => boolean | Promise<boolean>): Promise<void> => {
+      const apply = async (
+        name: string,
+        keep: (s: HostState) => boolean | Promise<boolean>,
+      ): Promise<void> => {
         const next: HostState[] = [];
         for (const s of candidates) if (await keep(s)) next.push(s);
-        if (next.length < candidates.length) removed.push(`${name} removed ${candidates.length - next.length}`);
+        if (next.length < candidates.length)
+          removed.push(`${name} removed ${candidates.length - next.length}`);
         candidates = next;
       };
       await apply('RetryFilter', (s) => !ignore.has(s.host));
@@ -177,12 +204,20 @@ export class FilterScheduler {
       await apply('DiskFilter', (s) => s.freeDiskGb >= spec.rootGb);
       if (candidates.length === 0) {
         throw new NoValidHostError(
-          states.length === 0 ? 'There are no compute nodes.' : `${states.length} host(s) considered; ${removed.join(', ')}.`,
+          states.length === 0
+            ? 'There are no compute nodes.'
+            : `${states.length} host(s) considered; ${removed.join(', ')}.`,
         );
       }
-      const best = [...candidates].sort((a, b) => b.freeRamMb - a.freeRamMb || a.host.localeCompare(b.host))[0]!;
+      const best = [...candidates].sort(
+        (a, b) => b.freeRamMb - a.freeRamMb || a.host.localeCompare(b.host),
+      )[0]!;
       best.consume(spec);
-      out.push({ host: best.host, nodename: best.nodename, limits: { vcpus: best.vcpus, memoryMb: best.memoryMb, diskGb: best.localGb } });
+      out.push({
+        host: best.host,
+        nodename: best.nodename,
+        limits: { vcpus: best.vcpus, memoryMb: best.memoryMb, diskGb: best.localGb },
+      });
     }
     return out;
   }
@@ -206,19 +241,24 @@ export class ComputeSchedulerEndpoint {
     return this.driver.selectDestinations(ctx, args['spec'] as RequestSpec);
   }
 
-  /** args: `{ host, instanceUuids }` (cast). */
+  /** args: `{ host, instanceUuids }` (a fanout cast: every scheduler gets it). */
   update_instance_info(_ctx: RequestContext, args: Record<string, unknown>): void {
     const host = args['host'];
     const uuids = args['instanceUuids'];
-    if (typeof host !== 'string' || !Array.isArray(uuids)) throw new InvalidRpcMessageError('update_instance_info needs host and instanceUuids');
-    this.hostManager.updateInstanceInfo(host, uuids.filter((u): u is string => typeof u === 'string'));
+    if (typeof host !== 'string' || !Array.isArray(uuids))
+      throw new InvalidRpcMessageError('update_instance_info needs host and instanceUuids');
+    this.hostManager.updateInstanceInfo(
+      host,
+      uuids.filter((u): u is string => typeof u === 'string'),
+    );
   }
 
-  /** args: `{ host, instanceUuid }` (cast). */
+  /** args: `{ host, instanceUuid }` (a fanout cast: every scheduler gets it). */
   delete_instance_info(_ctx: RequestContext, args: Record<string, unknown>): void {
     const host = args['host'];
     const uuid = args['instanceUuid'];
-    if (typeof host !== 'string' || typeof uuid !== 'string') throw new InvalidRpcMessageError('delete_instance_info needs host and instanceUuid');
+    if (typeof host !== 'string' || typeof uuid !== 'string')
+      throw new InvalidRpcMessageError('delete_instance_info needs host and instanceUuid');
     this.hostManager.deleteInstanceInfo(host, uuid);
   }
 }
@@ -227,7 +267,12 @@ export class ComputeSchedulerEndpoint {
 export class ComputeSchedulerManager extends Manager {
   readonly endpoint: ComputeSchedulerEndpoint;
 
-  constructor(options: ManagerOptions & { readonly objectEnv: ObjectEnvironment; readonly isHostUp?: HostManagerOptions['isHostUp'] }) {
+  constructor(
+    options: ManagerOptions & {
+      readonly objectEnv: ObjectEnvironment;
+      readonly isHostUp?: HostManagerOptions['isHostUp'];
+    },
+  ) {
     super({ serviceName: 'scheduler', ...options });
     const hm = new HostManager(options.objectEnv, {
       ...(options.isHostUp !== undefined ? { isHostUp: options.isHostUp } : {}),

@@ -7,11 +7,16 @@ import type { DataSource } from 'typeorm';
 import { ComputeApi } from '../../../src/compute/api';
 import type { ComputeManager } from '../../../src/compute/compute-manager';
 import { FakeVirtDriver } from '../../../src/compute/fake-driver';
-import { createComputeSchedulerService, createComputeService, createConductorService } from '../../../src/compute/services';
+import {
+  createComputeSchedulerService,
+  createComputeService,
+  createConductorService,
+} from '../../../src/compute/services';
 import { InstanceEntity } from '../../../src/db/entities/instance.entity';
 import { ObjectEnvironment, ObjectSerializer } from '../../../src/objects';
 import { RpcClient } from '../../../src/rpc/client';
 import type { Transport } from '../../../src/rpc/transport';
+import type { ComputeSchedulerManager } from '../../../src/scheduler/compute-scheduler';
 import { ServiceLauncher } from '../../../src/service/launcher';
 import type { Service, ServiceSettings } from '../../../src/service/service';
 import { waitFor } from '../../contracts/transport.contract';
@@ -28,6 +33,8 @@ export interface Cloud {
   drivers: Record<string, FakeVirtDriver>;
   computes: Record<string, ComputeManager>;
   services: Record<string, Service>;
+  /** The compute schedulers' managers by host (`ctl` unless `schedulerHosts` says otherwise). */
+  schedulers: Record<string, ComputeSchedulerManager>;
   transports: Transport[];
   /** Wait until the instance is ACTIVE or ERROR and return its row. */
   settled(uuid: string, timeoutMs?: number): Promise<InstanceEntity>;
@@ -40,6 +47,8 @@ export async function startCloud(options: {
   hosts: Record<string, HostSpec>;
   maxAttempts?: number;
   settings?: Partial<ServiceSettings>;
+  /** Hosts of the compute schedulers, all on topic `scheduler`; `services['scheduler']` is the first. @default ['ctl'] */
+  schedulerHosts?: readonly string[];
 }): Promise<Cloud> {
   const settings = options.settings ?? { periodicEnable: false, reportInterval: 0 };
   const transports: Transport[] = [];
@@ -57,15 +66,38 @@ export async function startCloud(options: {
     dataSource: options.dataSource,
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   });
-  services['scheduler'] = createComputeSchedulerService({ ...common, transport: await transportFor('scheduler'), dataSource: options.dataSource });
-  launcher.add(services['conductor']).add(services['scheduler']);
+  launcher.add(services['conductor']);
+  const schedulers: Record<string, ComputeSchedulerManager> = {};
+  for (const [i, host] of (options.schedulerHosts ?? ['ctl']).entries()) {
+    const name = i === 0 ? 'scheduler' : `scheduler:${host}`;
+    services[name] = createComputeSchedulerService({
+      settings,
+      host,
+      transport: await transportFor(name),
+      dataSource: options.dataSource,
+    });
+    schedulers[host] = services[name].manager as ComputeSchedulerManager;
+    launcher.add(services[name]);
+  }
 
   const drivers: Record<string, FakeVirtDriver> = {};
   const computes: Record<string, ComputeManager> = {};
   for (const [host, spec] of Object.entries(options.hosts)) {
-    const driver = new FakeVirtDriver({ host, vcpus: spec.vcpus ?? 4, memoryMb: spec.memoryMb, diskGb: 100, failSpawns: spec.failSpawns ?? false });
+    const driver = new FakeVirtDriver({
+      host,
+      vcpus: spec.vcpus ?? 4,
+      memoryMb: spec.memoryMb,
+      diskGb: 100,
+      failSpawns: spec.failSpawns ?? false,
+    });
     drivers[host] = driver;
-    const service = createComputeService({ settings, host, transport: await transportFor(`compute-${host}`), driver, conductorTimeoutMs: 10_000 });
+    const service = createComputeService({
+      settings,
+      host,
+      transport: await transportFor(`compute-${host}`),
+      driver,
+      conductorTimeoutMs: 10_000,
+    });
     services[host] = service;
     computes[host] = service.manager as ComputeManager;
     launcher.add(service);
@@ -74,7 +106,14 @@ export async function startCloud(options: {
 
   const apiTransport = await transportFor('api');
   const dbEnv = ObjectEnvironment.direct('nova-api', options.dataSource);
-  const api = new ComputeApi(dbEnv, new RpcClient(apiTransport, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(dbEnv) }));
+  const api = new ComputeApi(
+    dbEnv,
+    new RpcClient(
+      apiTransport,
+      { topic: 'conductor' },
+      { version: '3.0', serializer: new ObjectSerializer(dbEnv) },
+    ),
+  );
 
   return {
     launcher,
@@ -82,6 +121,7 @@ export async function startCloud(options: {
     drivers,
     computes,
     services,
+    schedulers,
     transports,
     async settled(uuid: string, timeoutMs = 10_000): Promise<InstanceEntity> {
       let row: InstanceEntity | null = null;
