@@ -135,6 +135,22 @@ export function installSqliteGate(ds: DataSource): void {
   runner.rollbackTransaction = () => finish(rollback);
 }
 
+/**
+ * Whether a write transaction started here would join one already open in this async context (SQLite
+ * only: a nested {@link withWriteTransaction} inside another's `work`). Work that waits for something
+ * else to start a transaction must not wait from inside one: that transaction holds the gate.
+ */
+export function joinsOpenTransaction(ds: DataSource): boolean {
+  if (dbFlavor(ds) !== 'sqlite') return false;
+  const ctx = txContext.getStore();
+  return ctx !== undefined && gateOf(ds).holder === ctx;
+}
+
+/** Runs `fn` outside any write transaction's async context (for work started now that outlives the caller). */
+export function outsideTransaction<T>(fn: () => T): T {
+  return txContext.exit(fn);
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

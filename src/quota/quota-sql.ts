@@ -56,7 +56,8 @@ export const quotaSql = {
   },
 
   /**
-   * Outstanding reservations of one project by uuid. Read, not locked: it must run after
+   * Outstanding reservations of one project by uuid (with the uuid: one read serves several callers'
+   * settles in a batch). Read, not locked: it must run after
    * {@link lockUsages} in the same transaction, and a project's reservations are only ever inserted or
    * deleted under that project's usage lock, so nothing can change them meanwhile; and the transaction's
    * REPEATABLE READ snapshot is taken by this first plain read, i.e. after the lock was granted, so it
@@ -65,7 +66,7 @@ export const quotaSql = {
    * retried 50–220 cross-project deadlocks per run with it, none without.)
    */
   selectReservations(flavor: DbFlavor, n: number): string {
-    return `SELECT id, usage_id, delta FROM reservations${projectReservations(flavor)} WHERE project_id = ? AND uuid IN (${placeholders(n)})`;
+    return `SELECT id, uuid, usage_id, delta FROM reservations${projectReservations(flavor)} WHERE project_id = ? AND uuid IN (${placeholders(n)})`;
   },
 
   /**

@@ -2,6 +2,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../../src/db/data-source';
 import { dbDate } from '../../../src/db/sql';
+import { outsideTransaction, withWriteTransaction } from '../../../src/db/transaction';
 import {
   InvalidQuotaValueError,
   OverQuotaError,
@@ -374,6 +375,87 @@ export function quotaEngineSuite(
         const v = await usage(ds, p, 'volumes');
         expect(v!.reserved).toBe(0);
         expect(v!.in_use === 0 || v!.in_use === 1).toBe(true);
+      });
+    });
+
+    describe('group commit (concurrent operations of one project share a transaction)', () => {
+      it('applies a burst in arrival order: the reserves after the limit are refused alone, the rest kept', async () => {
+        const p = newProject();
+        const ctx = { projectId: p };
+        await quotas.setLimits(p, { volumes: 5, gigabytes: -1 });
+        await quotas.commit(ctx, await quotas.reserve(ctx, { volumes: 1, gigabytes: 1 }));
+
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 12 }, () => quotas.reserve(ctx, { volumes: 1, gigabytes: 2 })),
+        );
+
+        const kept = outcomes.filter((o) => o.status === 'fulfilled');
+        const refused = outcomes.filter((o) => o.status === 'rejected');
+        expect(kept).toHaveLength(4);
+        for (const o of refused) expect((o as PromiseRejectedResult).reason).toBeInstanceOf(OverQuotaError);
+        expect(await usage(ds, p, 'volumes')).toEqual({ in_use: 1, reserved: 4 });
+        expect(await usage(ds, p, 'gigabytes')).toEqual({ in_use: 1, reserved: 8 });
+        expect(await reservationCount(ds, p)).toBe(8);
+      });
+
+      it('commits, rolls back and reserves side by side, and a reserve sees what a settle before it freed', async () => {
+        const p = newProject();
+        const ctx = { projectId: p };
+        await quotas.setLimits(p, { volumes: 2, gigabytes: -1 });
+        const a = await quotas.reserve(ctx, { volumes: 1, gigabytes: 3 });
+        const b = await quotas.reserve(ctx, { volumes: 1, gigabytes: 5 });
+
+        // Issued together: the rollback of b comes before the reserve, which it makes room for.
+        const [committed, rolledBack, c, twice] = await Promise.all([
+          quotas.commit(ctx, a),
+          quotas.rollback(ctx, b),
+          quotas.reserve(ctx, { volumes: 1, gigabytes: 7 }),
+          quotas.commit(ctx, a),
+        ]);
+
+        expect([committed, rolledBack, twice]).toEqual([2, 2, 0]);
+        expect(c).toHaveLength(2);
+        expect(await usage(ds, p, 'volumes')).toEqual({ in_use: 1, reserved: 1 });
+        expect(await usage(ds, p, 'gigabytes')).toEqual({ in_use: 3, reserved: 7 });
+        expect(await quotas.commit(ctx, c)).toBe(2);
+        expect(await usage(ds, p, 'gigabytes')).toEqual({ in_use: 10, reserved: 0 });
+        expect(await reservationCount(ds, p)).toBe(0);
+      });
+
+      it('keeps projects apart: a burst over several projects settles each under its own usage', async () => {
+        const projects = [newProject(), newProject(), newProject()];
+        for (const p of projects) await quotas.setLimits(p, { volumes: 3, gigabytes: -1 });
+
+        await Promise.all(
+          projects.flatMap((p) =>
+            Array.from({ length: 5 }, async () => {
+              const ids = await quotas.reserve({ projectId: p }, { volumes: 1 }).catch(() => null);
+              if (ids !== null) await quotas.commit({ projectId: p }, ids);
+            }),
+          ),
+        );
+
+        for (const p of projects) {
+          expect(await usage(ds, p, 'volumes')).toEqual({ in_use: 3, reserved: 0 });
+          expect(await reservationCount(ds, p)).toBe(0);
+        }
+      });
+
+      it('a reserve from inside a write transaction does not wait for a batch behind that transaction', async () => {
+        const p = newProject();
+        const ctx = { projectId: p };
+        await quotas.commit(ctx, await quotas.reserve(ctx, { volumes: 1 }));
+
+        let other: Promise<string[]> | undefined;
+        const inner = await withWriteTransaction(ds, () => {
+          // Another caller of the same project arrives meanwhile, outside the transaction.
+          other = outsideTransaction(() => quotas.reserve(ctx, { volumes: 1 }));
+          return quotas.reserve(ctx, { volumes: 1 });
+        });
+        const ids = [inner, await other!];
+
+        expect(ids.flat()).toHaveLength(2);
+        expect(await usage(ds, p, 'volumes')).toEqual({ in_use: 1, reserved: 2 });
       });
     });
 
