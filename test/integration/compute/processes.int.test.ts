@@ -23,12 +23,19 @@ jest.setTimeout(180_000);
 const ROOT = path.resolve(__dirname, '../../..');
 
 /** A client command run to completion, its whole stdout kept (the CLI prints multi-line JSON). */
-function runCli(deployment: Deployment, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['-r', path.join(ROOT, 'test/helpers/register-ts.js'), path.join(ROOT, 'src/bin/main.ts'), ...args], {
-    cwd: deployment.dir,
-    env: deployment.env(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function runCli(
+  deployment: Deployment,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    process.execPath,
+    ['-r', path.join(ROOT, 'test/helpers/register-ts.js'), path.join(ROOT, 'src/bin/main.ts'), ...args],
+    {
+      cwd: deployment.dir,
+      env: deployment.env(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -61,16 +68,28 @@ describe('conductor and compute as their own processes', () => {
   const procs: Record<string, Proc> = {};
 
   beforeAll(async () => {
-    // SERVICE_DOWN_TIME above the first heartbeat's delay (5 s, Nova's INITIAL_REPORTING_DELAY): a
-    // service that just started is up from its record's creation until then.
-    deployment = await Deployment.create({ label: 'compute', env: { REPORT_INTERVAL: '1', SERVICE_DOWN_TIME: '7', PERIODIC_FUZZY_DELAY: '0' } });
-    listener = new AmqpTransport({ url: deployment.amqpUrl, exchange: 'cinder-ts', defaultTimeoutMs: 10_000 });
+    // The first heartbeat comes min(5 s, REPORT_INTERVAL) = 1 s after a start, a service being up from
+    // its record's creation until then; SERVICE_DOWN_TIME leaves room for a loaded machine.
+    deployment = await Deployment.create({
+      label: 'compute',
+      env: { REPORT_INTERVAL: '1', SERVICE_DOWN_TIME: '7', PERIODIC_FUZZY_DELAY: '0' },
+    });
+    listener = new AmqpTransport({
+      url: deployment.amqpUrl,
+      exchange: 'cinder-ts',
+      defaultTimeoutMs: 10_000,
+    });
     await listener.connect();
-    sinkServer = new RpcServer(listener, { topic: NOTIFICATIONS_TOPIC, server: 'test-consumer' }, [sink], { fanout: true });
+    sinkServer = new RpcServer(listener, { topic: NOTIFICATIONS_TOPIC, server: 'test-consumer' }, [sink], {
+      fanout: true,
+    });
     await sinkServer.start();
     // Every process at once, computes first: they must wait for the conductor, not fail.
-    const c1 = deployment.spawn(['compute', '--host', 'c1'], { DATABASE_URL: 'mysql://nobody@127.0.0.1:1/nowhere' });
-    const c2 = deployment.spawn(['compute', '--host', 'c2']);
+    const c1 = deployment.spawn(['compute', '--host', 'c1'], {
+      DATABASE_URL: 'mysql://nobody@127.0.0.1:1/nowhere',
+    });
+    // c2's fake hypervisor is sized by the environment (RAM left at the default, so placement is unchanged).
+    const c2 = deployment.spawn(['compute', '--host', 'c2'], { FAKE_VCPUS: '6', FAKE_DISK_GB: '200' });
     const conductor = deployment.spawn(['conductor', '--host', 'ctl']);
     const scheduler = deployment.spawn(['scheduler', '--host', 'ctl']);
     const api = deployment.spawn(['api']);
@@ -90,14 +109,66 @@ describe('conductor and compute as their own processes', () => {
   it('lists the conductor and both computes up in os-services', async () => {
     const res = await httpJson(port, 'GET', '/v3/os-services', 'admin:admin');
 
-    const rows = (res.body!['services'] as Array<Record<string, unknown>>).map((s) => `${String(s['binary'])} ${String(s['host'])} ${String(s['state'])}`);
-    expect(rows.sort()).toEqual(['cinder-scheduler ctl up', 'nova-compute c1 up', 'nova-compute c2 up', 'nova-conductor ctl up']);
+    const rows = (res.body!['services'] as Array<Record<string, unknown>>).map(
+      (s) => `${String(s['binary'])} ${String(s['host'])} ${String(s['state'])}`,
+    );
+    expect(rows.sort()).toEqual([
+      'cinder-scheduler ctl up',
+      'nova-compute c1 up',
+      'nova-compute c2 up',
+      'nova-conductor ctl up',
+    ]);
+  });
+
+  it('shows each compute node with the totals its process was configured with (FAKE_* on c2, defaults on c1)', async () => {
+    const res = await httpJson(port, 'GET', '/v3/os-hypervisors/detail', 'admin:admin');
+
+    const nodes = (res.body!['hypervisors'] as Array<Record<string, unknown>>).map((h) => [
+      h['hypervisor_hostname'],
+      h['vcpus'],
+      h['memory_mb'],
+      h['local_gb'],
+    ]);
+    expect(nodes.sort()).toEqual([
+      ['c1', 8, 16384, 500],
+      ['c2', 6, 16384, 200],
+    ]);
   });
 
   it('builds instances with the CLI onto both computes, the one without a database included, and publishes their notifications', async () => {
     const url = `http://127.0.0.1:${port}`;
-    const first = await runCli(deployment, ['server:create', '--name', 'a', '--vcpus', '2', '--memory-mb', '2048', '--disk-gb', '10', '--wait', '--timeout', '60', '--url', url]);
-    const second = await runCli(deployment, ['server:create', '--name', 'b', '--vcpus', '1', '--memory-mb', '1024', '--disk-gb', '5', '--wait', '--timeout', '60', '--url', url]);
+    const first = await runCli(deployment, [
+      'server:create',
+      '--name',
+      'a',
+      '--vcpus',
+      '2',
+      '--memory-mb',
+      '2048',
+      '--disk-gb',
+      '10',
+      '--wait',
+      '--timeout',
+      '60',
+      '--url',
+      url,
+    ]);
+    const second = await runCli(deployment, [
+      'server:create',
+      '--name',
+      'b',
+      '--vcpus',
+      '1',
+      '--memory-mb',
+      '1024',
+      '--disk-gb',
+      '5',
+      '--wait',
+      '--timeout',
+      '60',
+      '--url',
+      url,
+    ]);
     const hv = await runCli(deployment, ['hypervisor:list', '--json', '--url', url]);
 
     expect([first.code, second.code]).toEqual([0, 0]);
@@ -106,20 +177,24 @@ describe('conductor and compute as their own processes', () => {
     // Equal free RAM: the first goes to c1 (name order); then c2 has the most free RAM.
     expect([a['status'], a['OS-EXT-SRV-ATTR:host']]).toEqual(['ACTIVE', 'c1']);
     expect([b['status'], b['OS-EXT-SRV-ATTR:host']]).toEqual(['ACTIVE', 'c2']);
-    const nodes = (JSON.parse(hv.stdout) as { hypervisors: Array<Record<string, unknown>> }).hypervisors.map((h) => [
-      h['hypervisor_hostname'],
-      h['vcpus_used'],
-      h['memory_mb_used'],
-      h['local_gb_used'],
-      h['running_vms'],
-    ]);
+    const nodes = (JSON.parse(hv.stdout) as { hypervisors: Array<Record<string, unknown>> }).hypervisors.map(
+      (h) => [
+        h['hypervisor_hostname'],
+        h['vcpus_used'],
+        h['memory_mb_used'],
+        h['local_gb_used'],
+        h['running_vms'],
+      ],
+    );
     expect(nodes.sort()).toEqual([
       ['c1', 2, 2048, 10, 1],
       ['c2', 1, 1024, 5, 1],
     ]);
 
     await waitFor(() => sink.received.length >= 4, 15_000, 'four instance notifications');
-    expect(sink.received.map((n) => `${n.publisher_id} ${n.event_type} ${String(n.payload['instance_id'])}`)).toEqual([
+    expect(
+      sink.received.map((n) => `${n.publisher_id} ${n.event_type} ${String(n.payload['instance_id'])}`),
+    ).toEqual([
       `compute.c1 compute.instance.create.start ${String(a['id'])}`,
       `compute.c1 compute.instance.create.end ${String(a['id'])}`,
       `compute.c2 compute.instance.create.start ${String(b['id'])}`,
@@ -148,10 +223,25 @@ describe('conductor and compute as their own processes', () => {
       'c2 down in os-services',
     );
 
-    const built = await runCli(deployment, ['server:create', '--vcpus', '1', '--memory-mb', '512', '--disk-gb', '1', '--wait', '--timeout', '60', '--url', `http://127.0.0.1:${port}`]);
+    const built = await runCli(deployment, [
+      'server:create',
+      '--vcpus',
+      '1',
+      '--memory-mb',
+      '512',
+      '--disk-gb',
+      '1',
+      '--wait',
+      '--timeout',
+      '60',
+      '--url',
+      `http://127.0.0.1:${port}`,
+    ]);
 
     expect(state).toBe('c1 up,c2 down');
     expect(built.code).toBe(0);
-    expect((JSON.parse(built.stdout) as { server: Record<string, unknown> }).server['OS-EXT-SRV-ATTR:host']).toBe('c1');
+    expect(
+      (JSON.parse(built.stdout) as { server: Record<string, unknown> }).server['OS-EXT-SRV-ATTR:host'],
+    ).toBe('c1');
   });
 });
