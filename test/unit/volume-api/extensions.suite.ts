@@ -690,6 +690,77 @@ export function extensionsSuite(label: string, makeDb: () => Promise<TestDatabas
       );
     });
 
+    // ---- fuzz ---------------------------------------------------------------------------------
+
+    describe('garbage bodies on every new write endpoint', () => {
+      const garbage: unknown[] = [
+        null,
+        [],
+        'text',
+        42,
+        true,
+        {},
+        { extra_specs: null },
+        { extra_specs: { k: { nested: 1 } } },
+        { metadata: null },
+        { metadata: { k: null } },
+        { meta: [] },
+        { volume_type: null },
+        { volume_type: { name: 5 } },
+        { volume_type: { description: 'x'.repeat(256) } },
+        { 'os-set_bootable': null },
+        { 'os-set_bootable': { bootable: [] } },
+        { 'os-update_readonly_flag': { readonly: {} } },
+        { 'os-set_bootable': { bootable: true }, 'os-update_readonly_flag': { readonly: true } },
+        { ['\u0000']: 'v' },
+        { k: 'v'.repeat(10_000) },
+        '{"unterminated": ',
+        '\u00ff\u00fe',
+      ];
+
+      it('answers 4xx (never 5xx) and changes nothing', async () => {
+        const typeId = await createType('gold', { extra_specs: { a: 'b' } });
+        const vol = await createVolume();
+        const snap = (await post(`${base}/snapshots`, { snapshot: { volume_id: vol } })).body.snapshot
+          .id as string;
+        const before = JSON.stringify([
+          await specRows(),
+          await h.ds.query('SELECT * FROM snapshot_metadata'),
+          await h.ds.query('SELECT bootable, readonly, status FROM volumes'),
+          await h.ds.query('SELECT name, description, is_public FROM volume_types ORDER BY name'),
+        ]);
+        const targets: ['post' | 'put', string][] = [
+          ['post', `${base}/types/${typeId}/extra_specs`],
+          ['put', `${base}/types/${typeId}/extra_specs/a`],
+          ['put', `${base}/types/${typeId}`],
+          ['post', `${base}/snapshots/${snap}/metadata`],
+          ['put', `${base}/snapshots/${snap}/metadata`],
+          ['put', `${base}/snapshots/${snap}/metadata/a`],
+          ['post', `${base}/volumes/${vol}/action`],
+        ];
+        for (const [method, path] of targets) {
+          for (const body of garbage) {
+            const res = await send(
+              method,
+              path,
+              typeof body === 'string' && !body.startsWith('{') ? JSON.stringify(body) : body,
+              ADMIN,
+            );
+            if (res.status < 400 || res.status >= 500)
+              throw new Error(`${method} ${path} ${JSON.stringify(body)} answered ${res.status} ${res.text}`);
+            expect(Object.keys(res.body as Body)).toHaveLength(1);
+          }
+        }
+        const after = JSON.stringify([
+          await specRows(),
+          await h.ds.query('SELECT * FROM snapshot_metadata'),
+          await h.ds.query('SELECT bootable, readonly, status FROM volumes'),
+          await h.ds.query('SELECT name, description, is_public FROM volume_types ORDER BY name'),
+        ]);
+        expect(after).toBe(before);
+      });
+    });
+
     // ---- volume actions ----------------------------------------------------------------------
 
     describe('os-set_bootable and os-update_readonly_flag', () => {
