@@ -13,8 +13,10 @@
  *                to available per second. Every accepted volume must end `available` and the project's
  *                quota usage must equal the volumes created, or the run fails. With the SQL statements
  *                the server sent per create (all three services), the server's CPU per create, how busy
- *                its event loop was, and how long each transaction held the project's quota usage rows
- *                (two per create; they take turns, so that bounds creates/s at ~1000 / (2 × held)).
+ *                its event loop was, how many transactions locked the project's quota usage rows per create
+ *                (two when each create's reserve and commit run alone; fewer when concurrent creates share
+ *                them, the quota engine's group commit) and how long each held them (they take turns, so
+ *                that bounds creates/s at ~1000 / (tx per create × held)).
  *   floor c=N    the same statements a create needs, straight through mysql2 (bench/lib/create-floor.ts),
  *                at concurrency N on one project, right after the create case; the ratio ours/floor.
  *   show / list / detail   GET /volumes/{id}, GET /volumes?limit=100, GET /volumes/detail?limit=100 with
@@ -233,11 +235,13 @@ interface CreateRow {
   /** How busy the server's event loop was (0..1) from the start until every volume was available. */
   readonly serverEventLoopUtilization: number;
   /**
-   * Per transaction that locked the project's quota usage rows (two per create): ms from the answer to
-   * the locking read to the answer to its COMMIT, and ms waited for the lock. With one project these
-   * transactions take turns, so the first bounds creates/s at about 1000 / (2 × held).
+   * Per transaction that locked the project's quota usage rows: ms from the answer to the locking read
+   * to the answer to its COMMIT, and ms waited for the lock. With one project these transactions take
+   * turns, so they bound creates/s at about 1000 / (lockTxPerCreate × held).
    */
   readonly lockHeldMsPerTx: number;
+  /** Transactions that locked the usage rows, per create: 2 alone (reserve, commit), fewer when batched. */
+  readonly lockTxPerCreate: number;
   readonly lockWaitMsPerTx: number;
   readonly queryKinds: Record<string, number>;
   readonly loadavg: number[];
@@ -410,6 +414,7 @@ async function createCase(
     serverEventLoopUtilization: round(used.elu, 2),
     lockHeldMsPerTx: round(used.lock.heldMs / Math.max(1, used.lock.transactions), 2),
     lockWaitMsPerTx: round(used.lock.waitMs / Math.max(1, used.lock.transactions), 2),
+    lockTxPerCreate: round(used.lock.transactions / Math.max(1, accepted), 2),
     queryKinds: q.kinds,
     loadavg: loadavg().map((x) => round(x, 2)),
   };
@@ -623,6 +628,7 @@ function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): v
       'server cpu ms/create',
       'floor cpu ms/create',
       'lock held ms/tx',
+      'lock tx/create',
     ],
     creates.map((c) => {
       const f = floors.find((x) => x.concurrency === c.concurrency);
@@ -641,6 +647,7 @@ function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): v
         String(c.serverCpuMsPerCreate),
         f === undefined ? '-' : String(f.cpuMsPerCreate),
         `${c.lockHeldMsPerTx}${f === undefined ? '' : ` / floor ${f.lockHeldMsPerTx}`}`,
+        String(c.lockTxPerCreate),
       ];
     }),
   );
@@ -742,7 +749,7 @@ async function main(): Promise<void> {
       creates.push(row);
       emit(row);
       progress(
-        `create c=${c}: ${row.createsPerSec}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, to available ${row.toAvailablePerSec}/s, ${row.queriesPerCreate} statements/create, server cpu ${row.serverCpuMsPerCreate} ms/create, event loop ${Math.round(row.serverEventLoopUtilization * 100)}% busy, usage lock held ${row.lockHeldMsPerTx} ms/tx (waited ${row.lockWaitMsPerTx})`,
+        `create c=${c}: ${row.createsPerSec}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, to available ${row.toAvailablePerSec}/s, ${row.queriesPerCreate} statements/create, server cpu ${row.serverCpuMsPerCreate} ms/create, event loop ${Math.round(row.serverEventLoopUtilization * 100)}% busy, usage lock held ${row.lockHeldMsPerTx} ms/tx (waited ${row.lockWaitMsPerTx}) in ${row.lockTxPerCreate} tx/create`,
       );
       if (o.floor) {
         const floor = new FloorCreate(pool, {
