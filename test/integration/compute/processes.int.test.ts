@@ -206,22 +206,32 @@ describe('conductor and compute as their own processes', () => {
   });
 
   it('shows a killed compute down after service_down_time and builds on the one left', async () => {
+    const killedAt = Date.now();
     await procs['c2']!.kill();
+    // Polled one request at a time; the api judged c2 before `answeredAt`.
     let state = '';
-    await waitFor(
-      () => {
-        void httpJson(port, 'GET', '/v3/os-services?binary=nova-compute', 'admin:admin').then((r) => {
-          const rows = r.body?.['services'] as Array<Record<string, unknown>> | undefined;
-          state = (rows ?? [])
-            .map((s) => `${String(s['host'])} ${String(s['state'])}`)
-            .sort()
-            .join(',');
-        });
-        return state === 'c1 up,c2 down';
-      },
-      20_000,
-      'c2 down in os-services',
-    );
+    let downAnsweredAt = 0;
+    let c2LastHeartbeat = 0;
+    while (state !== 'c1 up,c2 down') {
+      if (Date.now() - killedAt > 30_000) throw new Error(`c2 not down in os-services in time: ${state}`);
+      const r = await httpJson(port, 'GET', '/v3/os-services?binary=nova-compute', 'admin:admin');
+      const answeredAt = Date.now();
+      const rows = (r.body?.['services'] as Array<Record<string, unknown>> | undefined) ?? [];
+      state = rows
+        .map((s) => `${String(s['host'])} ${String(s['state'])}`)
+        .sort()
+        .join(',');
+      const c2 = rows.find((s) => s['host'] === 'c2');
+      downAnsweredAt = answeredAt;
+      // Cinder's format: UTC without a zone designator.
+      c2LastHeartbeat = c2 === undefined ? 0 : Date.parse(`${String(c2['updated_at'])}Z`);
+      if (state !== 'c1 up,c2 down') await new Promise((res) => setTimeout(res, 100));
+    }
+
+    // Down only once SERVICE_DOWN_TIME (7 s) had passed since its last heartbeat, not before; and
+    // that last heartbeat came from c2 while it still ran.
+    expect(downAnsweredAt - c2LastHeartbeat).toBeGreaterThan(7000);
+    expect(killedAt - c2LastHeartbeat).toBeLessThan(7000);
 
     const built = await runCli(deployment, [
       'server:create',
