@@ -2,8 +2,11 @@
 # Drives the real python-cinderclient (Debian's python3-cinderclient) against a running API in noauth
 # mode and checks what it prints:
 #   create → show (until available) → list → extend (until the new size) → metadata set/unset, rename
-#   → snapshot-create → create --snapshot-id → snapshot-delete → quota-show → quota-usage → type-list
-#   → availability-zone-list → absolute-limits → service-list (admin) → delete (until gone).
+#   → set-bootable → readonly-mode-update → snapshot-create → snapshot-metadata set/unset
+#   → create --snapshot-id → snapshot-delete → quota-show → quota-usage → type-list
+#   → availability-zone-list → absolute-limits → service-list (admin) → type-create, type-key set/unset,
+#   extra-specs-list, a create placed by volume_backend_name, type-update, type-delete (admin)
+#   → delete (until gone).
 #
 # Usage: scripts/cinderclient-smoke.sh ENDPOINT [PROJECT_ID] [USER_ID]
 #   ENDPOINT    the volume endpoint, with or without the project:
@@ -126,12 +129,40 @@ if [[ -n "$id" ]]; then
     [[ "$(field name)" == "$name-renamed" ]] && ok "renamed" || fail "name after rename: '$(field name)'"
   fi
 
+  step "set-bootable $id true/false"
+  if run set-bootable "$id" true && run show "$id"; then
+    [[ "$(field bootable)" == true ]] && ok "bootable true" || fail "bootable after set-bootable true: '$(field bootable)'"
+  fi
+  if run set-bootable "$id" false && run show "$id"; then
+    [[ "$(field bootable)" == false ]] && ok "bootable false" || fail "bootable after set-bootable false: '$(field bootable)'"
+  fi
+
+  step "readonly-mode-update $id True/False"
+  if run readonly-mode-update "$id" True && run show "$id"; then
+    # The client prints metadata one key a line; readonly shows among them and as its own row.
+    [[ "$(field readonly)" == True ]] && grep -Eq '\| *(metadata *)?\| *readonly : True *\|' <<<"$out" && ok "readonly True (in metadata)" ||
+      fail "after readonly-mode-update True: readonly '$(field readonly)': $out"
+  fi
+  if run readonly-mode-update "$id" False && run show "$id"; then
+    [[ "$(field readonly)" == False ]] && ok "readonly False" || fail "after readonly-mode-update False: readonly '$(field readonly)'"
+  fi
+  # metadata-show prints the volume's metadata as show has it: the flag is there, the user's keys kept.
+  if run metadata-show "$id"; then
+    [[ "$(field readonly)" == False && "$(field k2)" == v2 ]] && ok "metadata-show: readonly False, k2=v2" || fail "metadata-show after readonly-mode-update: $out"
+  fi
+
   step "snapshot-create $id, create --snapshot-id, snapshot-delete"
   if run snapshot-create --name "$name-snap" "$id"; then
     sid="$(field id)"
     if [[ "$sid" =~ ^[0-9a-f-]{36}$ ]] && wait_for --snapshot "$sid" status available; then
       ok "snapshot $sid available"
       run snapshot-list && { grep -q "$sid" <<<"$out" && ok "snapshot-list shows it" || fail "snapshot-list: $out"; }
+      if run snapshot-metadata "$sid" set s1=v1 s2=v2 && run snapshot-metadata "$sid" unset s1 && run snapshot-metadata-show "$sid"; then
+        [[ "$(field s2)" == v2 && -z "$(field s1)" ]] && ok "snapshot metadata s2=v2 only" || fail "snapshot-metadata-show: $out"
+      fi
+      if run snapshot-show "$sid"; then
+        [[ "$(field metadata)" == *"'s2': 'v2'"* && "$(field metadata)" != *s1* ]] && ok "snapshot-show metadata" || fail "snapshot-show metadata: '$(field metadata)'"
+      fi
       if run create --snapshot-id "$sid" --name "$name-from-snap" 2; then
         cid="$(field id)"
         [[ "$(field snapshot_id)" == "$sid" ]] && ok "volume from snapshot records it" || fail "snapshot_id '$(field snapshot_id)'"
@@ -184,6 +215,80 @@ if [[ "$user" == admin ]]; then
   if run service-list; then
     grep -Eq '\| *cinder-scheduler *\|.*\| *up *\|' <<<"$out" && ok "cinder-scheduler up" || fail "service-list: $out"
     grep -Eq '\| *cinder-volume *\|.*\| *up *\|' <<<"$out" && ok "cinder-volume up" || fail "service-list: $out"
+  fi
+fi
+
+# wait_status ID WANT: polls `cinder show` until the status is WANT (error included, unlike wait_for).
+wait_status() {
+  local id="$1" want="$2" deadline=$((SECONDS + timeout_s)) got=""
+  while ((SECONDS < deadline)); do
+    if out="$(cinder show "$id" 2>/dev/null)"; then
+      got="$(field status)"
+      [[ "$got" == "$want" ]] && return 0
+    fi
+    sleep 0.25
+  done
+  fail "volume $id: status is '$got', expected '$want' within ${timeout_s}s"
+  return 1
+}
+
+if [[ "$user" == admin ]]; then
+  tname="$name-type"
+  step "type-create $tname, type-key set/unset, extra-specs-list (admin)"
+  tid=""
+  if run type-create "$tname"; then
+    tid="$(awk -F'|' -v n="$tname" '{ gsub(/ /, "", $2); gsub(/ /, "", $3) } $3 == n { print $2; exit }' <<<"$out")"
+    [[ "$tid" =~ ^[0-9a-f-]{36}$ ]] && ok "type $tid" || fail "no type id in: $out"
+  fi
+  if [[ -n "$tid" ]]; then
+    specs_of() { awk -F'|' -v t="$tid" '{ gsub(/ /, "", $2) } $2 == t { print $4; exit }' <<<"$out"; }
+    if run type-key "$tname" set volume_backend_name=smoke-nowhere smoke_key=v1 && run extra-specs-list; then
+      [[ "$(specs_of)" == *"'volume_backend_name': 'smoke-nowhere'"* && "$(specs_of)" == *"'smoke_key': 'v1'"* ]] &&
+        ok "extra-specs-list shows both specs" || fail "extra-specs-list after type-key set: $(specs_of)"
+    fi
+    if run type-key "$tname" unset smoke_key && run extra-specs-list; then
+      [[ "$(specs_of)" == *volume_backend_name* && "$(specs_of)" != *smoke_key* ]] && ok "type-key unset removed smoke_key" ||
+        fail "extra-specs-list after type-key unset: $(specs_of)"
+    fi
+
+    step "create --volume-type $tname: placed by volume_backend_name"
+    # No backend is called smoke-nowhere: the scheduler finds no valid host.
+    if run create --volume-type "$tname" --name "$name-typed" 1; then
+      tv="$(field id)"
+      wait_status "$tv" error && ok "volume_backend_name smoke-nowhere: no valid backend (error)" || true
+      run delete "$tv" && wait_gone "$tv" || true
+    fi
+    # Pointed at the backend the first volume landed on (host@backend#pool), the next create is placed there.
+    backend=""
+    if [[ -n "$id" ]] && run show "$id"; then backend="$(field os-vol-host-attr:host | sed -nE 's/^[^@]*@([^#]*)(#.*)?$/\1/p')"; fi
+    if [[ -n "$backend" ]] && run type-key "$tname" set volume_backend_name="$backend" &&
+      run create --volume-type "$tname" --name "$name-typed" 1; then
+      tv="$(field id)"
+      if wait_for "$tv" status available; then
+        [[ "$(field os-vol-host-attr:host)" == *"@$backend"* ]] && ok "volume_backend_name $backend: placed on $(field os-vol-host-attr:host)" ||
+          fail "host '$(field os-vol-host-attr:host)' is not on backend $backend"
+        [[ "$(field volume_type)" == "$tname" ]] && ok "volume_type $tname" || fail "volume_type '$(field volume_type)'"
+      fi
+      # A type in use keeps its specs (Cinder's 400).
+      if cinder type-key "$tname" unset volume_backend_name >/dev/null 2>"$errf"; then
+        fail "type-key unset on a type in use succeeded"
+      else
+        grep -q "Volume Type is currently in use." "$errf" && ok "type in use: specs kept" || fail "type-key unset on a type in use: $(tr '\n' ' ' <"$errf")"
+      fi
+      run delete "$tv" && wait_gone "$tv" || true
+    else
+      [[ -n "$backend" ]] || fail "no backend name in the host of $id"
+    fi
+
+    step "type-update $tid: name, description, is_public"
+    if run type-update --name "$tname-renamed" --description "smoke type" "$tid" && run type-show "$tid"; then
+      [[ "$(field name)" == "$tname-renamed" && "$(field description)" == "smoke type" ]] && ok "renamed, described" ||
+        fail "type-show after type-update: name '$(field name)', description '$(field description)'"
+    fi
+    if run type-update --is-public false "$tid" && run type-show "$tid"; then
+      [[ "$(field is_public)" == False ]] && ok "is_public False" || fail "is_public after type-update: '$(field is_public)'"
+    fi
+    run type-delete "$tid" && run type-list && { grep -q "$tid" <<<"$out" && fail "type $tid still listed" || ok "type deleted"; }
   fi
 fi
 
