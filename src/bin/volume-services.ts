@@ -58,6 +58,7 @@ export const volumeService: ServiceDefinition = {
         dataSource,
         host: ctx.host,
         volumeDir: ctx.config.volumeDir,
+        ...(ctx.config.volumeCapacityGb > 0 ? { capacityGb: ctx.config.volumeCapacityGb } : {}),
         availabilityZone: ctx.config.storageAvailabilityZone,
         settings: serviceSettingsOf(ctx),
         logger: ctx.logger,

@@ -231,6 +231,15 @@ export const SETTINGS = {
     defaultDoc: '`./data/volumes`',
     doc: 'Where the file-backed volume driver keeps volume files.',
   }),
+  volumeCapacityGb: spec({
+    env: 'VOLUME_CAPACITY_GB',
+    section: 'volume',
+    key: 'volume_capacity_gb',
+    parser: integer(0),
+    default: '0',
+    defaultDoc: '`0` (the filesystem\'s)',
+    doc: 'Capacity in GB the file-backed volume driver reports; 0 reports the filesystem of `VOLUME_DIR` (its size and free space).',
+  }),
   storageAvailabilityZone: spec({
     env: 'STORAGE_AVAILABILITY_ZONE',
     section: 'volume',

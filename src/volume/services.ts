@@ -24,6 +24,8 @@ export interface VolumeServiceOptions {
   readonly driver?: VolumeDriver;
   /** Where the default FileDriver keeps its files. @default './data/volumes' */
   readonly volumeDir?: string;
+  /** The capacity the default FileDriver reports, in GiB. @default the filesystem's */
+  readonly capacityGb?: number;
   /** @default 'nova' */
   readonly availabilityZone?: string;
   /** Seconds between capability reports. @default 60 */
@@ -33,7 +35,9 @@ export interface VolumeServiceOptions {
 }
 
 export function createVolumeService(options: VolumeServiceOptions): Service {
-  const driver = options.driver ?? new FileDriver({ directory: options.volumeDir ?? './data/volumes' });
+  const driver =
+    options.driver ??
+    new FileDriver({ directory: options.volumeDir ?? './data/volumes', ...(options.capacityGb !== undefined ? { capacityGb: options.capacityGb } : {}) });
   const host = `${options.host}@${driver.backendName}`;
   const store = new DbServiceRecordStore(options.dataSource);
   return Service.create({

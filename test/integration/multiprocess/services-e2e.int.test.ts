@@ -53,6 +53,13 @@ const BLINK_MODE = process.env['E2E_BLINK_MODE'] || 'proxy';
 if (BLINK_MODE !== 'proxy' && BLINK_MODE !== 'close') throw new Error(`E2E_BLINK_MODE must be proxy or close, got "${BLINK_MODE}"`);
 
 const REPORT_INTERVAL_S = 1;
+/**
+ * What each file backend reports (its volume files are sparse). Without it a backend reports the free
+ * space of the machine's filesystem, which both backends share with everything else on it: a burst
+ * larger than that went to `error` (no valid backend) depending on the machine, and the scheduler's
+ * view stayed full until the next capability report (60 s), failing the creates of the next test.
+ */
+const BACKEND_CAPACITY_GB = Math.max(1000, BURST * 3);
 const SERVICE_DOWN_TIME_S = 4;
 
 jest.setTimeout(120_000 + BLINK_FOR_MS + SETTLE_MS);
@@ -195,8 +202,8 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     // All at once, in no particular order: a compute that comes up before its conductor waits for it.
     const [scheduler, v1, v2, conductor, c1, api] = await Promise.all([
       deployment.start('scheduler', 'sched1'),
-      deployment.start('volume', 'v1', { VOLUME_DIR: volumeDir('v1') }),
-      deployment.start('volume', 'v2', { VOLUME_DIR: volumeDir('v2') }),
+      deployment.start('volume', 'v1', { VOLUME_DIR: volumeDir('v1'), VOLUME_CAPACITY_GB: String(BACKEND_CAPACITY_GB) }),
+      deployment.start('volume', 'v2', { VOLUME_DIR: volumeDir('v2'), VOLUME_CAPACITY_GB: String(BACKEND_CAPACITY_GB) }),
       deployment.start('conductor', 'ctl1'),
       deployment.start('compute', 'c1'),
       deployment.startApi(),
