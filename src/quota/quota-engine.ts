@@ -89,6 +89,13 @@ interface ReservationRow {
   delta: number;
 }
 
+/** A row of {@link quotaSql.limits}: src 1 the project's own limit, 0 the default class's. */
+interface LimitRow {
+  resource: string;
+  hard_limit: number;
+  src: number;
+}
+
 /** A reservation as the settle read returns it: with its uuid, to hand it to the caller that asked. */
 interface SettleRow extends ReservationRow {
   uuid: string;
@@ -98,7 +105,8 @@ interface SettleRow extends ReservationRow {
 interface ReserveOp {
   readonly kind: 'reserve';
   readonly items: ReadonlyArray<readonly [string, number]>;
-  readonly limits: Readonly<Record<string, number>>;
+  /** The size of the volume reserved for, refused first when above `per_volume_gigabytes`. */
+  readonly size: number | undefined;
   readonly expire: Date;
   readonly done: (outcome: OpOutcome) => void;
 }
@@ -200,18 +208,13 @@ export class QuotaEngine {
       return [];
     }
     const expire = this.expiryOf(opts.expire);
-    const resources = items.map(([r]) => r);
-    const limits = await this.limitsFor(
-      projectId,
-      size === undefined ? resources : [...resources, PER_VOLUME],
-    );
-    if (size !== undefined) refuseOversized(projectId, size, limits[PER_VOLUME] ?? -1);
 
     for (let round = 0; ; round++) {
+      // The limits (per_volume_gigabytes too) are read in the batch's transaction, once for all of it.
       const outcome = await this.enqueue(projectId, (done) => ({
         kind: 'reserve',
         items,
-        limits,
+        size,
         expire,
         done,
       }));
@@ -473,19 +476,25 @@ export class QuotaEngine {
 
   private async applyBatch(q: QueryRunner, projectId: string, ops: readonly QuotaOp[]): Promise<OpOutcome[]> {
     const settleIds = [...new Set(ops.flatMap((op) => (op.kind === 'settle' ? op.ids : [])))];
-    let usages: Map<string, UsageRow>;
-    let found: SettleRow[] = [];
-    if (settleIds.length === 0) {
-      usages = await this.lockUsages(q, projectId);
-    } else {
-      // The reservations are read under the usage lock: queued behind it on the same connection.
-      const [locked, rows] = (await this.inOrder(q, [
-        [quotaSql.lockUsages(this.flavor), [projectId]],
-        [quotaSql.selectReservations(this.flavor, settleIds.length), [projectId, ...settleIds]],
-      ])) as [UsageRow[], SettleRow[]];
-      usages = usageMap(locked);
-      found = rows;
+    const limited = new Set<string>();
+    for (const op of ops) {
+      if (op.kind !== 'reserve') continue;
+      for (const [resource] of op.items) limited.add(resource);
+      if (op.size !== undefined) limited.add(PER_VOLUME);
     }
+    const resources = [...limited].sort();
+    // The limits and the reservations are read under the usage lock, queued behind it on the same
+    // connection (one round trip on MariaDB): plain reads whose snapshot is taken after the lock.
+    const reads: Array<[string, unknown[]]> = [[quotaSql.lockUsages(this.flavor), [projectId]]];
+    if (resources.length > 0)
+      reads.push([quotaSql.limits(resources.length), [projectId, ...resources, ...resources]]);
+    if (settleIds.length > 0) {
+      reads.push([quotaSql.selectReservations(this.flavor, settleIds.length), [projectId, ...settleIds]]);
+    }
+    const answers = await this.inOrder(q, reads);
+    const usages = usageMap(answers[0] as UsageRow[]);
+    const limits = resources.length > 0 ? this.limitsFrom(answers[1] as LimitRow[], resources) : {};
+    const found = settleIds.length > 0 ? (answers[reads.length - 1] as SettleRow[]) : [];
     const usageById = new Map([...usages.values()].map((u) => [u.id, u]));
     const reservations = new Map(found.map((r) => [String(r.uuid), r]));
     const now = dbDate(this.ds, this.now());
@@ -526,11 +535,18 @@ export class QuotaEngine {
         }
         return { applied };
       }
+      if (op.size !== undefined) {
+        try {
+          refuseOversized(projectId, op.size, limits[PER_VOLUME] ?? -1);
+        } catch (err) {
+          return { error: err };
+        }
+      }
       const missing = op.items.map(([r]) => r).filter((r) => !usages.has(r));
       if (missing.length > 0) return { missing };
       const overs: string[] = [];
       for (const [resource, delta] of op.items) {
-        const limit = op.limits[resource] ?? -1;
+        const limit = limits[resource] ?? -1;
         const usage = usages.get(resource)!;
         if (delta > 0 && limit >= 0 && usage.in_use + usage.reserved + delta > limit) overs.push(resource);
       }
@@ -540,7 +556,7 @@ export class QuotaEngine {
             projectId,
             overs,
             pick(
-              op.limits,
+              limits,
               op.items.map(([r]) => r),
             ),
             usageViews(usages),
@@ -658,10 +674,16 @@ export class QuotaEngine {
   }
 
   private async limitsFor(projectId: string, resources: readonly string[]): Promise<Record<string, number>> {
-    const rows: Array<{ resource: string; hard_limit: number; src: number }> = await this.ds.query(
-      quotaSql.limits(resources.length),
-      [projectId, ...resources, ...resources],
-    );
+    const rows: LimitRow[] = await this.ds.query(quotaSql.limits(resources.length), [
+      projectId,
+      ...resources,
+      ...resources,
+    ]);
+    return this.limitsFrom(rows, resources);
+  }
+
+  /** The limits of `resources` from {@link quotaSql.limits}' rows: the project's own, else the class's, else the fallback. */
+  private limitsFrom(rows: readonly LimitRow[], resources: readonly string[]): Record<string, number> {
     const out: Record<string, number> = {};
     for (const resource of resources) {
       out[resource] = isBaseResource(resource) ? this.fallback[resource] : PER_TYPE_DEFAULT;
