@@ -458,6 +458,39 @@ export function extensionsSuite(label: string, makeDb: () => Promise<TestDatabas
         });
       });
 
+      it('renames onto the name of a deleted type, whose leftover quota rows give way', async () => {
+        const silver = await createType('silver');
+        h.scheduler.placeOn = null; // unplaced: deleted at once, its quota given back
+        const gone = await createVolume({ size: 1, volume_type: 'silver' });
+        expect(
+          (await put(`${base}/os-quota-sets/${PROJECT}`, { quota_set: { volumes_silver: 3 } }, ADMIN)).status,
+        ).toBe(200);
+        expect((await del(`${base}/volumes/${gone}`)).status).toBe(202);
+        expect((await del(`${base}/types/${silver}`, ADMIN)).status).toBe(202);
+        const gold = await createType('gold');
+        await createVolume({ size: 1, volume_type: 'gold' });
+
+        const res = await put(`${base}/types/${gold}`, { volume_type: { name: 'silver' } }, ADMIN);
+
+        expect(res.status).toBe(200);
+        const q = (await get(`${base}/os-quota-sets/${PROJECT}?usage=true`, ADMIN)).body.quota_set as Body;
+        expect(q.volumes_silver).toMatchObject({ limit: -1, in_use: 1, reserved: 0 });
+        expect(q.volumes_gold).toBeUndefined();
+      });
+
+      it('a type made private disappears from non-admin lists and shows', async () => {
+        const id = await createType('gold');
+        expect((await put(`${base}/types/${id}`, { volume_type: { is_public: false } }, ADMIN)).status).toBe(
+          200,
+        );
+
+        expect((await get(`${base}/types`)).body.volume_types.map((t: Body) => t.name)).toEqual([
+          '__DEFAULT__',
+        ]);
+        fault(await get(`${base}/types/${id}`), 'itemNotFound', 404, `Volume type ${id} could not be found.`);
+        expect((await get(`${base}/types/${id}`, ADMIN)).body.volume_type.is_public).toBe(false);
+      });
+
       it("answers Cinder's refusals: duplicate name 409, blank name, nothing to change, bad is_public, policy, unknown id", async () => {
         const id = await createType('gold');
         await createType('silver');
