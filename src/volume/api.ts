@@ -5,7 +5,7 @@
  * availability zones. It knows nothing about HTTP.
  */
 import { v4 as uuidv4, v5 as uuidv5 } from 'uuid';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { Engine } from '../taskflow';
 import { dbDate, parseDbDate } from '../db/sql';
 import { ServiceEntity, SnapshotEntity, VolumeEntity, VolumeTypeEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
@@ -940,10 +940,10 @@ export class VolumeAPI {
   }
 
   /** Cinder's `_allow_update` then `_check_type`: no live volume of the type, and the type exists. */
-  private async assertTypeSpecsChangeable(q: { query(sql: string, params?: unknown[]): Promise<unknown> }, id: string): Promise<void> {
-    const used = (await q.query('SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1', [id])) as unknown[];
+  private async assertTypeSpecsChangeable(q: QueryRunner, id: string): Promise<void> {
+    const used: unknown[] = await q.query('SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1', [id]);
     if (used.length > 0) throw new VolumeTypeSpecsInUseError(id);
-    const found = (await q.query('SELECT id FROM volume_types WHERE id = ? AND deleted = 0', [id])) as unknown[];
+    const found: unknown[] = await q.query('SELECT id FROM volume_types WHERE id = ? AND deleted = 0', [id]);
     if (found.length === 0) throw new VolumeTypeNotFoundError(id, 'id');
   }
 
