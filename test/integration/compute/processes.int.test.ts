@@ -5,7 +5,9 @@
  * before its conductor waits for it). Compute c1 is given a database URL nothing listens on: it still
  * works, because a compute process never opens the database — everything goes through the conductor.
  * Instances are built with the CLI (`server:create --wait`) against the api process, and their
- * lifecycle notifications are read from the broker like any consumer would.
+ * lifecycle notifications are read from the broker like any consumer would. Compute c2 is sized by
+ * FAKE_VCPUS / FAKE_DISK_GB, and a later compute c3 fails every spawn (FAKE_FAIL_SPAWNS): builds it is
+ * picked for land on another host.
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
@@ -205,6 +207,55 @@ describe('conductor and compute as their own processes', () => {
     expect(procs['conductor']!.lines.some((l) => l['message'] === 'database connected')).toBe(true);
   });
 
+  it('reschedules a build from a compute whose spawns fail (FAKE_FAIL_SPAWNS) to another, leaving nothing held on it', async () => {
+    // c3 has the most free RAM, so the scheduler picks it first; every spawn there fails.
+    const c3 = await deployment.start(
+      'compute',
+      'c3',
+      { FAKE_FAIL_SPAWNS: 'true', FAKE_MEMORY_MB: '65536' },
+      120_000,
+    );
+    procs['c3'] = c3;
+    const url = `http://127.0.0.1:${port}`;
+
+    const built = await runCli(deployment, [
+      'server:create',
+      '--vcpus',
+      '1',
+      '--memory-mb',
+      '512',
+      '--disk-gb',
+      '1',
+      '--wait',
+      '--timeout',
+      '60',
+      '--url',
+      url,
+    ]);
+    const hv = await runCli(deployment, ['hypervisor:list', '--json', '--url', url]);
+
+    expect(built.code).toBe(0);
+    const server = (JSON.parse(built.stdout) as { server: Record<string, unknown> }).server;
+    expect(server['status']).toBe('ACTIVE');
+    expect(['c1', 'c2']).toContain(server['OS-EXT-SRV-ATTR:host']);
+    const c3Node = (
+      JSON.parse(hv.stdout) as { hypervisors: Array<Record<string, unknown>> }
+    ).hypervisors.find((h) => h['hypervisor_hostname'] === 'c3');
+    expect(c3Node).toMatchObject({
+      memory_mb: 65536,
+      vcpus_used: 0,
+      memory_mb_used: 0,
+      local_gb_used: 0,
+      running_vms: 0,
+    });
+    expect(
+      c3.lines.some(
+        (l) =>
+          l['message'] === 'instance build failed and was reverted' && l['instanceUuid'] === server['id'],
+      ),
+    ).toBe(true);
+  });
+
   it('shows a killed compute down after service_down_time and builds on the one left', async () => {
     const killedAt = Date.now();
     await procs['c2']!.kill();
@@ -212,7 +263,7 @@ describe('conductor and compute as their own processes', () => {
     let state = '';
     let downAnsweredAt = 0;
     let c2LastHeartbeat = 0;
-    while (state !== 'c1 up,c2 down') {
+    while (state !== 'c1 up,c2 down,c3 up') {
       if (Date.now() - killedAt > 30_000) throw new Error(`c2 not down in os-services in time: ${state}`);
       const r = await httpJson(port, 'GET', '/v3/os-services?binary=nova-compute', 'admin:admin');
       const answeredAt = Date.now();
@@ -225,7 +276,7 @@ describe('conductor and compute as their own processes', () => {
       downAnsweredAt = answeredAt;
       // Cinder's format: UTC without a zone designator.
       c2LastHeartbeat = c2 === undefined ? 0 : Date.parse(`${String(c2['updated_at'])}Z`);
-      if (state !== 'c1 up,c2 down') await new Promise((res) => setTimeout(res, 100));
+      if (state !== 'c1 up,c2 down,c3 up') await new Promise((res) => setTimeout(res, 100));
     }
 
     // Down only once SERVICE_DOWN_TIME (7 s) had passed since its last heartbeat, not before; and
@@ -248,7 +299,7 @@ describe('conductor and compute as their own processes', () => {
       `http://127.0.0.1:${port}`,
     ]);
 
-    expect(state).toBe('c1 up,c2 down');
+    expect(state).toBe('c1 up,c2 down,c3 up');
     expect(built.code).toBe(0);
     expect(
       (JSON.parse(built.stdout) as { server: Record<string, unknown> }).server['OS-EXT-SRV-ATTR:host'],
