@@ -49,7 +49,8 @@ export const POLICIES = {
   'volume_extension:types_extra_specs:create': 'admin',
   'volume_extension:types_extra_specs:update': 'admin',
   'volume_extension:types_extra_specs:delete': 'admin',
-  'volume_extension:access_types_extra_specs': 'admin',
+  /** Zed's default is any project reader (the view then hides all but the user-visible keys). */
+  'volume_extension:access_types_extra_specs': 'admin_or_owner',
   'volume_extension:access_types_qos_specs_id': 'admin',
   'volume_extension:availability_zone_list': 'admin_or_owner',
   'volume_extension:services:index': 'admin',

@@ -1,5 +1,5 @@
 /** Volume type views (GET /types, /types/{id}, POST /types), in Cinder's field order. */
-import { isAllowed } from '../policy';
+import { USER_VISIBLE_EXTRA_SPECS, isAllowed } from '../policy';
 
 /** A volume type as the views read it (field names follow `VolumeTypeEntity`). */
 export interface VolumeTypeViewSource {
@@ -21,7 +21,17 @@ export function volumeType(t: VolumeTypeViewSource, caller: Caller): Record<stri
     is_public: t.isPublic,
     description: t.description,
   };
-  if (isAllowed(caller, 'volume_extension:access_types_extra_specs')) out.extra_specs = { ...t.extraSpecs };
+  if (isAllowed(caller, 'volume_extension:access_types_extra_specs')) {
+    // Cinder 21's types view: everyone sees extra_specs, but only the user-visible keys without
+    // read_sensitive (backend names and the like stay the operator's).
+    out.extra_specs = isAllowed(caller, 'volume_extension:types_extra_specs:read_sensitive')
+      ? { ...t.extraSpecs }
+      : Object.fromEntries(
+          USER_VISIBLE_EXTRA_SPECS.filter((k) => Object.prototype.hasOwnProperty.call(t.extraSpecs, k)).map(
+            (k) => [k, t.extraSpecs[k] ?? null],
+          ),
+        );
+  }
   if (isAllowed(caller, 'volume_extension:access_types_qos_specs_id')) out.qos_specs_id = t.qosSpecsId;
   out['os-volume-type-access:is_public'] = t.isPublic;
   return out;

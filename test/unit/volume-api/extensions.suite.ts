@@ -169,6 +169,16 @@ export function extensionsSuite(label: string, makeDb: () => Promise<TestDatabas
         expect((await get(`${base}/types/${id}/extra_specs`)).body).toEqual({
           extra_specs: { multiattach: '<is> True' },
         });
+        // The type views show the same user-visible keys to a member, and no qos_specs_id.
+        expect((await get(`${base}/types/${id}`)).body.volume_type.extra_specs).toEqual({
+          multiattach: '<is> True',
+        });
+        expect(
+          (await get(`${base}/types`)).body.volume_types.find((t: Body) => t.id === id).extra_specs,
+        ).toEqual({
+          multiattach: '<is> True',
+        });
+        expect((await get(`${base}/types/${id}`)).body.volume_type.qos_specs_id).toBeUndefined();
         expect((await get(`${base}/types/${id}/extra_specs/multiattach`)).body).toEqual({
           multiattach: '<is> True',
         });

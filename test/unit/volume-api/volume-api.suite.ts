@@ -661,9 +661,11 @@ export function volumeApiSuite(label: string, makeDb: () => Promise<TestDatabase
         expect(created.status).toBe(200);
         expect(dup.status).toBe(409);
         expect((list.body as Body).volume_types.map((t: Body) => t.name).sort()).toEqual(['__DEFAULT__', 'ssd']);
-        expect((list.body as Body).volume_types[0].extra_specs).toBeUndefined();
+        // A non-admin sees extra_specs, but only the user-visible keys (Cinder 21).
+        expect((list.body as Body).volume_types[0].extra_specs).toEqual({});
         expect((show.body as Body).volume_type.extra_specs).toEqual({ volume_backend_name: 'fast' });
         expect(inUse.status).toBe(400);
+        expect(inUse.body).toEqual({ badRequest: { code: 400, message: 'Target volume type is still in use.' } });
         const t2 = await post(`${base}/types`, { volume_type: { name: 'tmp' } }, ADMIN);
         expect((await del(`${base}/types/${String((t2.body as Body).volume_type.id)}`, ADMIN)).status).toBe(202);
         expect((await get(`${base}/types/${String((t2.body as Body).volume_type.id)}`, ADMIN)).status).toBe(404);

@@ -47,7 +47,8 @@ export const volumeFaultMappings: readonly FaultMapping[] = [
   { error: VolumeTypeRequestRefusedError, status: 400 },
   { error: VolumeTypeDefaultDeletionError, status: 400 },
   { error: VolumeTypeExistsError, status: 409 },
-  { error: VolumeTypeInUseError, status: 400 },
+  // types_manage `_delete` replaces VolumeTypeInUse's text with its own.
+  { error: VolumeTypeInUseError, status: 400, message: () => 'Target volume type is still in use.' },
   { error: InvalidAvailabilityZoneError, status: 400 },
   { error: VolumeInvalidInputError, status: 400 },
   { error: InvalidVolumeError, status: 400 },

@@ -175,7 +175,7 @@ describe('timestamps', () => {
 });
 
 describe('other views', () => {
-  it('renders the type list as Cinder for an admin, and hides extra specs from members', () => {
+  it('renders the type list as Cinder for an admin, and only the user-visible extra specs to members', () => {
     const t = {
       id: '9493bf9c-8aa8-45b9-a6c2-4b9ecb785968',
       name: '__DEFAULT__',
@@ -188,11 +188,14 @@ describe('other views', () => {
     expect(JSON.stringify(volumeTypeList([t], { isAdmin: true, projectId: P }))).toBe(
       '{"volume_types":[{"id":"9493bf9c-8aa8-45b9-a6c2-4b9ecb785968","name":"__DEFAULT__","is_public":true,"description":"Default Volume Type","extra_specs":{},"qos_specs_id":null,"os-volume-type-access:is_public":true}]}',
     );
-    expect(volumeTypeList([t], { isAdmin: false, projectId: P }).volume_types[0]).toEqual({
+    // Cinder 21: members see extra_specs too, but only the user-visible keys, and no qos_specs_id.
+    const specs = { volume_backend_name: 'fast', multiattach: '<is> True', replication_enabled: '<is> False' };
+    expect(volumeTypeList([{ ...t, extraSpecs: specs }], { isAdmin: false, projectId: P }).volume_types[0]).toEqual({
       id: t.id,
       name: '__DEFAULT__',
       is_public: true,
       description: 'Default Volume Type',
+      extra_specs: { multiattach: '<is> True', replication_enabled: '<is> False' },
       'os-volume-type-access:is_public': true,
     });
   });
