@@ -40,8 +40,10 @@ export const POLICIES = {
   'volume_extension:quotas:delete': 'admin',
   'volume_extension:quota_classes': 'admin',
   'limits_extension:used_limits': 'admin_or_owner',
-  'volume_extension:types_manage': 'admin',
+  /** Zed's per-operation type policies (they replaced `volume_extension:types_manage`). */
+  'volume_extension:type_create': 'admin',
   'volume_extension:type_update': 'admin',
+  'volume_extension:type_delete': 'admin',
   /** Extra specs: anyone reads (non-admins only the user-visible keys), admins write. */
   'volume_extension:types_extra_specs:index': 'admin_or_owner',
   'volume_extension:types_extra_specs:show': 'admin_or_owner',
@@ -155,7 +157,7 @@ export function getProjectScope(req: Request, res: Response): string {
 
 /**
  * Middleware form of {@link enforce} for admin-only routes, e.g.
- * `router.post('/types', requirePolicy('volume_extension:types_manage'), …)`.
+ * `router.post('/types', requirePolicy('volume_extension:type_create'), …)`.
  */
 export function requirePolicy(action: PolicyAction): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {

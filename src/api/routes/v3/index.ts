@@ -451,13 +451,13 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
   });
   r.post('/types', async (req, res) => {
     const ctx = getRequestContext(req, res);
-    enforce(ctx, 'volume_extension:types_manage');
+    enforce(ctx, 'volume_extension:type_create');
     const t = validateVolumeTypeCreate(req.body);
     res.json(volumeTypeCreatedView(typeView(await api.createType(t))));
   });
   r.delete('/types/:id', async (req, res) => {
     const ctx = getRequestContext(req, res);
-    enforce(ctx, 'volume_extension:types_manage');
+    enforce(ctx, 'volume_extension:type_delete');
     await api.deleteType(param(req, 'id'));
     emptyAnswer(res, 202);
   });

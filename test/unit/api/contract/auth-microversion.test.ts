@@ -77,7 +77,7 @@ describe('noauth', () => {
     expect(res.body).toEqual({
       forbidden: {
         code: 403,
-        message: "Policy doesn't allow volume_extension:types_manage to be performed.",
+        message: "Policy doesn't allow volume_extension:type_create to be performed.",
       },
     });
   });

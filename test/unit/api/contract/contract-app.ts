@@ -179,7 +179,7 @@ function resources(volumes: readonly VolumeViewSource[]): Router {
 
   r.post('/types', (req, res) => {
     const t = validateVolumeTypeCreate(req.body);
-    enforce(getRequestContext(req, res), 'volume_extension:types_manage');
+    enforce(getRequestContext(req, res), 'volume_extension:type_create');
     res.json(volumeTypeCreatedView({ id: '493e7e42-b8e7-4cac-8e73-0518716242c0', qosSpecsId: null, ...t }));
   });
   return r;
