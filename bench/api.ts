@@ -165,13 +165,25 @@ class Server {
   }
 
   /** The SQL statements the server sent and the CPU it used since the last reset. */
-  queries(): Promise<{ counts: QueryCounts; cpuUs: number; elu: number; lock: LockTimes }> {
+  queries(): Promise<{
+    counts: QueryCounts;
+    cpuUs: number;
+    elu: number;
+    lock: LockTimes;
+    roundTrips: number;
+  }> {
     return new Promise((resolve) => {
       this.waiting.push((m) =>
         resolve(
           m.type === 'queries'
-            ? { counts: m.counts, cpuUs: m.cpuUs, elu: m.elu, lock: m.lock }
-            : { counts: {}, cpuUs: 0, elu: 0, lock: { transactions: 0, heldMs: 0, waitMs: 0 } },
+            ? { counts: m.counts, cpuUs: m.cpuUs, elu: m.elu, lock: m.lock, roundTrips: m.roundTrips }
+            : {
+                counts: {},
+                cpuUs: 0,
+                elu: 0,
+                lock: { transactions: 0, heldMs: 0, waitMs: 0 },
+                roundTrips: 0,
+              },
         ),
       );
       this.send({ type: 'queries' });
@@ -230,6 +242,8 @@ interface CreateRow {
   readonly secondsToAllAvailable: number;
   readonly toAvailablePerSec: number;
   readonly queriesPerCreate: number;
+  /** Queries the server sent per create: statements, but a compound statement counts once. */
+  readonly roundTripsPerCreate: number;
   /** CPU the server process used per accepted create, until all were available (ms). */
   readonly serverCpuMsPerCreate: number;
   /** How busy the server's event loop was (0..1) from the start until every volume was available. */
@@ -410,6 +424,7 @@ async function createCase(
     secondsToAllAvailable: round(secondsToAll, 2),
     toAvailablePerSec: round(accepted / secondsToAll, 1),
     queriesPerCreate: q.total,
+    roundTripsPerCreate: round(used.roundTrips / accepted, 2),
     serverCpuMsPerCreate: round(used.cpuUs / 1000 / accepted, 2),
     serverEventLoopUtilization: round(used.elu, 2),
     lockHeldMsPerTx: round(used.lock.heldMs / Math.max(1, used.lock.transactions), 2),
@@ -625,6 +640,7 @@ function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): v
       'ratio',
       'ratio avail',
       'queries/create',
+      'round trips/create',
       'server cpu ms/create',
       'floor cpu ms/create',
       'lock held ms/tx',
@@ -644,6 +660,7 @@ function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): v
         f === undefined ? '-' : `${round(c.createsPerSec / f.createsPerSec, 2)}x`,
         f === undefined ? '-' : `${round(c.toAvailablePerSec / f.createsPerSec, 2)}x`,
         String(c.queriesPerCreate),
+        String(c.roundTripsPerCreate),
         String(c.serverCpuMsPerCreate),
         f === undefined ? '-' : String(f.cpuMsPerCreate),
         `${c.lockHeldMsPerTx}${f === undefined ? '' : ` / floor ${f.lockHeldMsPerTx}`}`,
@@ -749,7 +766,7 @@ async function main(): Promise<void> {
       creates.push(row);
       emit(row);
       progress(
-        `create c=${c}: ${row.createsPerSec}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, to available ${row.toAvailablePerSec}/s, ${row.queriesPerCreate} statements/create, server cpu ${row.serverCpuMsPerCreate} ms/create, event loop ${Math.round(row.serverEventLoopUtilization * 100)}% busy, usage lock held ${row.lockHeldMsPerTx} ms/tx (waited ${row.lockWaitMsPerTx}) in ${row.lockTxPerCreate} tx/create`,
+        `create c=${c}: ${row.createsPerSec}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, to available ${row.toAvailablePerSec}/s, ${row.queriesPerCreate} statements/create in ${row.roundTripsPerCreate} round trips, server cpu ${row.serverCpuMsPerCreate} ms/create, event loop ${Math.round(row.serverEventLoopUtilization * 100)}% busy, usage lock held ${row.lockHeldMsPerTx} ms/tx (waited ${row.lockWaitMsPerTx}) in ${row.lockTxPerCreate} tx/create`,
       );
       if (o.floor) {
         const floor = new FloorCreate(pool, {

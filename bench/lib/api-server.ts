@@ -37,6 +37,8 @@ export type ServerMessage =
       /** The event loop's utilization (0..1) over the same span. */
       readonly elu: number;
       readonly lock: LockTimes;
+      /** Queries sent (a compound statement is one, whatever it holds). */
+      readonly roundTrips: number;
     }
   | { readonly type: 'failed'; readonly message: string };
 export type ParentMessage =
@@ -125,6 +127,7 @@ async function serve(): Promise<void> {
         cpuUs: cpu.user + cpu.system,
         elu,
         lock: counter?.lockTimes() ?? { transactions: 0, heldMs: 0, waitMs: 0 },
+        roundTrips: counter?.roundTrips() ?? 0,
       });
     } else if (m.type === 'reset-queries') {
       counter?.reset();

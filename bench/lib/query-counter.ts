@@ -24,10 +24,24 @@ export interface LockTimes {
 export interface QueryCounter {
   snapshot(): QueryCounts;
   lockTimes(): LockTimes;
+  /** Queries sent: one per statement, except a compound statement, one for all of its statements. */
+  roundTrips(): number;
   reset(): void;
 }
 
 const LOCK_READ = /\bquota_usages\b.*\bFOR UPDATE\b/s;
+
+/**
+ * The statements inside a MariaDB compound statement as the quota engine writes one (`BEGIN NOT ATOMIC`,
+ * an optional exit handler, one statement per line, `END`), so each counts as the statement it is.
+ */
+function innerStatements(sql: string): string[] {
+  return sql
+    .split('\n')
+    .slice(1, -1)
+    .filter((line) => !line.startsWith('DECLARE '))
+    .map((line) => line.replace(/;$/, ''));
+}
 
 /** `SELECT … FROM \`volumes\` …` → `SELECT volumes`; transaction control keeps its words. */
 export function statementKind(sql: string): string {
@@ -55,6 +69,7 @@ export function countQueries(): QueryCounter {
   if (installed !== undefined) return installed;
   let counts = new Map<string, number>();
   let lock = { transactions: 0, heldMs: 0, waitMs: 0 };
+  let roundTrips = 0;
   const lockedAt = new WeakMap<object, number>();
   const base = Object.getPrototypeOf(mysql2.Connection.prototype) as {
     query: (...args: unknown[]) => unknown;
@@ -65,9 +80,11 @@ export function countQueries(): QueryCounter {
     const sql = typeof first === 'string' ? first : (first as { sql?: unknown } | null)?.sql;
     // Counted by text (cheap on the hot path); statementKind groups them when they are read.
     if (typeof sql === 'string') {
-      counts.set(sql, (counts.get(sql) ?? 0) + 1);
+      roundTrips++;
+      const statements = sql.startsWith('BEGIN NOT ATOMIC\n') ? innerStatements(sql) : [sql];
+      for (const s of statements) counts.set(s, (counts.get(s) ?? 0) + 1);
       const locking = LOCK_READ.test(sql);
-      const ending = sql === 'COMMIT' || sql === 'ROLLBACK';
+      const ending = statements.some((s) => s === 'COMMIT' || s === 'ROLLBACK');
       const at = args.findIndex((a) => typeof a === 'function');
       if ((locking || ending) && at >= 0) {
         const conn = this as object;
@@ -95,8 +112,10 @@ export function countQueries(): QueryCounter {
   installed = {
     snapshot: () => Object.fromEntries(counts),
     lockTimes: () => ({ ...lock }),
+    roundTrips: () => roundTrips,
     reset: () => {
       counts = new Map();
+      roundTrips = 0;
       lock = { transactions: 0, heldMs: 0, waitMs: 0 };
     },
   };

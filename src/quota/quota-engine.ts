@@ -4,6 +4,7 @@ import { dbDate, dbFlavor, type DbFlavor } from '../db/sql';
 import {
   joinsOpenTransaction,
   outsideTransaction,
+  retryOnLockConflict,
   withWriteTransaction,
   type WriteTransactionOptions,
 } from '../db/transaction';
@@ -16,7 +17,7 @@ import {
   UnknownQuotaResourceError,
   type ResourceUsage,
 } from './errors';
-import { inTransactionOnly, quotaSql, placeholders } from './quota-sql';
+import { compound, inTransactionOnly, quotaSql, placeholders } from './quota-sql';
 import { createMissingUsageRows } from './usage-rows';
 import {
   BASE_RESOURCES,
@@ -158,6 +159,8 @@ export class QuotaEngine {
   private readonly flavor: DbFlavor;
   /** Whether writes of a transaction may be pipelined (see inOrder): the server knows `@@in_transaction`. */
   private pipelining: boolean | undefined;
+  /** Whether the server runs compound statements (`BEGIN NOT ATOMIC`, MariaDB): batches then take two round trips. */
+  private compoundStatements: boolean | undefined;
   private readonly expireSeconds: number;
   private readonly now: () => Date;
   private readonly fallback: Readonly<Record<BaseResource, number>>;
@@ -467,14 +470,68 @@ export class QuotaEngine {
   private async runBatch({ key: projectId, ops }: Batch<QuotaOp>): Promise<void> {
     let outcomes: OpOutcome[];
     try {
-      outcomes = await this.tx((q) => this.applyBatch(q, projectId, ops));
+      outcomes = await this.batchTransaction(projectId, ops);
     } catch (err) {
       outcomes = ops.map(() => ({ error: err }));
     }
     ops.forEach((op, i) => op.done(outcomes[i]!));
   }
 
-  private async applyBatch(q: QueryRunner, projectId: string, ops: readonly QuotaOp[]): Promise<OpOutcome[]> {
+  /**
+   * One batch's transaction, retried whole on deadlocks and lock-wait timeouts. On MariaDB it takes two
+   * round trips: START TRANSACTION and the reads in one compound statement, then the writes and COMMIT
+   * in another (see {@link compound}); elsewhere one statement at a time (pipelined by inOrder).
+   */
+  private async batchTransaction(projectId: string, ops: readonly QuotaOp[]): Promise<OpOutcome[]> {
+    if (this.flavor !== 'mysql' || this.compoundStatements === false) {
+      return this.tx(async (q) => {
+        const reads = this.batchReads(projectId, ops);
+        const plan = this.planBatch(projectId, ops, reads, await this.inOrder(q, reads.statements));
+        await this.inOrder(q, plan.writes);
+        return plan.outcomes;
+      });
+    }
+    return retryOnLockConflict(async () => {
+      const q = this.ds.createQueryRunner('master');
+      try {
+        if (this.compoundStatements === undefined) {
+          // Asked once, outside any transaction, on the connection the batch is about to use (see inOrder).
+          // A server without them (MySQL) answers a syntax error; any other error is the batch's.
+          this.compoundStatements = await q.query(...compound([['DO 0', []]], false)).then(
+            () => true,
+            (err: unknown) => {
+              if ((err as { driverError?: { errno?: unknown } }).driverError?.errno === 1064) return false;
+              throw err;
+            },
+          );
+          if (!this.compoundStatements) {
+            await q.release();
+            return this.batchTransaction(projectId, ops);
+          }
+        }
+        const reads = this.batchReads(projectId, ops);
+        const answers = (await q.query(
+          ...compound([['START TRANSACTION', []], ...reads.statements], true),
+        )) as unknown[];
+        const plan = this.planBatch(projectId, ops, reads, answers);
+        // The writes and the COMMIT in one statement: if one of them fails, the handler rolls the whole
+        // transaction back before the error is reported, so nothing after it (COMMIT above all) runs.
+        await q.query(...compound([...plan.writes, ['COMMIT', []]], true));
+        return plan.outcomes;
+      } catch (err) {
+        await q.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        if (!q.isReleased) await q.release();
+      }
+    }, this.options.retry);
+  }
+
+  /** The statements that open a batch: the usage lock, then the limits and reservations it needs. */
+  private batchReads(
+    projectId: string,
+    ops: readonly QuotaOp[],
+  ): { statements: Array<[string, unknown[]]>; resources: string[]; settleIds: string[] } {
     const settleIds = [...new Set(ops.flatMap((op) => (op.kind === 'settle' ? op.ids : [])))];
     const limited = new Set<string>();
     for (const op of ops) {
@@ -485,16 +542,37 @@ export class QuotaEngine {
     const resources = [...limited].sort();
     // The limits and the reservations are read under the usage lock, queued behind it on the same
     // connection (one round trip on MariaDB): plain reads whose snapshot is taken after the lock.
-    const reads: Array<[string, unknown[]]> = [[quotaSql.lockUsages(this.flavor), [projectId]]];
+    const statements: Array<[string, unknown[]]> = [[quotaSql.lockUsages(this.flavor), [projectId]]];
     if (resources.length > 0)
-      reads.push([quotaSql.limits(resources.length), [projectId, ...resources, ...resources]]);
+      statements.push([quotaSql.limits(resources.length), [projectId, ...resources, ...resources]]);
     if (settleIds.length > 0) {
-      reads.push([quotaSql.selectReservations(this.flavor, settleIds.length), [projectId, ...settleIds]]);
+      statements.push([
+        quotaSql.selectReservations(this.flavor, settleIds.length),
+        [projectId, ...settleIds],
+      ]);
     }
-    const answers = await this.inOrder(q, reads);
-    const usages = usageMap(answers[0] as UsageRow[]);
-    const limits = resources.length > 0 ? this.limitsFrom(answers[1] as LimitRow[], resources) : {};
-    const found = settleIds.length > 0 ? (answers[reads.length - 1] as SettleRow[]) : [];
+    return { statements, resources, settleIds };
+  }
+
+  /**
+   * Applies a batch's operations, in order, to what its reads returned (`answers`: one result per read,
+   * after the START TRANSACTION's when there is one). @returns each operation's outcome and the writes.
+   */
+  private planBatch(
+    projectId: string,
+    ops: readonly QuotaOp[],
+    reads: { statements: ReadonlyArray<[string, unknown[]]>; resources: string[]; settleIds: string[] },
+    answers: readonly unknown[],
+  ): { outcomes: OpOutcome[]; writes: Array<[string, unknown[]]> } {
+    const { resources, settleIds } = reads;
+    // A compound statement answers with one result set per SELECT, then its own OK packet.
+    const results = (Array.isArray(answers[0]) ? answers.filter((a) => Array.isArray(a)) : [answers]).slice(
+      0,
+      reads.statements.length,
+    );
+    const usages = usageMap(results[0] as UsageRow[]);
+    const limits = resources.length > 0 ? this.limitsFrom(results[1] as LimitRow[], resources) : {};
+    const found = settleIds.length > 0 ? (results[results.length - 1] as SettleRow[]) : [];
     const usageById = new Map([...usages.values()].map((u) => [u.id, u]));
     const reservations = new Map(found.map((r) => [String(r.uuid), r]));
     const now = dbDate(this.ds, this.now());
@@ -597,8 +675,7 @@ export class QuotaEngine {
     }
     if (deleted.length > 0)
       statements.push([quotaSql.deleteReservations(deleted.length, this.flavor), deleted]);
-    await this.inOrder(q, statements);
-    return outcomes;
+    return { outcomes, writes: statements };
   }
 
   private async applySettlement(

@@ -121,6 +121,23 @@ export function inTransactionOnly(sql: string): string {
   return `${sql} AND @@in_transaction = 1`;
 }
 
+/**
+ * Statements as one MariaDB compound statement (`BEGIN NOT ATOMIC … END`): one round trip, and the server
+ * stops at the first error. With `rollbackOnError` an exit handler first rolls the transaction back and
+ * then reports the original error (same errno, so deadlocks are still retried). The SELECTs inside answer
+ * one result set each. Parameters are inlined by the driver (`?`), as for any other statement.
+ */
+export function compound(
+  statements: ReadonlyArray<readonly [string, unknown[]]>,
+  rollbackOnError: boolean,
+): [string, unknown[]] {
+  const handler = rollbackOnError
+    ? 'DECLARE EXIT HANDLER FOR SQLEXCEPTION BEGIN ROLLBACK; RESIGNAL; END;\n'
+    : '';
+  const sql = `BEGIN NOT ATOMIC\n${handler}${statements.map(([text]) => `${text};\n`).join('')}END`;
+  return [sql, statements.flatMap(([, params]) => params)];
+}
+
 export function placeholders(n: number): string {
   return repeat('?', n);
 }

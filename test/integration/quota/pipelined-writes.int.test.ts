@@ -6,7 +6,8 @@
  */
 import type { DataSource } from 'typeorm';
 import { QuotaEngine } from '../../../src/quota';
-import { inTransactionOnly, quotaSql } from '../../../src/quota/quota-sql';
+import { isRetryableLockError } from '../../../src/db/transaction';
+import { compound, inTransactionOnly, quotaSql } from '../../../src/quota/quota-sql';
 import { createTestMysqlDatabase, type TestDatabase } from '../../helpers/db';
 
 let db: TestDatabase;
@@ -79,5 +80,84 @@ describe('pipelined quota writes on MariaDB', () => {
       [projectId],
     );
     expect(Number(left[0]!.n)).toBe(0);
+  });
+
+  it("a batch's writes and COMMIT in one compound statement: a failing statement rolls everything back, COMMIT never runs", async () => {
+    const quotas = new QuotaEngine(ds);
+    const projectId = 'compound-rollback';
+    await quotas.commit({ projectId }, await quotas.reserve({ projectId }, { volumes: 1 }));
+    const { id } = await volumesUsage(projectId);
+
+    const q = ds.createQueryRunner('master');
+    try {
+      await q.startTransaction();
+      const failing = compound(
+        [
+          [quotaSql.addReserved(1, 'mysql'), [id, 5, new Date(), id]],
+          // A duplicate primary key: the usage row's own id.
+          [
+            'INSERT INTO quota_usages (id, project_id, resource, in_use, reserved, created_at) VALUES (?, ?, ?, 0, 0, ?)',
+            [id, projectId, 'volumes', new Date()],
+          ],
+          ['COMMIT', []],
+        ],
+        true,
+      );
+      await expect(q.query(...failing)).rejects.toThrow();
+      const [state] = (await q.query('SELECT @@in_transaction AS t')) as Array<{ t: number }>;
+      expect(Number(state!.t)).toBe(0); // the handler rolled back
+    } finally {
+      await q.release();
+    }
+    expect((await volumesUsage(projectId)).reserved).toBe(0);
+  });
+
+  it('a compound statement reports a deadlock with its errno (the transaction is retried)', async () => {
+    const projectId = 'compound-deadlock';
+    const quotas = new QuotaEngine(ds);
+    await quotas.setLimits(projectId, { volumes: -1, gigabytes: -1 });
+    await quotas.commit({ projectId }, await quotas.reserve({ projectId }, { volumes: 1, gigabytes: 1 }));
+    const rows: Array<{ id: number }> = await ds.query(
+      'SELECT id FROM quota_usages WHERE project_id = ? ORDER BY id',
+      [projectId],
+    );
+    const [a, b] = [Number(rows[0]!.id), Number(rows[1]!.id)];
+    const q1 = ds.createQueryRunner('master');
+    const q2 = ds.createQueryRunner('master');
+    try {
+      await q1.startTransaction();
+      await q2.startTransaction();
+      await q1.query('SELECT id FROM quota_usages WHERE id = ? FOR UPDATE', [a]);
+      await q2.query('SELECT id FROM quota_usages WHERE id = ? FOR UPDATE', [b]);
+      // Each now wants the other's row: InnoDB picks a victim and rolls it back.
+      const outcomes = await Promise.allSettled([
+        q1.query(
+          ...compound(
+            [
+              ['SELECT id FROM quota_usages WHERE id = ? FOR UPDATE', [b]],
+              ['COMMIT', []],
+            ],
+            true,
+          ),
+        ),
+        q2.query(
+          ...compound(
+            [
+              ['SELECT id FROM quota_usages WHERE id = ? FOR UPDATE', [a]],
+              ['COMMIT', []],
+            ],
+            true,
+          ),
+        ),
+      ]);
+      const failed = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(failed).toHaveLength(1);
+      expect(isRetryableLockError(failed[0]!.reason)).toBe(true);
+    } finally {
+      await q1.query('ROLLBACK').catch(() => undefined);
+      await q2.query('ROLLBACK').catch(() => undefined);
+      await q1.release();
+      await q2.release();
+    }
   });
 });
