@@ -105,10 +105,18 @@ export class VolumeRows {
   }
 
   /**
-   * Moves a live volume from one of `from` to `to` (and sets host when given).
+   * Moves a live volume from one of `from` to `to` (and sets host when given). With `only.unplaced` the
+   * volume must also have no host: the scheduler places a volume with this compare-and-set, so of two
+   * copies of a create cast handled at once (two processes) exactly one wins.
    * @returns whether the volume was in one of those states (and changed).
    */
-  async transition(volumeId: string, from: readonly string[], to: string, changes: { host?: string | null; size?: number } = {}): Promise<boolean> {
+  async transition(
+    volumeId: string,
+    from: readonly string[],
+    to: string,
+    changes: { host?: string | null; size?: number } = {},
+    only: { unplaced?: boolean } = {},
+  ): Promise<boolean> {
     if (from.length === 0) return false;
     const sets = ['status = ?', 'updated_at = ?'];
     const params: unknown[] = [to, dbDate(this.ds, new Date())];
@@ -121,7 +129,8 @@ export class VolumeRows {
       params.push(changes.size);
     }
     params.push(volumeId, ...from);
-    const sql = `UPDATE volumes SET ${sets.join(', ')} WHERE id = ? AND deleted = 0 AND status IN (${from.map(() => '?').join(', ')})`;
+    const unplaced = only.unplaced === true ? ' AND host IS NULL' : '';
+    const sql = `UPDATE volumes SET ${sets.join(', ')} WHERE id = ? AND deleted = 0 AND status IN (${from.map(() => '?').join(', ')})${unplaced}`;
     return (await this.execute(sql, params)) > 0;
   }
 
