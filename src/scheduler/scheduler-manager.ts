@@ -74,7 +74,9 @@ export class VolumeSchedulerManager extends Manager {
    * Casts arrive at least once (the transport publishes a cast again when the connection dropped
    * before its confirm), so only a volume still `creating` with no host is placed: one with a host was
    * placed by an earlier copy of this cast (a volume service that reschedules clears the host first),
-   * and placing it again would send its create to a second backend.
+   * and placing it again would send its create to a second backend. The placement is a compare-and-set
+   * on the row, so of two copies handled at once by two scheduler processes exactly one places it; in
+   * one process a copy arriving while another is being placed returns at once.
    */
   async create_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const volumeId = args['volumeId'] as string;
@@ -95,33 +97,30 @@ export class VolumeSchedulerManager extends Manager {
   }
 
   private async placeOnce(ctx: RequestContext, volumeId: string, args: Record<string, unknown>): Promise<void> {
-    if (typeof volumeId === 'string' && volumeId !== '') {
-      const current = await this.rows.get(volumeId);
-      if (current === null || current.status !== 'creating' || current.host !== null) {
-        this.log.info('create_volume for a volume that is not waiting for a placement; nothing to do', {
-          volumeId,
-          status: current?.status ?? null,
-          host: current?.host ?? null,
-        });
-        return;
-      }
-    }
     const requestSpec = (args['requestSpec'] ?? null) as Record<string, unknown>;
     const fp = args['filterProperties'] ?? {};
     let selection: Selection;
+    let sizeGb: number;
     try {
       if (fp === null || typeof fp !== 'object' || Array.isArray(fp)) throw new InvalidRpcMessageError('filterProperties must be an object');
-      selection = await this.scheduler.selectBackend(placementOf(volumeId, requestSpec), fp as Record<string, unknown>);
+      const placement = placementOf(volumeId, requestSpec);
+      sizeGb = placement.sizeGb;
+      selection = await this.scheduler.selectBackend(placement, fp as Record<string, unknown>);
     } catch (err) {
       if (typeof volumeId !== 'string' || volumeId === '') throw err;
-      await this.markError(ctx, volumeId, err);
+      await this.markError(ctx, volumeId, err, { unplaced: true });
       return;
     }
+    const reportedAt = selection.backend.reportedAt;
     const host = selection.backend.hostWithPool;
-    // Cinder's volume_update_db: the row names its backend before the backend is told.
-    const recorded = await this.rows.transition(volumeId, ['creating'], 'creating', { host });
-    if (!recorded) {
-      this.log.warn('volume is no longer creating; not scheduling it', { volumeId });
+    // Cinder's volume_update_db: the row names its backend before the backend is told. Only a volume
+    // still creating with no host takes it (no read first: the write decides, atomically).
+    const placed = await this.rows.transition(volumeId, ['creating'], 'creating', { host }, { unplaced: true });
+    if (!placed) {
+      this.giveBack(selection, sizeGb, reportedAt);
+      this.log.info('create_volume for a volume that is not waiting for a placement (placed by another copy, failed or deleted); nothing to do', {
+        volumeId,
+      });
       return;
     }
     try {
@@ -130,6 +129,18 @@ export class VolumeSchedulerManager extends Manager {
     } catch (err) {
       await this.markError(ctx, volumeId, err);
     }
+  }
+
+  /**
+   * Undoes what a selection consumed on this scheduler's view of the backend when the placement lost
+   * (another copy of the cast placed the volume), unless a newer report has replaced that view since.
+   */
+  private giveBack(selection: Selection, sizeGb: number, reportedAt: number): void {
+    const b = selection.backend;
+    if (b.reportedAt !== reportedAt) return;
+    b.freeCapacityGb += sizeGb;
+    b.allocatedCapacityGb -= sizeGb;
+    b.placedSinceReport = Math.max(0, b.placedSinceReport - 1);
   }
 
   /**
@@ -216,8 +227,19 @@ export class VolumeSchedulerManager extends Manager {
     );
   }
 
-  private async markError(ctx: RequestContext, volumeId: string, err: unknown): Promise<void> {
-    const marked = await this.rows.transition(volumeId, ['creating'], 'error', { host: null });
+  /**
+   * Sets a creating volume `error` (host cleared). With `only.unplaced`, only while it has no host: a
+   * copy of the cast that fails to select a backend must not fail a volume another copy placed.
+   */
+  private async markError(ctx: RequestContext, volumeId: string, err: unknown, only: { unplaced?: boolean } = {}): Promise<void> {
+    const marked = await this.rows.transition(volumeId, ['creating'], 'error', { host: null }, only);
+    if (!marked && only.unplaced === true) {
+      this.log.info('could not schedule a volume that is not waiting for a placement (placed by another copy, failed or deleted); nothing to do', {
+        volumeId,
+        err,
+      });
+      return;
+    }
     const level = err instanceof NoValidBackendError ? 'warn' : 'error';
     this.log[level]('failed to schedule the volume', { volumeId, markedError: marked, err });
     if (marked && this.notifier !== undefined) {

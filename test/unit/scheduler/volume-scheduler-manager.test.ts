@@ -32,13 +32,23 @@ class FakeRows {
   get host(): string | null {
     return this.volumes.get('vol-1')!.host;
   }
-  async transition(id: string, from: readonly string[], to: string, changes: { host?: string | null } = {}): Promise<boolean> {
+  /** Volume reads the manager made (placing needs none: the conditional write decides). */
+  gets = 0;
+  async transition(
+    id: string,
+    from: readonly string[],
+    to: string,
+    changes: { host?: string | null } = {},
+    only: { unplaced?: boolean } = {},
+  ): Promise<boolean> {
     const v = this.volumes.get(id);
     if (v === undefined || !from.includes(v.status)) return false;
+    if (only.unplaced === true && v.host !== null) return false;
     this.volumes.set(id, { ...v, status: to, ...(changes.host !== undefined ? { host: changes.host } : {}) });
     return true;
   }
   async get(id: string): Promise<VolumeRef | null> {
+    this.gets += 1;
     return this.volumes.get(id) ?? null;
   }
   async getSnapshot(id: string): Promise<{ id: string; volumeId: string } | null> {
@@ -160,6 +170,37 @@ describe('volume scheduler manager: a create_volume cast delivered more than onc
     await Promise.all([m.create_volume(RequestContext.admin(), createArgs), m.create_volume(RequestContext.admin(), createArgs)]);
 
     expect(rpc.casts).toEqual(['v1@file#file']);
+  });
+
+  it('places a volume once when two scheduler processes handle a copy each at the same moment, reading no row first', async () => {
+    const rows = new FakeRows();
+    const rpc = new FlakyVolumeRpc(0);
+    const backends = { 'v1@file': 100, 'v2@file': 90 };
+    const [a, b] = [manager(rows, rpc, backends), manager(rows, rpc, backends)];
+
+    await Promise.all([a.create_volume(RequestContext.admin(), createArgs), b.create_volume(RequestContext.admin(), createArgs)]);
+
+    expect(rpc.casts).toEqual(['v1@file#file']);
+    expect({ status: rows.status, host: rows.host }).toEqual({ status: 'creating', host: 'v1@file#file' });
+    expect(rows.gets).toBe(0);
+    // The loser gave back what its selection consumed: its view of v1 is as reported again.
+    const free = (m: VolumeSchedulerManager): number => m.hostManager.get('v1@file')!.freeCapacityGb;
+    expect([free(a), free(b)].sort((x, y) => x - y)).toEqual([99, 100]);
+  });
+
+  it('does not set error a placed volume when a late copy finds no backend for it', async () => {
+    const rows = new FakeRows();
+    const rpc = new FlakyVolumeRpc(0);
+    await manager(rows, rpc).create_volume(RequestContext.admin(), createArgs);
+
+    // This copy has the only backend in its tried list: the selection fails (NoValidBackend).
+    await manager(rows, rpc).create_volume(RequestContext.admin(), {
+      ...createArgs,
+      filterProperties: { scheduler_hints: {}, retry: { num_attempts: 1, hosts: ['v1@file#file'] } },
+    });
+
+    expect(rpc.casts).toEqual(['v1@file#file']);
+    expect({ status: rows.status, host: rows.host }).toEqual({ status: 'creating', host: 'v1@file#file' });
   });
 
   it('leaves alone a volume that is no longer creating (a copy after it failed or was deleted)', async () => {
