@@ -1,8 +1,9 @@
 /**
  * `npm run bench:quota`: quota reserve+commit cycles per second on MariaDB at concurrency 1, 8 and 32,
  * through the QuotaEngine (TypeORM pool and query runners) next to a baseline that sends the very same
- * SQL statements (imported from src/quota/quota-sql.ts), pipelined the same way, straight through a mysql2
- * pool, in the same run.
+ * SQL statements (imported from src/quota/quota-sql.ts), in the same compound statements the engine
+ * sends for one operation alone on MariaDB, straight through a mysql2 pool, in the same run (see
+ * DirectQuota: with `shared` the engine also batches a project's concurrent operations).
  *
  * Server: BENCH_MYSQL_URL, else TEST_MYSQL_URL, else mysql://root@127.0.0.1:3306. The bench creates its
  * own database and drops it at the end. Flags: --json (one JSON object per case on stdout),
@@ -11,13 +12,13 @@
  * lock-contention view; default both). Progress goes to stderr.
  */
 import 'reflect-metadata';
-import { createConnection, createPool, type Pool, type PoolConnection } from 'mysql2/promise';
+import { createConnection, createPool, type Pool } from 'mysql2/promise';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { createDataSource, runMigrations } from '../src/db/data-source';
 import { isRetryableLockError, retryDelayMs } from '../src/db/transaction';
 import { QuotaEngine } from '../src/quota';
-import { inTransactionOnly, quotaSql } from '../src/quota/quota-sql';
+import { compound, quotaSql } from '../src/quota/quota-sql';
 
 interface Args {
   json: boolean;
@@ -69,38 +70,32 @@ const progress = (msg: string): void => {
 };
 
 /**
- * The engine's reserve + commit, statement for statement, on a raw mysql2 pool — pipelined exactly as
- * the engine pipelines them on MariaDB (QuotaEngine's inOrder: sent back to back on the connection,
- * writes behind another statement guarded by {@link inTransactionOnly}), so the ratio stays like for like.
+ * The engine's reserve + commit, statement for statement, on a raw mysql2 pool, sent as the engine sends
+ * one operation alone on MariaDB (QuotaEngine.batchTransaction): START TRANSACTION, the usage lock and the
+ * reads in one compound statement, the writes and COMMIT in another with the same rollback handler; so
+ * the ratio stays like for like where each project has one operation at a time (`distinct`). With
+ * `shared`, the engine also runs concurrent operations of the project in one transaction (group commit),
+ * which this baseline does not: there the ratio shows what that is worth, not ORM overhead.
  */
 class DirectQuota {
   retries = 0;
   constructor(private readonly pool: Pool) {}
 
-  /** QuotaEngine.inOrder on a mysql2 connection: all sent at once, the first error thrown once all are done. */
-  private async inOrder(
-    c: PoolConnection,
-    statements: ReadonlyArray<readonly [string, unknown[]]>,
-  ): Promise<unknown[]> {
-    const settled = await Promise.allSettled(
-      statements.map(([sql, params], i) =>
-        c
-          .query(i > 0 && !/^\s*SELECT/i.test(sql) ? inTransactionOnly(sql) : sql, params)
-          .then(([rows]) => rows),
-      ),
-    );
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
-    return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
-  }
-
-  private async tx<T>(work: (c: PoolConnection) => Promise<T>): Promise<T> {
+  /**
+   * One transaction as two compound statements: `reads` after START TRANSACTION, then what `plan` makes
+   * of their result sets, then COMMIT (nothing to write: COMMIT alone). Retried on lock conflicts.
+   */
+  private async tx<T>(
+    reads: Array<[string, unknown[]]>,
+    plan: (results: unknown[][]) => { writes: Array<[string, unknown[]]>; out: T },
+  ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.getConnection();
       try {
-        await c.query('START TRANSACTION');
-        const out = await work(c);
-        await c.query('COMMIT');
+        const [answers] = await c.query(...compound([['START TRANSACTION', []], ...reads], true));
+        const results = (answers as unknown[]).filter((a): a is unknown[] => Array.isArray(a));
+        const { writes, out } = plan(results);
+        await c.query(...compound([...writes, ['COMMIT', []]], true));
         return out;
       } catch (err) {
         await c.query('ROLLBACK').catch(() => undefined);
@@ -113,78 +108,85 @@ class DirectQuota {
     }
   }
 
-  async reserve(projectId: string, deltas: Record<string, number>): Promise<string[]> {
+  reserve(projectId: string, deltas: Record<string, number>): Promise<string[]> {
     const items = Object.entries(deltas).sort(([a], [b]) => (a < b ? -1 : 1));
     const resources = items.map(([r]) => r);
-    const [limitRows] = await this.pool.query(quotaSql.limits(resources.length), [
-      projectId,
-      ...resources,
-      ...resources,
-    ]);
-    const limits: Record<string, number> = {};
-    for (const row of limitRows as Array<{ resource: string; hard_limit: number; src: number }>) {
-      if (row.src === 0 && !(row.resource in limits)) limits[row.resource] = row.hard_limit;
-    }
-    for (const row of limitRows as Array<{ resource: string; hard_limit: number; src: number }>) {
-      if (row.src === 1) limits[row.resource] = row.hard_limit;
-    }
-    return this.tx(async (c) => {
-      const [rows] = await c.query(quotaSql.lockUsages('mysql'), [projectId]);
-      const usages = new Map(
-        (rows as Array<{ id: number; resource: string; in_use: number; reserved: number }>).map((r) => [
-          r.resource,
-          r,
-        ]),
-      );
-      for (const [resource, delta] of items) {
-        const u = usages.get(resource);
-        if (u === undefined) throw new Error(`usage row ${resource} missing (the bench pre-creates them)`);
-        const limit = limits[resource] ?? -1;
-        if (delta > 0 && limit >= 0 && u.in_use + u.reserved + delta > limit) throw new Error('over quota');
-      }
-      const now = new Date();
-      const expire = new Date(now.getTime() + 86_400_000);
-      const ids = items.map(() => uuidv7());
-      const params: unknown[] = [];
-      items.forEach(([resource, delta], i) =>
-        params.push(ids[i], usages.get(resource)!.id, projectId, resource, delta, expire, now),
-      );
-      const up: unknown[] = [];
-      for (const [resource, delta] of items) up.push(usages.get(resource)!.id, delta);
-      up.push(now, ...items.map(([resource]) => usages.get(resource)!.id));
-      await this.inOrder(c, [
-        [quotaSql.insertReservations(items.length), params],
-        [quotaSql.addReserved(items.length), up],
-      ]);
-      return ids;
-    });
+    return this.tx(
+      [
+        [quotaSql.lockUsages('mysql'), [projectId]],
+        [quotaSql.limits(resources.length), [projectId, ...resources, ...resources]],
+      ],
+      ([rows, limitRows]) => {
+        const limits: Record<string, number> = {};
+        for (const row of limitRows as Array<{ resource: string; hard_limit: number; src: number }>) {
+          if (row.src === 0 && !(row.resource in limits)) limits[row.resource] = row.hard_limit;
+        }
+        for (const row of limitRows as Array<{ resource: string; hard_limit: number; src: number }>) {
+          if (row.src === 1) limits[row.resource] = row.hard_limit;
+        }
+        const usages = new Map(
+          (rows as Array<{ id: number; resource: string; in_use: number; reserved: number }>).map((r) => [
+            r.resource,
+            r,
+          ]),
+        );
+        for (const [resource, delta] of items) {
+          const u = usages.get(resource);
+          if (u === undefined) throw new Error(`usage row ${resource} missing (the bench pre-creates them)`);
+          const limit = limits[resource] ?? -1;
+          if (delta > 0 && limit >= 0 && u.in_use + u.reserved + delta > limit) throw new Error('over quota');
+        }
+        const now = new Date();
+        const expire = new Date(now.getTime() + 86_400_000);
+        const ids = items.map(() => uuidv7());
+        const params: unknown[] = [];
+        items.forEach(([resource, delta], i) =>
+          params.push(ids[i], usages.get(resource)!.id, projectId, resource, delta, expire, now),
+        );
+        const up: unknown[] = [];
+        for (const [resource, delta] of items) up.push(usages.get(resource)!.id, delta);
+        up.push(now, ...items.map(([resource]) => usages.get(resource)!.id));
+        return {
+          writes: [
+            [quotaSql.insertReservations(items.length), params],
+            [quotaSql.addReserved(items.length), up],
+          ],
+          out: ids,
+        };
+      },
+    );
   }
 
   async commit(projectId: string, ids: string[]): Promise<void> {
-    await this.tx(async (c) => {
-      const [, rows] = await this.inOrder(c, [
+    await this.tx(
+      [
         [quotaSql.lockUsages('mysql'), [projectId]],
         [quotaSql.selectReservations('mysql', ids.length), [projectId, ...ids]],
-      ]);
-      const res = rows as Array<{ id: number; usage_id: number; delta: number }>;
-      if (res.length === 0) return;
-      const per = new Map<number, { dec: number; inc: number }>();
-      for (const r of res) {
-        const acc = per.get(r.usage_id) ?? { dec: 0, inc: 0 };
-        if (r.delta > 0) acc.dec += r.delta;
-        acc.inc += r.delta;
-        per.set(r.usage_id, acc);
-      }
-      const usageIds = [...per.keys()].sort((a, b) => a - b);
-      const params: unknown[] = [];
-      for (const id of usageIds) params.push(id, per.get(id)!.dec);
-      for (const id of usageIds) params.push(id, per.get(id)!.inc);
-      params.push(new Date(), ...usageIds);
-      await this.inOrder(c, [
-        [quotaSql.settleUsages(usageIds.length), params],
-        [quotaSql.deleteReservations(res.length), res.map((r) => r.id)],
-      ]);
-    });
+      ],
+      ([, rows]) => {
+        const res = rows as Array<{ id: number; usage_id: number; delta: number }>;
+        if (res.length === 0) return { writes: [], out: undefined };
+        const per = new Map<number, { dec: number; inc: number }>();
+        for (const r of res) {
+          const acc = per.get(r.usage_id) ?? { dec: 0, inc: 0 };
+          if (r.delta > 0) acc.dec += r.delta;
+          acc.inc += r.delta;
+          per.set(r.usage_id, acc);
+        }
+        const usageIds = [...per.keys()].sort((a, b) => a - b);
+        const params: unknown[] = [];
+        for (const id of usageIds) params.push(id, per.get(id)!.dec);
+        for (const id of usageIds) params.push(id, per.get(id)!.inc);
+        params.push(new Date(), ...usageIds);
+        return {
+          writes: [
+            [quotaSql.settleUsages(usageIds.length), params],
+            [quotaSql.deleteReservations(res.length), res.map((r) => r.id)],
+          ],
+          out: undefined,
+        };
+      },
+    );
   }
 }
 
