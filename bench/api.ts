@@ -18,14 +18,18 @@
  *                them, the quota engine's group commit) and how long each held them (they take turns, so
  *                that bounds creates/s at ~1000 / (tx per create × held)).
  *   floor c=N    the same statements a create needs, straight through mysql2 (bench/lib/create-floor.ts),
- *                at concurrency N on one project, right after the create case; the ratio ours/floor.
+ *                at concurrency N on one project, right after the create case; the ratio ours/floor. Its
+ *                quota transactions go as the quota engine sends one operation alone on MariaDB (two
+ *                compound statements each; --floor-plain: one statement per round trip, limits read
+ *                first); each create has its own, where the engine shares them between concurrent
+ *                creates of a project (group commit).
  *   show / list / detail   GET /volumes/{id}, GET /volumes?limit=100, GET /volumes/detail?limit=100 with
  *                --volumes (10,000) volumes present (seeded by SQL).
  *
  * Flags: --json (one JSON object per case on stdout), --seconds N (per create and floor case, default 5),
  * --get-seconds N (per GET case, default 3), --concurrency 1,8,32, --get-concurrency N (default 8),
  * --volumes N (default 10000), --db URL (else BENCH_MYSQL_URL, TEST_MYSQL_URL, mysql://root@127.0.0.1:3306),
- * --no-floor, --no-get, --server-prof DIR (the server process writes a V8 CPU profile there), --pool N (the
+ * --no-floor, --floor-plain, --no-get, --server-prof DIR (the server process writes a V8 CPU profile there), --pool N (the
  * server's database pool size, `max_pool_size`; default: the product's).
  * BENCH_SHOW_SQL=1 prints every distinct statement the server sent in each create case, with its count.
  * Progress and the load average go to stderr. Exits non-zero when MariaDB is unreachable or a check fails.
@@ -54,6 +58,8 @@ interface Options {
   readonly volumes: number;
   readonly dbUrl: string;
   readonly floor: boolean;
+  /** The floor sends one statement per round trip (else as the quota engine, see the file's comment). */
+  readonly floorPlain: boolean;
   readonly get: boolean;
   readonly serverProf: string | undefined;
   /** The server's `max_pool_size` (undefined: the product's default). */
@@ -70,6 +76,7 @@ function parseArgs(argv: readonly string[]): Options {
   let dbUrl =
     process.env['BENCH_MYSQL_URL'] ?? process.env['TEST_MYSQL_URL'] ?? 'mysql://root@127.0.0.1:3306';
   let floor = true;
+  let floorPlain = false;
   let get = true;
   let serverProf: string | undefined;
   let pool: number | undefined;
@@ -88,13 +95,14 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--volumes') volumes = Number(value());
     else if (arg === '--db') dbUrl = value();
     else if (arg === '--no-floor') floor = false;
+    else if (arg === '--floor-plain') floorPlain = true;
     else if (arg === '--no-get') get = false;
     else if (arg === '--server-prof') serverProf = path.resolve(value());
     else if (arg === '--pool') pool = Number(value());
     else
       throw new Error(
         `unknown argument ${arg} (known: --json, --seconds N, --get-seconds N, --concurrency 1,8,32, --get-concurrency N, ` +
-          '--volumes N, --db URL, --no-floor, --no-get, --server-prof DIR, --pool N)',
+          '--volumes N, --db URL, --no-floor, --floor-plain, --no-get, --server-prof DIR, --pool N)',
       );
   }
   if (!(seconds > 0 && seconds <= 300)) throw new Error('--seconds must be in (0, 300]');
@@ -116,6 +124,7 @@ function parseArgs(argv: readonly string[]): Options {
     volumes,
     dbUrl,
     floor,
+    floorPlain,
     get,
     serverProf,
     pool,
@@ -444,6 +453,8 @@ interface FloorRow {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly lockRetries: number;
+  /** How the floor sent its quota transactions. */
+  readonly quotaStatements: 'compound' | 'plain';
   /** CPU this (client) process used per floor create (ms): what mysql2 alone costs for the statements. */
   readonly cpuMsPerCreate: number;
   /** As CreateRow.lockHeldMsPerTx. */
@@ -486,6 +497,7 @@ async function floorCase(floor: FloorCreate, concurrency: number, seconds: numbe
     p50Ms: round(pct(0.5), 2),
     p99Ms: round(pct(0.99), 2),
     lockRetries: floor.retries - retries0,
+    quotaStatements: floor.quotaStatements,
     loadavg: loadavg().map((x) => round(x, 2)),
   };
 }
@@ -625,7 +637,7 @@ function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): v
     for (const l of lines) out(fmt(l));
   };
   out(
-    `POST /volumes (one project; to-available = until every accepted volume is available; ratio = ours / mysql2 floor)`,
+    `POST /volumes (one project; to-available = until every accepted volume is available; ratio = ours / mysql2 floor${floors[0] === undefined ? '' : `, its quota transactions ${floors[0].quotaStatements}`})`,
   );
   table(
     [
@@ -776,6 +788,7 @@ async function main(): Promise<void> {
           deltas: { volumes: 1, gigabytes: 1, volumes___DEFAULT__: 1, gigabytes___DEFAULT__: 1 },
           host: 'bench@fake#fake',
           availabilityZone: 'nova',
+          quotaStatements: o.floorPlain ? 'plain' : 'compound',
         });
         // The usage rows exist before timing (a create through the engine makes them, as for ours).
         await quotas.commit(
