@@ -8,7 +8,7 @@
  *   3 insert the volume row (`creating`);
  *   4 commit: START TRANSACTION, lock the usage rows, read the reservations, settle the usages, delete
  *     the reservations, COMMIT;
- *   5 the scheduler records the host (conditional on `creating`);
+ *   5 the scheduler records the host (conditional on `creating` with no host yet);
  *   6 the volume manager reads the row, then sets `available` (conditional on `creating`).
  * Deadlocks and lock-wait timeouts are retried as the quota engine does.
  *
@@ -242,7 +242,7 @@ export class FloorCreate {
     );
     await this.commit(ids);
     await this.pool.query(
-      "UPDATE volumes SET status = 'creating', updated_at = ?, host = ? WHERE id = ? AND deleted = 0 AND status IN ('creating')",
+      "UPDATE volumes SET status = 'creating', updated_at = ?, host = ? WHERE id = ? AND deleted = 0 AND status IN ('creating') AND host IS NULL",
       [new Date(), o.host, id],
     );
     await this.pool.query('SELECT * FROM volumes WHERE id = ? AND deleted = 0 LIMIT 1', [id]);
