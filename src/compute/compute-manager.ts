@@ -7,6 +7,7 @@
 import { buildInstanceFlow } from '../flows/build-instance';
 import { ComputeNode } from '../objects/compute-node';
 import type { ObjectEnvironment } from '../objects/environment';
+import { InstanceNotFoundError } from '../objects/errors';
 import { Instance } from '../objects/instance';
 import type { RpcClient } from '../rpc/client';
 import { RequestContext } from '../rpc/context';
@@ -15,8 +16,10 @@ import type { Logger } from '../rpc/logger';
 import { Manager, type ManagerOptions } from '../service/manager';
 import { DEFAULT_INTERVAL } from '../service/periodic-task';
 import { runFlow } from '../taskflow';
+import { BUILD_PENDING } from '../tasks/compute/claim-resources';
 import type { BuildRetry } from '../tasks/compute/reschedule-on-failure';
 import type { EventNotifier } from '../rpc/notifier';
+import { BuildNotPendingError } from './errors';
 import type { FakeVirtDriver } from './fake-driver';
 import { InstanceNotifier } from './notifications';
 import { ResourceTracker, type ClaimLimits } from './resource-tracker';
@@ -125,6 +128,8 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
   private readonly virt: FakeVirtDriver;
   private readonly waitOptions: ConductorWaitOptions;
   private readonly notifications: InstanceNotifier;
+  /** Instances a build_and_run_instance of this process is building right now. */
+  private readonly building = new Set<string>();
 
   constructor(options: ComputeManagerOptions) {
     super({ serviceName: 'compute', ...options });
@@ -190,6 +195,13 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
   /**
    * Cast from the conductor. args: `{ instance, node, limits, retry }`. Runs the build flow; a failure
    * has already been reverted (and rescheduled) by the flow, so it is logged, not rethrown.
+   *
+   * Casts arrive at least once, so the same request can come twice, or late (after the instance was
+   * rescheduled elsewhere, went ACTIVE or ERROR, or was deleted). Only an instance the conductor sent to
+   * this host and node and whose build has not started (`building` / `scheduling`) is built: a copy
+   * arriving while this process builds it returns at once (Nova locks on the instance uuid), any other
+   * copy finds the row changed, and the claim takes the instance with a compare-and-set, so even two
+   * processes never both claim and spawn it.
    */
   async build_and_run_instance(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const instance = args['instance'];
@@ -200,6 +212,55 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
       throw new InvalidRpcMessageError(
         `build_and_run_instance: node '${String(node)}' is not on host ${this.host}`,
       );
+    }
+    if (this.building.has(instance.uuid)) {
+      this.log.info(
+        'build_and_run_instance for an instance this compute is building already; nothing to do',
+        {
+          instanceUuid: instance.uuid,
+        },
+      );
+      return;
+    }
+    this.building.add(instance.uuid);
+    try {
+      await this.buildOnce(ctx, instance, node, args);
+    } finally {
+      this.building.delete(instance.uuid);
+    }
+  }
+
+  private async buildOnce(
+    ctx: RequestContext,
+    instance: Instance,
+    node: string,
+    args: Record<string, unknown>,
+  ): Promise<void> {
+    // The cast carries the instance as the conductor saw it; a late copy carries a stale one.
+    try {
+      await instance.refresh();
+    } catch (err) {
+      if (!(err instanceof InstanceNotFoundError)) throw err;
+      this.log.info('build_and_run_instance for an instance that is gone; nothing to do', {
+        instanceUuid: instance.uuid,
+      });
+      return;
+    }
+    if (
+      instance.host !== this.host ||
+      instance.node !== node ||
+      instance.vmState !== BUILD_PENDING.vmState ||
+      instance.taskState !== BUILD_PENDING.taskState
+    ) {
+      this.log.info('build_and_run_instance for an instance not waiting to be built here; nothing to do', {
+        instanceUuid: instance.uuid,
+        node,
+        host: instance.host,
+        instanceNode: instance.node,
+        vmState: instance.vmState,
+        taskState: instance.taskState,
+      });
+      return;
     }
     const retry = (args['retry'] ?? { numAttempts: 1, hosts: [this.host] }) as BuildRetry;
     const limits = (args['limits'] ?? {}) as ClaimLimits;
@@ -216,6 +277,18 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
     try {
       await runFlow(flow, { store: { limits, retry } });
     } catch (err) {
+      if (err instanceof BuildNotPendingError) {
+        // Another copy of this cast (another process) took the instance between the check above and the claim.
+        this.log.info(
+          'build_and_run_instance lost the instance to another copy of the request; nothing to do',
+          {
+            instanceUuid: instance.uuid,
+            node,
+            reason: err.reason,
+          },
+        );
+        return;
+      }
       this.log.warn('instance build failed and was reverted', {
         instanceUuid: instance.uuid,
         node,

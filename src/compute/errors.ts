@@ -61,6 +61,23 @@ export class MaxRetriesExceededError extends Error {
   }
 }
 
-for (const cls of [ComputeResourcesUnavailableError, InvalidResourceReportError, SpawnFailedError, NoValidHostError, MaxRetriesExceededError]) {
+/**
+ * A build request for an instance that is not waiting to be built on this node any more: another copy
+ * of the same cast (casts arrive at least once) claimed it first, it was rescheduled elsewhere, or it
+ * is ACTIVE, ERROR or deleted. The copy that meets it does nothing: no claim, no spawn, no reschedule.
+ */
+export class BuildNotPendingError extends Error {
+  readonly code = 'BUILD_NOT_PENDING';
+  constructor(
+    readonly instanceUuid: string,
+    readonly host: string,
+    readonly reason: string,
+  ) {
+    super(`instance ${instanceUuid} is not waiting to be built on ${host}: ${reason}`);
+    this.name = 'BuildNotPendingError';
+  }
+}
+
+for (const cls of [ComputeResourcesUnavailableError, InvalidResourceReportError, SpawnFailedError, NoValidHostError, MaxRetriesExceededError, BuildNotPendingError]) {
   registerRemoteErrorClass(cls);
 }

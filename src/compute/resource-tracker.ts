@@ -10,7 +10,7 @@ import { ComputeHostNotFoundError } from '../objects/errors';
 import { Instance } from '../objects/instance';
 import type { RequestContext } from '../rpc/context';
 import { nullLogger, type Logger } from '../rpc/logger';
-import { ComputeResourcesUnavailableError, InvalidResourceReportError } from './errors';
+import { BuildNotPendingError, ComputeResourcesUnavailableError, InvalidResourceReportError } from './errors';
 import type { FakeVirtDriver, NodeResources } from './fake-driver';
 
 /** Resources an instance uses. */
@@ -30,6 +30,12 @@ export interface ClaimLimits {
 
 /** vm states whose instances no longer hold resources. */
 const NO_USAGE_STATES = new Set(['deleted', 'error']);
+
+/**
+ * The task state of an instance the conductor has sent here but whose claim is not made yet: the
+ * audit leaves it to the claim, which counts it (else an audit between the two would count it twice).
+ */
+const UNCLAIMED_TASK_STATE = 'scheduling';
 
 /** A tiny FIFO async mutex. */
 class Lock {
@@ -97,6 +103,7 @@ export class ResourceTracker {
       const usage = new Map<string, InstanceUsage>();
       for (const i of instances) {
         if (i.vmState !== null && NO_USAGE_STATES.has(i.vmState)) continue;
+        if (i.taskState === UNCLAIMED_TASK_STATE) continue;
         usage.set(i.uuid, { uuid: i.uuid, vcpus: i.vcpus, memoryMb: i.memoryMb, rootGb: i.rootGb });
       }
       for (const c of this.claims.values()) usage.set(c.uuid, c);
@@ -109,11 +116,17 @@ export class ResourceTracker {
   /**
    * Claim resources for a new instance; ComputeResourcesUnavailableError (naming what is short) when it
    * does not fit. Saves the node's new usage.
+   *
+   * `takeInstance` runs first under the same lock (Nova sets the instance's host and node inside its
+   * claim): the build's compare-and-set on the instance row. When it throws, nothing is claimed, so a
+   * copy of a build cast that lost the race neither claims nor fails on a full node. A claim already
+   * held for the instance means another copy is building it here: BuildNotPendingError.
    */
-  instanceClaim(ctx: RequestContext, instance: InstanceUsage, limits: ClaimLimits = {}): Promise<void> {
+  instanceClaim(ctx: RequestContext, instance: InstanceUsage, limits: ClaimLimits = {}, takeInstance?: () => Promise<void>): Promise<void> {
     return this.lock.run(async () => {
+      if (this.claims.has(instance.uuid)) throw new BuildNotPendingError(instance.uuid, this.host, 'a claim for it is held on this node already');
       const node = this.node ?? (await this.loadOrCreateNode(ctx, this.driver.getAvailableResource(this.nodename)));
-      if (this.claims.has(instance.uuid)) return;
+      await takeInstance?.();
       const checks: Array<[string, number, number, number]> = [
         ['vcpus', instance.vcpus, limits.vcpus ?? node.vcpus, node.vcpusUsed],
         ['memory_mb', instance.memoryMb, limits.memoryMb ?? node.memoryMb, node.memoryMbUsed],

@@ -63,6 +63,29 @@ export class UnexpectedTaskStateError extends Error {
   }
 }
 
+/** The instance's host, node and vm state an {@link UnexpectedInstanceStateError} compares. */
+export interface InstancePlacementState {
+  readonly host?: string | null;
+  readonly node?: string | null;
+  readonly vmState?: string | null;
+}
+
+/**
+ * save() with an expected host, node or vm state found the instance elsewhere or in another state
+ * (another copy of a request got there first): nothing was written.
+ */
+export class UnexpectedInstanceStateError extends Error {
+  readonly code = 'UNEXPECTED_INSTANCE_STATE';
+  constructor(
+    readonly instanceUuid: string,
+    readonly expected: InstancePlacementState,
+    readonly actual: InstancePlacementState,
+  ) {
+    super(`instance ${instanceUuid}: unexpected state: expecting ${JSON.stringify(expected)} but it is ${JSON.stringify(actual)}`);
+    this.name = 'UnexpectedInstanceStateError';
+  }
+}
+
 export class ComputeHostNotFoundError extends Error {
   readonly code = 'COMPUTE_HOST_NOT_FOUND';
   constructor(
@@ -74,6 +97,6 @@ export class ComputeHostNotFoundError extends Error {
   }
 }
 
-for (const cls of [DBNotAllowed, OrphanedObjectError, ObjectActionError, InstanceNotFoundError, UnexpectedTaskStateError, ComputeHostNotFoundError]) {
+for (const cls of [DBNotAllowed, OrphanedObjectError, ObjectActionError, InstanceNotFoundError, UnexpectedTaskStateError, UnexpectedInstanceStateError, ComputeHostNotFoundError]) {
   registerRemoteErrorClass(cls);
 }

@@ -4,7 +4,13 @@ import { InstanceEntity } from '../db/entities/instance.entity';
 import type { RequestContext } from '../rpc/context';
 import { PersistentObject, registerObjectClass, remotable, remotableClassmethod, type FieldMap } from './base';
 import type { ObjectEnvironment } from './environment';
-import { InstanceNotFoundError, ObjectActionError, UnexpectedTaskStateError } from './errors';
+import {
+  InstanceNotFoundError,
+  ObjectActionError,
+  UnexpectedInstanceStateError,
+  UnexpectedTaskStateError,
+  type InstancePlacementState,
+} from './errors';
 
 const FIELDS = {
   uuid: { kind: 'string' },
@@ -81,23 +87,31 @@ export class Instance extends PersistentObject {
 
   /**
    * Write the changed fields. With `expectedTaskState` the write only happens if the row's
-   * task_state is one of them (compare-and-swap), else UnexpectedTaskStateError.
+   * task_state is one of them (compare-and-swap), else UnexpectedTaskStateError. With `expected` it
+   * also only happens if the row's host, node and vm_state are the ones given (null: none), else
+   * UnexpectedInstanceStateError: one conditional UPDATE, so of two processes racing to move the same
+   * instance exactly one does (Nova's expected_task_state / expected_vm_state).
    */
   @remotable
-  async save(expectedTaskState?: ReadonlyArray<string | null>): Promise<void> {
+  async save(expectedTaskState?: ReadonlyArray<string | null>, expected?: InstancePlacementState): Promise<void> {
     const ds = this.db('save');
     const changes = this.objGetChanges();
     const set: Record<string, unknown> = {};
     for (const k of UPDATABLE) if (k in changes) set[k] = changes[k];
     const repo = ds.getRepository(InstanceEntity);
     const now = new Date();
+    const base: Record<string, unknown> = { uuid: this.uuid, deleted: false };
+    for (const k of ['host', 'node', 'vmState'] as const) {
+      const v = expected?.[k];
+      if (v !== undefined) base[k] = v === null ? IsNull() : v;
+    }
     const where: Record<string, unknown>[] = [];
     if (expectedTaskState !== undefined) {
       const nonNull = expectedTaskState.filter((s): s is string => s !== null);
-      if (nonNull.length > 0) where.push({ uuid: this.uuid, deleted: false, taskState: In(nonNull) });
-      if (expectedTaskState.includes(null)) where.push({ uuid: this.uuid, deleted: false, taskState: IsNull() });
+      if (nonNull.length > 0) where.push({ ...base, taskState: In(nonNull) });
+      if (expectedTaskState.includes(null)) where.push({ ...base, taskState: IsNull() });
     } else {
-      where.push({ uuid: this.uuid, deleted: false });
+      where.push(base);
     }
     let affected = 0;
     for (const w of where) {
@@ -108,7 +122,10 @@ export class Instance extends PersistentObject {
     if (affected === 0) {
       const row = await repo.findOneBy({ uuid: this.uuid, deleted: false });
       if (row === null) throw new InstanceNotFoundError(this.uuid);
-      throw new UnexpectedTaskStateError(this.uuid, expectedTaskState ?? [], row.taskState);
+      if (expectedTaskState !== undefined && !expectedTaskState.includes(row.taskState)) {
+        throw new UnexpectedTaskStateError(this.uuid, expectedTaskState, row.taskState);
+      }
+      throw new UnexpectedInstanceStateError(this.uuid, expected ?? {}, { host: row.host, node: row.node, vmState: row.vmState });
     }
     const row = await repo.findOneByOrFail({ uuid: this.uuid });
     this.objLoad(fromEntity(row));

@@ -1,7 +1,12 @@
 import type { ClaimLimits, ResourceTracker } from '../../compute/resource-tracker';
+import { BuildNotPendingError } from '../../compute/errors';
+import { InstanceNotFoundError, UnexpectedInstanceStateError, UnexpectedTaskStateError } from '../../objects/errors';
 import type { Instance } from '../../objects/instance';
 import type { RequestContext } from '../../rpc/context';
 import { Task, type RevertArgs } from '../../taskflow';
+
+/** The states of an instance the conductor has sent to a compute and whose build has not started. */
+export const BUILD_PENDING = Object.freeze({ vmState: 'building', taskState: 'scheduling' });
 
 export interface ClaimResourcesIn {
   limits: ClaimLimits;
@@ -11,8 +16,11 @@ export interface ClaimResourcesOut {
 }
 
 /**
- * Claims the instance's vCPU/RAM/disk on this node and records host/node on the instance
- * (task state `spawning`).
+ * Claims the instance's vCPU/RAM/disk on this node and takes the instance for this build (task state
+ * `spawning`), the latter as a compare-and-set under the claim's lock: only an instance still `building`
+ * / `scheduling` that the conductor sent to this host and node is taken, so of two copies of the same
+ * build cast exactly one claims and spawns; the other fails with BuildNotPendingError, which the flow's
+ * reschedule step leaves alone.
  * Reversion strategy: give the claim back to the resource tracker, if one was made.
  */
 export class ClaimResourcesTask extends Task<ClaimResourcesIn, ClaimResourcesOut> {
@@ -26,13 +34,22 @@ export class ClaimResourcesTask extends Task<ClaimResourcesIn, ClaimResourcesOut
 
   async execute({ limits }: ClaimResourcesIn): Promise<ClaimResourcesOut> {
     const i = this.instance;
-    await this.tracker.instanceClaim(this.ctx, { uuid: i.uuid, vcpus: i.vcpus, memoryMb: i.memoryMb, rootGb: i.rootGb }, limits);
-    i.host = this.tracker.host;
-    i.node = this.tracker.nodename;
-    i.vmState = 'building';
-    i.taskState = 'spawning';
-    await i.save();
-    return { claimedNode: this.tracker.nodename };
+    const { host, nodename } = this.tracker;
+    await this.tracker.instanceClaim(this.ctx, { uuid: i.uuid, vcpus: i.vcpus, memoryMb: i.memoryMb, rootGb: i.rootGb }, limits, async () => {
+      i.host = host;
+      i.node = nodename;
+      i.vmState = 'building';
+      i.taskState = 'spawning';
+      try {
+        await i.save([BUILD_PENDING.taskState], { host, node: nodename, vmState: BUILD_PENDING.vmState });
+      } catch (err) {
+        if (err instanceof UnexpectedTaskStateError || err instanceof UnexpectedInstanceStateError || err instanceof InstanceNotFoundError) {
+          throw new BuildNotPendingError(i.uuid, host, err.message);
+        }
+        throw err;
+      }
+    });
+    return { claimedNode: nodename };
   }
 
   override async revert({ outcome }: RevertArgs<ClaimResourcesIn, ClaimResourcesOut>): Promise<void> {

@@ -38,7 +38,12 @@ export class RescheduleOnFailureTask extends Task<RescheduleOnFailureIn, void> {
   execute(): void {}
 
   override async revert({ args, flowFailures }: RevertArgs<RescheduleOnFailureIn, void>): Promise<void> {
-    const first = Object.values(flowFailures)[0];
+    const failures = Object.values(flowFailures);
+    if (failures.some((f) => f.check('BuildNotPendingError') !== undefined)) {
+      // Another copy of this build cast owns the instance (or it is no longer building): not ours to reschedule.
+      return;
+    }
+    const first = failures[0];
     const lastError = first !== undefined ? `${first.exceptionType}: ${first.message}` : 'unknown error';
     const i = this.instance;
     i.host = null;
