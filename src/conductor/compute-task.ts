@@ -56,8 +56,11 @@ export class ComputeTaskEndpoint {
   readonly rpcMethods = ['build_instances'] as const;
   private readonly log: Logger;
   readonly maxAttempts: number;
-  /** Instances a build_instances of this process is scheduling right now. */
-  private readonly scheduling = new Set<string>();
+  /**
+   * Instances a build_instances of this process is scheduling right now, until their destination is
+   * recorded (from then on the row guards them), each with the token of the call that holds it.
+   */
+  private readonly scheduling = new Map<string, symbol>();
 
   constructor(private readonly options: ComputeTaskOptions) {
     this.log = (options.logger ?? nullLogger).child({ component: 'compute-task' });
@@ -82,15 +85,20 @@ export class ComputeTaskEndpoint {
       this.log.info('build_instances for an instance being scheduled already; nothing to do', { instanceUuid: uuid });
       return;
     }
-    this.scheduling.add(uuid);
+    const token = Symbol(uuid);
+    this.scheduling.set(uuid, token);
+    const release = (): void => {
+      if (this.scheduling.get(uuid) === token) this.scheduling.delete(uuid);
+    };
     try {
-      await this.schedule(ctx, uuid, args['retry'] as BuildRetry | undefined);
+      await this.schedule(ctx, uuid, args['retry'] as BuildRetry | undefined, release);
     } finally {
-      this.scheduling.delete(uuid);
+      release();
     }
   }
 
-  private async schedule(ctx: RequestContext, uuid: string, previous: BuildRetry | undefined): Promise<void> {
+  /** `release` ends this call's hold on the instance (see {@link scheduling}). */
+  private async schedule(ctx: RequestContext, uuid: string, previous: BuildRetry | undefined, release: () => void): Promise<void> {
     let instance: Instance;
     try {
       instance = await Instance.getByUuid(this.options.objectEnv, ctx, uuid);
@@ -135,6 +143,9 @@ export class ComputeTaskEndpoint {
     const retry: BuildRetry = { numAttempts: attempt, hosts: [...(previous?.hosts ?? []), dest.host], ...(previous?.lastError !== undefined ? { lastError: previous.lastError } : {}) };
     // The compute builds only an instance sent to it (its host and node on the row, still scheduling).
     if (!(await this.moveInstance(instance, UNPLACED, { host: dest.host, node: dest.nodename }))) return;
+    // The row guards the instance now. The compute may fail the build and ask for a reschedule before
+    // this cast returns (it waits for the broker's confirm): that request must not be taken for a copy.
+    release();
     this.log.info('building instance', { instanceUuid: uuid, host: dest.host, node: dest.nodename, attempt });
     try {
       await this.options.compute
@@ -146,7 +157,7 @@ export class ComputeTaskEndpoint {
       // (compare-and-set: a cast that got through after all may have started the build).
       this.log.warn('could not hand the build to the chosen compute; rescheduling', { instanceUuid: uuid, host: dest.host, err });
       if (!(await this.moveInstance(instance, { host: dest.host, node: dest.nodename }, UNPLACED))) return;
-      await this.schedule(ctx, uuid, { ...retry, lastError: `${(err as Error).name}: ${(err as Error).message}` });
+      await this.schedule(ctx, uuid, { ...retry, lastError: `${(err as Error).name}: ${(err as Error).message}` }, () => undefined);
     }
   }
 

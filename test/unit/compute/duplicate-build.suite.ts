@@ -35,6 +35,7 @@ import type {
 } from '../../../src/rpc/transport';
 import { ComputeSchedulerEndpoint } from '../../../src/scheduler/compute-scheduler';
 import { ServiceLauncher } from '../../../src/service/launcher';
+import { waitFor } from '../../contracts/transport.contract';
 import type { TestDatabase } from '../../helpers/db';
 import { startCloud, type Cloud, type HostSpec } from './cloud';
 
@@ -67,8 +68,17 @@ class DuplicatingTransport implements Transport {
   call(target: Target, message: RpcMessage, options?: CallOptions): Promise<unknown> {
     return this.inner.call(target, message, options);
   }
+  /** Runs after each cast was handed on and before the cast returns (a publisher confirm that is slow to come). */
+  afterCast: ((c: RecordedCast) => Promise<void>) | undefined;
   async cast(target: Target, message: RpcMessage): Promise<void> {
     this.casts.push({ target, message });
+    try {
+      await this.deliver(target, message);
+    } finally {
+      await this.afterCast?.({ target, message });
+    }
+  }
+  private async deliver(target: Target, message: RpcMessage): Promise<void> {
     if (this.twice.has(message.method))
       await Promise.all([this.inner.cast(target, message), this.inner.cast(target, message)]);
     else await this.inner.cast(target, message);
@@ -394,6 +404,21 @@ export function duplicateBuildSuite(name: string, makeDb: () => Promise<TestData
         expect(cloud!.computes['cmp1']!.tracker('cmp1').claimedInstances).toEqual([]);
         expect(cloud!.computes['cmp2']!.tracker('cmp2').claimedInstances).toEqual([]);
       }
+
+      it('a reschedule that reaches the conductor before its cast to the failed compute returned is not taken for a copy', async () => {
+        await start(hosts);
+        // The cast to cmp1 returns only once cmp1 failed the build and asked for a reschedule.
+        transport.afterCast = async (c) => {
+          if (c.message.method === 'build_and_run_instance' && c.target.server === 'cmp1') {
+            await waitFor(() => transport.of('build_instances').length >= 2, 5000, 'the reschedule');
+          }
+        };
+
+        const uuid = await build();
+
+        expect(handled.count('build_instances')).toBe(2);
+        await expectBuiltOnceOnCmp2(uuid);
+      });
 
       it('every build cast delivered again afterwards: nothing happens', async () => {
         await start(hosts);
