@@ -41,8 +41,11 @@ export class VolumeSchedulerManager extends Manager {
   private readonly volumeRpc: VolumeRpcApi;
   private readonly notifier: EventNotifier | undefined;
   private readonly unplacedMs: number;
-  /** Volumes a create_volume of this process is placing right now (a duplicate cast waits for none). */
-  private readonly placing = new Set<string>();
+  /**
+   * Volumes a create_volume of this process is placing right now (a duplicate cast waits for none), until
+   * the row names their backend (from then on the row guards them), each with its holder's token.
+   */
+  private readonly placing = new Map<string, symbol>();
 
   constructor(options: VolumeSchedulerManagerOptions) {
     super({ serviceName: 'scheduler', ...options });
@@ -85,18 +88,23 @@ export class VolumeSchedulerManager extends Manager {
         this.log.info('create_volume for a volume being placed already; nothing to do', { volumeId });
         return;
       }
-      this.placing.add(volumeId);
+      const token = Symbol(volumeId);
+      this.placing.set(volumeId, token);
+      const release = (): void => {
+        if (this.placing.get(volumeId) === token) this.placing.delete(volumeId);
+      };
       try {
-        await this.placeOnce(ctx, volumeId, args);
+        await this.placeOnce(ctx, volumeId, args, release);
       } finally {
-        this.placing.delete(volumeId);
+        release();
       }
       return;
     }
-    await this.placeOnce(ctx, volumeId, args);
+    await this.placeOnce(ctx, volumeId, args, () => undefined);
   }
 
-  private async placeOnce(ctx: RequestContext, volumeId: string, args: Record<string, unknown>): Promise<void> {
+  /** `release` ends this call's hold on the volume (see {@link placing}). */
+  private async placeOnce(ctx: RequestContext, volumeId: string, args: Record<string, unknown>, release: () => void): Promise<void> {
     const requestSpec = (args['requestSpec'] ?? null) as Record<string, unknown>;
     const fp = args['filterProperties'] ?? {};
     let selection: Selection;
@@ -123,6 +131,9 @@ export class VolumeSchedulerManager extends Manager {
       });
       return;
     }
+    // The row guards the volume now. Its backend may fail the create and reschedule it (host cleared)
+    // before this cast returns (it waits for the broker's confirm): that cast must not be taken for a copy.
+    release();
     try {
       await this.castCreate(ctx, host, { volumeId, requestSpec, filterProperties: selection.filterProperties });
       this.log.debug('volume scheduled', { volumeId, host });

@@ -215,6 +215,28 @@ describe('volume scheduler manager: a create_volume cast delivered more than onc
     expect(rpc.casts).toEqual([]);
   });
 
+  it('places again a volume its backend rescheduled before the cast to that backend returned (a slow confirm)', async () => {
+    const rows = new FakeRows();
+    const rpc = new FlakyVolumeRpc(0);
+    const m = manager(rows, rpc, { 'v1@file': 100, 'v2@file': 90 });
+    const createVolume = rpc.createVolume.bind(rpc);
+    // v1 fails the create and reschedules it (host cleared, create_volume cast back) before its cast returns.
+    rpc.createVolume = async (c: unknown, host: string, args?: { volumeId: string }) => {
+      await createVolume(c, host, args);
+      if (host !== 'v1@file#file') return;
+      await rows.transition('vol-1', ['creating'], 'creating', { host: null });
+      await m.create_volume(RequestContext.admin(), {
+        ...createArgs,
+        filterProperties: { scheduler_hints: {}, retry: { num_attempts: 1, hosts: ['v1@file#file'], exc: 'DriverError: boom' } },
+      });
+    };
+
+    await m.create_volume(RequestContext.admin(), createArgs);
+
+    expect(rpc.casts).toEqual(['v1@file#file', 'v2@file#file']);
+    expect({ status: rows.status, host: rows.host }).toEqual({ status: 'creating', host: 'v2@file#file' });
+  });
+
   it('places again a volume a volume service rescheduled (it cleared the host), away from the backend tried', async () => {
     const rows = new FakeRows();
     const rpc = new FlakyVolumeRpc(0);
