@@ -28,7 +28,8 @@ export interface BuildInstanceStore {
  * compute:build-instance, on the compute host the scheduler chose:
  * 1 (on failure: clear host, ask the conductor to reschedule), 2 claim resources, 3 spawn through the
  * driver, 4 mark the instance ACTIVE. A failure reverts the completed steps in reverse order: destroy
- * the spawn, release the claim, then reschedule.
+ * the spawn, release the claim, then reschedule. A copy of the build cast that finds the instance taken
+ * (the claim's compare-and-set, BuildNotPendingError) reverts nothing and reschedules nothing.
  */
 export function buildInstanceFlow(deps: BuildInstanceDeps) {
   return new LinearFlow('compute:build-instance').add(
