@@ -1,11 +1,13 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumns } from './base-columns';
+
 /**
  * Engine persistence: one atom of a flow run (TaskFlow `atomdetails`), child of a flow detail.
  * `meta`, `results`, `failure`, `revert_results` and `revert_failure` are JSON text.
  */
 @Entity({ name: 'atomdetails' })
-export class AtomDetailEntity {
+export class AtomDetailEntity extends TimestampColumns {
   @PrimaryColumn({ name: 'uuid', type: 'varchar', length: 128 })
   uuid!: string;
 
@@ -45,10 +47,4 @@ export class AtomDetailEntity {
 
   @Column({ name: 'revert_failure', type: 'text', nullable: true })
   revertFailure!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
 }

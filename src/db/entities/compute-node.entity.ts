@@ -1,11 +1,13 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+import { SoftDeleteByIdColumns } from './base-columns';
+
 /**
  * A hypervisor node's resources (Nova `compute_nodes`). `deleted` is 0 while live and the row id
  * once soft-deleted: UNIQUE(host, hypervisor_hostname, deleted).
  */
 @Entity({ name: 'compute_nodes' })
-export class ComputeNodeEntity {
+export class ComputeNodeEntity extends SoftDeleteByIdColumns {
   @PrimaryGeneratedColumn({ name: 'id', type: 'integer' })
   id!: number;
 
@@ -44,17 +46,4 @@ export class ComputeNodeEntity {
 
   @Column({ name: 'running_vms', type: 'integer', default: 0 })
   runningVms!: number;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 6, nullable: true })
-  deletedAt!: Date | null;
-
-  /** 0 = live; the row's id once soft-deleted. */
-  @Column({ name: 'deleted', type: 'integer', default: 0 })
-  deleted!: number;
 }

@@ -1,8 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumns } from './base-columns';
+
 /** Engine persistence: one flow run (TaskFlow `flowdetails`), child of a logbook. `meta` is JSON text. */
 @Entity({ name: 'flowdetails' })
-export class FlowDetailEntity {
+export class FlowDetailEntity extends TimestampColumns {
   @PrimaryColumn({ name: 'uuid', type: 'varchar', length: 128 })
   uuid!: string;
 
@@ -21,10 +23,4 @@ export class FlowDetailEntity {
 
   @Column({ name: 'state', type: 'varchar', length: 255, nullable: true })
   state!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
 }

@@ -1,8 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { SoftDeleteColumns } from './base-columns';
+
 /** A server instance (Nova `instances`), keyed by a uuid v7. */
 @Entity({ name: 'instances' })
-export class InstanceEntity {
+export class InstanceEntity extends SoftDeleteColumns {
   @PrimaryColumn({ name: 'uuid', type: 'varchar', length: 36 })
   uuid!: string;
 
@@ -41,16 +43,4 @@ export class InstanceEntity {
 
   @Column({ name: 'availability_zone', type: 'varchar', length: 255, nullable: true })
   availabilityZone!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 6, nullable: true })
-  deletedAt!: Date | null;
-
-  @Column({ name: 'deleted', type: 'boolean', default: false })
-  deleted!: boolean;
 }

@@ -1,8 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { TimestampColumns } from './base-columns';
+
 /** Engine persistence: a logbook (TaskFlow `logbooks`). `meta` is JSON text. */
 @Entity({ name: 'logbooks' })
-export class LogbookEntity {
+export class LogbookEntity extends TimestampColumns {
   @PrimaryColumn({ name: 'uuid', type: 'varchar', length: 128 })
   uuid!: string;
 
@@ -11,10 +13,4 @@ export class LogbookEntity {
 
   @Column({ name: 'meta', type: 'text', nullable: true })
   meta!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
 }

@@ -1,8 +1,10 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+import { TimestampColumns } from './base-columns';
+
 /** A quota class limit (Cinder `quota_classes`); class `default` holds the defaults every project starts with. */
 @Entity({ name: 'quota_classes' })
-export class QuotaClassEntity {
+export class QuotaClassEntity extends TimestampColumns {
   @PrimaryGeneratedColumn({ name: 'id', type: 'integer' })
   id!: number;
 
@@ -14,10 +16,4 @@ export class QuotaClassEntity {
 
   @Column({ name: 'hard_limit', type: 'integer' })
   hardLimit!: number;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
 }

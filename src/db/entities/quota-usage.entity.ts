@@ -1,11 +1,13 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+import { TimestampColumns } from './base-columns';
+
 /**
  * Usage of one resource by one project (Cinder `quota_usages`). Unique on (project_id, resource);
  * rows are created on first use and never deleted by the quota engine.
  */
 @Entity({ name: 'quota_usages' })
-export class QuotaUsageEntity {
+export class QuotaUsageEntity extends TimestampColumns {
   @PrimaryGeneratedColumn({ name: 'id', type: 'integer' })
   id!: number;
 
@@ -20,10 +22,4 @@ export class QuotaUsageEntity {
 
   @Column({ name: 'reserved', type: 'integer', default: 0 })
   reserved!: number;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
 }

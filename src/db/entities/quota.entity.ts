@@ -1,8 +1,10 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+import { TimestampColumns } from './base-columns';
+
 /** A project's hard limit for one resource (Cinder `quotas`); -1 is unlimited. Hard-deleted when reset. */
 @Entity({ name: 'quotas' })
-export class QuotaEntity {
+export class QuotaEntity extends TimestampColumns {
   @PrimaryGeneratedColumn({ name: 'id', type: 'integer' })
   id!: number;
 
@@ -14,10 +16,4 @@ export class QuotaEntity {
 
   @Column({ name: 'hard_limit', type: 'integer' })
   hardLimit!: number;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
 }

@@ -1,11 +1,13 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
+import { SoftDeleteByIdColumns } from './base-columns';
+
 /**
  * A running service record (Cinder/Nova `services`). `deleted` follows Nova: 0 while live, the row id
  * once soft-deleted, so UNIQUE(host, binary, deleted) allows one live row per host+binary on every database.
  */
 @Entity({ name: 'services' })
-export class ServiceEntity {
+export class ServiceEntity extends SoftDeleteByIdColumns {
   @PrimaryGeneratedColumn({ name: 'id', type: 'integer' })
   id!: number;
 
@@ -32,17 +34,4 @@ export class ServiceEntity {
 
   @Column({ name: 'forced_down', type: 'boolean', default: false })
   forcedDown!: boolean;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 6, nullable: true })
-  deletedAt!: Date | null;
-
-  /** 0 = live; the row's id once soft-deleted. */
-  @Column({ name: 'deleted', type: 'integer', default: 0 })
-  deleted!: number;
 }

@@ -1,8 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { SoftDeleteColumns } from './base-columns';
+
 /** A volume snapshot (Cinder `snapshots`). */
 @Entity({ name: 'snapshots' })
-export class SnapshotEntity {
+export class SnapshotEntity extends SoftDeleteColumns {
   @PrimaryColumn({ name: 'id', type: 'varchar', length: 36 })
   id!: string;
 
@@ -33,16 +35,4 @@ export class SnapshotEntity {
 
   @Column({ name: 'display_description', type: 'varchar', length: 255, nullable: true })
   displayDescription!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 6, nullable: true })
-  deletedAt!: Date | null;
-
-  @Column({ name: 'deleted', type: 'boolean', default: false })
-  deleted!: boolean;
 }

@@ -1,8 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { SoftDeleteColumns } from './base-columns';
+
 /** A volume type (Cinder `volume_types`). The migrations create `__DEFAULT__`. */
 @Entity({ name: 'volume_types' })
-export class VolumeTypeEntity {
+export class VolumeTypeEntity extends SoftDeleteColumns {
   @PrimaryColumn({ name: 'id', type: 'varchar', length: 36 })
   id!: string;
 
@@ -17,16 +19,4 @@ export class VolumeTypeEntity {
 
   @Column({ name: 'qos_specs_id', type: 'varchar', length: 36, nullable: true })
   qosSpecsId!: string | null;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 6, nullable: true })
-  deletedAt!: Date | null;
-
-  @Column({ name: 'deleted', type: 'boolean', default: false })
-  deleted!: boolean;
 }

@@ -1,8 +1,10 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
+import { SoftDeleteColumns } from './base-columns';
+
 /** A block-storage volume (Cinder `volumes`). `id` is a time-ordered uuid v7. */
 @Entity({ name: 'volumes' })
-export class VolumeEntity {
+export class VolumeEntity extends SoftDeleteColumns {
   @PrimaryColumn({ name: 'id', type: 'varchar', length: 36 })
   id!: string;
 
@@ -62,16 +64,4 @@ export class VolumeEntity {
    */
   @Column({ name: 'use_quota', type: 'boolean', default: true })
   useQuota!: boolean;
-
-  @Column({ name: 'created_at', type: 'datetime', precision: 6 })
-  createdAt!: Date;
-
-  @Column({ name: 'updated_at', type: 'datetime', precision: 6, nullable: true })
-  updatedAt!: Date | null;
-
-  @Column({ name: 'deleted_at', type: 'datetime', precision: 6, nullable: true })
-  deletedAt!: Date | null;
-
-  @Column({ name: 'deleted', type: 'boolean', default: false })
-  deleted!: boolean;
 }
