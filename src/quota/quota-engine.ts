@@ -704,7 +704,8 @@ export class QuotaEngine {
   }
 
   /**
-   * Runs statements of one transaction in order. On MariaDB they are sent back to back, each without
+   * Runs statements of one transaction in order (expire's settlement, and batches where the server has
+   * no compound statements; MariaDB's batches use {@link compound} instead). On MariaDB they are sent back to back, each without
    * waiting for the previous answer: mysql2 queues them on the connection and starts each one from the
    * previous one's reply, with no turn of this process's event loop in between. Under load such a turn
    * adds to how long the project's usage rows stay locked, and every create of a project waits for that
