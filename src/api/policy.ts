@@ -35,6 +35,11 @@ export const POLICIES = {
   'volume:update_snapshot_metadata': 'admin_or_owner',
   'volume:delete_snapshot_metadata': 'admin_or_owner',
   'volume_extension:volume_actions:update_readonly': 'admin_or_owner',
+  /** The legacy attach actions (Nova's cinder client). */
+  'volume_extension:volume_actions:reserve': 'admin_or_owner',
+  'volume_extension:volume_actions:unreserve': 'admin_or_owner',
+  'volume_extension:volume_actions:begin_detaching': 'admin_or_owner',
+  'volume_extension:volume_actions:roll_detaching': 'admin_or_owner',
   'volume_extension:quotas:show': 'admin_or_owner',
   'volume_extension:quotas:update': 'admin',
   'volume_extension:quotas:delete': 'admin',

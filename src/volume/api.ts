@@ -43,6 +43,7 @@ import {
   VolumeTypeRequestRefusedError,
   VolumeTypeSpecsInUseError,
 } from './errors';
+import { VolumeAttachments } from './attach';
 import { ResourceMetadata, SNAPSHOT_METADATA } from './resource-metadata';
 import { VolumeDb, type VolumeTypeRecord } from './volume-db';
 
@@ -312,6 +313,8 @@ function isoMicros(d: Date): string {
 
 export class VolumeAPI {
   readonly db: VolumeDb;
+  /** The legacy attach state machine (os-reserve … os-detach). */
+  readonly attachments: VolumeAttachments;
   private readonly flowDeps: CreateVolumeFlowDeps;
   private readonly snapshotMetadata: ResourceMetadata;
 
@@ -328,6 +331,7 @@ export class VolumeAPI {
       ...(options.volumeBinary !== undefined ? { volumeBinary: options.volumeBinary } : {}),
     });
     this.snapshotMetadata = new ResourceMetadata(ds, SNAPSHOT_METADATA);
+    this.attachments = new VolumeAttachments(ds);
     this.flowDeps = {
       quotas,
       volumes: this.db,

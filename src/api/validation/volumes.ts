@@ -192,7 +192,17 @@ export function parseActionBody(body: unknown): { readonly action: string; reado
 }
 
 /** The volume actions this API implements. */
-export const VOLUME_ACTIONS = ['os-extend', 'os-reset_status', 'os-force_delete', 'os-set_bootable', 'os-update_readonly_flag'] as const;
+export const VOLUME_ACTIONS = [
+  'os-extend',
+  'os-reset_status',
+  'os-force_delete',
+  'os-set_bootable',
+  'os-update_readonly_flag',
+  'os-reserve',
+  'os-unreserve',
+  'os-begin_detaching',
+  'os-roll_detaching',
+] as const;
 export type VolumeActionName = (typeof VOLUME_ACTIONS)[number];
 
 /** Throws Cinder's 400 "There is no such action: <name>" for an action this API does not implement. */

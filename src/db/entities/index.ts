@@ -9,6 +9,7 @@ import { QuotaEntity } from './quota.entity';
 import { ReservationEntity } from './reservation.entity';
 import { ServiceEntity } from './service.entity';
 import { SnapshotEntity } from './snapshot.entity';
+import { VolumeAttachmentEntity } from './volume-attachment.entity';
 import { VolumeMetadataEntity } from './volume-metadata.entity';
 import { VolumeTypeExtraSpecEntity } from './volume-type-extra-spec.entity';
 import { VolumeTypeEntity } from './volume-type.entity';
@@ -26,6 +27,7 @@ export {
   ReservationEntity,
   ServiceEntity,
   SnapshotEntity,
+  VolumeAttachmentEntity,
   VolumeEntity,
   VolumeMetadataEntity,
   VolumeTypeEntity,
@@ -36,6 +38,7 @@ export {
 export const ENTITIES = [
   VolumeEntity,
   VolumeMetadataEntity,
+  VolumeAttachmentEntity,
   VolumeTypeEntity,
   VolumeTypeExtraSpecEntity,
   SnapshotEntity,

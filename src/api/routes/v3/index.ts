@@ -330,6 +330,21 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       emptyAnswer(res, 202, 'serialized');
       return;
     }
+    if (action === 'os-reserve' || action === 'os-unreserve' || action === 'os-begin_detaching' || action === 'os-roll_detaching') {
+      // Cinder: no schema (the action's value is ignored), the volume (404), then the policy; 202.
+      const vol = await api.getRecord(ctx, param(req, 'id'));
+      const name = action.slice(3) as 'reserve' | 'unreserve' | 'begin_detaching' | 'roll_detaching';
+      enforce(ctx, `volume_extension:volume_actions:${name}`, getProjectScope(req, res));
+      const step = {
+        reserve: () => api.attachments.reserve(vol),
+        unreserve: () => api.attachments.unreserve(vol),
+        begin_detaching: () => api.attachments.beginDetaching(vol),
+        roll_detaching: () => api.attachments.rollDetaching(vol),
+      }[name];
+      await step();
+      emptyAnswer(res, 202, 'serialized');
+      return;
+    }
     enforce(ctx, 'volume:extend', getProjectScope(req, res));
     const { newSize } = validateVolumeExtend(req.body);
     await api.extend(ctx, param(req, 'id'), newSize);

@@ -1,0 +1,4 @@
+import { createTestSqliteDatabase } from '../../helpers/db';
+import { attachSuite } from './attach.suite';
+
+attachSuite('SQLite', () => createTestSqliteDatabase());
