@@ -43,7 +43,7 @@ import {
   VolumeTypeRequestRefusedError,
   VolumeTypeSpecsInUseError,
 } from './errors';
-import { VolumeAttachments } from './attach';
+import { VolumeAttachments, attachmentsOf, type AttachmentView, type VolumeAttachRpc } from './attach';
 import { ResourceMetadata, SNAPSHOT_METADATA } from './resource-metadata';
 import { VolumeDb, type VolumeTypeRecord } from './volume-db';
 
@@ -115,6 +115,8 @@ export interface VolumeWithExtras {
   readonly volume: VolumeRecord;
   readonly volumeTypeName: string | null;
   readonly metadata: Readonly<Record<string, string>>;
+  /** The `attached` attachments (the views' `attachments`). */
+  readonly attachments?: readonly AttachmentView[];
 }
 
 /** List options (already validated by the API layer). */
@@ -148,6 +150,8 @@ export interface VolumeApiOptions {
   readonly log?: OnFailureLogger;
   /** Snapshot casts; without them snapshot create/delete are refused with a clear 400. */
   readonly snapshots?: VolumeSnapshotRpc;
+  /** The volume service's attach calls; without them os-attach/os-detach are done in this process. */
+  readonly attach?: VolumeAttachRpc;
 }
 
 /** Which snapshots a list or count covers. */
@@ -331,7 +335,7 @@ export class VolumeAPI {
       ...(options.volumeBinary !== undefined ? { volumeBinary: options.volumeBinary } : {}),
     });
     this.snapshotMetadata = new ResourceMetadata(ds, SNAPSHOT_METADATA);
-    this.attachments = new VolumeAttachments(ds);
+    this.attachments = new VolumeAttachments(ds, options.attach);
     this.flowDeps = {
       quotas,
       volumes: this.db,
@@ -378,6 +382,11 @@ export class VolumeAPI {
     // Storage holds two `volume_type`s (the request's and ExtractRequest's); the row names the one used.
     const type = volume.volumeTypeId === null ? null : await this.db.findTypeById(volume.volumeTypeId);
     return { volume, volumeTypeName: type?.name ?? null, metadata: { ...req.metadata } };
+  }
+
+  /** The RPC context of a call made for `ctx` on a volume of `projectId`. */
+  rpcContext(ctx: VolumeApiContext, projectId: string): VolumeRpcContext {
+    return rpcContextOf({ ...this.flowContext(ctx, projectId), quota_committed: true });
   }
 
   private flowContext(ctx: VolumeApiContext, projectId: string): Omit<VolumeFlowContext, 'quota_committed'> {
@@ -433,16 +442,21 @@ export class VolumeAPI {
    * (`readonly`) of the raw rows merged in over a user key of the same name, as Cinder shows it.
    */
   private async withExtras(vols: readonly VolumeRecord[], raws: readonly RawVolumeRow[] = []): Promise<VolumeWithExtras[]> {
-    const [meta, types] = await Promise.all([this.db.metadataOf(vols.map((v) => v.id)), this.db.listTypes()]);
+    const ids = vols.map((v) => v.id);
+    const [meta, types, attached] = await Promise.all([this.db.metadataOf(ids), this.db.listTypes(), attachmentsOf(this.ds, ids)]);
     const typeName = new Map(types.map((t) => [t.id, t.name]));
     const readonly = new Map(raws.map((r) => [String(r.id), readonlyOfRow(r)]));
     return vols.map((volume) => {
       const ro = readonly.get(volume.id) ?? null;
       const own = meta.get(volume.id) ?? {};
+      const att = attached.get(volume.id);
+      // `attached_mode` is admin metadata Cinder shows while the volume is attached.
+      const mode = att?.mode ?? null;
       return {
         volume,
         volumeTypeName: volume.volumeTypeId === null ? null : (typeName.get(volume.volumeTypeId) ?? null),
-        metadata: ro === null ? own : { ...own, readonly: ro },
+        metadata: { ...own, ...(ro === null ? {} : { readonly: ro }), ...(mode === null ? {} : { attached_mode: mode }) },
+        attachments: att?.views ?? [],
       };
     });
   }

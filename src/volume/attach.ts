@@ -1,16 +1,116 @@
 /**
  * Cinder's legacy attach state machine (the volume actions Nova's cinder client drives):
  * os-reserve (available → attaching), os-unreserve (attaching → available, or in-use while attachments
- * remain), os-begin_detaching (in-use → detaching), os-roll_detaching (detaching → in-use).
+ * remain), os-begin_detaching (in-use → detaching), os-roll_detaching (detaching → in-use), and
+ * os-attach / os-detach, which the volume service does (an RPC call, {@link VolumeAttachRpc}).
  *
  * Every transition is one conditional UPDATE (a compare-and-set on the expected status, Cinder's
  * `conditional_update`), so of two racing requests exactly one moves the volume and the other gets
  * Cinder's 400 (or, where Cinder says nothing, nothing happens).
  */
 import type { DataSource } from 'typeorm';
+import { BadRequestParameterError } from '../api/errors';
 import { VolumeEntity } from '../db/entities';
+import { parseDbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
-import { InvalidVolumeError, type VolumeRecord } from '../tasks/volume';
+import { RemoteError } from '../rpc/errors';
+import { InvalidVolumeError, type VolumeRecord, type VolumeRpcContext } from '../tasks/volume';
+import { HAS_ATTACHMENTS_SQL, VolumeAttachManager, type AttachVolumeArgs } from './attach-manager';
+
+/**
+ * The volume service's attach calls (Cinder's `volume_rpcapi.attach_volume` / `detach_volume`): calls,
+ * answered once the service has done the work.
+ */
+export interface VolumeAttachRpc {
+  /** @returns the attachment's id */
+  attachVolume(ctx: VolumeRpcContext, host: string, args: AttachVolumeArgs): Promise<string>;
+  detachVolume(
+    ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    attachmentId: string | null,
+  ): Promise<void>;
+}
+
+/**
+ * The attach calls done in this process on the same database (no volume service to ask): what the
+ * API uses when it was given no {@link VolumeAttachRpc}, and what tests use.
+ */
+export class LocalVolumeAttachRpc implements VolumeAttachRpc {
+  private readonly manager: VolumeAttachManager;
+  constructor(ds: DataSource) {
+    this.manager = new VolumeAttachManager(ds);
+  }
+  attachVolume(_ctx: VolumeRpcContext, _host: string, args: AttachVolumeArgs): Promise<string> {
+    return this.manager.attachVolume(args);
+  }
+  detachVolume(
+    _ctx: VolumeRpcContext,
+    _host: string,
+    volumeId: string,
+    attachmentId: string | null,
+  ): Promise<void> {
+    return this.manager.detachVolume(volumeId, attachmentId);
+  }
+}
+
+/** One attachment as the volume views show it (Cinder's `_get_attachments`). */
+export interface AttachmentView {
+  readonly id: string;
+  readonly attachment_id: string;
+  readonly volume_id: string;
+  readonly server_id: string | null;
+  readonly host_name: string | null;
+  readonly device: string | null;
+  readonly attached_at: string | null;
+}
+
+/** The `attached` attachments of each volume, and the mode of one (Cinder's `attached_mode` admin metadata). */
+export async function attachmentsOf(
+  ds: DataSource,
+  volumeIds: readonly string[],
+): Promise<Map<string, { views: AttachmentView[]; mode: string | null }>> {
+  const out = new Map<string, { views: AttachmentView[]; mode: string | null }>();
+  if (volumeIds.length === 0) return out;
+  const rows: Record<string, unknown>[] = await ds.query(
+    `SELECT id, volume_id, instance_uuid, attached_host, mountpoint, attach_time, attach_mode FROM volume_attachment
+      WHERE volume_id IN (${volumeIds.map(() => '?').join(', ')}) AND deleted = 0 AND attach_status = 'attached'
+      ORDER BY attach_time, id`,
+    [...volumeIds],
+  );
+  const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  for (const r of rows) {
+    const volumeId = String(r.volume_id);
+    const entry = out.get(volumeId) ?? { views: [], mode: null };
+    const at = r.attach_time === null || r.attach_time === undefined ? null : parseDbDate(r.attach_time);
+    entry.views.push({
+      id: volumeId,
+      attachment_id: String(r.id),
+      volume_id: volumeId,
+      server_id: str(r.instance_uuid),
+      host_name: str(r.attached_host),
+      device: str(r.mountpoint),
+      attached_at: at === null ? null : `${at.toISOString().slice(0, 23)}000`,
+    });
+    entry.mode ??= str(r.attach_mode);
+    out.set(volumeId, entry);
+  }
+  return out;
+}
+
+/**
+ * The exception name Cinder's API sees in a RemoteError for an error of the volume service, when it is
+ * one the action turns into a 400 (the others stay 500s).
+ */
+function remoteRefusal(err: unknown, names: readonly string[]): { type: string; message: string } | null {
+  if (err instanceof InvalidVolumeError && names.includes('InvalidVolume'))
+    return { type: 'InvalidVolume', message: err.message };
+  if (err instanceof RemoteError) {
+    const type = err.remoteName.replace(/Error$/, '');
+    if (names.includes(type)) return { type, message: err.remoteMessage };
+  }
+  return null;
+}
 
 /** Cinder's `AVAILABLE_MIGRATION_STATUS`: migration states that do not hold a detach back. */
 const AVAILABLE_MIGRATION_STATUS = ['deleting', 'error', 'success'] as const;
@@ -21,11 +121,16 @@ function orString(values: readonly string[]): string {
 }
 
 /** Attachments still counting (Cinder's `volume_has_attachments_filter`). */
-const HAS_ATTACHMENTS =
-  "EXISTS (SELECT 1 FROM volume_attachment a WHERE a.volume_id = volumes.id AND a.deleted = 0 AND a.attach_status <> 'detached')";
+const HAS_ATTACHMENTS = HAS_ATTACHMENTS_SQL;
 
 export class VolumeAttachments {
-  constructor(private readonly ds: DataSource) {}
+  private readonly rpc: VolumeAttachRpc;
+  constructor(
+    private readonly ds: DataSource,
+    rpc?: VolumeAttachRpc,
+  ) {
+    this.rpc = rpc ?? new LocalVolumeAttachRpc(ds);
+  }
 
   /**
    * One compare-and-set on a live volume row: `set` when `status` is one of `fromStatuses` (and the
@@ -110,5 +215,68 @@ export class VolumeAttachments {
   /** os-roll_detaching: `detaching` → `in-use`; any other status is left alone, as in Cinder. */
   async rollDetaching(vol: VolumeRecord): Promise<void> {
     await this.compareAndSet(vol.id, ['detaching'], { status: 'in-use' });
+  }
+
+  /**
+   * os-attach (Cinder's `API.attach`): refused in maintenance and, for a read-only volume, in any mode
+   * but `ro` (the volume's readonly flag is set to False first when it was never set, as Cinder adds
+   * that admin metadata); then the volume service attaches it.
+   * @throws InvalidVolumeError, InvalidAttachModeError, BadRequestParameterError (the service's refusals)
+   */
+  async attach(
+    ctx: VolumeRpcContext,
+    vol: VolumeRecord,
+    args: Omit<AttachVolumeArgs, 'volumeId'>,
+  ): Promise<void> {
+    if (vol.status === 'maintenance')
+      throw new InvalidVolumeError('The volume cannot be attached in maintenance mode.');
+    const ro: { readonly: unknown }[] = await withWriteTransaction(this.ds, async (q) => {
+      await q.query('UPDATE volumes SET readonly = 0 WHERE id = ? AND deleted = 0 AND readonly IS NULL', [
+        vol.id,
+      ]);
+      return q.query('SELECT readonly FROM volumes WHERE id = ?', [vol.id]);
+    });
+    const readonly = ro[0] !== undefined && (ro[0].readonly === true || Number(ro[0].readonly) === 1);
+    if (readonly && args.mode !== 'ro') throw new InvalidAttachModeError(args.mode, vol.id);
+    try {
+      await this.rpc.attachVolume(ctx, vol.host ?? '', { ...args, volumeId: vol.id });
+    } catch (err) {
+      const refused = remoteRefusal(err, ['InvalidVolume', 'InvalidUUID', 'InvalidVolumeAttachMode']);
+      if (refused === null) throw err;
+      throw new BadRequestParameterError(
+        'os-attach',
+        `Error attaching volume - ${refused.type}: ${refused.message}`,
+      );
+    }
+  }
+
+  /**
+   * os-detach (Cinder's `API.detach`): refused in maintenance; then the volume service detaches.
+   * @throws InvalidVolumeError, BadRequestParameterError (the service's refusals)
+   */
+  async detach(ctx: VolumeRpcContext, vol: VolumeRecord, attachmentId: string | null): Promise<void> {
+    if (vol.status === 'maintenance')
+      throw new InvalidVolumeError('The volume cannot be detached in maintenance mode.');
+    try {
+      await this.rpc.detachVolume(ctx, vol.host ?? '', vol.id, attachmentId);
+    } catch (err) {
+      const refused = remoteRefusal(err, ['VolumeAttachmentNotFound', 'InvalidVolume']);
+      if (refused === null) throw err;
+      throw new BadRequestParameterError(
+        'os-detach',
+        `Error detaching volume - ${refused.type}: ${refused.message}`,
+      );
+    }
+  }
+}
+
+/** Cinder's `InvalidVolumeAttachMode` (400): a read-only volume attached in another mode than `ro`. */
+export class InvalidAttachModeError extends InvalidVolumeError {
+  constructor(
+    readonly mode: string,
+    readonly volumeId: string,
+  ) {
+    super('');
+    this.message = `Invalid attaching mode '${mode}' for volume ${volumeId}.`;
   }
 }

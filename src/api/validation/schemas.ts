@@ -221,6 +221,41 @@ export const volumeSetBootable: Schema = {
   additionalProperties: false,
 };
 
+/** POST /volumes/{id}/action `os-attach` (an instance or a host, a mountpoint, a mode). */
+export const volumeAttach: Schema = {
+  type: 'object',
+  properties: {
+    'os-attach': {
+      type: 'object',
+      properties: {
+        instance_uuid: p.uuid,
+        mountpoint: { type: 'string', minLength: 1, maxLength: 255 },
+        host_name: { type: 'string', maxLength: 255 },
+        mode: { type: 'string', enum: ['rw', 'ro'] },
+      },
+      required: ['mountpoint'],
+      anyOf: [{ required: ['instance_uuid'] }, { required: ['host_name'] }],
+      additionalProperties: false,
+    },
+  },
+  required: ['os-attach'],
+  additionalProperties: false,
+};
+
+/** POST /volumes/{id}/action `os-detach` (null allowed for backward compatibility, as Cinder). */
+export const volumeDetach: Schema = {
+  type: 'object',
+  properties: {
+    'os-detach': {
+      type: ['object', 'null'],
+      properties: { attachment_id: p.uuidAllowNull },
+      additionalProperties: false,
+    },
+  },
+  required: ['os-detach'],
+  additionalProperties: false,
+};
+
 /** POST /volumes/{id}/action `os-update_readonly_flag`. */
 export const volumeReadonlyUpdate: Schema = {
   type: 'object',

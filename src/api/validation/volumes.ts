@@ -22,6 +22,8 @@ const resetStatus = new SchemaValidator(s.volumeResetStatus, FORMATS);
 const snapshotResetStatus = new SchemaValidator(s.snapshotResetStatus, FORMATS);
 const setBootable = new SchemaValidator(s.volumeSetBootable, FORMATS);
 const readonlyUpdate = new SchemaValidator(s.volumeReadonlyUpdate, FORMATS);
+const attach = new SchemaValidator(s.volumeAttach, FORMATS);
+const detach = new SchemaValidator(s.volumeDetach, FORMATS);
 const metadataCreate = new SchemaValidator(s.volumeMetadataCreate, FORMATS);
 const metadataItem = new SchemaValidator(s.volumeMetadataItemUpdate, FORMATS);
 
@@ -202,6 +204,8 @@ export const VOLUME_ACTIONS = [
   'os-unreserve',
   'os-begin_detaching',
   'os-roll_detaching',
+  'os-attach',
+  'os-detach',
 ] as const;
 export type VolumeActionName = (typeof VOLUME_ACTIONS)[number];
 
@@ -223,6 +227,33 @@ export function validateVolumeExtend(body: unknown): { readonly newSize: number 
 export function validateVolumeSetBootable(body: unknown): boolean {
   setBootable.validate(body);
   return boolParam('bootable', ((body as Obj)['os-set_bootable'] as Obj).bootable);
+}
+
+/** A validated `os-attach`: to an instance or (legacy) a host. */
+export interface VolumeAttachRequest {
+  readonly instanceUuid: string | null;
+  readonly hostName: string | null;
+  readonly mountpoint: string;
+  readonly mode: 'rw' | 'ro';
+}
+
+/** Validates `{"os-attach": {"instance_uuid" | "host_name", "mountpoint", "mode"?}}`. */
+export function validateVolumeAttach(body: unknown): VolumeAttachRequest {
+  attach.validate(body);
+  const a = (body as Obj)['os-attach'] as Obj;
+  return {
+    instanceUuid: str(a.instance_uuid),
+    hostName: str(a.host_name),
+    mountpoint: a.mountpoint as string,
+    mode: a.mode === 'ro' ? 'ro' : 'rw',
+  };
+}
+
+/** Validates `{"os-detach": {"attachment_id"?} | null}`. @returns the attachment id, or null */
+export function validateVolumeDetach(body: unknown): string | null {
+  detach.validate(body);
+  const d = (body as Obj)['os-detach'];
+  return d === null ? null : str((d as Obj).attachment_id);
 }
 
 /** Validates `{"os-update_readonly_flag": {"readonly": …}}`. @returns the flag */

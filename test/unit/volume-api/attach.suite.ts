@@ -1,7 +1,8 @@
 /**
  * Cinder's legacy attach state machine over HTTP on the real VolumeAPI and database: os-reserve,
- * os-unreserve, os-begin_detaching and os-roll_detaching (statuses, 202s, Cinder's messages, isolation
- * 404s, racing requests of which one wins, the DELETE refused meanwhile).
+ * os-unreserve, os-begin_detaching, os-roll_detaching, os-attach and os-detach (statuses, 202s, the
+ * views' attachments, Cinder's messages, isolation 404s, racing requests of which one wins, malformed
+ * bodies changing nothing, the DELETE refused meanwhile).
  * Run by attach.test.ts (SQLite) and test/integration/volume-api/attach.int.test.ts (MariaDB).
  */
 import request from 'supertest';
@@ -250,6 +251,228 @@ export function attachSuite(label: string, makeDb: () => Promise<TestDatabase>):
         const res = await action(id, { 'os-reserve': null, 'os-unreserve': null });
         expect(res.status).toBe(400);
         expect((await row(id)).status).toBe('available');
+      });
+    });
+    describe('os-attach and os-detach', () => {
+      const INSTANCE = '6ffd8cc5-7bdc-4b61-a0a4-0d3c1f53ad4a';
+      const INSTANCE2 = '9d0c6a57-0b5e-4a43-8a8f-2b0b5d0b4c21';
+      async function attachmentRows(id: string): Promise<{ attach_status: string; deleted: number }[]> {
+        const rows: { attach_status: string; deleted: unknown }[] = await h.ds.query(
+          'SELECT attach_status, deleted FROM volume_attachment WHERE volume_id = ? ORDER BY created_at',
+          [id],
+        );
+        return rows.map((r) => ({ attach_status: r.attach_status, deleted: Number(r.deleted) }));
+      }
+
+      it('reserve, attach to an instance, show the attachment, begin detaching, detach: Cinder statuses and view', async () => {
+        const id = await createVolume();
+        accepted(await action(id, { 'os-reserve': null }));
+        const t0 = Date.now();
+        accepted(
+          await action(id, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb', mode: 'rw' } }),
+        );
+        expect(await row(id)).toEqual({ status: 'in-use', attach_status: 'attached' });
+        expect(await attachmentRows(id)).toEqual([{ attach_status: 'attached', deleted: 0 }]);
+
+        const shown = (await get(`${base}/volumes/${id}`)).body.volume as Body;
+        expect(shown.status).toBe('in-use');
+        expect(shown.attachments).toHaveLength(1);
+        const a = shown.attachments[0] as Body;
+        expect(Object.keys(a).sort()).toEqual([
+          'attached_at',
+          'attachment_id',
+          'device',
+          'host_name',
+          'id',
+          'server_id',
+          'volume_id',
+        ]);
+        expect(a).toMatchObject({
+          id,
+          volume_id: id,
+          server_id: INSTANCE,
+          host_name: null,
+          device: '/dev/vdb',
+        });
+        expect(a.attachment_id).toMatch(/^[0-9a-f-]{36}$/);
+        expect(a.attached_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}$/);
+        expect(Date.parse(`${a.attached_at as string}Z`)).toBeGreaterThanOrEqual(t0 - 1000);
+        // Cinder's visible admin metadata: readonly (added by the attach) and attached_mode.
+        expect(shown.metadata).toEqual({ readonly: 'False', attached_mode: 'rw' });
+        expect((await get(`${base}/volumes/detail`)).body.volumes[0].attachments).toEqual([a]);
+
+        accepted(await action(id, { 'os-begin_detaching': null }));
+        expect(await row(id)).toEqual({ status: 'detaching', attach_status: 'attached' });
+        accepted(await action(id, { 'os-detach': { attachment_id: a.attachment_id } }));
+        expect(await row(id)).toEqual({ status: 'available', attach_status: 'detached' });
+        expect(await attachmentRows(id)).toEqual([{ attach_status: 'detached', deleted: 1 }]);
+        const after = (await get(`${base}/volumes/${id}`)).body.volume as Body;
+        expect(after.attachments).toEqual([]);
+        expect(after.metadata).toEqual({ readonly: 'False' });
+      });
+
+      it('attaches to a host read-only, and os-detach without an id (or null) detaches the only attachment', async () => {
+        const id = await createVolume();
+        accepted(
+          await action(id, { 'os-attach': { host_name: 'My Host_1', mountpoint: '/mnt/v', mode: 'ro' } }),
+        );
+        const a = (await get(`${base}/volumes/${id}`)).body.volume.attachments[0] as Body;
+        expect(a).toMatchObject({ server_id: null, host_name: 'my-host-1', device: '/mnt/v' });
+        expect((await get(`${base}/volumes/${id}`)).body.volume.metadata.attached_mode).toBe('ro');
+        accepted(await action(id, { 'os-detach': {} }));
+        expect(await row(id)).toEqual({ status: 'available', attach_status: 'detached' });
+        // Nothing attached: the volume is settled available, as Cinder.
+        accepted(await action(id, { 'os-detach': null }));
+        expect(await row(id)).toEqual({ status: 'available', attach_status: 'detached' });
+      });
+
+      it('attaching the same instance again gives its attachment back; another instance is refused', async () => {
+        const id = await createVolume();
+        accepted(await action(id, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } }));
+        accepted(await action(id, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } }));
+        expect(await attachmentRows(id)).toHaveLength(1);
+        fault(
+          await action(id, { 'os-attach': { instance_uuid: INSTANCE2, mountpoint: '/dev/vdc' } }),
+          'badRequest',
+          400,
+          'Error attaching volume - InvalidVolume: Invalid volume: volume is already attached and multiple attachments are not enabled',
+        );
+        expect(await attachmentRows(id)).toHaveLength(1);
+        expect(await row(id)).toEqual({ status: 'in-use', attach_status: 'attached' });
+      });
+
+      it("refuses in maintenance and a read-only volume in rw, with Cinder's messages", async () => {
+        const id = await createVolume();
+        accepted(await action(id, { 'os-update_readonly_flag': { readonly: true } }));
+        fault(
+          await action(id, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } }),
+          'badRequest',
+          400,
+          `Invalid attaching mode 'rw' for volume ${id}.`,
+        );
+        await setRow(id, 'maintenance');
+        fault(
+          await action(id, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb', mode: 'ro' } }),
+          'badRequest',
+          400,
+          'Invalid volume: The volume cannot be attached in maintenance mode.',
+        );
+        fault(
+          await action(id, { 'os-detach': null }),
+          'badRequest',
+          400,
+          'Invalid volume: The volume cannot be detached in maintenance mode.',
+        );
+        expect(await attachmentRows(id)).toEqual([]);
+        expect(await row(id)).toEqual({ status: 'maintenance', attach_status: 'detached' });
+      });
+
+      it('a multiattach volume takes two attachments; os-detach then needs the id, and the last one makes it available', async () => {
+        const id = await createVolume();
+        await h.ds.query('UPDATE volumes SET multiattach = 1 WHERE id = ?', [id]);
+        accepted(await action(id, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } }));
+        accepted(await action(id, { 'os-reserve': null }));
+        expect((await row(id)).status).toBe('attaching');
+        accepted(await action(id, { 'os-attach': { instance_uuid: INSTANCE2, mountpoint: '/dev/vdb' } }));
+        const atts = (await get(`${base}/volumes/${id}`)).body.volume.attachments as Body[];
+        expect(atts.map((a) => a.server_id).sort()).toEqual([INSTANCE, INSTANCE2].sort());
+        fault(
+          await action(id, { 'os-detach': null }),
+          'badRequest',
+          400,
+          'Error detaching volume - InvalidVolume: Invalid volume: Detach volume failed: More than one attachment, but no attachment_id provided.',
+        );
+        accepted(await action(id, { 'os-detach': { attachment_id: atts[0]!.attachment_id } }));
+        expect(await row(id)).toEqual({ status: 'in-use', attach_status: 'attached' });
+        accepted(await action(id, { 'os-detach': { attachment_id: atts[1]!.attachment_id } }));
+        expect(await row(id)).toEqual({ status: 'available', attach_status: 'detached' });
+      });
+
+      it('of racing os-attach of two instances, one wins and one attachment is stored', async () => {
+        const id = await createVolume();
+        accepted(await action(id, { 'os-reserve': null }));
+        const answers = await Promise.all([
+          action(id, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } }),
+          action(id, { 'os-attach': { instance_uuid: INSTANCE2, mountpoint: '/dev/vdb' } }),
+        ]);
+        expect(answers.map((a) => a.status).sort()).toEqual([202, 400]);
+        expect(await attachmentRows(id)).toEqual([{ attach_status: 'attached', deleted: 0 }]);
+        expect(await row(id)).toEqual({ status: 'in-use', attach_status: 'attached' });
+      });
+
+      it('refuses DELETE of an attached volume, and allows it once detached', async () => {
+        const id = await createVolume();
+        accepted(await action(id, { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } }));
+        fault(
+          await request(h.app).delete(`${base}/volumes/${id}`).set('X-Auth-Token', USER),
+          'badRequest',
+          400,
+          DELETE_REFUSED,
+        );
+        // Even reset to available by an admin, an attached volume is not deleted.
+        await h.ds.query("UPDATE volumes SET status = 'available' WHERE id = ?", [id]);
+        fault(
+          await request(h.app).delete(`${base}/volumes/${id}`).set('X-Auth-Token', USER),
+          'badRequest',
+          400,
+          DELETE_REFUSED,
+        );
+        accepted(await action(id, { 'os-detach': null }));
+        expect((await request(h.app).delete(`${base}/volumes/${id}`).set('X-Auth-Token', USER)).status).toBe(
+          202,
+        );
+      });
+
+      it("answers 404 for another project's volume; an admin may attach it", async () => {
+        const theirs = await createVolume(OTHER_USER, OTHER);
+        const body = { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb' } };
+        fault(await action(theirs, body), 'itemNotFound', 404, `Volume ${theirs} could not be found.`);
+        fault(
+          await action(theirs, { 'os-detach': null }),
+          'itemNotFound',
+          404,
+          `Volume ${theirs} could not be found.`,
+        );
+        fault(await action(MISSING, body), 'itemNotFound', 404, `Volume ${MISSING} could not be found.`);
+        expect(await attachmentRows(theirs)).toEqual([]);
+        accepted(await action(theirs, body, ADMIN));
+        expect(await row(theirs)).toEqual({ status: 'in-use', attach_status: 'attached' });
+        expect(POLICIES['volume_extension:volume_actions:attach']).toBe('admin_or_owner');
+        expect(POLICIES['volume_extension:volume_actions:detach']).toBe('admin_or_owner');
+      });
+
+      it('answers 400 to malformed bodies and changes nothing', async () => {
+        const id = await createVolume();
+        accepted(await action(id, { 'os-reserve': null }));
+        const bad: unknown[] = [
+          { 'os-attach': null },
+          { 'os-attach': {} },
+          { 'os-attach': { instance_uuid: INSTANCE } },
+          { 'os-attach': { mountpoint: '/dev/vdb' } },
+          { 'os-attach': { instance_uuid: 'not-a-uuid', mountpoint: '/dev/vdb' } },
+          { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '' } },
+          { 'os-attach': { instance_uuid: INSTANCE, mountpoint: 'x'.repeat(256) } },
+          { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb', mode: 'rx' } },
+          { 'os-attach': { instance_uuid: INSTANCE, mountpoint: '/dev/vdb', extra: 1 } },
+          { 'os-attach': { host_name: 5, mountpoint: '/dev/vdb' } },
+          { 'os-detach': { attachment_id: 5 } },
+          { 'os-detach': { other: 'x' } },
+          { 'os-detach': [] },
+          { 'os-detach': 'x' },
+          '{"os-attach": ',
+        ];
+        for (const body of bad) {
+          const res = await action(id, body);
+          expect({ body, status: res.status }).toEqual({ body, status: 400 });
+        }
+        fault(
+          await action(id, { 'os-attach': { instance_uuid: INSTANCE } }),
+          'badRequest',
+          400,
+          `Invalid input for field/attribute os-attach. Value: {'instance_uuid': '${INSTANCE}'}. 'mountpoint' is a required property`,
+        );
+        expect(await row(id)).toEqual({ status: 'attaching', attach_status: 'detached' });
+        expect(await attachmentRows(id)).toEqual([]);
       });
     });
   });

@@ -40,6 +40,8 @@ import {
   validateExtraSpecsItem,
   validateVolumeSetBootable,
   validateVolumeReadonlyUpdate,
+  validateVolumeAttach,
+  validateVolumeDetach,
 } from '../../validation';
 import { VolumeTypeExtraSpecsNotFoundError } from '../../../volume/errors';
 import {
@@ -248,7 +250,7 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const vctx = viewContext(req, ctx);
     const paging = { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId, ...(withCount ? { count } : {}) };
     if (detail) {
-      res.json(volumeDetailList(items.map((i) => ({ volume: i.volume, extras: { volumeTypeName: i.volumeTypeName, metadata: i.metadata } })), vctx, paging));
+      res.json(volumeDetailList(items.map((i) => ({ volume: i.volume, extras: { volumeTypeName: i.volumeTypeName, metadata: i.metadata, attachments: i.attachments ?? [] } })), vctx, paging));
     } else {
       res.json(volumeSummaryList(items.map((i) => i.volume), vctx.links, paging));
     }
@@ -273,7 +275,7 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume:get', getProjectScope(req, res));
     const v = await api.get(ctx, param(req, 'id'));
-    res.json(volumeShowView(v.volume, { volumeTypeName: v.volumeTypeName, metadata: v.metadata }, viewContext(req, ctx)));
+    res.json(volumeShowView(v.volume, { volumeTypeName: v.volumeTypeName, metadata: v.metadata, attachments: v.attachments ?? [] }, viewContext(req, ctx)));
   });
 
   r.put('/volumes/:id', async (req, res) => {
@@ -281,7 +283,7 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     enforce(ctx, 'volume:update', getProjectScope(req, res));
     const update = validateVolumeUpdate(req.body, ctx.microversion);
     const v = await api.update(ctx, param(req, 'id'), update);
-    res.json(volumeCreatedView(v.volume, { volumeTypeName: v.volumeTypeName, metadata: v.metadata }, viewContext(req, ctx)));
+    res.json(volumeCreatedView(v.volume, { volumeTypeName: v.volumeTypeName, metadata: v.metadata, attachments: v.attachments ?? [] }, viewContext(req, ctx)));
   });
 
   r.delete('/volumes/:id', async (req, res) => {
@@ -327,6 +329,17 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       await api.getRecord(ctx, param(req, 'id'));
       enforce(ctx, 'volume_extension:volume_actions:update_readonly', getProjectScope(req, res));
       await api.updateReadonlyFlag(ctx, param(req, 'id'), readonly);
+      emptyAnswer(res, 202, 'serialized');
+      return;
+    }
+    if (action === 'os-attach' || action === 'os-detach') {
+      // Cinder: the schema, the volume (404), the policy, the API's checks, then the volume service's call; 202.
+      const attach = action === 'os-attach' ? validateVolumeAttach(req.body) : null;
+      const attachmentId = action === 'os-detach' ? validateVolumeDetach(req.body) : null;
+      const vol = await api.getRecord(ctx, param(req, 'id'));
+      enforce(ctx, action === 'os-attach' ? 'volume_extension:volume_actions:attach' : 'volume_extension:volume_actions:detach', getProjectScope(req, res));
+      if (attach !== null) await api.attachments.attach(api.rpcContext(ctx, vol.projectId), vol, attach);
+      else await api.attachments.detach(api.rpcContext(ctx, vol.projectId), vol, attachmentId);
       emptyAnswer(res, 202, 'serialized');
       return;
     }
