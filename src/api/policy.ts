@@ -42,6 +42,8 @@ export const POLICIES = {
   'volume_extension:volume_actions:roll_detaching': 'admin_or_owner',
   'volume_extension:volume_actions:attach': 'admin_or_owner',
   'volume_extension:volume_actions:detach': 'admin_or_owner',
+  'volume_extension:volume_actions:initialize_connection': 'admin_or_owner',
+  'volume_extension:volume_actions:terminate_connection': 'admin_or_owner',
   'volume_extension:quotas:show': 'admin_or_owner',
   'volume_extension:quotas:update': 'admin',
   'volume_extension:quotas:delete': 'admin',

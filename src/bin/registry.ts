@@ -13,6 +13,7 @@ export function defaultRegistry(): ServiceRegistry {
     scheduler: (t) => new SchedulerRpcApi(t),
     backend: (t) => new VolumeRpcApi(t),
     snapshots: (t) => new VolumeRpcApi(t),
+    attach: (t) => new VolumeRpcApi(t),
   });
   const api = createApiService({
     // The compute resources (servers, os-hypervisors) mount after the volume ones: they rely on the

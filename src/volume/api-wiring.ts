@@ -19,6 +19,7 @@ import { QuotaEngine } from '../quota';
 import type { Transport } from '../rpc/transport';
 import type { VolumeScheduler } from '../tasks/volume';
 import { VolumeAPI, type VolumeBackendRpc, type VolumeSnapshotRpc } from './api';
+import type { VolumeAttachRpc } from './attach';
 
 /** What the builder reads from the api service's context (structurally bin's ServiceContext). */
 export interface VolumeApiServiceContext {
@@ -36,6 +37,8 @@ export interface VolumeApiRpcFactories {
   backend(transport: Transport): VolumeBackendRpc;
   /** Snapshot casts, when the volume service offers them (else snapshot create/delete answer 400). */
   snapshots?(transport: Transport): VolumeSnapshotRpc;
+  /** The volume service's attach and connection calls (else os-attach/os-detach run in the api process). */
+  attach?(transport: Transport): VolumeAttachRpc;
 }
 
 /** The api service's `v3` builder (ApiServiceOptions.v3). */
@@ -47,6 +50,7 @@ export function volumeApiV3(rpc: VolumeApiRpcFactories): (ctx: VolumeApiServiceC
       defaultAvailabilityZone: ctx.config.defaultAvailabilityZone,
       log: ctx.logger.child({ component: 'volume-api' }),
       ...(rpc.snapshots !== undefined ? { snapshots: rpc.snapshots(transport) } : {}),
+      ...(rpc.attach !== undefined ? { attach: rpc.attach(transport) } : {}),
     });
     return volumeV3Routes(api, { maxLimit: ctx.config.osapiMaxLimit, serviceDownTimeSec: ctx.config.serviceDownTime });
   };

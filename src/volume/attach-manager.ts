@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import { VolumeEntity } from '../db/entities';
 import { dbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
+import { InvalidRpcMessageError } from '../rpc/errors';
 import { InvalidVolumeError, VolumeNotFoundError } from '../tasks/volume';
 
 /** What os-attach asks for (validated by the API). */
@@ -19,6 +20,53 @@ export interface AttachVolumeArgs {
   readonly hostName: string | null;
   readonly mountpoint: string;
   readonly mode: 'rw' | 'ro';
+}
+
+/** What os-initialize_connection answers in `connection_info` (Cinder's `conn_info`). */
+export interface ConnectionInfo {
+  readonly driver_volume_type: string;
+  readonly data: Record<string, unknown>;
+}
+
+/**
+ * How a backend's volumes are reached by a host: a driver keeping a volume as a file on this node
+ * (the FileDriver's `pathOf`) answers os-brick's `local` type with the file as the device path.
+ */
+export type ConnectionSource = (volumeId: string) => ConnectionInfo;
+
+/** The connection source of a driver, or undefined when it offers none (Cinder's `VolumeBackendAPIException`). */
+export function connectionSourceOf(driver: object): ConnectionSource | undefined {
+  const pathOf = (driver as { pathOf?: unknown }).pathOf;
+  if (typeof pathOf !== 'function') return undefined;
+  return (volumeId) => ({
+    driver_volume_type: 'local',
+    data: { device_path: String(pathOf.call(driver, volumeId)) },
+  });
+}
+
+/** The backend cannot give connection information (Cinder's `VolumeBackendAPIException`; a 500 at the API). */
+export class VolumeConnectionError extends Error {
+  readonly code = 'VOLUME_CONNECTION_ERROR';
+  constructor(readonly volumeId: string) {
+    super(`The volume backend offers no connection to volume ${volumeId}.`);
+    this.name = 'VolumeConnectionError';
+  }
+}
+
+/** The `attach_volume` call's arguments as the RPC server received them. @throws InvalidRpcMessageError */
+export function attachArgsOf(args: Record<string, unknown>): AttachVolumeArgs {
+  const optStr = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const { volumeId, mountpoint, mode } = args;
+  if (typeof volumeId !== 'string' || typeof mountpoint !== 'string' || (mode !== 'rw' && mode !== 'ro')) {
+    throw new InvalidRpcMessageError('attach_volume needs a volumeId, a mountpoint and a mode');
+  }
+  return {
+    volumeId,
+    instanceUuid: optStr(args.instanceUuid),
+    hostName: optStr(args.hostName),
+    mountpoint,
+    mode,
+  };
 }
 
 /** Live attachments still counting (Cinder's `volume_has_attachments_filter`), for UPDATE volumes. */
@@ -38,14 +86,19 @@ interface VolumeRow {
   status: string;
   multiattach: unknown;
   migration_status: string | null;
+  readonly: unknown;
+  encryption_key_id: string | null;
 }
 
 export class VolumeAttachManager {
-  constructor(private readonly ds: DataSource) {}
+  constructor(
+    private readonly ds: DataSource,
+    private readonly connection?: ConnectionSource,
+  ) {}
 
   private async volumeRow(volumeId: string): Promise<VolumeRow> {
     const rows: VolumeRow[] = await this.ds.query(
-      'SELECT status, multiattach, migration_status FROM volumes WHERE id = ? AND deleted = 0',
+      'SELECT status, multiattach, migration_status, readonly, encryption_key_id FROM volumes WHERE id = ? AND deleted = 0',
       [volumeId],
     );
     const row = rows[0];
@@ -156,5 +209,34 @@ export class VolumeAttachManager {
         [now, volumeId],
       );
     });
+  }
+
+  /**
+   * initialize_connection: the driver's connection info, completed as Cinder's
+   * `_parse_connection_options` does: `access_mode` (the attachment's mode, else `ro` for a read-only
+   * volume, else `rw`), `encrypted` and `qos_specs` (none here).
+   * @throws VolumeNotFoundError, VolumeConnectionError
+   */
+  async initializeConnection(volumeId: string): Promise<ConnectionInfo> {
+    const vol = await this.volumeRow(volumeId);
+    if (this.connection === undefined) throw new VolumeConnectionError(volumeId);
+    const info = this.connection(volumeId);
+    const modes: { attach_mode: string | null }[] = await this.ds.query(
+      "SELECT attach_mode FROM volume_attachment WHERE volume_id = ? AND deleted = 0 AND attach_status = 'attached' ORDER BY attach_time",
+      [volumeId],
+    );
+    const readonly = vol.readonly === true || Number(vol.readonly) === 1;
+    const data: Record<string, unknown> = { ...info.data, qos_specs: null };
+    data.access_mode = modes[0]?.attach_mode ?? (readonly ? 'ro' : 'rw');
+    if (data.encrypted === undefined) data.encrypted = vol.encryption_key_id !== null;
+    return { driver_volume_type: info.driver_volume_type, data };
+  }
+
+  /**
+   * terminate_connection: a local (file) connection holds nothing on the backend, so there is nothing
+   * to undo; the volume must exist. @throws VolumeNotFoundError
+   */
+  async terminateConnection(volumeId: string): Promise<void> {
+    await this.volumeRow(volumeId);
   }
 }

@@ -15,7 +15,14 @@ import { parseDbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import { RemoteError } from '../rpc/errors';
 import { InvalidVolumeError, type VolumeRecord, type VolumeRpcContext } from '../tasks/volume';
-import { HAS_ATTACHMENTS_SQL, VolumeAttachManager, type AttachVolumeArgs } from './attach-manager';
+import {
+  HAS_ATTACHMENTS_SQL,
+  VolumeAttachManager,
+  VolumeConnectionError,
+  type AttachVolumeArgs,
+  type ConnectionInfo,
+  type ConnectionSource,
+} from './attach-manager';
 
 /**
  * The volume service's attach calls (Cinder's `volume_rpcapi.attach_volume` / `detach_volume`): calls,
@@ -30,16 +37,32 @@ export interface VolumeAttachRpc {
     volumeId: string,
     attachmentId: string | null,
   ): Promise<void>;
+  /** Cinder's `initialize_connection` call: the driver's connection info for `connector`. */
+  initializeConnection(
+    ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    connector: unknown,
+  ): Promise<ConnectionInfo>;
+  /** Cinder's `terminate_connection` call. */
+  terminateConnection(
+    ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    connector: unknown,
+    force: boolean,
+  ): Promise<void>;
 }
 
 /**
  * The attach calls done in this process on the same database (no volume service to ask): what the
- * API uses when it was given no {@link VolumeAttachRpc}, and what tests use.
+ * API uses when it was given no {@link VolumeAttachRpc}, and what tests use. Without a connection
+ * source it answers os-initialize_connection as a backend without connections would (a 500).
  */
 export class LocalVolumeAttachRpc implements VolumeAttachRpc {
   private readonly manager: VolumeAttachManager;
-  constructor(ds: DataSource) {
-    this.manager = new VolumeAttachManager(ds);
+  constructor(ds: DataSource, connection?: ConnectionSource) {
+    this.manager = new VolumeAttachManager(ds, connection);
   }
   attachVolume(_ctx: VolumeRpcContext, _host: string, args: AttachVolumeArgs): Promise<string> {
     return this.manager.attachVolume(args);
@@ -52,6 +75,33 @@ export class LocalVolumeAttachRpc implements VolumeAttachRpc {
   ): Promise<void> {
     return this.manager.detachVolume(volumeId, attachmentId);
   }
+  initializeConnection(_ctx: VolumeRpcContext, _host: string, volumeId: string): Promise<ConnectionInfo> {
+    return this.manager.initializeConnection(volumeId);
+  }
+  terminateConnection(_ctx: VolumeRpcContext, _host: string, volumeId: string): Promise<void> {
+    return this.manager.terminateConnection(volumeId);
+  }
+}
+
+/**
+ * The backend failed a connection call (Cinder's API answers its own 500 text for a
+ * `VolumeBackendAPIException`).
+ */
+export class VolumeConnectionFailedError extends Error {
+  readonly code = 'VOLUME_CONNECTION_FAILED';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'VolumeConnectionFailedError';
+  }
+}
+
+/** A failure of the backend (local, or a RemoteError naming one) rather than of the request. */
+function isBackendFailure(err: unknown): boolean {
+  if (err instanceof VolumeConnectionError) return true;
+  if ((err as { code?: unknown }).code === 'VOLUME_BACKEND_ERROR') return true;
+  return (
+    err instanceof RemoteError && ['VolumeConnectionError', 'VolumeBackendError'].includes(err.remoteName)
+  );
 }
 
 /** One attachment as the volume views show it (Cinder's `_get_attachments`). */
@@ -267,6 +317,46 @@ export class VolumeAttachments {
         `Error detaching volume - ${refused.type}: ${refused.message}`,
       );
     }
+  }
+
+  /**
+   * os-initialize_connection (Cinder's `API.initialize_connection`): refused in maintenance; then the
+   * volume service's call. @throws InvalidVolumeError, VolumeConnectionFailedError (500)
+   */
+  async initializeConnection(
+    ctx: VolumeRpcContext,
+    vol: VolumeRecord,
+    connector: unknown,
+  ): Promise<ConnectionInfo> {
+    if (vol.status === 'maintenance') {
+      throw new InvalidVolumeError('The volume connection cannot be initialized in maintenance mode.');
+    }
+    try {
+      return await this.rpc.initializeConnection(ctx, vol.host ?? '', vol.id, connector);
+    } catch (err) {
+      if (isBackendFailure(err))
+        throw new VolumeConnectionFailedError('Unable to fetch connection information from backend.', {
+          cause: err,
+        });
+      throw err;
+    }
+  }
+
+  /**
+   * os-terminate_connection (Cinder's `API.terminate_connection`): the volume service's call, then
+   * os-unreserve (a volume still `attaching` goes back). @throws VolumeConnectionFailedError (500)
+   */
+  async terminateConnection(ctx: VolumeRpcContext, vol: VolumeRecord, connector: unknown): Promise<void> {
+    try {
+      await this.rpc.terminateConnection(ctx, vol.host ?? '', vol.id, connector, false);
+    } catch (err) {
+      if (isBackendFailure(err))
+        throw new VolumeConnectionFailedError('Unable to terminate volume connection from backend.', {
+          cause: err,
+        });
+      throw err;
+    }
+    await this.unreserve(vol);
   }
 }
 

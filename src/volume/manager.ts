@@ -15,6 +15,7 @@ import { volumeManagerCreateFlow } from '../flows/volume-manager-create';
 import type { SchedulerRpcApi } from '../scheduler/rpc-api';
 import type { ServiceCapabilities } from '../scheduler/host-manager';
 import type { VolumeManagerCreateStore } from '../tasks/volume-manager';
+import { VolumeAttachManager, attachArgsOf, connectionSourceOf, type ConnectionInfo } from './attach-manager';
 import type { VolumeDriver } from './drivers/driver';
 import type { EventNotifier, NotificationPriority } from './notifier';
 import { volumeUsagePayload } from './notifier';
@@ -67,6 +68,10 @@ export class VolumeManager extends Manager<VolumeDriver> {
     'create_snapshot',
     'delete_snapshot',
     'publish_service_capabilities',
+    'attach_volume',
+    'detach_volume',
+    'initialize_connection',
+    'terminate_connection',
   ] as const;
   readonly availabilityZone: string;
   /** What initHost found and did (for logs and tests). */
@@ -75,6 +80,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
   recoveredSnapshots: SnapshotRecoveryOutcome[] = [];
   private readonly volumeDriver: VolumeDriver;
   private readonly rows: VolumeRows;
+  /** The legacy attach calls (attachments are database bookkeeping; connections come from the driver). */
+  private readonly attachments: VolumeAttachManager;
   private readonly quotas: VolumeManagerOptions['quotas'];
   private readonly scheduler: SchedulerRpcApi;
   private readonly serviceStore: ServiceRecordStore | undefined;
@@ -95,6 +102,7 @@ export class VolumeManager extends Manager<VolumeDriver> {
     if (!options.host.includes('@')) throw new TypeError(`a volume manager's host is 'host@backend', got '${options.host}'`);
     this.volumeDriver = options.driver;
     this.rows = options.rows;
+    this.attachments = new VolumeAttachManager(options.rows.ds, connectionSourceOf(options.driver));
     this.quotas = options.quotas;
     this.scheduler = options.scheduler;
     this.serviceStore = options.serviceStore;
@@ -167,6 +175,29 @@ export class VolumeManager extends Manager<VolumeDriver> {
    * `host@backend#pool`, this backend). Runs volume:create-manager; a failure was already handled by the
    * flow (rescheduled or `error`), so it is logged, not rethrown.
    */
+  /** os-attach's call (Cinder's attach_volume). @returns the attachment's id */
+  async attach_volume(_ctx: RequestContext, args: Record<string, unknown>): Promise<string> {
+    return this.attachments.attachVolume(attachArgsOf(args));
+  }
+
+  /** os-detach's call (Cinder's detach_volume). */
+  async detach_volume(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    if (typeof args.volumeId !== 'string') throw new InvalidRpcMessageError('detach_volume needs a volumeId');
+    await this.attachments.detachVolume(args.volumeId, typeof args.attachmentId === 'string' ? args.attachmentId : null);
+  }
+
+  /** os-initialize_connection's call. */
+  async initialize_connection(_ctx: RequestContext, args: Record<string, unknown>): Promise<ConnectionInfo> {
+    if (typeof args.volumeId !== 'string') throw new InvalidRpcMessageError('initialize_connection needs a volumeId');
+    return this.attachments.initializeConnection(args.volumeId);
+  }
+
+  /** os-terminate_connection's call. */
+  async terminate_connection(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
+    if (typeof args.volumeId !== 'string') throw new InvalidRpcMessageError('terminate_connection needs a volumeId');
+    await this.attachments.terminateConnection(args.volumeId);
+  }
+
   async create_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const volumeId = args['volumeId'];
     const host = args['host'] ?? this.hostWithPool;

@@ -8,6 +8,8 @@ import { RequestContext } from '../rpc/context';
 import type { Transport } from '../rpc/transport';
 import type { VolumeRpcContext } from '../tasks/volume/cast';
 import type { VolumeBackendRpc, VolumeSnapshotRpc } from './api';
+import type { VolumeAttachRpc } from './attach';
+import type { AttachVolumeArgs, ConnectionInfo } from './attach-manager';
 import { backendOf } from './volume-rows';
 
 /** RPC API version of the volume manager methods. */
@@ -24,7 +26,7 @@ export interface VolumeRpcApiOptions {
   readonly topic?: string;
 }
 
-export class VolumeRpcApi implements VolumeBackendRpc, VolumeSnapshotRpc {
+export class VolumeRpcApi implements VolumeBackendRpc, VolumeSnapshotRpc, VolumeAttachRpc {
   private readonly client: RpcClient;
 
   constructor(transport: Transport, options: VolumeRpcApiOptions = {}) {
@@ -57,6 +59,26 @@ export class VolumeRpcApi implements VolumeBackendRpc, VolumeSnapshotRpc {
   /** Cast `delete_snapshot` to the host of the snapshot's volume (the snapshot row is `deleting`). */
   async deleteSnapshot(ctx: VolumeRpcContext, host: string, snapshotId: string): Promise<void> {
     await this.to(host).cast(new RequestContext(ctx), 'delete_snapshot', { snapshotId });
+  }
+
+  /** Call `attach_volume` (os-attach); resolves with the attachment's id once the service attached it. */
+  async attachVolume(ctx: VolumeRpcContext, host: string, args: AttachVolumeArgs): Promise<string> {
+    return this.to(host).call<string>(new RequestContext(ctx), 'attach_volume', { ...args });
+  }
+
+  /** Call `detach_volume` (os-detach). */
+  async detachVolume(ctx: VolumeRpcContext, host: string, volumeId: string, attachmentId: string | null): Promise<void> {
+    await this.to(host).call(new RequestContext(ctx), 'detach_volume', { volumeId, attachmentId });
+  }
+
+  /** Call `initialize_connection`: the driver's connection info for the connector. */
+  async initializeConnection(ctx: VolumeRpcContext, host: string, volumeId: string, connector: unknown): Promise<ConnectionInfo> {
+    return this.to(host).call<ConnectionInfo>(new RequestContext(ctx), 'initialize_connection', { volumeId, connector });
+  }
+
+  /** Call `terminate_connection`. */
+  async terminateConnection(ctx: VolumeRpcContext, host: string, volumeId: string, connector: unknown, force: boolean): Promise<void> {
+    await this.to(host).call(new RequestContext(ctx), 'terminate_connection', { volumeId, connector, force });
   }
 
   /** Fanout `publish_service_capabilities`: every volume service reports to the schedulers now. */

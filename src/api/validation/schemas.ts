@@ -256,6 +256,36 @@ export const volumeDetach: Schema = {
   additionalProperties: false,
 };
 
+/** POST /volumes/{id}/action `os-initialize_connection`. */
+export const volumeInitializeConnection: Schema = {
+  type: 'object',
+  properties: {
+    'os-initialize_connection': {
+      type: 'object',
+      properties: { connector: { type: ['object', 'string'] } },
+      required: ['connector'],
+      additionalProperties: false,
+    },
+  },
+  required: ['os-initialize_connection'],
+  additionalProperties: false,
+};
+
+/** POST /volumes/{id}/action `os-terminate_connection`. */
+export const volumeTerminateConnection: Schema = {
+  type: 'object',
+  properties: {
+    'os-terminate_connection': {
+      type: 'object',
+      properties: { connector: { type: ['string', 'object', 'null'] } },
+      required: ['connector'],
+      additionalProperties: false,
+    },
+  },
+  required: ['os-terminate_connection'],
+  additionalProperties: false,
+};
+
 /** POST /volumes/{id}/action `os-update_readonly_flag`. */
 export const volumeReadonlyUpdate: Schema = {
   type: 'object',

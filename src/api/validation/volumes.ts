@@ -24,6 +24,8 @@ const setBootable = new SchemaValidator(s.volumeSetBootable, FORMATS);
 const readonlyUpdate = new SchemaValidator(s.volumeReadonlyUpdate, FORMATS);
 const attach = new SchemaValidator(s.volumeAttach, FORMATS);
 const detach = new SchemaValidator(s.volumeDetach, FORMATS);
+const initializeConnection = new SchemaValidator(s.volumeInitializeConnection, FORMATS);
+const terminateConnection = new SchemaValidator(s.volumeTerminateConnection, FORMATS);
 const metadataCreate = new SchemaValidator(s.volumeMetadataCreate, FORMATS);
 const metadataItem = new SchemaValidator(s.volumeMetadataItemUpdate, FORMATS);
 
@@ -206,6 +208,8 @@ export const VOLUME_ACTIONS = [
   'os-roll_detaching',
   'os-attach',
   'os-detach',
+  'os-initialize_connection',
+  'os-terminate_connection',
 ] as const;
 export type VolumeActionName = (typeof VOLUME_ACTIONS)[number];
 
@@ -254,6 +258,15 @@ export function validateVolumeDetach(body: unknown): string | null {
   detach.validate(body);
   const d = (body as Obj)['os-detach'];
   return d === null ? null : str((d as Obj).attachment_id);
+}
+
+/**
+ * Validates `{"os-initialize_connection": {"connector": …}}` or `{"os-terminate_connection": …}`.
+ * @returns the connector, as sent (an object, a string, or null for a terminate)
+ */
+export function validateVolumeConnection(body: unknown, action: 'os-initialize_connection' | 'os-terminate_connection'): unknown {
+  (action === 'os-initialize_connection' ? initializeConnection : terminateConnection).validate(body);
+  return ((body as Obj)[action] as Obj).connector;
 }
 
 /** Validates `{"os-update_readonly_flag": {"readonly": …}}`. @returns the flag */

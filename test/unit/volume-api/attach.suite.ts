@@ -1,11 +1,23 @@
 /**
  * Cinder's legacy attach state machine over HTTP on the real VolumeAPI and database: os-reserve,
- * os-unreserve, os-begin_detaching, os-roll_detaching, os-attach and os-detach (statuses, 202s, the
+ * os-unreserve, os-begin_detaching, os-roll_detaching, os-attach, os-detach, os-initialize_connection and
+ * os-terminate_connection (statuses, 202s and 200s, the
  * views' attachments, Cinder's messages, isolation 404s, racing requests of which one wins, malformed
  * bodies changing nothing, the DELETE refused meanwhile).
  * Run by attach.test.ts (SQLite) and test/integration/volume-api/attach.int.test.ts (MariaDB).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { Express } from 'express';
 import request from 'supertest';
+import { createApp } from '../../../src/api/app';
+import { volumeV3Routes } from '../../../src/api/routes/v3';
+import { silentLogger } from '../../../src/log';
+import { VolumeAPI } from '../../../src/volume/api';
+import { LocalVolumeAttachRpc } from '../../../src/volume/attach';
+import { connectionSourceOf } from '../../../src/volume/attach-manager';
+import { FileDriver } from '../../../src/volume/drivers';
 import type { TestDatabase } from '../../helpers/db';
 import { POLICIES } from '../../../src/api/policy';
 import { dbDate } from '../../../src/db/sql';
@@ -473,6 +485,148 @@ export function attachSuite(label: string, makeDb: () => Promise<TestDatabase>):
         );
         expect(await row(id)).toEqual({ status: 'attaching', attach_status: 'detached' });
         expect(await attachmentRows(id)).toEqual([]);
+      });
+    });
+    describe('os-initialize_connection and os-terminate_connection', () => {
+      let dir: string;
+      let app: Express;
+      beforeAll(async () => {
+        dir = await mkdtemp(path.join(tmpdir(), 'attach-suite-'));
+        // The API with a volume service whose driver keeps volumes as files (connections are local).
+        const api = new VolumeAPI(h.ds, h.quotas, h.scheduler, h.backend, {
+          defaultVolumeType: '__DEFAULT__',
+          defaultAvailabilityZone: 'nova',
+          snapshots: h.backend,
+          attach: new LocalVolumeAttachRpc(
+            h.ds,
+            connectionSourceOf(new FileDriver({ directory: dir, capacityGb: 10 })),
+          ),
+        });
+        app = createApp({
+          config: { maxRequestBodySize: 114688 },
+          logger: silentLogger(),
+          mountV3: volumeV3Routes(api),
+        });
+      });
+      afterAll(async () => {
+        await rm(dir, { recursive: true, force: true });
+      });
+      const act = (id: string, body: unknown, token = USER): request.Test =>
+        request(app)
+          .post(`${base}/volumes/${id}/action`)
+          .set('X-Auth-Token', token)
+          .set('Content-Type', 'application/json')
+          .send(typeof body === 'string' ? body : JSON.stringify(body));
+      const connector = {
+        host: 'node1',
+        initiator: 'iqn.1993-08.org.debian:01:abc',
+        platform: 'x86_64',
+        os_type: 'linux',
+      };
+
+      it('answers 200 with the connection info: local, the device path, access mode, encrypted, qos_specs', async () => {
+        const id = await createVolume();
+        accepted(await act(id, { 'os-reserve': null }));
+        const res = await act(id, { 'os-initialize_connection': { connector } });
+        expect(res.status).toBe(200);
+        expect(res.body).toEqual({
+          connection_info: {
+            driver_volume_type: 'local',
+            data: {
+              device_path: path.join(dir, `volume-${id}`),
+              qos_specs: null,
+              access_mode: 'rw',
+              encrypted: false,
+            },
+          },
+        });
+        // A connector may be a string (Cinder's schema); the status is not changed by the call.
+        expect((await act(id, { 'os-initialize_connection': { connector: 'node1' } })).status).toBe(200);
+        expect((await row(id)).status).toBe('attaching');
+        accepted(
+          await act(id, {
+            'os-attach': {
+              instance_uuid: '6ffd8cc5-7bdc-4b61-a0a4-0d3c1f53ad4a',
+              mountpoint: '/dev/vdb',
+              mode: 'ro',
+            },
+          }),
+        );
+        const ro = await act(id, { 'os-initialize_connection': { connector } });
+        expect(ro.body.connection_info.data.access_mode).toBe('ro');
+      });
+
+      it('os-terminate_connection answers 202 and unreserves a volume still attaching, not one in use', async () => {
+        const id = await createVolume();
+        accepted(await act(id, { 'os-reserve': null }));
+        accepted(await act(id, { 'os-terminate_connection': { connector } }));
+        expect((await row(id)).status).toBe('available');
+        await setRow(id, 'in-use', 'attached');
+        accepted(await act(id, { 'os-terminate_connection': { connector: null } }));
+        expect((await row(id)).status).toBe('in-use');
+      });
+
+      it("refuses initialize in maintenance; a backend without connections answers Cinder's 500", async () => {
+        const id = await createVolume();
+        await setRow(id, 'maintenance');
+        fault(
+          await act(id, { 'os-initialize_connection': { connector } }),
+          'badRequest',
+          400,
+          'Invalid volume: The volume connection cannot be initialized in maintenance mode.',
+        );
+        await setRow(id, 'available');
+        // The default harness's API has no volume service with connections.
+        fault(
+          await action(id, { 'os-initialize_connection': { connector } }),
+          'computeFault',
+          500,
+          'Unable to fetch connection information from backend.',
+        );
+      });
+
+      it("answers 404 for another project's volume, uses Cinder's policy names", async () => {
+        const theirs = await createVolume(OTHER_USER, OTHER);
+        fault(
+          await act(theirs, { 'os-initialize_connection': { connector } }),
+          'itemNotFound',
+          404,
+          `Volume ${theirs} could not be found.`,
+        );
+        fault(
+          await act(theirs, { 'os-terminate_connection': { connector } }),
+          'itemNotFound',
+          404,
+          `Volume ${theirs} could not be found.`,
+        );
+        expect((await act(theirs, { 'os-initialize_connection': { connector } }, ADMIN)).status).toBe(200);
+        expect(POLICIES['volume_extension:volume_actions:initialize_connection']).toBe('admin_or_owner');
+        expect(POLICIES['volume_extension:volume_actions:terminate_connection']).toBe('admin_or_owner');
+      });
+
+      it('answers 400 to malformed bodies and changes nothing', async () => {
+        const id = await createVolume();
+        accepted(await act(id, { 'os-reserve': null }));
+        for (const body of [
+          { 'os-initialize_connection': null },
+          { 'os-initialize_connection': {} },
+          { 'os-initialize_connection': { connector: 5 } },
+          { 'os-initialize_connection': { connector: null } },
+          { 'os-initialize_connection': { connector, extra: 1 } },
+          { 'os-terminate_connection': {} },
+          { 'os-terminate_connection': { connector: [] } },
+          { 'os-terminate_connection': null },
+        ]) {
+          const res = await act(id, body);
+          expect({ body, status: res.status }).toEqual({ body, status: 400 });
+        }
+        fault(
+          await act(id, { 'os-initialize_connection': {} }),
+          'badRequest',
+          400,
+          "Invalid input for field/attribute os-initialize_connection. Value: {}. 'connector' is a required property",
+        );
+        expect(await row(id)).toEqual({ status: 'attaching', attach_status: 'detached' });
       });
     });
   });

@@ -31,6 +31,7 @@ import {
   VolumeTypeSpecsInUseError,
 } from '../../../volume/errors';
 import { InvalidQuotaValueError, QuotaLimitBelowUsageError, UnknownQuotaResourceError } from '../../../quota/errors';
+import { VolumeConnectionFailedError } from '../../../volume/attach';
 
 const prefixed = (name: string) => (err: Error): string => `${name}: ${err.message}`;
 
@@ -61,4 +62,5 @@ export const volumeFaultMappings: readonly FaultMapping[] = [
   { error: QuotaLimitBelowUsageError, status: 400 },
   { error: InvalidQuotaValueError, status: 400 },
   { error: UnknownQuotaResourceError, status: 400 },
+  { error: VolumeConnectionFailedError, status: 500 },
 ];

@@ -42,6 +42,7 @@ import {
   validateVolumeReadonlyUpdate,
   validateVolumeAttach,
   validateVolumeDetach,
+  validateVolumeConnection,
 } from '../../validation';
 import { VolumeTypeExtraSpecsNotFoundError } from '../../../volume/errors';
 import {
@@ -340,6 +341,21 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       enforce(ctx, action === 'os-attach' ? 'volume_extension:volume_actions:attach' : 'volume_extension:volume_actions:detach', getProjectScope(req, res));
       if (attach !== null) await api.attachments.attach(api.rpcContext(ctx, vol.projectId), vol, attach);
       else await api.attachments.detach(api.rpcContext(ctx, vol.projectId), vol, attachmentId);
+      emptyAnswer(res, 202, 'serialized');
+      return;
+    }
+    if (action === 'os-initialize_connection' || action === 'os-terminate_connection') {
+      // Cinder: the schema, the volume (404), the policy, then the volume service's call;
+      // initialize answers 200 with the connection info, terminate 202.
+      const connector = validateVolumeConnection(req.body, action);
+      const vol = await api.getRecord(ctx, param(req, 'id'));
+      enforce(ctx, `volume_extension:volume_actions:${action === 'os-initialize_connection' ? 'initialize_connection' : 'terminate_connection'}`, getProjectScope(req, res));
+      const rpcCtx = api.rpcContext(ctx, vol.projectId);
+      if (action === 'os-initialize_connection') {
+        res.status(200).json({ connection_info: await api.attachments.initializeConnection(rpcCtx, vol, connector) });
+        return;
+      }
+      await api.attachments.terminateConnection(rpcCtx, vol, connector);
       emptyAnswer(res, 202, 'serialized');
       return;
     }
