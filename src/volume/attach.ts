@@ -149,6 +149,16 @@ export async function attachmentsOf(
 }
 
 /**
+ * The volume service to call. A volume never placed on a backend has none to ask (Cinder's call would
+ * fail in the messaging layer, a 500): refused as an invalid volume instead.
+ */
+function hostOf(vol: VolumeRecord): string {
+  if (vol.host === null)
+    throw new InvalidVolumeError(`Volume ${vol.id} is not on a backend (status ${vol.status}).`);
+  return vol.host;
+}
+
+/**
  * The exception name Cinder's API sees in a RemoteError for an error of the volume service, when it is
  * one the action turns into a 400 (the others stay 500s).
  */
@@ -280,6 +290,7 @@ export class VolumeAttachments {
   ): Promise<void> {
     if (vol.status === 'maintenance')
       throw new InvalidVolumeError('The volume cannot be attached in maintenance mode.');
+    const host = hostOf(vol);
     const ro: { readonly: unknown }[] = await withWriteTransaction(this.ds, async (q) => {
       await q.query('UPDATE volumes SET readonly = 0 WHERE id = ? AND deleted = 0 AND readonly IS NULL', [
         vol.id,
@@ -289,7 +300,7 @@ export class VolumeAttachments {
     const readonly = ro[0] !== undefined && (ro[0].readonly === true || Number(ro[0].readonly) === 1);
     if (readonly && args.mode !== 'ro') throw new InvalidAttachModeError(args.mode, vol.id);
     try {
-      await this.rpc.attachVolume(ctx, vol.host ?? '', { ...args, volumeId: vol.id });
+      await this.rpc.attachVolume(ctx, host, { ...args, volumeId: vol.id });
     } catch (err) {
       const refused = remoteRefusal(err, ['InvalidVolume', 'InvalidUUID', 'InvalidVolumeAttachMode']);
       if (refused === null) throw err;
@@ -307,8 +318,9 @@ export class VolumeAttachments {
   async detach(ctx: VolumeRpcContext, vol: VolumeRecord, attachmentId: string | null): Promise<void> {
     if (vol.status === 'maintenance')
       throw new InvalidVolumeError('The volume cannot be detached in maintenance mode.');
+    const host = hostOf(vol);
     try {
-      await this.rpc.detachVolume(ctx, vol.host ?? '', vol.id, attachmentId);
+      await this.rpc.detachVolume(ctx, host, vol.id, attachmentId);
     } catch (err) {
       const refused = remoteRefusal(err, ['VolumeAttachmentNotFound', 'InvalidVolume']);
       if (refused === null) throw err;
@@ -331,8 +343,9 @@ export class VolumeAttachments {
     if (vol.status === 'maintenance') {
       throw new InvalidVolumeError('The volume connection cannot be initialized in maintenance mode.');
     }
+    const host = hostOf(vol);
     try {
-      return await this.rpc.initializeConnection(ctx, vol.host ?? '', vol.id, connector);
+      return await this.rpc.initializeConnection(ctx, host, vol.id, connector);
     } catch (err) {
       if (isBackendFailure(err))
         throw new VolumeConnectionFailedError('Unable to fetch connection information from backend.', {
@@ -347,8 +360,9 @@ export class VolumeAttachments {
    * os-unreserve (a volume still `attaching` goes back). @throws VolumeConnectionFailedError (500)
    */
   async terminateConnection(ctx: VolumeRpcContext, vol: VolumeRecord, connector: unknown): Promise<void> {
+    const host = hostOf(vol);
     try {
-      await this.rpc.terminateConnection(ctx, vol.host ?? '', vol.id, connector, false);
+      await this.rpc.terminateConnection(ctx, host, vol.id, connector, false);
     } catch (err) {
       if (isBackendFailure(err))
         throw new VolumeConnectionFailedError('Unable to terminate volume connection from backend.', {

@@ -604,6 +604,25 @@ export function attachSuite(label: string, makeDb: () => Promise<TestDatabase>):
         expect(POLICIES['volume_extension:volume_actions:terminate_connection']).toBe('admin_or_owner');
       });
 
+      it('answers 400, not a 500, for a volume never placed on a backend', async () => {
+        const id = await createVolume();
+        await h.ds.query("UPDATE volumes SET host = NULL, status = 'error' WHERE id = ?", [id]);
+        const msg = `Invalid volume: Volume ${id} is not on a backend (status error).`;
+        fault(await act(id, { 'os-initialize_connection': { connector } }), 'badRequest', 400, msg);
+        fault(await act(id, { 'os-terminate_connection': { connector } }), 'badRequest', 400, msg);
+        fault(
+          await act(id, { 'os-attach': { host_name: 'h', mountpoint: '/dev/vdb' } }),
+          'badRequest',
+          400,
+          msg,
+        );
+        fault(await act(id, { 'os-detach': null }), 'badRequest', 400, msg);
+        expect(await row(id)).toEqual({ status: 'error', attach_status: 'detached' });
+        expect(await h.ds.query('SELECT readonly FROM volumes WHERE id = ?', [id])).toEqual([
+          { readonly: null },
+        ]);
+      });
+
       it('answers 400 to malformed bodies and changes nothing', async () => {
         const id = await createVolume();
         accepted(await act(id, { 'os-reserve': null }));
