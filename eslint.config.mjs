@@ -24,7 +24,10 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['express', 'typeorm', 'winston', 'mysql2', 'amqplib'], message: 'taskflow/ is a standalone library' },
+            {
+              group: ['express', 'typeorm', 'winston', 'mysql2', 'amqplib'],
+              message: 'taskflow/ is a standalone library',
+            },
             { group: ['../../*', '!../../taskflow/*'], message: 'taskflow/ imports nothing else from src/' },
           ],
         },

@@ -29,13 +29,24 @@ export type ClientCommand =
       /** Seconds `--wait` waits for ACTIVE or ERROR. */
       readonly timeoutSec: number;
     }
-  | { readonly kind: 'server:list'; readonly api: ApiTarget; readonly allProjects: boolean; readonly json: boolean }
+  | {
+      readonly kind: 'server:list';
+      readonly api: ApiTarget;
+      readonly allProjects: boolean;
+      readonly json: boolean;
+    }
   | { readonly kind: 'server:show'; readonly api: ApiTarget; readonly id: string }
   | { readonly kind: 'hypervisor:list'; readonly api: ApiTarget; readonly json: boolean }
   | { readonly kind: 'quota:audit'; readonly fix: boolean; readonly projectId: string | undefined };
 
 export type ClientCommandKind = ClientCommand['kind'];
-export const CLIENT_COMMANDS: readonly ClientCommandKind[] = ['server:create', 'server:list', 'server:show', 'hypervisor:list', 'quota:audit'];
+export const CLIENT_COMMANDS: readonly ClientCommandKind[] = [
+  'server:create',
+  'server:list',
+  'server:show',
+  'hypervisor:list',
+  'quota:audit',
+];
 
 export function isClientCommand(name: string): name is ClientCommandKind {
   return (CLIENT_COMMANDS as readonly string[]).includes(name);
@@ -76,7 +87,14 @@ function baseUrl(api: ApiTarget, config: Pick<Config, 'host' | 'port'>): string 
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
 }
 
-async function call(io: ClientIo, base: string, api: ApiTarget, method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> {
+async function call(
+  io: ClientIo,
+  base: string,
+  api: ApiTarget,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
   const doFetch = io.fetch ?? fetch;
   const res = await doFetch(`${base}/v3${path}`, {
     method,
@@ -96,11 +114,19 @@ async function call(io: ClientIo, base: string, api: ApiTarget, method: 'GET' | 
   }
   if (!res.ok) {
     // OpenStack faults are {"<faultName>": {"code", "message"}}.
-    const fault = parsed !== null && typeof parsed === 'object' ? Object.values(parsed as Record<string, unknown>)[0] : undefined;
+    const fault =
+      parsed !== null && typeof parsed === 'object'
+        ? Object.values(parsed as Record<string, unknown>)[0]
+        : undefined;
     const message = (fault as { message?: unknown } | undefined)?.message;
-    throw new ApiCallError(res.status, `${method} /v3${path}`, typeof message === 'string' ? message : text.slice(0, 200));
+    throw new ApiCallError(
+      res.status,
+      `${method} /v3${path}`,
+      typeof message === 'string' ? message : text.slice(0, 200),
+    );
   }
-  if (parsed === null || typeof parsed !== 'object') throw new ApiCallError(res.status, `${method} /v3${path}`, 'the answer is not a JSON object');
+  if (parsed === null || typeof parsed !== 'object')
+    throw new ApiCallError(res.status, `${method} /v3${path}`, 'the answer is not a JSON object');
   return parsed as Record<string, unknown>;
 }
 
@@ -110,7 +136,12 @@ type Row = Record<string, unknown>;
 export function table(header: readonly string[], rows: readonly (readonly unknown[])[]): string[] {
   const cells = [header, ...rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : String(c))))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
-  return cells.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  return cells.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function usage(used: unknown, total: unknown): string {
@@ -121,7 +152,12 @@ function usage(used: unknown, total: unknown): string {
  * Runs one client command. Exit codes: 0 done; 1 the build ended in ERROR or did not settle in
  * time, the API refused, or `quota:audit` found drift it did not fix.
  */
-export async function runClientCommand(command: ClientCommand, config: Config, logger: Logger, io: ClientIo): Promise<number> {
+export async function runClientCommand(
+  command: ClientCommand,
+  config: Config,
+  logger: Logger,
+  io: ClientIo,
+): Promise<number> {
   if (command.kind === 'quota:audit') return quotaAudit(command, config, logger, io);
   const base = baseUrl(command.api, config);
   try {
@@ -142,7 +178,9 @@ export async function runClientCommand(command: ClientCommand, config: Config, l
           const deadline = now() + command.timeoutSec * 1000;
           while (server['status'] === 'BUILD' && now() < deadline) {
             await sleep(250);
-            server = (await call(io, base, command.api, 'GET', `/servers/${String(server['id'])}`))['server'] as Row;
+            server = (await call(io, base, command.api, 'GET', `/servers/${String(server['id'])}`))[
+              'server'
+            ] as Row;
           }
         }
         io.stdout(JSON.stringify({ server }, null, 2));
@@ -156,12 +194,24 @@ export async function runClientCommand(command: ClientCommand, config: Config, l
         return 1;
       }
       case 'server:show': {
-        const { server } = await call(io, base, command.api, 'GET', `/servers/${encodeURIComponent(command.id)}`);
+        const { server } = await call(
+          io,
+          base,
+          command.api,
+          'GET',
+          `/servers/${encodeURIComponent(command.id)}`,
+        );
         io.stdout(JSON.stringify({ server }, null, 2));
         return 0;
       }
       case 'server:list': {
-        const body = await call(io, base, command.api, 'GET', `/servers/detail${command.allProjects ? '?all_tenants=1' : ''}`);
+        const body = await call(
+          io,
+          base,
+          command.api,
+          'GET',
+          `/servers/detail${command.allProjects ? '?all_tenants=1' : ''}`,
+        );
         if (command.json) {
           io.stdout(JSON.stringify(body, null, 2));
           return 0;
@@ -170,7 +220,15 @@ export async function runClientCommand(command: ClientCommand, config: Config, l
         const flavor = (s: Row) => (s['flavor'] ?? {}) as Row;
         for (const line of table(
           ['ID', 'NAME', 'STATUS', 'HOST', 'VCPUS', 'RAM_MB', 'DISK_GB'],
-          servers.map((s) => [s['id'], s['name'], s['status'], s['OS-EXT-SRV-ATTR:host'], flavor(s)['vcpus'], flavor(s)['ram'], flavor(s)['disk']]),
+          servers.map((s) => [
+            s['id'],
+            s['name'],
+            s['status'],
+            s['OS-EXT-SRV-ATTR:host'],
+            flavor(s)['vcpus'],
+            flavor(s)['ram'],
+            flavor(s)['disk'],
+          ]),
         )) {
           io.stdout(line);
         }
@@ -184,7 +242,16 @@ export async function runClientCommand(command: ClientCommand, config: Config, l
         }
         const hv = body['hypervisors'] as Row[];
         for (const line of table(
-          ['ID', 'HYPERVISOR', 'HOST', 'STATE', 'VCPUS_USED/TOTAL', 'RAM_MB_USED/TOTAL', 'DISK_GB_USED/TOTAL', 'VMS'],
+          [
+            'ID',
+            'HYPERVISOR',
+            'HOST',
+            'STATE',
+            'VCPUS_USED/TOTAL',
+            'RAM_MB_USED/TOTAL',
+            'DISK_GB_USED/TOTAL',
+            'VMS',
+          ],
           hv.map((h) => [
             h['id'],
             h['hypervisor_hostname'],
@@ -225,22 +292,32 @@ function describeClientError(err: unknown, base: string): string {
 export function formatAudit(report: UsageAuditReport, fix: boolean): { lines: string[]; code: number } {
   const done = (fixed: boolean) => (fixed ? ' — fixed' : '');
   const lines = report.drift.map(
-    (d) => `drift: project ${d.projectId} ${d.resource}: in_use ${d.recorded}, actual ${d.actual} (reserved ${d.reserved})${done(d.fixed)}`,
+    (d) =>
+      `drift: project ${d.projectId} ${d.resource}: in_use ${d.recorded}, actual ${d.actual} (reserved ${d.reserved})${done(d.fixed)}`,
   );
   // The reservation checks came later to the audit; a report without them has none to show.
   const reservedDrift = report.reservedDrift ?? [];
   const expired = report.expiredReservations ?? [];
   const orphans = report.orphanReservations ?? [];
   for (const d of reservedDrift) {
-    lines.push(`drift: project ${d.projectId} ${d.resource}: reserved ${d.recorded}, outstanding reservations ${d.actual}${done(d.fixed)}`);
+    lines.push(
+      `drift: project ${d.projectId} ${d.resource}: reserved ${d.recorded}, outstanding reservations ${d.actual}${done(d.fixed)}`,
+    );
   }
   for (const r of expired) {
-    lines.push(`expired reservation ${r.uuid}: project ${r.projectId} ${r.resource} ${r.delta} (expired ${r.expire.toISOString()})${done(r.fixed)}`);
+    lines.push(
+      `expired reservation ${r.uuid}: project ${r.projectId} ${r.resource} ${r.delta} (expired ${r.expire.toISOString()})${done(r.fixed)}`,
+    );
   }
   for (const r of orphans) {
-    lines.push(`orphan reservation ${r.uuid}: project ${r.projectId} ${r.resource} ${r.delta}${done(r.fixed)}`);
+    lines.push(
+      `orphan reservation ${r.uuid}: project ${r.projectId} ${r.resource} ${r.delta}${done(r.fixed)}`,
+    );
   }
-  for (const p of report.skippedProjects) lines.push(`skipped: project ${p} has reservations in flight; in_use left alone, run the audit again later`);
+  for (const p of report.skippedProjects)
+    lines.push(
+      `skipped: project ${p} has reservations in flight; in_use left alone, run the audit again later`,
+    );
   const findings = [...report.drift, ...reservedDrift, ...expired, ...orphans];
   const unfixed = findings.filter((f) => !f.fixed).length;
   lines.push(
@@ -251,7 +328,12 @@ export function formatAudit(report: UsageAuditReport, fix: boolean): { lines: st
   return { lines, code: !fix && unfixed > 0 ? 1 : 0 };
 }
 
-async function quotaAudit(command: Extract<ClientCommand, { kind: 'quota:audit' }>, config: Config, logger: Logger, io: ClientIo): Promise<number> {
+async function quotaAudit(
+  command: Extract<ClientCommand, { kind: 'quota:audit' }>,
+  config: Config,
+  logger: Logger,
+  io: ClientIo,
+): Promise<number> {
   const resources = new ProcessResources(config, logger);
   try {
     const report = await runUsageAudit(await resources.dataSource(), {
@@ -263,7 +345,9 @@ async function quotaAudit(command: Extract<ClientCommand, { kind: 'quota:audit' 
     return code;
   } catch (err) {
     logger.error('quota:audit failed', { err });
-    io.stderr(`cinder-ts: quota:audit failed: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`);
+    io.stderr(
+      `cinder-ts: quota:audit failed: ${err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err)}`,
+    );
     return 1;
   } finally {
     await resources.close();

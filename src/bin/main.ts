@@ -55,7 +55,18 @@ export type Command =
   | ClientCommand;
 
 /** Options that take a value, and the flags, of every command. */
-const VALUE_OPTIONS = ['--host', '--config-file', '--name', '--vcpus', '--memory-mb', '--disk-gb', '--timeout', '--url', '--token', '--project'] as const;
+const VALUE_OPTIONS = [
+  '--host',
+  '--config-file',
+  '--name',
+  '--vcpus',
+  '--memory-mb',
+  '--disk-gb',
+  '--timeout',
+  '--url',
+  '--token',
+  '--project',
+] as const;
 const FLAG_OPTIONS = ['--wait', '--fix', '--json', '--all-projects'] as const;
 type OptionName = (typeof VALUE_OPTIONS)[number] | (typeof FLAG_OPTIONS)[number];
 
@@ -64,7 +75,16 @@ const ALLOWED: Readonly<Record<string, readonly OptionName[]>> = {
   serve: ['--host'],
   'db:migrate': [],
   'db:revert': [],
-  'server:create': ['--name', '--vcpus', '--memory-mb', '--disk-gb', '--wait', '--timeout', '--url', '--token'],
+  'server:create': [
+    '--name',
+    '--vcpus',
+    '--memory-mb',
+    '--disk-gb',
+    '--wait',
+    '--timeout',
+    '--url',
+    '--token',
+  ],
   'server:list': ['--all-projects', '--json', '--url', '--token'],
   'server:show': ['--url', '--token'],
   'hypervisor:list': ['--json', '--url', '--token'],
@@ -112,18 +132,24 @@ export function parseCommandLine(argv: readonly string[]): Command {
     );
   }
   const maxPositional = kind === 'server:show' ? 1 : 0;
-  if (rest.length > maxPositional) throw new UsageError(`expected at most one command, got: ${positional.join(' ')}`);
+  if (rest.length > maxPositional)
+    throw new UsageError(`expected at most one command, got: ${positional.join(' ')}`);
   for (const option of [...values.keys(), ...flags]) {
     if (option !== '--config-file' && !ALLOWED[kind]!.includes(option)) {
       throw new UsageError(`${kind === 'serve' ? (first ?? 'start') : kind} does not take ${option}`);
     }
   }
   const api = (): ApiTarget => ({ url: values.get('--url'), token: values.get('--token') ?? DEFAULT_TOKEN });
-  const count = (option: '--vcpus' | '--memory-mb' | '--disk-gb' | '--timeout', min: number): number | undefined => {
+  const count = (
+    option: '--vcpus' | '--memory-mb' | '--disk-gb' | '--timeout',
+    min: number,
+  ): number | undefined => {
     const raw = values.get(option);
     if (raw === undefined) return undefined;
     if (!/^\d+$/.test(raw) || Number(raw) < min || !Number.isSafeInteger(Number(raw))) {
-      throw new UsageError(`${option} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got '${raw}'`);
+      throw new UsageError(
+        `${option} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, got '${raw}'`,
+      );
     }
     return Number(raw);
   };
@@ -228,7 +254,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
   for (const warning of warnings) logger.warn(warning);
   if (config.configFile !== null) logger.info('configuration read', { configFile: config.configFile });
 
-  if (command.kind === 'db:migrate' || command.kind === 'db:revert') return migrateCommand(command.kind, config, logger, io);
+  if (command.kind === 'db:migrate' || command.kind === 'db:revert')
+    return migrateCommand(command.kind, config, logger, io);
   if (command.kind !== 'serve') {
     return runClientCommand(command, config, logger, {
       stdout: io.stdout,
@@ -261,7 +288,13 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
   const startAbort = new AbortController();
   void signals.first.then((signal) => startAbort.abort(signal));
   try {
-    launcher = await Launcher.start({ config, logger, host: host ?? config.serviceHost, services, signal: startAbort.signal });
+    launcher = await Launcher.start({
+      config,
+      logger,
+      host: host ?? config.serviceHost,
+      services,
+      signal: startAbort.signal,
+    });
   } catch (err) {
     signals.dispose();
     if (startAbort.signal.aborted) {

@@ -21,7 +21,10 @@ export function defaultRegistry(): ServiceRegistry {
     v3: async (ctx) => {
       const [mountVolumes, mountCompute] = await Promise.all([
         volumes(ctx),
-        computeApiV3(ctx.resources, { reportInterval: ctx.config.reportInterval, serviceDownTime: ctx.config.serviceDownTime }),
+        computeApiV3(ctx.resources, {
+          reportInterval: ctx.config.reportInterval,
+          serviceDownTime: ctx.config.serviceDownTime,
+        }),
       ]);
       return (v3) => {
         mountVolumes(v3);

@@ -30,7 +30,10 @@ export const schedulerService: ServiceDefinition = {
   usesDatabase: true,
   usesTransport: true,
   async start(ctx) {
-    const [dataSource, transport] = await Promise.all([ctx.resources.dataSource(), ctx.resources.transport()]);
+    const [dataSource, transport] = await Promise.all([
+      ctx.resources.dataSource(),
+      ctx.resources.transport(),
+    ]);
     return runService(
       'scheduler',
       createSchedulerService({
@@ -50,7 +53,10 @@ export const volumeService: ServiceDefinition = {
   usesDatabase: true,
   usesTransport: true,
   async start(ctx) {
-    const [dataSource, transport] = await Promise.all([ctx.resources.dataSource(), ctx.resources.transport()]);
+    const [dataSource, transport] = await Promise.all([
+      ctx.resources.dataSource(),
+      ctx.resources.transport(),
+    ]);
     return runService(
       'volume',
       createVolumeService({

@@ -45,10 +45,14 @@ export class ComputeApi {
     for (const k of ['vcpus', 'memoryMb', 'rootGb'] as const) {
       const v = request[k];
       if (!Number.isSafeInteger(v) || v < (k === 'rootGb' ? 0 : 1)) {
-        throw new ObjectActionError('createInstance', `${k} must be a ${k === 'rootGb' ? 'non-negative' : 'positive'} integer`);
+        throw new ObjectActionError(
+          'createInstance',
+          `${k} must be a ${k === 'rootGb' ? 'non-negative' : 'positive'} integer`,
+        );
       }
     }
-    if (ctx.projectId === null || ctx.userId === null) throw new ObjectActionError('createInstance', 'the context needs a user and a project');
+    if (ctx.projectId === null || ctx.userId === null)
+      throw new ObjectActionError('createInstance', 'the context needs a user and a project');
     const instance = new Instance(this.env, ctx, {
       uuid: uuidv7(),
       projectId: ctx.projectId,

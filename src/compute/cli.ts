@@ -41,7 +41,10 @@ function view(i: Instance): Record<string, unknown> {
   };
 }
 
-function parseFlags(args: readonly string[], allowed: Record<string, 'int' | 'string' | 'bool'>): Record<string, string | number | boolean> {
+function parseFlags(
+  args: readonly string[],
+  allowed: Record<string, 'int' | 'string' | 'bool'>,
+): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (let i = 0; i < args.length; i += 1) {
     const a = args[i]!;
@@ -64,7 +67,12 @@ function parseFlags(args: readonly string[], allowed: Record<string, 'int' | 'st
   return out;
 }
 
-export async function runComputeCommand(argv: readonly string[], api: ComputeApi, ctx: RequestContext, io: ComputeCliIo): Promise<number> {
+export async function runComputeCommand(
+  argv: readonly string[],
+  api: ComputeApi,
+  ctx: RequestContext,
+  io: ComputeCliIo,
+): Promise<number> {
   try {
     const [noun, verb, ...rest] = argv;
     if (noun === 'hypervisor' && verb === 'list' && rest.length === 0) {
@@ -76,8 +84,15 @@ export async function runComputeCommand(argv: readonly string[], api: ComputeApi
       return 0;
     }
     if (noun === 'server' && verb === 'create') {
-      const f = parseFlags(rest, { '--vcpus': 'int', '--ram': 'int', '--disk': 'int', '--name': 'string', '--wait': 'bool' });
-      for (const req of ['--vcpus', '--ram', '--disk']) if (f[req] === undefined) throw new CliUsageError(`${req} is required`);
+      const f = parseFlags(rest, {
+        '--vcpus': 'int',
+        '--ram': 'int',
+        '--disk': 'int',
+        '--name': 'string',
+        '--wait': 'bool',
+      });
+      for (const req of ['--vcpus', '--ram', '--disk'])
+        if (f[req] === undefined) throw new CliUsageError(`${req} is required`);
       let instance = await api.createInstance(ctx, {
         vcpus: f['--vcpus'] as number,
         memoryMb: f['--ram'] as number,

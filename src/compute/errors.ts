@@ -78,6 +78,13 @@ export class BuildNotPendingError extends Error {
   }
 }
 
-for (const cls of [ComputeResourcesUnavailableError, InvalidResourceReportError, SpawnFailedError, NoValidHostError, MaxRetriesExceededError, BuildNotPendingError]) {
+for (const cls of [
+  ComputeResourcesUnavailableError,
+  InvalidResourceReportError,
+  SpawnFailedError,
+  NoValidHostError,
+  MaxRetriesExceededError,
+  BuildNotPendingError,
+]) {
   registerRemoteErrorClass(cls);
 }

@@ -28,7 +28,12 @@ import { ServiceGroup } from '../service/service-group';
 import { ComputeApi, type HypervisorSummary } from './api';
 
 /** Nova's vm_state → API status (nova.api.openstack.common._STATE_MAP, the states we have). */
-const STATUS: Readonly<Record<string, string>> = { building: 'BUILD', active: 'ACTIVE', error: 'ERROR', deleted: 'DELETED' };
+const STATUS: Readonly<Record<string, string>> = {
+  building: 'BUILD',
+  active: 'ACTIVE',
+  error: 'ERROR',
+  deleted: 'DELETED',
+};
 
 export function serverStatus(vmState: string | null): string {
   return vmState === null ? 'UNKNOWN' : (STATUS[vmState] ?? vmState.toUpperCase());
@@ -64,7 +69,10 @@ export interface ComputeServiceState {
 }
 
 /** A hypervisor as Nova's os-hypervisors/detail shows it (2.1): state from heartbeats, status from disabled. */
-export function hypervisorDetail(h: HypervisorSummary, service: ComputeServiceState | undefined): Record<string, unknown> {
+export function hypervisorDetail(
+  h: HypervisorSummary,
+  service: ComputeServiceState | undefined,
+): Record<string, unknown> {
   return {
     id: h.id,
     hypervisor_hostname: h.hypervisorHostname,
@@ -85,7 +93,12 @@ export function hypervisorDetail(h: HypervisorSummary, service: ComputeServiceSt
 }
 
 /** What POST /servers accepts. @throws BadRequestError naming the first bad field */
-export function parseServerCreate(body: unknown): { name: string | undefined; vcpus: number; memoryMb: number; rootGb: number } {
+export function parseServerCreate(body: unknown): {
+  name: string | undefined;
+  vcpus: number;
+  memoryMb: number;
+  rootGb: number;
+} {
   const server = (body as { server?: unknown } | null)?.server;
   if (server === null || typeof server !== 'object' || Array.isArray(server)) {
     throw new BadRequestError("Invalid input for field/attribute server: a 'server' object is required.");
@@ -100,14 +113,22 @@ export function parseServerCreate(body: unknown): { name: string | undefined; vc
   };
   const name = s['name'];
   if (name !== undefined && (typeof name !== 'string' || name.length > 255)) {
-    throw new BadRequestError('Invalid input for field/attribute name: must be a string of at most 255 characters.');
+    throw new BadRequestError(
+      'Invalid input for field/attribute name: must be a string of at most 255 characters.',
+    );
   }
   return { name, vcpus: int('vcpus', 1), memoryMb: int('ram', 1), rootGb: int('disk', 0) };
 }
 
 function rpcContext(req: Request, res: Response): RequestContext {
   const c = getRequestContext(req, res);
-  return new RequestContext({ requestId: c.requestId, userId: c.userId, projectId: c.projectId, isAdmin: c.isAdmin, roles: [...c.roles] });
+  return new RequestContext({
+    requestId: c.requestId,
+    userId: c.userId,
+    projectId: c.projectId,
+    isAdmin: c.isAdmin,
+    roles: [...c.roles],
+  });
 }
 
 function allTenants(req: Request): boolean {
@@ -120,7 +141,8 @@ async function mapErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof InstanceNotFoundError) throw new ItemNotFoundError(`Instance ${err.instanceUuid} could not be found.`);
+    if (err instanceof InstanceNotFoundError)
+      throw new ItemNotFoundError(`Instance ${err.instanceUuid} could not be found.`);
     if (err instanceof ObjectActionError) throw new BadRequestError(err.reason);
     throw err;
   }
@@ -140,8 +162,13 @@ function routes(api: ComputeApi, options: ComputeRoutesOptions): Router {
   const list = (detail: boolean) => async (req: Request, res: Response) => {
     const ctx = getRequestContext(req, res);
     const everyProject = ctx.isAdmin && allTenants(req);
-    const instances = await api.listInstances(rpcContext(req, res), everyProject ? null : getProjectScope(req, res));
-    res.json({ servers: instances.map((i) => (detail ? serverDetail(i) : { id: i.uuid, name: i.displayName ?? '' })) });
+    const instances = await api.listInstances(
+      rpcContext(req, res),
+      everyProject ? null : getProjectScope(req, res),
+    );
+    res.json({
+      servers: instances.map((i) => (detail ? serverDetail(i) : { id: i.uuid, name: i.displayName ?? '' })),
+    });
   };
   r.get('/servers', scoped, list(false));
   r.get('/servers/detail', scoped, list(true));
@@ -164,7 +191,8 @@ function routes(api: ComputeApi, options: ComputeRoutesOptions): Router {
     const id = String(req.params['serverId']);
     const instance = await mapErrors(() => api.getInstance(rpcContext(req, res), id));
     // Another project's server does not exist for a non-admin (Nova answers 404 too).
-    if (!ctx.isAdmin && instance.projectId !== ctx.projectId) throw new ItemNotFoundError(`Instance ${id} could not be found.`);
+    if (!ctx.isAdmin && instance.projectId !== ctx.projectId)
+      throw new ItemNotFoundError(`Instance ${id} could not be found.`);
     res.json({ server: serverDetail(instance) });
   });
 
@@ -174,9 +202,21 @@ function routes(api: ComputeApi, options: ComputeRoutesOptions): Router {
     const nodes = await api.listHypervisors(rpcContext(req, res));
     const out: Record<string, unknown>[] = [];
     for (const n of nodes) {
-      const service = options.computeService === undefined ? { up: true, disabled: false } : await options.computeService(n.host);
+      const service =
+        options.computeService === undefined
+          ? { up: true, disabled: false }
+          : await options.computeService(n.host);
       const full = hypervisorDetail(n, service);
-      out.push(detail ? full : { id: full['id'], hypervisor_hostname: full['hypervisor_hostname'], state: full['state'], status: full['status'] });
+      out.push(
+        detail
+          ? full
+          : {
+              id: full['id'],
+              hypervisor_hostname: full['hypervisor_hostname'],
+              state: full['state'],
+              status: full['status'],
+            },
+      );
     }
     res.json({ hypervisors: out });
   };
@@ -211,7 +251,11 @@ export async function computeApiV3(
 ): Promise<(v3: Router) => void> {
   const [ds, transport] = await Promise.all([resources.dataSource(), resources.transport()]);
   const env = ObjectEnvironment.direct('nova-api', ds);
-  const conductor = new RpcClient(transport, { topic: options.conductorTopic ?? 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(env) });
+  const conductor = new RpcClient(
+    transport,
+    { topic: options.conductorTopic ?? 'conductor' },
+    { version: '3.0', serializer: new ObjectSerializer(env) },
+  );
   const group = new ServiceGroup(new DbServiceRecordStore(ds), {
     ...(options.reportInterval !== undefined ? { reportInterval: options.reportInterval } : {}),
     ...(options.serviceDownTime !== undefined ? { serviceDownTime: options.serviceDownTime } : {}),

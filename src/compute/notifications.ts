@@ -18,7 +18,10 @@ function iso(d: Date | null | undefined): string {
 }
 
 /** Nova's `info_from_instance`, trimmed to what an instance row holds. */
-export function instanceUsagePayload(i: Instance, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function instanceUsagePayload(
+  i: Instance,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const set = (name: string): boolean => i.objAttrIsSet(name);
   return {
     tenant_id: i.projectId,
@@ -43,7 +46,11 @@ export function instanceUsagePayload(i: Instance, extra: Record<string, unknown>
 export function faultPayload(err: unknown): Record<string, unknown> {
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: unknown }).code;
-  return { message: e.message, exception: e.name, ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}) };
+  return {
+    message: e.message,
+    exception: e.name,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+  };
 }
 
 /** Sends the instance notifications of one compute; without a notifier it does nothing. */
@@ -59,6 +66,11 @@ export class InstanceNotifier {
   }
 
   async createError(ctx: RequestContext, i: Instance, err: unknown): Promise<Notification | undefined> {
-    return this.notifier?.notify(ctx, INSTANCE_CREATE_ERROR, instanceUsagePayload(i, faultPayload(err)), 'ERROR');
+    return this.notifier?.notify(
+      ctx,
+      INSTANCE_CREATE_ERROR,
+      instanceUsagePayload(i, faultPayload(err)),
+      'ERROR',
+    );
   }
 }

@@ -56,7 +56,11 @@ class Lock {
 function verify(r: NodeResources): void {
   for (const key of ['vcpus', 'memoryMb', 'localGb'] as const) {
     const v = r[key];
-    if (!Number.isSafeInteger(v) || v < 0) throw new InvalidResourceReportError(r.hypervisorHostname, `${key} must be a non-negative integer, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new InvalidResourceReportError(
+        r.hypervisorHostname,
+        `${key} must be a non-negative integer, got ${String(v)}`,
+      );
   }
 }
 
@@ -108,7 +112,11 @@ export class ResourceTracker {
       }
       for (const c of this.claims.values()) usage.set(c.uuid, c);
       await this.saveUsage(node, [...usage.values()]);
-      this.log.debug('updated available resources', { vcpusUsed: node.vcpusUsed, memoryMbUsed: node.memoryMbUsed, instances: usage.size });
+      this.log.debug('updated available resources', {
+        vcpusUsed: node.vcpusUsed,
+        memoryMbUsed: node.memoryMbUsed,
+        instances: usage.size,
+      });
       return node;
     });
   }
@@ -122,10 +130,21 @@ export class ResourceTracker {
    * copy of a build cast that lost the race neither claims nor fails on a full node. A claim already
    * held for the instance means another copy is building it here: BuildNotPendingError.
    */
-  instanceClaim(ctx: RequestContext, instance: InstanceUsage, limits: ClaimLimits = {}, takeInstance?: () => Promise<void>): Promise<void> {
+  instanceClaim(
+    ctx: RequestContext,
+    instance: InstanceUsage,
+    limits: ClaimLimits = {},
+    takeInstance?: () => Promise<void>,
+  ): Promise<void> {
     return this.lock.run(async () => {
-      if (this.claims.has(instance.uuid)) throw new BuildNotPendingError(instance.uuid, this.host, 'a claim for it is held on this node already');
-      const node = this.node ?? (await this.loadOrCreateNode(ctx, this.driver.getAvailableResource(this.nodename)));
+      if (this.claims.has(instance.uuid))
+        throw new BuildNotPendingError(
+          instance.uuid,
+          this.host,
+          'a claim for it is held on this node already',
+        );
+      const node =
+        this.node ?? (await this.loadOrCreateNode(ctx, this.driver.getAvailableResource(this.nodename)));
       await takeInstance?.();
       const checks: Array<[string, number, number, number]> = [
         ['vcpus', instance.vcpus, limits.vcpus ?? node.vcpus, node.vcpusUsed],
@@ -134,7 +153,11 @@ export class ResourceTracker {
       ];
       for (const [what, requested, limit, used] of checks) {
         if (used + requested > limit) {
-          throw new ComputeResourcesUnavailableError(this.host, this.nodename, `${what}: requested ${requested}, free ${limit - used} of ${limit}`);
+          throw new ComputeResourcesUnavailableError(
+            this.host,
+            this.nodename,
+            `${what}: requested ${requested}, free ${limit - used} of ${limit}`,
+          );
         }
       }
       this.claims.set(instance.uuid, { ...instance });
@@ -150,7 +173,8 @@ export class ResourceTracker {
       const claim = this.claims.get(uuid);
       if (claim === undefined) return;
       this.claims.delete(uuid);
-      const node = this.node ?? (await this.loadOrCreateNode(ctx, this.driver.getAvailableResource(this.nodename)));
+      const node =
+        this.node ?? (await this.loadOrCreateNode(ctx, this.driver.getAvailableResource(this.nodename)));
       node.runningVms = Math.max(0, node.runningVms - 1);
       await this.saveUsage(node, this.currentUsage(node, claim, -1));
       this.log.debug('claim released', { instanceUuid: uuid });
@@ -166,14 +190,28 @@ export class ResourceTracker {
     // Express the node's current usage as one aggregate plus the change.
     return [
       { uuid: '*current*', vcpus: node.vcpusUsed, memoryMb: node.memoryMbUsed, rootGb: node.localGbUsed },
-      { uuid: delta.uuid, vcpus: sign * delta.vcpus, memoryMb: sign * delta.memoryMb, rootGb: sign * delta.rootGb },
+      {
+        uuid: delta.uuid,
+        vcpus: sign * delta.vcpus,
+        memoryMb: sign * delta.memoryMb,
+        rootGb: sign * delta.rootGb,
+      },
     ];
   }
 
   private async saveUsage(node: ComputeNode, usages: InstanceUsage[]): Promise<void> {
-    const vcpusUsed = Math.max(0, usages.reduce((s, u) => s + u.vcpus, 0));
-    const memoryMbUsed = Math.max(0, usages.reduce((s, u) => s + u.memoryMb, 0));
-    const localGbUsed = Math.max(0, usages.reduce((s, u) => s + u.rootGb, 0));
+    const vcpusUsed = Math.max(
+      0,
+      usages.reduce((s, u) => s + u.vcpus, 0),
+    );
+    const memoryMbUsed = Math.max(
+      0,
+      usages.reduce((s, u) => s + u.memoryMb, 0),
+    );
+    const localGbUsed = Math.max(
+      0,
+      usages.reduce((s, u) => s + u.rootGb, 0),
+    );
     const running = usages.filter((u) => u.uuid !== '*current*' && u.vcpus > 0).length;
     node.vcpusUsed = vcpusUsed;
     node.memoryMbUsed = memoryMbUsed;

@@ -19,7 +19,11 @@ import { EventNotifier } from '../rpc/notifier';
 import { RequestContext } from '../rpc/context';
 import type { Logger } from '../rpc/logger';
 import type { Transport } from '../rpc/transport';
-import { COMPUTE_SCHEDULER_API_VERSION, ComputeSchedulerManager, serviceGroupHostCheck } from '../scheduler/compute-scheduler';
+import {
+  COMPUTE_SCHEDULER_API_VERSION,
+  ComputeSchedulerManager,
+  serviceGroupHostCheck,
+} from '../scheduler/compute-scheduler';
 import { DbServiceRecordStore } from '../service/db-service-record-store';
 import { Service, DEFAULT_SERVICE_SETTINGS, type ServiceSettings } from '../service/service';
 import { ServiceGroup } from '../service/service-group';
@@ -40,7 +44,9 @@ export interface NovaServiceOptions {
 
 const CONDUCTOR_VERSION = '3.0';
 
-export function createConductorService(options: NovaServiceOptions & { readonly dataSource: DataSource; readonly maxAttempts?: number }): Service {
+export function createConductorService(
+  options: NovaServiceOptions & { readonly dataSource: DataSource; readonly maxAttempts?: number },
+): Service {
   const env = ObjectEnvironment.direct('nova-conductor', options.dataSource);
   const serializer = new ObjectSerializer(env);
   return Service.create({
@@ -52,10 +58,22 @@ export function createConductorService(options: NovaServiceOptions & { readonly 
         ...o,
         objectEnv: env,
         computeTask: {
-          scheduler: new RpcClient(options.transport, { topic: options.schedulerTopic ?? 'scheduler' }, { version: COMPUTE_SCHEDULER_API_VERSION, serializer }),
-          compute: new RpcClient(options.transport, { topic: 'compute' }, { version: COMPUTE_API_VERSION, serializer }),
+          scheduler: new RpcClient(
+            options.transport,
+            { topic: options.schedulerTopic ?? 'scheduler' },
+            { version: COMPUTE_SCHEDULER_API_VERSION, serializer },
+          ),
+          compute: new RpcClient(
+            options.transport,
+            { topic: 'compute' },
+            { version: COMPUTE_API_VERSION, serializer },
+          ),
           ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-          notifier: new EventNotifier(options.transport, `conductor.${o.host}`, options.logger !== undefined ? { logger: options.logger } : {}),
+          notifier: new EventNotifier(
+            options.transport,
+            `conductor.${o.host}`,
+            options.logger !== undefined ? { logger: options.logger } : {},
+          ),
         },
       }),
     transport: options.transport,
@@ -66,7 +84,9 @@ export function createConductorService(options: NovaServiceOptions & { readonly 
   });
 }
 
-export function createComputeSchedulerService(options: NovaServiceOptions & { readonly dataSource: DataSource }): Service {
+export function createComputeSchedulerService(
+  options: NovaServiceOptions & { readonly dataSource: DataSource },
+): Service {
   const env = ObjectEnvironment.direct('nova-scheduler', options.dataSource);
   const store = new DbServiceRecordStore(options.dataSource);
   const group = new ServiceGroup(store, {
@@ -78,7 +98,8 @@ export function createComputeSchedulerService(options: NovaServiceOptions & { re
     ...(options.host !== undefined ? { host: options.host } : {}),
     binary: 'nova-scheduler',
     topic: options.schedulerTopic ?? 'scheduler',
-    manager: (o) => new ComputeSchedulerManager({ ...o, objectEnv: env, isHostUp: serviceGroupHostCheck(group) }),
+    manager: (o) =>
+      new ComputeSchedulerManager({ ...o, objectEnv: env, isHostUp: serviceGroupHostCheck(group) }),
     transport: options.transport,
     store,
     serviceGroup: group,
@@ -104,11 +125,13 @@ export function createComputeService(
   },
 ): Service {
   const transport = options.transport;
-  const env = ObjectEnvironment.remote('nova-compute', (e) =>
-    new ConductorObjectIndirectionApi(transport, e, {
-      topic: options.conductorTopic ?? 'conductor',
-      ...(options.conductorTimeoutMs !== undefined ? { timeoutMs: options.conductorTimeoutMs } : {}),
-    }),
+  const env = ObjectEnvironment.remote(
+    'nova-compute',
+    (e) =>
+      new ConductorObjectIndirectionApi(transport, e, {
+        topic: options.conductorTopic ?? 'conductor',
+        ...(options.conductorTimeoutMs !== undefined ? { timeoutMs: options.conductorTimeoutMs } : {}),
+      }),
   );
   const serializer = new ObjectSerializer(env);
   return Service.create({
@@ -120,12 +143,28 @@ export function createComputeService(
         ...o,
         driver: options.driver ?? new FakeVirtDriver({ ...(options.driverOptions ?? {}), host: o.host }),
         objectEnv: env,
-        conductor: new RpcClient(transport, { topic: options.conductorTopic ?? 'conductor' }, { version: CONDUCTOR_VERSION, serializer }),
-        scheduler: new RpcClient(transport, { topic: options.schedulerTopic ?? 'scheduler' }, { version: COMPUTE_SCHEDULER_API_VERSION, serializer }),
-        ...(options.updateResourcesInterval !== undefined ? { updateResourcesInterval: options.updateResourcesInterval } : {}),
-        ...(options.conductorWaitTimeout !== undefined ? { conductorWaitTimeout: options.conductorWaitTimeout } : {}),
+        conductor: new RpcClient(
+          transport,
+          { topic: options.conductorTopic ?? 'conductor' },
+          { version: CONDUCTOR_VERSION, serializer },
+        ),
+        scheduler: new RpcClient(
+          transport,
+          { topic: options.schedulerTopic ?? 'scheduler' },
+          { version: COMPUTE_SCHEDULER_API_VERSION, serializer },
+        ),
+        ...(options.updateResourcesInterval !== undefined
+          ? { updateResourcesInterval: options.updateResourcesInterval }
+          : {}),
+        ...(options.conductorWaitTimeout !== undefined
+          ? { conductorWaitTimeout: options.conductorWaitTimeout }
+          : {}),
         ...(options.startAbort !== undefined ? { startAbort: options.startAbort } : {}),
-        notifier: new EventNotifier(transport, `compute.${o.host}`, options.logger !== undefined ? { logger: options.logger } : {}),
+        notifier: new EventNotifier(
+          transport,
+          `compute.${o.host}`,
+          options.logger !== undefined ? { logger: options.logger } : {},
+        ),
       }),
     transport,
     store: new ObjectServiceRecordStore(env, () => RequestContext.admin()),

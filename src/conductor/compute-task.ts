@@ -8,7 +8,11 @@
  */
 import { NoValidHostError, MaxRetriesExceededError } from '../compute/errors';
 import type { ObjectEnvironment } from '../objects/environment';
-import { InstanceNotFoundError, UnexpectedInstanceStateError, UnexpectedTaskStateError } from '../objects/errors';
+import {
+  InstanceNotFoundError,
+  UnexpectedInstanceStateError,
+  UnexpectedTaskStateError,
+} from '../objects/errors';
 import { Instance } from '../objects/instance';
 import type { RpcClient } from '../rpc/client';
 import type { RequestContext } from '../rpc/context';
@@ -48,7 +52,11 @@ const UNPLACED: Placement = Object.freeze({ host: null, node: null });
 
 /** The compare-and-set on the instance failed: another copy of the request changed it first. */
 function isLostRace(err: unknown): boolean {
-  return err instanceof UnexpectedTaskStateError || err instanceof UnexpectedInstanceStateError || err instanceof InstanceNotFoundError;
+  return (
+    err instanceof UnexpectedTaskStateError ||
+    err instanceof UnexpectedInstanceStateError ||
+    err instanceof InstanceNotFoundError
+  );
 }
 
 export class ComputeTaskEndpoint {
@@ -65,7 +73,8 @@ export class ComputeTaskEndpoint {
   constructor(private readonly options: ComputeTaskOptions) {
     this.log = (options.logger ?? nullLogger).child({ component: 'compute-task' });
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!Number.isSafeInteger(this.maxAttempts) || this.maxAttempts < 1) throw new RangeError('maxAttempts must be a positive integer');
+    if (!Number.isSafeInteger(this.maxAttempts) || this.maxAttempts < 1)
+      throw new RangeError('maxAttempts must be a positive integer');
   }
 
   /**
@@ -82,7 +91,9 @@ export class ComputeTaskEndpoint {
     const uuid = args['instanceUuid'];
     if (typeof uuid !== 'string') throw new InvalidRpcMessageError('build_instances needs instanceUuid');
     if (this.scheduling.has(uuid)) {
-      this.log.info('build_instances for an instance being scheduled already; nothing to do', { instanceUuid: uuid });
+      this.log.info('build_instances for an instance being scheduled already; nothing to do', {
+        instanceUuid: uuid,
+      });
       return;
     }
     const token = Symbol(uuid);
@@ -98,7 +109,12 @@ export class ComputeTaskEndpoint {
   }
 
   /** `release` ends this call's hold on the instance (see {@link scheduling}). */
-  private async schedule(ctx: RequestContext, uuid: string, previous: BuildRetry | undefined, release: () => void): Promise<void> {
+  private async schedule(
+    ctx: RequestContext,
+    uuid: string,
+    previous: BuildRetry | undefined,
+    release: () => void,
+  ): Promise<void> {
     let instance: Instance;
     try {
       instance = await Instance.getByUuid(this.options.objectEnv, ctx, uuid);
@@ -108,17 +124,24 @@ export class ComputeTaskEndpoint {
       return;
     }
     if (instance.vmState !== 'building' || instance.taskState !== 'scheduling' || instance.host !== null) {
-      this.log.info('build_instances for an instance not waiting to be scheduled (its build is under way or over); nothing to do', {
-        instanceUuid: uuid,
-        vmState: instance.vmState,
-        taskState: instance.taskState,
-        host: instance.host,
-      });
+      this.log.info(
+        'build_instances for an instance not waiting to be scheduled (its build is under way or over); nothing to do',
+        {
+          instanceUuid: uuid,
+          vmState: instance.vmState,
+          taskState: instance.taskState,
+          host: instance.host,
+        },
+      );
       return;
     }
     const attempt = (previous?.numAttempts ?? 0) + 1;
     if (attempt > this.maxAttempts) {
-      const err = new MaxRetriesExceededError(uuid, previous?.numAttempts ?? 0, previous?.lastError ?? 'unknown');
+      const err = new MaxRetriesExceededError(
+        uuid,
+        previous?.numAttempts ?? 0,
+        previous?.lastError ?? 'unknown',
+      );
       await this.markError(instance, err);
       return;
     }
@@ -140,7 +163,11 @@ export class ComputeTaskEndpoint {
       if (!(err instanceof NoValidHostError)) throw err;
       return;
     }
-    const retry: BuildRetry = { numAttempts: attempt, hosts: [...(previous?.hosts ?? []), dest.host], ...(previous?.lastError !== undefined ? { lastError: previous.lastError } : {}) };
+    const retry: BuildRetry = {
+      numAttempts: attempt,
+      hosts: [...(previous?.hosts ?? []), dest.host],
+      ...(previous?.lastError !== undefined ? { lastError: previous.lastError } : {}),
+    };
     // The compute builds only an instance sent to it (its host and node on the row, still scheduling).
     if (!(await this.moveInstance(instance, UNPLACED, { host: dest.host, node: dest.nodename }))) return;
     // The row guards the instance now. The compute may fail the build and ask for a reschedule before
@@ -155,9 +182,18 @@ export class ComputeTaskEndpoint {
       // The chosen compute could not be reached (gone since its last report): count it as a failed
       // attempt on that host and try the next one, within maxAttempts. The host is taken back first
       // (compare-and-set: a cast that got through after all may have started the build).
-      this.log.warn('could not hand the build to the chosen compute; rescheduling', { instanceUuid: uuid, host: dest.host, err });
+      this.log.warn('could not hand the build to the chosen compute; rescheduling', {
+        instanceUuid: uuid,
+        host: dest.host,
+        err,
+      });
       if (!(await this.moveInstance(instance, { host: dest.host, node: dest.nodename }, UNPLACED))) return;
-      await this.schedule(ctx, uuid, { ...retry, lastError: `${(err as Error).name}: ${(err as Error).message}` }, () => undefined);
+      await this.schedule(
+        ctx,
+        uuid,
+        { ...retry, lastError: `${(err as Error).name}: ${(err as Error).message}` },
+        () => undefined,
+      );
     }
   }
 
@@ -191,7 +227,10 @@ export class ComputeTaskEndpoint {
       await instance.save(['scheduling'], { ...UNPLACED, vmState: 'building' });
     } catch (saveErr) {
       if (!isLostRace(saveErr)) throw saveErr;
-      this.log.info('not marking ERROR an instance another copy of this build request moved on', { instanceUuid: instance.uuid, err });
+      this.log.info('not marking ERROR an instance another copy of this build request moved on', {
+        instanceUuid: instance.uuid,
+        err,
+      });
       return;
     }
     this.log.warn('instance build failed for good; marked ERROR', { instanceUuid: instance.uuid, err });

@@ -30,7 +30,11 @@ export class ConductorManager extends Manager {
     this.additionalEndpoints.push(new ConductorObjectEndpoint(options.objectEnv));
     if (options.computeTask !== undefined) {
       this.additionalEndpoints.push(
-        new ComputeTaskEndpoint({ ...options.computeTask, objectEnv: options.objectEnv, ...(options.logger !== undefined ? { logger: options.logger } : {}) }),
+        new ComputeTaskEndpoint({
+          ...options.computeTask,
+          objectEnv: options.objectEnv,
+          ...(options.logger !== undefined ? { logger: options.logger } : {}),
+        }),
       );
     }
   }

@@ -29,7 +29,8 @@ export class ConductorObjectEndpoint {
 
   /** @param env the conductor's environment: direct database access, no indirection. */
   constructor(private readonly env: ObjectEnvironment) {
-    if (env.indirection !== undefined) throw new TypeError('the conductor must run objects locally, not through another indirection');
+    if (env.indirection !== undefined)
+      throw new TypeError('the conductor must run objects locally, not through another indirection');
   }
 
   /**
@@ -43,8 +44,10 @@ export class ConductorObjectEndpoint {
     const obj = args['objinst'];
     const method = args['objmethod'];
     const methodArgs = args['args'] ?? [];
-    if (!(obj instanceof PersistentObject)) throw new InvalidRpcMessageError('object_action needs objinst, a persistent object');
-    if (typeof method !== 'string') throw new InvalidRpcMessageError('object_action needs objmethod, a string');
+    if (!(obj instanceof PersistentObject))
+      throw new InvalidRpcMessageError('object_action needs objinst, a persistent object');
+    if (typeof method !== 'string')
+      throw new InvalidRpcMessageError('object_action needs objmethod, a string');
     if (!Array.isArray(methodArgs)) throw new InvalidRpcMessageError('object_action args must be an array');
     const cls = obj.objClass;
     if (!isRemotableMethod(cls, method)) {
@@ -73,9 +76,11 @@ export class ConductorObjectEndpoint {
     if (typeof objName !== 'string' || typeof method !== 'string') {
       throw new InvalidRpcMessageError('object_class_action_versions needs objname and objmethod strings');
     }
-    if (!Array.isArray(methodArgs)) throw new InvalidRpcMessageError('object_class_action_versions args must be an array');
+    if (!Array.isArray(methodArgs))
+      throw new InvalidRpcMessageError('object_class_action_versions args must be an array');
     const cls = objectClassByName(objName);
-    if (cls === undefined) throw new IncompatibleObjectVersionError(objName, String(versions[objName] ?? '?'), null);
+    if (cls === undefined)
+      throw new IncompatibleObjectVersionError(objName, String(versions[objName] ?? '?'), null);
     const wanted = versions[objName];
     if (typeof wanted === 'string' && !versionIsCompatible(cls.VERSION, wanted)) {
       throw new IncompatibleObjectVersionError(objName, wanted, cls.VERSION);

@@ -38,17 +38,28 @@ export class ConductorObjectIndirectionApi implements ObjectIndirectionApi {
     );
   }
 
-  async objectAction(ctx: RequestContext, obj: PersistentObject, method: string, args: readonly unknown[]): Promise<ObjectActionReply> {
-    const reply = await this.client.call<{ updates?: unknown; whatChanged?: unknown; result?: unknown }>(ctx, 'object_action', {
-      objinst: obj,
-      objmethod: method,
-      args: [...args],
-    });
+  async objectAction(
+    ctx: RequestContext,
+    obj: PersistentObject,
+    method: string,
+    args: readonly unknown[],
+  ): Promise<ObjectActionReply> {
+    const reply = await this.client.call<{ updates?: unknown; whatChanged?: unknown; result?: unknown }>(
+      ctx,
+      'object_action',
+      {
+        objinst: obj,
+        objmethod: method,
+        args: [...args],
+      },
+    );
     const updates = reply?.updates;
     const whatChanged = reply?.whatChanged;
     return {
       updates: updates !== null && typeof updates === 'object' ? (updates as Record<string, unknown>) : {},
-      whatChanged: Array.isArray(whatChanged) ? whatChanged.filter((x): x is string => typeof x === 'string') : [],
+      whatChanged: Array.isArray(whatChanged)
+        ? whatChanged.filter((x): x is string => typeof x === 'string')
+        : [],
       result: reply?.result ?? undefined,
     };
   }

@@ -237,7 +237,7 @@ export const SETTINGS = {
     key: 'volume_capacity_gb',
     parser: integer(0),
     default: '0',
-    defaultDoc: '`0` (the filesystem\'s)',
+    defaultDoc: "`0` (the filesystem's)",
     doc: 'Capacity in GB the file-backed volume driver reports; 0 reports the filesystem of `VOLUME_DIR` (its size and free space).',
   }),
   storageAvailabilityZone: spec({

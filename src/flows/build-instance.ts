@@ -6,7 +6,11 @@ import type { Logger } from '../rpc/logger';
 import { LinearFlow } from '../taskflow';
 import { ClaimResourcesTask } from '../tasks/compute/claim-resources';
 import { MarkActiveTask } from '../tasks/compute/mark-active';
-import { RescheduleOnFailureTask, type BuildRetry, type Rescheduler } from '../tasks/compute/reschedule-on-failure';
+import {
+  RescheduleOnFailureTask,
+  type BuildRetry,
+  type Rescheduler,
+} from '../tasks/compute/reschedule-on-failure';
 import { SpawnInstanceTask } from '../tasks/compute/spawn-instance';
 
 export interface BuildInstanceDeps {

@@ -62,7 +62,11 @@ export interface CreateVolumeRequestSpec {
  * Each call builds fresh task instances and a fresh context, so a flow is run once.
  */
 export function createVolumeFlow(deps: CreateVolumeFlowDeps, spec: CreateVolumeRequestSpec) {
-  const context: VolumeFlowContext = { ...spec.context, roles: [...spec.context.roles], quota_committed: false };
+  const context: VolumeFlowContext = {
+    ...spec.context,
+    roles: [...spec.context.roles],
+    quota_committed: false,
+  };
   const injected = {
     context,
     size: spec.size,

@@ -28,7 +28,11 @@ export interface ExtendVolumeFlowDeps {
  */
 export function extendVolumeFlow(
   deps: ExtendVolumeFlowDeps,
-  spec: { readonly context: Omit<VolumeFlowContext, 'quota_committed'>; readonly volume: ExtendTarget; readonly newSizeGb: number },
+  spec: {
+    readonly context: Omit<VolumeFlowContext, 'quota_committed'>;
+    readonly volume: ExtendTarget;
+    readonly newSizeGb: number;
+  },
 ) {
   const injected = {
     context: { ...spec.context, roles: [...spec.context.roles], quota_committed: false },

@@ -51,7 +51,10 @@ export interface PersistentObjectClass<T extends PersistentObject = PersistentOb
 
 function coerce(objName: string, field: string, spec: FieldSpec, value: unknown): unknown {
   const fail = (what: string): never => {
-    throw new ObjectActionError(`${objName}.${field}`, `expected ${what}, got ${value === null ? 'null' : typeof value}`);
+    throw new ObjectActionError(
+      `${objName}.${field}`,
+      `expected ${what}, got ${value === null ? 'null' : typeof value}`,
+    );
   };
   if (value === null || value === undefined) {
     if (spec.nullable === true) return null;
@@ -67,7 +70,12 @@ function coerce(objName: string, field: string, spec: FieldSpec, value: unknown)
       if (value === 0 || value === 1) return value === 1;
       return fail('a boolean');
     case 'datetime': {
-      const d = value instanceof Date ? new Date(value.getTime()) : typeof value === 'string' ? new Date(value) : undefined;
+      const d =
+        value instanceof Date
+          ? new Date(value.getTime())
+          : typeof value === 'string'
+            ? new Date(value)
+            : undefined;
       if (d === undefined || Number.isNaN(d.getTime())) return fail('a datetime');
       return d;
     }
@@ -91,7 +99,8 @@ function addTo(map: WeakMap<object, Set<string>>, key: object, name: string): vo
 /** Make `cls` known by name (for deserialization) and give it its field accessors. */
 export function registerObjectClass(cls: PersistentObjectClass): void {
   const existing = objectClasses.get(cls.objName);
-  if (existing !== undefined && existing !== cls) throw new TypeError(`object class '${cls.objName}' is already registered`);
+  if (existing !== undefined && existing !== cls)
+    throw new TypeError(`object class '${cls.objName}' is already registered`);
   for (const [name, spec] of Object.entries(cls.fields)) {
     Object.defineProperty(cls.prototype, name, {
       configurable: true,
@@ -233,7 +242,11 @@ export abstract class PersistentObject {
   }
 
   /** Rebuild an object of a registered class, bound to `env`; an unknown type or newer version is an error. */
-  static fromPrimitive(env: ObjectEnvironment, ctx: RequestContext | null, p: VersionedObjectPrimitive): PersistentObject {
+  static fromPrimitive(
+    env: ObjectEnvironment,
+    ctx: RequestContext | null,
+    p: VersionedObjectPrimitive,
+  ): PersistentObject {
     const cls = objectClasses.get(p[OBJ_NAME]);
     if (cls === undefined) throw new IncompatibleObjectVersionError(p[OBJ_NAME], p[OBJ_VERSION], null);
     if (!versionIsCompatible(cls.VERSION, p[OBJ_VERSION])) {
@@ -265,8 +278,13 @@ type AsyncMethod = (...args: never[]) => Promise<unknown>;
  * the call goes to the conductor; the returned field updates are applied to this object and its
  * changed-fields set becomes what is still changed on the conductor's copy. Otherwise it runs here.
  */
-export function remotable<T extends AsyncMethod>(target: object, key: string, descriptor: TypedPropertyDescriptor<T>): void {
-  const original = descriptor.value as unknown as ((this: PersistentObject, ...args: unknown[]) => Promise<unknown>) | undefined;
+export function remotable<T extends AsyncMethod>(
+  target: object,
+  key: string,
+  descriptor: TypedPropertyDescriptor<T>,
+): void {
+  const original = descriptor.value as unknown as
+    ((this: PersistentObject, ...args: unknown[]) => Promise<unknown>) | undefined;
   if (typeof original !== 'function') throw new TypeError(`@remotable ${key} must decorate a method`);
   addTo(remotableMethods, target, key);
   descriptor.value = async function (this: PersistentObject, ...args: unknown[]): Promise<unknown> {
@@ -283,18 +301,33 @@ export function remotable<T extends AsyncMethod>(target: object, key: string, de
 }
 
 type AsyncStatic = (env: ObjectEnvironment, ctx: RequestContext, ...args: never[]) => Promise<unknown>;
-type LooseStatic = (this: PersistentObjectClass, env: ObjectEnvironment, ctx: RequestContext, ...args: unknown[]) => Promise<unknown>;
+type LooseStatic = (
+  this: PersistentObjectClass,
+  env: ObjectEnvironment,
+  ctx: RequestContext,
+  ...args: unknown[]
+) => Promise<unknown>;
 
 /**
  * Decorates a static method `(env, ctx, …args)` as remotable: with an indirection API in `env` it
  * runs on the conductor (`object_class_action_versions`) and its result (objects included) comes
  * back bound to `env`; otherwise it runs here.
  */
-export function remotableClassmethod<T extends AsyncStatic>(target: object, key: string, descriptor: TypedPropertyDescriptor<T>): void {
+export function remotableClassmethod<T extends AsyncStatic>(
+  target: object,
+  key: string,
+  descriptor: TypedPropertyDescriptor<T>,
+): void {
   const original = descriptor.value as unknown as LooseStatic | undefined;
-  if (typeof original !== 'function') throw new TypeError(`@remotableClassmethod ${key} must decorate a static method`);
+  if (typeof original !== 'function')
+    throw new TypeError(`@remotableClassmethod ${key} must decorate a static method`);
   addTo(remotableClassMethods, target, key);
-  descriptor.value = async function (this: PersistentObjectClass, env: ObjectEnvironment, ctx: RequestContext, ...args: unknown[]): Promise<unknown> {
+  descriptor.value = async function (
+    this: PersistentObjectClass,
+    env: ObjectEnvironment,
+    ctx: RequestContext,
+    ...args: unknown[]
+  ): Promise<unknown> {
     const indirection = env.indirection;
     if (indirection === undefined) return original.call(this, env, ctx, ...args);
     return indirection.objectClassAction(ctx, this.objName, key, this.VERSION, args);

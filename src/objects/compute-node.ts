@@ -2,7 +2,13 @@
 import { v4 as uuidv4 } from 'uuid';
 import { ComputeNodeEntity } from '../db/entities/compute-node.entity';
 import type { RequestContext } from '../rpc/context';
-import { PersistentObject, registerObjectClass, remotable, remotableClassmethod, type FieldMap } from './base';
+import {
+  PersistentObject,
+  registerObjectClass,
+  remotable,
+  remotableClassmethod,
+  type FieldMap,
+} from './base';
 import type { ObjectEnvironment } from './environment';
 import { ComputeHostNotFoundError, ObjectActionError } from './errors';
 
@@ -98,7 +104,10 @@ export class ComputeNode extends PersistentObject {
     const changes = this.objGetChanges();
     const set: Record<string, unknown> = {};
     for (const k of RESOURCE_FIELDS) if (k in changes) set[k] = changes[k];
-    const r = await repo.update({ id: this.id, deleted: 0 }, { ...set, updatedAt: new Date() } as Partial<ComputeNodeEntity>);
+    const r = await repo.update({ id: this.id, deleted: 0 }, {
+      ...set,
+      updatedAt: new Date(),
+    } as Partial<ComputeNodeEntity>);
     if ((r.affected ?? 0) === 0) throw new ComputeHostNotFoundError(this.host, this.hypervisorHostname);
     this.objLoad(fromEntity(await repo.findOneByOrFail({ id: this.id })));
     this.objResetChanges();
@@ -106,7 +115,9 @@ export class ComputeNode extends PersistentObject {
 
   @remotable
   async refresh(): Promise<void> {
-    const row = await this.db('refresh').getRepository(ComputeNodeEntity).findOneBy({ id: this.id, deleted: 0 });
+    const row = await this.db('refresh')
+      .getRepository(ComputeNodeEntity)
+      .findOneBy({ id: this.id, deleted: 0 });
     if (row === null) throw new ComputeHostNotFoundError(this.host, this.hypervisorHostname);
     this.objLoad(fromEntity(row));
     this.objResetChanges();
@@ -122,7 +133,12 @@ export class ComputeNode extends PersistentObject {
   }
 
   @remotableClassmethod
-  static async getByHostAndNode(env: ObjectEnvironment, ctx: RequestContext, host: string, nodename: string): Promise<ComputeNode> {
+  static async getByHostAndNode(
+    env: ObjectEnvironment,
+    ctx: RequestContext,
+    host: string,
+    nodename: string,
+  ): Promise<ComputeNode> {
     const row = await env
       .dataSource('ComputeNode.getByHostAndNode')
       .getRepository(ComputeNodeEntity)
@@ -136,7 +152,10 @@ export class ComputeNode extends PersistentObject {
   /** Every live node, by id (the scheduler's host manager). */
   @remotableClassmethod
   static async getAll(env: ObjectEnvironment, ctx: RequestContext): Promise<ComputeNode[]> {
-    const rows = await env.dataSource('ComputeNode.getAll').getRepository(ComputeNodeEntity).find({ where: { deleted: 0 }, order: { id: 'ASC' } });
+    const rows = await env
+      .dataSource('ComputeNode.getAll')
+      .getRepository(ComputeNodeEntity)
+      .find({ where: { deleted: 0 }, order: { id: 'ASC' } });
     return rows.map((row) => {
       const obj = new ComputeNode(env, ctx);
       obj.objLoad(fromEntity(row));
@@ -146,7 +165,11 @@ export class ComputeNode extends PersistentObject {
 
   /** Every live node of `host`, by id. */
   @remotableClassmethod
-  static async getAllByHost(env: ObjectEnvironment, ctx: RequestContext, host: string): Promise<ComputeNode[]> {
+  static async getAllByHost(
+    env: ObjectEnvironment,
+    ctx: RequestContext,
+    host: string,
+  ): Promise<ComputeNode[]> {
     const rows = await env
       .dataSource('ComputeNode.getAllByHost')
       .getRepository(ComputeNodeEntity)

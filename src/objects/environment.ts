@@ -19,7 +19,12 @@ export interface ObjectActionReply {
 
 /** Sends remotable calls to where the database is (Nova's indirection_api, i.e. the conductor). */
 export interface ObjectIndirectionApi {
-  objectAction(ctx: RequestContext, obj: PersistentObject, method: string, args: readonly unknown[]): Promise<ObjectActionReply>;
+  objectAction(
+    ctx: RequestContext,
+    obj: PersistentObject,
+    method: string,
+    args: readonly unknown[],
+  ): Promise<ObjectActionReply>;
   objectClassAction(
     ctx: RequestContext,
     objName: string,
@@ -48,7 +53,10 @@ export class ObjectEnvironment {
    * since its serializer must rebuild objects bound to it); anything else touching the database
    * raises DBNotAllowed.
    */
-  static remote(binary: string, indirection: (env: ObjectEnvironment) => ObjectIndirectionApi): ObjectEnvironment {
+  static remote(
+    binary: string,
+    indirection: (env: ObjectEnvironment) => ObjectIndirectionApi,
+  ): ObjectEnvironment {
     const env = new ObjectEnvironment(binary, undefined);
     env.indirectionApi = indirection(env);
     return env;

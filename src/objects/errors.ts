@@ -13,7 +13,9 @@ export class DBNotAllowed extends Error {
     /** What tried to use the database, e.g. 'Instance.save'. */
     readonly caller: string,
   ) {
-    super(`${binary} attempted direct database access from ${caller}, which is not allowed: it must go through the conductor`);
+    super(
+      `${binary} attempted direct database access from ${caller}, which is not allowed: it must go through the conductor`,
+    );
     this.name = 'DBNotAllowed';
   }
 }
@@ -58,7 +60,9 @@ export class UnexpectedTaskStateError extends Error {
     readonly expected: ReadonlyArray<string | null>,
     readonly actual: string | null,
   ) {
-    super(`instance ${instanceUuid}: unexpected task state: expecting ${JSON.stringify(expected)} but the actual state is ${JSON.stringify(actual)}`);
+    super(
+      `instance ${instanceUuid}: unexpected task state: expecting ${JSON.stringify(expected)} but the actual state is ${JSON.stringify(actual)}`,
+    );
     this.name = 'UnexpectedTaskStateError';
   }
 }
@@ -81,7 +85,9 @@ export class UnexpectedInstanceStateError extends Error {
     readonly expected: InstancePlacementState,
     readonly actual: InstancePlacementState,
   ) {
-    super(`instance ${instanceUuid}: unexpected state: expecting ${JSON.stringify(expected)} but it is ${JSON.stringify(actual)}`);
+    super(
+      `instance ${instanceUuid}: unexpected state: expecting ${JSON.stringify(expected)} but it is ${JSON.stringify(actual)}`,
+    );
     this.name = 'UnexpectedInstanceStateError';
   }
 }
@@ -92,11 +98,23 @@ export class ComputeHostNotFoundError extends Error {
     readonly host: string,
     readonly nodename: string | null = null,
   ) {
-    super(nodename === null ? `compute host ${host} could not be found` : `compute host ${host} with node ${nodename} could not be found`);
+    super(
+      nodename === null
+        ? `compute host ${host} could not be found`
+        : `compute host ${host} with node ${nodename} could not be found`,
+    );
     this.name = 'ComputeHostNotFoundError';
   }
 }
 
-for (const cls of [DBNotAllowed, OrphanedObjectError, ObjectActionError, InstanceNotFoundError, UnexpectedTaskStateError, UnexpectedInstanceStateError, ComputeHostNotFoundError]) {
+for (const cls of [
+  DBNotAllowed,
+  OrphanedObjectError,
+  ObjectActionError,
+  InstanceNotFoundError,
+  UnexpectedTaskStateError,
+  UnexpectedInstanceStateError,
+  ComputeHostNotFoundError,
+]) {
   registerRemoteErrorClass(cls);
 }

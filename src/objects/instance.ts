@@ -2,7 +2,13 @@
 import { In, IsNull } from 'typeorm';
 import { InstanceEntity } from '../db/entities/instance.entity';
 import type { RequestContext } from '../rpc/context';
-import { PersistentObject, registerObjectClass, remotable, remotableClassmethod, type FieldMap } from './base';
+import {
+  PersistentObject,
+  registerObjectClass,
+  remotable,
+  remotableClassmethod,
+  type FieldMap,
+} from './base';
 import type { ObjectEnvironment } from './environment';
 import {
   InstanceNotFoundError,
@@ -30,7 +36,18 @@ const FIELDS = {
   updatedAt: { kind: 'datetime', nullable: true },
 } as const satisfies FieldMap;
 
-const UPDATABLE = ['host', 'node', 'vmState', 'taskState', 'powerState', 'vcpus', 'memoryMb', 'rootGb', 'displayName', 'availabilityZone'] as const;
+const UPDATABLE = [
+  'host',
+  'node',
+  'vmState',
+  'taskState',
+  'powerState',
+  'vcpus',
+  'memoryMb',
+  'rootGb',
+  'displayName',
+  'availabilityZone',
+] as const;
 
 function fromEntity(e: InstanceEntity): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -93,7 +110,10 @@ export class Instance extends PersistentObject {
    * instance exactly one does (Nova's expected_task_state / expected_vm_state).
    */
   @remotable
-  async save(expectedTaskState?: ReadonlyArray<string | null>, expected?: InstancePlacementState): Promise<void> {
+  async save(
+    expectedTaskState?: ReadonlyArray<string | null>,
+    expected?: InstancePlacementState,
+  ): Promise<void> {
     const ds = this.db('save');
     const changes = this.objGetChanges();
     const set: Record<string, unknown> = {};
@@ -125,7 +145,11 @@ export class Instance extends PersistentObject {
       if (expectedTaskState !== undefined && !expectedTaskState.includes(row.taskState)) {
         throw new UnexpectedTaskStateError(this.uuid, expectedTaskState, row.taskState);
       }
-      throw new UnexpectedInstanceStateError(this.uuid, expected ?? {}, { host: row.host, node: row.node, vmState: row.vmState });
+      throw new UnexpectedInstanceStateError(this.uuid, expected ?? {}, {
+        host: row.host,
+        node: row.node,
+        vmState: row.vmState,
+      });
     }
     const row = await repo.findOneByOrFail({ uuid: this.uuid });
     this.objLoad(fromEntity(row));
@@ -135,7 +159,9 @@ export class Instance extends PersistentObject {
   /** Re-read every field from the database. */
   @remotable
   async refresh(): Promise<void> {
-    const row = await this.db('refresh').getRepository(InstanceEntity).findOneBy({ uuid: this.uuid, deleted: false });
+    const row = await this.db('refresh')
+      .getRepository(InstanceEntity)
+      .findOneBy({ uuid: this.uuid, deleted: false });
     if (row === null) throw new InstanceNotFoundError(this.uuid);
     this.objLoad(fromEntity(row));
     this.objResetChanges();
@@ -152,7 +178,10 @@ export class Instance extends PersistentObject {
 
   @remotableClassmethod
   static async getByUuid(env: ObjectEnvironment, ctx: RequestContext, uuid: string): Promise<Instance> {
-    const row = await env.dataSource('Instance.getByUuid').getRepository(InstanceEntity).findOneBy({ uuid, deleted: false });
+    const row = await env
+      .dataSource('Instance.getByUuid')
+      .getRepository(InstanceEntity)
+      .findOneBy({ uuid, deleted: false });
     if (row === null) throw new InstanceNotFoundError(uuid);
     const obj = new Instance(env, ctx);
     obj.objLoad(fromEntity(row));
@@ -161,11 +190,19 @@ export class Instance extends PersistentObject {
 
   /** The live instances on `host` (optionally one node), oldest first. */
   @remotableClassmethod
-  static async getByHost(env: ObjectEnvironment, ctx: RequestContext, host: string, node?: string | null): Promise<Instance[]> {
+  static async getByHost(
+    env: ObjectEnvironment,
+    ctx: RequestContext,
+    host: string,
+    node?: string | null,
+  ): Promise<Instance[]> {
     const rows = await env
       .dataSource('Instance.getByHost')
       .getRepository(InstanceEntity)
-      .find({ where: { host, deleted: false, ...(node != null ? { node } : {}) }, order: { createdAt: 'ASC', uuid: 'ASC' } });
+      .find({
+        where: { host, deleted: false, ...(node != null ? { node } : {}) },
+        order: { createdAt: 'ASC', uuid: 'ASC' },
+      });
     return rows.map((row) => {
       const obj = new Instance(env, ctx);
       obj.objLoad(fromEntity(row));
@@ -175,11 +212,18 @@ export class Instance extends PersistentObject {
 
   /** The live instances, of one project or (projectId null) of every project, oldest first. */
   @remotableClassmethod
-  static async getAll(env: ObjectEnvironment, ctx: RequestContext, projectId: string | null): Promise<Instance[]> {
+  static async getAll(
+    env: ObjectEnvironment,
+    ctx: RequestContext,
+    projectId: string | null,
+  ): Promise<Instance[]> {
     const rows = await env
       .dataSource('Instance.getAll')
       .getRepository(InstanceEntity)
-      .find({ where: { deleted: false, ...(projectId !== null ? { projectId } : {}) }, order: { createdAt: 'ASC', uuid: 'ASC' } });
+      .find({
+        where: { deleted: false, ...(projectId !== null ? { projectId } : {}) },
+        order: { createdAt: 'ASC', uuid: 'ASC' },
+      });
     return rows.map((row) => {
       const obj = new Instance(env, ctx);
       obj.objLoad(fromEntity(row));

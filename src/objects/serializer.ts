@@ -4,14 +4,25 @@
  * that side's {@link ObjectEnvironment} and the request's context.
  */
 import type { RequestContext } from '../rpc/context';
-import { OBJ_DATA, OBJ_NAME, OBJ_VERSION, type RpcSerializer, type VersionedObjectPrimitive } from '../rpc/serializer';
+import {
+  OBJ_DATA,
+  OBJ_NAME,
+  OBJ_VERSION,
+  type RpcSerializer,
+  type VersionedObjectPrimitive,
+} from '../rpc/serializer';
 import { PersistentObject } from './base';
 import type { ObjectEnvironment } from './environment';
 
 function isPrimitive(value: unknown): value is VersionedObjectPrimitive {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
-  return typeof v[OBJ_NAME] === 'string' && typeof v[OBJ_VERSION] === 'string' && typeof v[OBJ_DATA] === 'object' && v[OBJ_DATA] !== null;
+  return (
+    typeof v[OBJ_NAME] === 'string' &&
+    typeof v[OBJ_VERSION] === 'string' &&
+    typeof v[OBJ_DATA] === 'object' &&
+    v[OBJ_DATA] !== null
+  );
 }
 
 export class ObjectSerializer implements RpcSerializer {

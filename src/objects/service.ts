@@ -13,7 +13,13 @@ import {
   type ServiceRecordFilter,
   type ServiceRecordStore,
 } from '../service/service-record-store';
-import { PersistentObject, registerObjectClass, remotable, remotableClassmethod, type FieldMap } from './base';
+import {
+  PersistentObject,
+  registerObjectClass,
+  remotable,
+  remotableClassmethod,
+  type FieldMap,
+} from './base';
 import type { ObjectEnvironment } from './environment';
 import { ObjectActionError } from './errors';
 
@@ -48,7 +54,11 @@ export class ServiceObject extends PersistentObject {
   declare createdAt: Date;
   declare updatedAt: Date | null;
 
-  static fromRecord(env: ObjectEnvironment, ctx: RequestContext | null, record: ServiceRecord): ServiceObject {
+  static fromRecord(
+    env: ObjectEnvironment,
+    ctx: RequestContext | null,
+    record: ServiceRecord,
+  ): ServiceObject {
     const obj = new ServiceObject(env, ctx);
     obj.objLoad({ ...record });
     return obj;
@@ -121,13 +131,24 @@ export class ServiceObject extends PersistentObject {
   }
 
   @remotableClassmethod
-  static async getByHostAndBinary(env: ObjectEnvironment, ctx: RequestContext, host: string, binary: string): Promise<ServiceObject | null> {
-    const record = await new DbServiceRecordStore(env.dataSource('Service.getByHostAndBinary')).getByHostAndBinary(host, binary);
+  static async getByHostAndBinary(
+    env: ObjectEnvironment,
+    ctx: RequestContext,
+    host: string,
+    binary: string,
+  ): Promise<ServiceObject | null> {
+    const record = await new DbServiceRecordStore(
+      env.dataSource('Service.getByHostAndBinary'),
+    ).getByHostAndBinary(host, binary);
     return record === null ? null : ServiceObject.fromRecord(env, ctx, record);
   }
 
   @remotableClassmethod
-  static async list(env: ObjectEnvironment, ctx: RequestContext, filter: ServiceRecordFilter = {}): Promise<ServiceObject[]> {
+  static async list(
+    env: ObjectEnvironment,
+    ctx: RequestContext,
+    filter: ServiceRecordFilter = {},
+  ): Promise<ServiceObject[]> {
     const records = await new DbServiceRecordStore(env.dataSource('Service.list')).list(filter);
     return records.map((r) => ServiceObject.fromRecord(env, ctx, r));
   }
@@ -167,7 +188,8 @@ export class ObjectServiceRecordStore implements ServiceRecordStore {
 
   async update(id: number, changes: ServiceRecordChanges): Promise<ServiceRecord> {
     const obj = new ServiceObject(this.env, this.ctx(), { id });
-    for (const [k, v] of Object.entries(changes)) if (v !== undefined) (obj as unknown as Record<string, unknown>)[k] = v;
+    for (const [k, v] of Object.entries(changes))
+      if (v !== undefined) (obj as unknown as Record<string, unknown>)[k] = v;
     await obj.save();
     return obj.toRecord();
   }

@@ -55,8 +55,12 @@ export class RpcClient {
   prepare(opts: PrepareOptions): RpcClient {
     const target: Target = {
       topic: opts.topic ?? this.target.topic,
-      ...((opts.server ?? this.target.server) !== undefined ? { server: opts.server ?? this.target.server } : {}),
-      ...((opts.fanout ?? this.target.fanout) !== undefined ? { fanout: opts.fanout ?? this.target.fanout } : {}),
+      ...((opts.server ?? this.target.server) !== undefined
+        ? { server: opts.server ?? this.target.server }
+        : {}),
+      ...((opts.fanout ?? this.target.fanout) !== undefined
+        ? { fanout: opts.fanout ?? this.target.fanout }
+        : {}),
     };
     const version = opts.version ?? this.options.version;
     return new RpcClient(this.transport, target, {
@@ -79,7 +83,11 @@ export class RpcClient {
    * is the caller's claim about the remote method's result, not checked at runtime.
    * Rejects with MessagingTimeout, MessageDeliveryFailure, or the remote error re-raised.
    */
-  async call<T = unknown>(ctx: RequestContext, method: string, args: Record<string, unknown> = {}): Promise<T> {
+  async call<T = unknown>(
+    ctx: RequestContext,
+    method: string,
+    args: Record<string, unknown> = {},
+  ): Promise<T> {
     if (this.target.fanout === true) throw new InvalidRpcMessageError('a call cannot fan out; use cast');
     const message = this.message(ctx, method, args);
     const raw = await this.transport.call(
@@ -100,7 +108,8 @@ export class RpcClient {
   }
 
   private message(ctx: RequestContext, method: string, args: Record<string, unknown>): RpcMessage {
-    if (typeof method !== 'string' || method === '') throw new InvalidRpcMessageError('method must be a non-empty string');
+    if (typeof method !== 'string' || method === '')
+      throw new InvalidRpcMessageError('method must be a non-empty string');
     if (args === null || typeof args !== 'object' || Array.isArray(args)) {
       throw new InvalidRpcMessageError(`args of '${method}' must be an object`);
     }

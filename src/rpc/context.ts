@@ -60,7 +60,11 @@ export class RequestContext {
 
   /** A copy with admin rights, keeping the request id (oslo `elevated()`). */
   elevated(): RequestContext {
-    return new RequestContext({ ...this.toDict(), isAdmin: true, roles: [...new Set([...this.roles, 'admin'])] });
+    return new RequestContext({
+      ...this.toDict(),
+      isAdmin: true,
+      roles: [...new Set([...this.roles, 'admin'])],
+    });
   }
 
   toDict(): SerializedRequestContext {
@@ -77,7 +81,8 @@ export class RequestContext {
 
   /** Rebuild from the wire; a malformed context is a clear error, not a half-built object. */
   static fromDict(raw: Record<string, unknown>): RequestContext {
-    if (raw === null || typeof raw !== 'object') throw new InvalidRpcMessageError('context must be an object');
+    if (raw === null || typeof raw !== 'object')
+      throw new InvalidRpcMessageError('context must be an object');
     const str = (key: string): string | null | undefined => {
       const v = raw[key];
       if (v === undefined || v === null) return v as null | undefined;
@@ -93,7 +98,12 @@ export class RequestContext {
       throw new InvalidRpcMessageError('context.isAdmin must be a boolean');
     }
     const readDeleted = raw['readDeleted'];
-    if (readDeleted !== undefined && readDeleted !== 'no' && readDeleted !== 'yes' && readDeleted !== 'only') {
+    if (
+      readDeleted !== undefined &&
+      readDeleted !== 'no' &&
+      readDeleted !== 'yes' &&
+      readDeleted !== 'only'
+    ) {
       throw new InvalidRpcMessageError("context.readDeleted must be 'no', 'yes' or 'only'");
     }
     return new RequestContext({

@@ -183,19 +183,35 @@ export function deserializeRemoteError(s: SerializedRemoteError): Error {
   }
   const err = Object.create(ctor.prototype as object) as Error;
   const local = new Error(message);
-  Object.defineProperty(err, 'message', { value: message, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(err, 'message', {
+    value: message,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
   Object.defineProperty(err, 'name', { value: name, writable: true, configurable: true, enumerable: false });
   for (const [key, value] of Object.entries(fields)) {
     if (RESERVED_FIELDS.has(key)) continue;
     (err as unknown as Record<string, unknown>)[key] = value;
   }
   if (s.code !== undefined) {
-    Object.defineProperty(err, 'code', { value: s.code, writable: false, configurable: true, enumerable: true });
+    Object.defineProperty(err, 'code', {
+      value: s.code,
+      writable: false,
+      configurable: true,
+      enumerable: true,
+    });
   }
   const localStack = (local.stack ?? '').split('\n').slice(1).join('\n');
   const stack =
-    `${name}: ${message}\n${localStack}` + (s.remoteTraceback !== undefined ? `\n--- remote ---\n${s.remoteTraceback}` : '');
-  Object.defineProperty(err, 'stack', { value: stack, writable: true, configurable: true, enumerable: false });
+    `${name}: ${message}\n${localStack}` +
+    (s.remoteTraceback !== undefined ? `\n--- remote ---\n${s.remoteTraceback}` : '');
+  Object.defineProperty(err, 'stack', {
+    value: stack,
+    writable: true,
+    configurable: true,
+    enumerable: false,
+  });
   if (s.remoteTraceback !== undefined) {
     Object.defineProperty(err, 'remoteTraceback', {
       value: s.remoteTraceback,

@@ -66,7 +66,8 @@ export function copyMessage(message: RpcMessage): RpcMessage {
 
 /** Validate the envelope and serialize it as the wire would (each receiver then parses its own copy). */
 function encodeMessage(message: RpcMessage): string {
-  if (message === null || typeof message !== 'object') throw new InvalidRpcMessageError('message is not an object');
+  if (message === null || typeof message !== 'object')
+    throw new InvalidRpcMessageError('message is not an object');
   if (message.envelopeVersion !== 1) {
     throw new InvalidRpcMessageError(`unsupported envelope version ${String(message.envelopeVersion)}`);
   }
@@ -126,7 +127,8 @@ export class InProcessTransport implements Transport {
     this.closed = true;
     const listeners = this.listeners.splice(0);
     for (const l of listeners) l.active = false;
-    for (const p of [...this.pending]) p.reject(new MessageDeliveryFailure(p.topic, p.method, 'transport closed'));
+    for (const p of [...this.pending])
+      p.reject(new MessageDeliveryFailure(p.topic, p.method, 'transport closed'));
     this.pending.clear();
     // Handlers still running are not awaited: one that never returns must not hang shutdown.
     // A graceful stop closes its subscriptions (which do wait) before closing the transport.
@@ -177,7 +179,8 @@ export class InProcessTransport implements Transport {
       throw new InvalidRpcMessageError(`timeoutMs must be a positive number, got ${String(timeoutMs)}`);
     }
     const listener = this.pick(target);
-    if (listener === undefined) throw new MessageDeliveryFailure(target.topic, method, `no server listens on ${routeKey(target)}`);
+    if (listener === undefined)
+      throw new MessageDeliveryFailure(target.topic, method, `no server listens on ${routeKey(target)}`);
 
     return new Promise<unknown>((resolve, reject) => {
       let settled = false;
@@ -223,7 +226,8 @@ export class InProcessTransport implements Transport {
     }
     const copy = copyMessage(message);
     const listener = this.pick(target);
-    if (listener === undefined) throw new MessageDeliveryFailure(target.topic, method, `no server listens on ${routeKey(target)}`);
+    if (listener === undefined)
+      throw new MessageDeliveryFailure(target.topic, method, `no server listens on ${routeKey(target)}`);
     this.deliver(target, listener, copy, undefined);
   }
 
@@ -231,7 +235,8 @@ export class InProcessTransport implements Transport {
   private pick(target: Target): Listener | undefined {
     const key = routeKey(target);
     const candidates = this.listeners.filter(
-      (l) => l.active && l.topic === target.topic && (target.server === undefined || l.server === target.server),
+      (l) =>
+        l.active && l.topic === target.topic && (target.server === undefined || l.server === target.server),
     );
     if (candidates.length === 0) return undefined;
     const n = this.roundRobin.get(key) ?? 0;
@@ -259,7 +264,11 @@ export class InProcessTransport implements Transport {
             onReply({
               ok: false,
               failure: serializeRemoteError(
-                new MessageDeliveryFailure(target.topic, message.method, `no server listens on ${routeKey(target)}`),
+                new MessageDeliveryFailure(
+                  target.topic,
+                  message.method,
+                  `no server listens on ${routeKey(target)}`,
+                ),
               ),
             });
           } else {
@@ -277,9 +286,15 @@ export class InProcessTransport implements Transport {
         let reply: RpcReply;
         try {
           const result = await active.handler(message);
-          reply = { ok: true, result: result === undefined ? null : jsonCopy(result, `reply to '${message.method}'`) };
+          reply = {
+            ok: true,
+            result: result === undefined ? null : jsonCopy(result, `reply to '${message.method}'`),
+          };
         } catch (err) {
-          const failure: SerializedRemoteError = jsonCopy(serializeRemoteError(err), 'error') as SerializedRemoteError;
+          const failure: SerializedRemoteError = jsonCopy(
+            serializeRemoteError(err),
+            'error',
+          ) as SerializedRemoteError;
           reply = { ok: false, failure };
           if (onReply === undefined) {
             this.log.error('error handling cast', {

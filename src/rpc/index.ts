@@ -6,4 +6,9 @@ export * from './context';
 export * from './serializer';
 export * from './client';
 export * from './server';
-export { InProcessTransport, DEFAULT_RPC_TIMEOUT_MS, copyMessage, type InProcessTransportOptions } from './in-process-transport';
+export {
+  InProcessTransport,
+  DEFAULT_RPC_TIMEOUT_MS,
+  copyMessage,
+  type InProcessTransportOptions,
+} from './in-process-transport';

@@ -49,7 +49,12 @@ export class EventNotifier {
   private readonly topic: string;
 
   /** Publish one notification; resolves to it (also when publishing failed, which is logged). */
-  async notify(ctx: RequestContext | null, eventType: string, payload: Record<string, unknown>, priority: NotificationPriority = 'INFO'): Promise<Notification> {
+  async notify(
+    ctx: RequestContext | null,
+    eventType: string,
+    payload: Record<string, unknown>,
+    priority: NotificationPriority = 'INFO',
+  ): Promise<Notification> {
     const n: Notification = {
       message_id: uuidv4(),
       publisher_id: this.publisherId,

@@ -85,7 +85,11 @@ function isPrimitive(value: unknown): value is VersionedObjectPrimitive {
 }
 
 function isSerializable(value: unknown): value is SerializableObject {
-  return value !== null && typeof value === 'object' && typeof (value as SerializableObject).toPrimitive === 'function';
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as SerializableObject).toPrimitive === 'function'
+  );
 }
 
 /** Registry of object types by name; one per process is usual, but tests may make their own. */

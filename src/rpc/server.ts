@@ -38,7 +38,11 @@ export function markRpcBoundary(proto: object): void {
 }
 
 function isReservedByBoundary(start: object, method: string): boolean {
-  for (let p = Object.getPrototypeOf(start) as object | null; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+  for (
+    let p = Object.getPrototypeOf(start) as object | null;
+    p !== null && p !== Object.prototype;
+    p = Object.getPrototypeOf(p) as object | null
+  ) {
     if (Object.prototype.hasOwnProperty.call(p, RPC_BOUNDARY)) return method in p;
   }
   return false;
@@ -88,7 +92,11 @@ export class RpcServer {
       const v = e.rpcApiVersion ?? DEFAULT_RPC_VERSION;
       if (parseVersion(v) === undefined) throw new TypeError(`endpoint has an invalid rpcApiVersion '${v}'`);
     }
-    this.log = (options.logger ?? nullLogger).child({ component: 'rpc.server', topic: target.topic, server: target.server });
+    this.log = (options.logger ?? nullLogger).child({
+      component: 'rpc.server',
+      topic: target.topic,
+      server: target.server,
+    });
     this.serializer = options.serializer ?? noopSerializer;
   }
 
@@ -97,7 +105,8 @@ export class RpcServer {
   }
 
   async start(): Promise<void> {
-    if (this.state !== 'new') throw new Error(`RPC server for '${this.target.topic}' cannot start: it is ${this.state}`);
+    if (this.state !== 'new')
+      throw new Error(`RPC server for '${this.target.topic}' cannot start: it is ${this.state}`);
     this.subscription = await this.transport.listen(
       { topic: this.target.topic, server: this.target.server, fanout: this.options.fanout ?? true },
       (message) => this.dispatch(message),
@@ -134,11 +143,16 @@ export class RpcServer {
       incompatible ??= available;
     }
     if (found === undefined) {
-      if (incompatible !== undefined) throw new UnsupportedVersionError(requested, message.method, incompatible);
+      if (incompatible !== undefined)
+        throw new UnsupportedVersionError(requested, message.method, incompatible);
       throw new NoSuchMethodError(message.method);
     }
     const args = this.serializer.deserializeEntity(ctx, message.args) as Record<string, unknown>;
-    this.log.debug('dispatching', { method: message.method, requestId: ctx.requestId, messageId: message.messageId });
+    this.log.debug('dispatching', {
+      method: message.method,
+      requestId: ctx.requestId,
+      messageId: message.messageId,
+    });
     const result = await found.fn.call(found.endpoint, ctx, args);
     return this.serializer.serializeEntity(ctx, result);
   }

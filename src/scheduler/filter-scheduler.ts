@@ -39,19 +39,32 @@ export interface Selection {
 
 /** Reads the fields the scheduler needs out of a request spec; a malformed one is InvalidRpcMessageError. */
 export function placementOf(volumeId: string, requestSpec: Record<string, unknown>): VolumePlacementRequest {
-  if (typeof volumeId !== 'string' || volumeId === '') throw new InvalidRpcMessageError('create_volume needs a volumeId');
-  if (requestSpec === null || typeof requestSpec !== 'object') throw new InvalidRpcMessageError('create_volume needs a requestSpec object');
+  if (typeof volumeId !== 'string' || volumeId === '')
+    throw new InvalidRpcMessageError('create_volume needs a volumeId');
+  if (requestSpec === null || typeof requestSpec !== 'object')
+    throw new InvalidRpcMessageError('create_volume needs a requestSpec object');
   const props = (requestSpec['volume_properties'] ?? {}) as Record<string, unknown>;
   const size = requestSpec['size'] ?? props['size'];
-  if (!Number.isSafeInteger(size) || (size as number) < 1) throw new InvalidRpcMessageError('request spec size must be a positive integer');
+  if (!Number.isSafeInteger(size) || (size as number) < 1)
+    throw new InvalidRpcMessageError('request spec size must be a positive integer');
   const az = requestSpec['availability_zone'] ?? props['availability_zone'] ?? null;
-  if (az !== null && typeof az !== 'string') throw new InvalidRpcMessageError('request spec availability_zone must be a string');
+  if (az !== null && typeof az !== 'string')
+    throw new InvalidRpcMessageError('request spec availability_zone must be a string');
   const type = requestSpec['volume_type'];
-  const extra = type !== null && typeof type === 'object' ? ((type as Record<string, unknown>)['extra_specs'] ?? {}) : {};
-  if (extra === null || typeof extra !== 'object') throw new InvalidRpcMessageError('volume_type.extra_specs must be an object');
+  const extra =
+    type !== null && typeof type === 'object' ? ((type as Record<string, unknown>)['extra_specs'] ?? {}) : {};
+  if (extra === null || typeof extra !== 'object')
+    throw new InvalidRpcMessageError('volume_type.extra_specs must be an object');
   const resourceBackend = requestSpec['resource_backend'] ?? null;
-  if (resourceBackend !== null && typeof resourceBackend !== 'string') throw new InvalidRpcMessageError('request spec resource_backend must be a string');
-  return { volumeId, sizeGb: size as number, availabilityZone: az, extraSpecs: extra as Record<string, string | null>, resourceBackend };
+  if (resourceBackend !== null && typeof resourceBackend !== 'string')
+    throw new InvalidRpcMessageError('request spec resource_backend must be a string');
+  return {
+    volumeId,
+    sizeGb: size as number,
+    availabilityZone: az,
+    extraSpecs: extra as Record<string, string | null>,
+    resourceBackend,
+  };
 }
 
 function retryOf(filterProperties: Record<string, unknown>): RetryInfo {
@@ -60,10 +73,19 @@ function retryOf(filterProperties: Record<string, unknown>): RetryInfo {
   const o = r as Record<string, unknown>;
   const n = o['num_attempts'];
   const hosts = o['hosts'];
-  if (!Number.isSafeInteger(n) || (n as number) < 0 || !Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string')) {
+  if (
+    !Number.isSafeInteger(n) ||
+    (n as number) < 0 ||
+    !Array.isArray(hosts) ||
+    hosts.some((h) => typeof h !== 'string')
+  ) {
     throw new InvalidRpcMessageError('filter_properties.retry must be {num_attempts, hosts}');
   }
-  return { num_attempts: n as number, hosts: hosts as string[], ...(typeof o['exc'] === 'string' ? { exc: o['exc'] } : {}) };
+  return {
+    num_attempts: n as number,
+    hosts: hosts as string[],
+    ...(typeof o['exc'] === 'string' ? { exc: o['exc'] } : {}),
+  };
 }
 
 /** Cinder's extra-spec matching: `<op> value` forms for the few operators it supports, else equality. */
@@ -101,19 +123,24 @@ export class VolumeFilterScheduler {
     options: VolumeFilterSchedulerOptions = {},
   ) {
     this.maxAttempts = options.maxAttempts ?? 3;
-    if (!Number.isSafeInteger(this.maxAttempts) || this.maxAttempts < 1) throw new TypeError('maxAttempts must be a positive integer');
+    if (!Number.isSafeInteger(this.maxAttempts) || this.maxAttempts < 1)
+      throw new TypeError('maxAttempts must be a positive integer');
   }
 
   /**
    * Picks a backend for one volume and consumes its space.
    * @throws NoValidBackendError when the attempts are used up or no backend passes the filters.
    */
-  async selectBackend(request: VolumePlacementRequest, filterProperties: Record<string, unknown>): Promise<Selection> {
+  async selectBackend(
+    request: VolumePlacementRequest,
+    filterProperties: Record<string, unknown>,
+  ): Promise<Selection> {
     const retry = retryOf(filterProperties);
     const attempt = retry.num_attempts + 1;
     if (attempt > this.maxAttempts) {
       throw new NoValidBackendError(
-        `Exceeded max scheduling attempts ${this.maxAttempts} for resource ${request.volumeId}` + (retry.exc !== undefined ? `; last error: ${retry.exc}` : ''),
+        `Exceeded max scheduling attempts ${this.maxAttempts} for resource ${request.volumeId}` +
+          (retry.exc !== undefined ? `; last error: ${retry.exc}` : ''),
       );
     }
     const states = await this.hostManager.getAllBackendStates();
@@ -128,20 +155,30 @@ export class VolumeFilterScheduler {
     apply('RetryFilter', (s) => !tried.has(s.hostWithPool) && !tried.has(s.backend));
     const pinned = request.resourceBackend ?? null;
     if (pinned !== null) apply('ResourceBackend', (s) => s.backend === pinned);
-    if (request.availabilityZone !== null) apply('AvailabilityZoneFilter', (s) => s.availabilityZone === request.availabilityZone);
+    if (request.availabilityZone !== null)
+      apply('AvailabilityZoneFilter', (s) => s.availabilityZone === request.availabilityZone);
     apply('CapabilitiesFilter', (s) => this.capabilitiesMatch(s, request.extraSpecs));
     apply('CapacityFilter', (s) => s.usableFreeGb >= request.sizeGb);
     if (candidates.length === 0) {
       throw new NoValidBackendError(
-        states.length === 0 ? 'No weighed backends available' : `${states.length} backend(s) considered; ${removed.join(', ')}.`,
+        states.length === 0
+          ? 'No weighed backends available'
+          : `${states.length} backend(s) considered; ${removed.join(', ')}.`,
       );
     }
     // CapacityWeigher: the most free space wins; ties go to the backend placed on least since its report.
     const best = [...candidates].sort(
-      (a, b) => b.usableFreeGb - a.usableFreeGb || a.placedSinceReport - b.placedSinceReport || a.backend.localeCompare(b.backend),
+      (a, b) =>
+        b.usableFreeGb - a.usableFreeGb ||
+        a.placedSinceReport - b.placedSinceReport ||
+        a.backend.localeCompare(b.backend),
     )[0]!;
     best.consume(request.sizeGb);
-    const nextRetry: RetryInfo = { num_attempts: attempt, hosts: [...retry.hosts, best.hostWithPool], ...(retry.exc !== undefined ? { exc: retry.exc } : {}) };
+    const nextRetry: RetryInfo = {
+      num_attempts: attempt,
+      hosts: [...retry.hosts, best.hostWithPool],
+      ...(retry.exc !== undefined ? { exc: retry.exc } : {}),
+    };
     return { backend: best, filterProperties: { ...filterProperties, retry: nextRetry } };
   }
 

@@ -79,7 +79,8 @@ export interface VolumeHostManagerOptions {
 function validCapabilities(c: unknown): c is ServiceCapabilities {
   if (c === null || typeof c !== 'object') return false;
   const r = c as Record<string, unknown>;
-  const num = (k: string): boolean => typeof r[k] === 'number' && Number.isFinite(r[k] as number) && (r[k] as number) >= 0;
+  const num = (k: string): boolean =>
+    typeof r[k] === 'number' && Number.isFinite(r[k] as number) && (r[k] as number) >= 0;
   return (
     typeof r['volume_backend_name'] === 'string' &&
     typeof r['availability_zone'] === 'string' &&
@@ -104,9 +105,19 @@ export class VolumeHostManager {
    * A backend's report. An older report than the one in effect (reordered delivery) is ignored.
    * @returns whether it was taken.
    */
-  updateServiceCapabilities(serviceName: string, backend: string, capabilities: unknown, reportedAt: number): boolean {
+  updateServiceCapabilities(
+    serviceName: string,
+    backend: string,
+    capabilities: unknown,
+    reportedAt: number,
+  ): boolean {
     if (serviceName !== 'volume') return false;
-    if (typeof backend !== 'string' || backend === '' || !validCapabilities(capabilities) || !Number.isFinite(reportedAt)) {
+    if (
+      typeof backend !== 'string' ||
+      backend === '' ||
+      !validCapabilities(capabilities) ||
+      !Number.isFinite(reportedAt)
+    ) {
       this.log.warn('ignoring a malformed capability report', { backend });
       return false;
     }

@@ -20,7 +20,11 @@ export class SchedulerRpcApi implements VolumeScheduler {
   private readonly client: RpcClient;
 
   constructor(transport: Transport, options: SchedulerRpcApiOptions = {}) {
-    this.client = new RpcClient(transport, { topic: options.topic ?? 'scheduler' }, { version: VOLUME_SCHEDULER_API_VERSION });
+    this.client = new RpcClient(
+      transport,
+      { topic: options.topic ?? 'scheduler' },
+      { version: VOLUME_SCHEDULER_API_VERSION },
+    );
   }
 
   /** Cast `create_volume`: the scheduler picks a backend and casts to its volume service. */
@@ -33,7 +37,12 @@ export class SchedulerRpcApi implements VolumeScheduler {
   }
 
   /** Fanout `update_service_capabilities` to every scheduler (a volume service's periodic report). */
-  async updateServiceCapabilities(ctx: RequestContext, backend: string, capabilities: ServiceCapabilities, reportedAt: number = Date.now()): Promise<void> {
+  async updateServiceCapabilities(
+    ctx: RequestContext,
+    backend: string,
+    capabilities: ServiceCapabilities,
+    reportedAt: number = Date.now(),
+  ): Promise<void> {
     await this.client.prepare({ fanout: true }).cast(ctx, 'update_service_capabilities', {
       serviceName: 'volume',
       host: backend,

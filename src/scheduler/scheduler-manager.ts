@@ -58,7 +58,10 @@ export class VolumeSchedulerManager extends Manager {
       ...(options.isBackendUp !== undefined ? { isBackendUp: options.isBackendUp } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
-    this.scheduler = new VolumeFilterScheduler(this.hostManager, options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {});
+    this.scheduler = new VolumeFilterScheduler(
+      this.hostManager,
+      options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {},
+    );
   }
 
   /** Cinder asks every volume service for its capabilities once the scheduler listens. */
@@ -104,13 +107,19 @@ export class VolumeSchedulerManager extends Manager {
   }
 
   /** `release` ends this call's hold on the volume (see {@link placing}). */
-  private async placeOnce(ctx: RequestContext, volumeId: string, args: Record<string, unknown>, release: () => void): Promise<void> {
+  private async placeOnce(
+    ctx: RequestContext,
+    volumeId: string,
+    args: Record<string, unknown>,
+    release: () => void,
+  ): Promise<void> {
     const requestSpec = (args['requestSpec'] ?? null) as Record<string, unknown>;
     const fp = args['filterProperties'] ?? {};
     let selection: Selection;
     let sizeGb: number;
     try {
-      if (fp === null || typeof fp !== 'object' || Array.isArray(fp)) throw new InvalidRpcMessageError('filterProperties must be an object');
+      if (fp === null || typeof fp !== 'object' || Array.isArray(fp))
+        throw new InvalidRpcMessageError('filterProperties must be an object');
       const placement = placementOf(volumeId, requestSpec);
       sizeGb = placement.sizeGb;
       selection = await this.scheduler.selectBackend(placement, fp as Record<string, unknown>);
@@ -123,19 +132,32 @@ export class VolumeSchedulerManager extends Manager {
     const host = selection.backend.hostWithPool;
     // Cinder's volume_update_db: the row names its backend before the backend is told. Only a volume
     // still creating with no host takes it (no read first: the write decides, atomically).
-    const placed = await this.rows.transition(volumeId, ['creating'], 'creating', { host }, { unplaced: true });
+    const placed = await this.rows.transition(
+      volumeId,
+      ['creating'],
+      'creating',
+      { host },
+      { unplaced: true },
+    );
     if (!placed) {
       this.giveBack(selection, sizeGb, reportedAt);
-      this.log.info('create_volume for a volume that is not waiting for a placement (placed by another copy, failed or deleted); nothing to do', {
-        volumeId,
-      });
+      this.log.info(
+        'create_volume for a volume that is not waiting for a placement (placed by another copy, failed or deleted); nothing to do',
+        {
+          volumeId,
+        },
+      );
       return;
     }
     // The row guards the volume now. Its backend may fail the create and reschedule it (host cleared)
     // before this cast returns (it waits for the broker's confirm): that cast must not be taken for a copy.
     release();
     try {
-      await this.castCreate(ctx, host, { volumeId, requestSpec, filterProperties: selection.filterProperties });
+      await this.castCreate(ctx, host, {
+        volumeId,
+        requestSpec,
+        filterProperties: selection.filterProperties,
+      });
       this.log.debug('volume scheduled', { volumeId, host });
     } catch (err) {
       await this.markError(ctx, volumeId, err);
@@ -162,12 +184,20 @@ export class VolumeSchedulerManager extends Manager {
    * volume still `creating`, and the finish is conditional), so a first cast that did arrive after all
    * does no harm.
    */
-  private async castCreate(ctx: RequestContext, host: string, args: Parameters<VolumeRpcApi['createVolume']>[2]): Promise<void> {
+  private async castCreate(
+    ctx: RequestContext,
+    host: string,
+    args: Parameters<VolumeRpcApi['createVolume']>[2],
+  ): Promise<void> {
     try {
       await this.volumeRpc.createVolume(ctx, host, args);
     } catch (err) {
       if (!(err instanceof MessageDeliveryFailure)) throw err;
-      this.log.warn('could not cast create_volume to the backend; trying once more', { volumeId: args.volumeId, host, err });
+      this.log.warn('could not cast create_volume to the backend; trying once more', {
+        volumeId: args.volumeId,
+        host,
+        err,
+      });
       await this.volumeRpc.createVolume(ctx, host, args);
     }
   }
@@ -186,8 +216,15 @@ export class VolumeSchedulerManager extends Manager {
       this.log.warn('placing again a volume whose create never reached a scheduler', { volumeId: v.id });
       const origin = await this.originBackend(v);
       if (origin === null) {
-        const what = v.snapshotId !== null ? `snapshot ${v.snapshotId}` : `source volume ${v.sourceVolid ?? ''}`;
-        await this.markError(ctx, v.id, new NoValidBackendError(`The volume's ${what} is gone or not on any backend, and only its backend can copy it.`));
+        const what =
+          v.snapshotId !== null ? `snapshot ${v.snapshotId}` : `source volume ${v.sourceVolid ?? ''}`;
+        await this.markError(
+          ctx,
+          v.id,
+          new NoValidBackendError(
+            `The volume's ${what} is gone or not on any backend, and only its backend can copy it.`,
+          ),
+        );
         continue;
       }
       const extraSpecs = v.volumeTypeId === null ? {} : await this.rows.typeExtraSpecs(v.volumeTypeId);
@@ -242,20 +279,34 @@ export class VolumeSchedulerManager extends Manager {
    * Sets a creating volume `error` (host cleared). With `only.unplaced`, only while it has no host: a
    * copy of the cast that fails to select a backend must not fail a volume another copy placed.
    */
-  private async markError(ctx: RequestContext, volumeId: string, err: unknown, only: { unplaced?: boolean } = {}): Promise<void> {
+  private async markError(
+    ctx: RequestContext,
+    volumeId: string,
+    err: unknown,
+    only: { unplaced?: boolean } = {},
+  ): Promise<void> {
     const marked = await this.rows.transition(volumeId, ['creating'], 'error', { host: null }, only);
     if (!marked && only.unplaced === true) {
-      this.log.info('could not schedule a volume that is not waiting for a placement (placed by another copy, failed or deleted); nothing to do', {
-        volumeId,
-        err,
-      });
+      this.log.info(
+        'could not schedule a volume that is not waiting for a placement (placed by another copy, failed or deleted); nothing to do',
+        {
+          volumeId,
+          err,
+        },
+      );
       return;
     }
     const level = err instanceof NoValidBackendError ? 'warn' : 'error';
     this.log[level]('failed to schedule the volume', { volumeId, markedError: marked, err });
     if (marked && this.notifier !== undefined) {
       const v = await this.rows.get(volumeId);
-      if (v !== null) await this.notifier.notify(ctx, 'volume.create.error', volumeUsagePayload(v, { error_message: (err as Error).message }), 'ERROR');
+      if (v !== null)
+        await this.notifier.notify(
+          ctx,
+          'volume.create.error',
+          volumeUsagePayload(v, { error_message: (err as Error).message }),
+          'ERROR',
+        );
     }
   }
 }

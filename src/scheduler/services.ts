@@ -33,7 +33,10 @@ export interface SchedulerServiceOptions {
 }
 
 /** Caches a per-host check for `ttlMs`, so a burst of placements does not read the services table each time. */
-function cached(check: (host: string) => Promise<boolean>, ttlMs: number): (host: string) => Promise<boolean> {
+function cached(
+  check: (host: string) => Promise<boolean>,
+  ttlMs: number,
+): (host: string) => Promise<boolean> {
   const memo = new Map<string, { at: number; up: Promise<boolean> }>();
   return (host) => {
     const now = Date.now();
@@ -62,9 +65,15 @@ export function createSchedulerService(options: SchedulerServiceOptions): Servic
         ...o,
         rows: new VolumeRows(options.dataSource),
         volumeRpc: new VolumeRpcApi(options.transport),
-        notifier: new EventNotifier(options.transport, `scheduler.${o.host}`, options.logger !== undefined ? { logger: options.logger } : {}),
+        notifier: new EventNotifier(
+          options.transport,
+          `scheduler.${o.host}`,
+          options.logger !== undefined ? { logger: options.logger } : {},
+        ),
         ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
-        ...(options.checkServiceUp !== false ? { isBackendUp: cached(serviceGroupHostCheck(group, 'cinder-volume'), 1000) } : {}),
+        ...(options.checkServiceUp !== false
+          ? { isBackendUp: cached(serviceGroupHostCheck(group, 'cinder-volume'), 1000) }
+          : {}),
       });
       if (options.compute !== false) {
         const hm = new HostManager(env, {

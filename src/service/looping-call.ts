@@ -82,7 +82,9 @@ abstract class LoopingCallBase {
   ): Promise<unknown> {
     if (this.running) throw new Error(`looping call '${this.name}' is already running`);
     if (initialDelay !== undefined && (!Number.isFinite(initialDelay) || initialDelay < 0)) {
-      throw new RangeError(`initialDelay must be a non-negative number of seconds, got ${String(initialDelay)}`);
+      throw new RangeError(
+        `initialDelay must be a non-negative number of seconds, got ${String(initialDelay)}`,
+      );
     }
     this.running = true;
     const done = (async (): Promise<unknown> => {
@@ -166,22 +168,30 @@ export class DynamicLoopingCall extends LoopingCallBase {
   start(options: DynamicLoopingCallStartOptions = {}): Promise<unknown> {
     const max = options.periodicIntervalMax;
     if (max !== undefined && (!Number.isFinite(max) || max < 0)) {
-      throw new RangeError(`periodicIntervalMax must be a non-negative number of seconds, got ${String(max)}`);
+      throw new RangeError(
+        `periodicIntervalMax must be a non-negative number of seconds, got ${String(max)}`,
+      );
     }
-    return this.begin(options.initialDelay, options.stopOnException ?? true, (suggested, _elapsed, failed) => {
-      let idle: number;
-      if (typeof suggested === 'number' && Number.isFinite(suggested)) {
-        idle = max !== undefined ? Math.min(suggested, max) : suggested;
-      } else if (max !== undefined) {
-        idle = max;
-      } else if (failed) {
-        idle = DYNAMIC_RETRY_AFTER_FAILURE;
-      } else {
-        throw new TypeError('a dynamic looping call needs its function to return an interval, or a periodicIntervalMax');
-      }
-      idle = Math.max(0, idle);
-      this.log.debug('dynamic looping call sleeping', { idleSeconds: Math.round(idle * 100) / 100 });
-      return idle;
-    });
+    return this.begin(
+      options.initialDelay,
+      options.stopOnException ?? true,
+      (suggested, _elapsed, failed) => {
+        let idle: number;
+        if (typeof suggested === 'number' && Number.isFinite(suggested)) {
+          idle = max !== undefined ? Math.min(suggested, max) : suggested;
+        } else if (max !== undefined) {
+          idle = max;
+        } else if (failed) {
+          idle = DYNAMIC_RETRY_AFTER_FAILURE;
+        } else {
+          throw new TypeError(
+            'a dynamic looping call needs its function to return an interval, or a periodicIntervalMax',
+          );
+        }
+        idle = Math.max(0, idle);
+        this.log.debug('dynamic looping call sleeping', { idleSeconds: Math.round(idle * 100) / 100 });
+        return idle;
+      },
+    );
   }
 }

@@ -37,10 +37,13 @@ export class Manager<D = unknown> extends PeriodicTasks {
     const logger = options.logger ?? nullLogger;
     super({
       logger,
-      ...(options.runExternalPeriodicTasks !== undefined ? { runExternalPeriodicTasks: options.runExternalPeriodicTasks } : {}),
+      ...(options.runExternalPeriodicTasks !== undefined
+        ? { runExternalPeriodicTasks: options.runExternalPeriodicTasks }
+        : {}),
       ...(options.random !== undefined ? { random: options.random } : {}),
     });
-    if (typeof options.host !== 'string' || options.host === '') throw new TypeError('a manager needs a host');
+    if (typeof options.host !== 'string' || options.host === '')
+      throw new TypeError('a manager needs a host');
     this.host = options.host;
     this.serviceName = options.serviceName ?? 'undefined';
     this.driver = options.driver;

@@ -92,7 +92,11 @@ type MethodDecorator = (target: object, propertyKey: string | symbol, descriptor
  * }
  */
 export function periodicTask(options?: PeriodicTaskOptions): MethodDecorator;
-export function periodicTask(target: object, propertyKey: string | symbol, descriptor: PropertyDescriptor): void;
+export function periodicTask(
+  target: object,
+  propertyKey: string | symbol,
+  descriptor: PropertyDescriptor,
+): void;
 export function periodicTask(
   arg0?: PeriodicTaskOptions | object,
   propertyKey?: string | symbol,
@@ -102,7 +106,8 @@ export function periodicTask(
     (options: PeriodicTaskOptions): MethodDecorator =>
     (target, key, desc) => {
       if (typeof key !== 'string') throw new TypeError('periodic tasks must have string method names');
-      if (typeof desc.value !== 'function') throw new TypeError(`periodic task '${key}' must decorate a method`);
+      if (typeof desc.value !== 'function')
+        throw new TypeError(`periodic task '${key}' must decorate a method`);
       declare(target, key, options);
     };
   if (propertyKey !== undefined && descriptor !== undefined && arg0 !== undefined) {
@@ -158,7 +163,9 @@ function resolve(proto: object | null): ResolvedRegistry {
 }
 
 /** The periodic tasks a class declares or inherits, in declaration order (parents first). */
-export function periodicTasksOf(cls: abstract new (...args: never[]) => unknown): readonly PeriodicTaskSpec[] {
+export function periodicTasksOf(
+  cls: abstract new (...args: never[]) => unknown,
+): readonly PeriodicTaskSpec[] {
   return resolve(cls.prototype as object).tasks;
 }
 
@@ -188,7 +195,12 @@ const nowSeconds = (): number => Date.now() / 1000;
  * oslo `_nearest_boundary`: the next "last run" on the spacing grid anchored at the previous run,
  * plus a jitter of 0–5 % of the spacing rounded down to whole seconds.
  */
-export function nearestBoundary(lastRun: number | null, spacing: number, now: number, random: () => number): number {
+export function nearestBoundary(
+  lastRun: number | null,
+  spacing: number,
+  now: number,
+  random: () => number,
+): number {
   if (lastRun === null) return now;
   const offset = (now - lastRun) % spacing;
   const jitter = Math.floor(spacing * (random() / 20));
@@ -209,13 +221,17 @@ export class PeriodicTasks {
     this.random = options.random ?? Math.random;
     const registry = resolve(Object.getPrototypeOf(this) as object);
     for (const s of registry.skipped) {
-      this.periodicLog.info(`skipping periodic task because it is ${s.reason === 'disabled' ? 'disabled' : 'given a negative interval'}`, {
-        task: s.name,
-      });
+      this.periodicLog.info(
+        `skipping periodic task because it is ${s.reason === 'disabled' ? 'disabled' : 'given a negative interval'}`,
+        {
+          task: s.name,
+        },
+      );
     }
     this.periodicTasksList = registry.tasks.map((t) => ({ ...t }));
     const created = nowSeconds();
-    for (const t of this.periodicTasksList) this.periodicLastRun.set(t.name, t.runImmediately ? null : created);
+    for (const t of this.periodicTasksList)
+      this.periodicLastRun.set(t.name, t.runImmediately ? null : created);
   }
 
   /** Add a task to this instance only (its class and other instances are unchanged). Returns whether it was enabled. */
@@ -223,7 +239,10 @@ export class PeriodicTasks {
     validateOptions(options.name, options);
     const spacing = options.spacing ?? 0;
     if (spacing < 0 || options.enabled === false) {
-      this.periodicLog.info('skipping periodic task', { task: options.name, reason: spacing < 0 ? 'negative spacing' : 'disabled' });
+      this.periodicLog.info('skipping periodic task', {
+        task: options.name,
+        reason: spacing < 0 ? 'negative spacing' : 'disabled',
+      });
       return false;
     }
     const task: InstanceTask = {
@@ -281,8 +300,10 @@ export class PeriodicTasks {
       this.periodicLog.debug('running periodic task', { task: fullName });
       this.periodicLastRun.set(task.name, nearestBoundary(lastRun, spacing, nowSeconds(), this.random));
       try {
-        const fn = task.fn ?? ((this as unknown as Record<string, unknown>)[task.methodName] as TaskFn | undefined);
-        if (typeof fn !== 'function') throw new TypeError(`periodic task ${fullName} has no method '${task.methodName}'`);
+        const fn =
+          task.fn ?? ((this as unknown as Record<string, unknown>)[task.methodName] as TaskFn | undefined);
+        if (typeof fn !== 'function')
+          throw new TypeError(`periodic task ${fullName} has no method '${task.methodName}'`);
         await fn.call(this, ctx);
       } catch (err) {
         if (options.raiseOnError === true) throw err;

@@ -51,7 +51,8 @@ export abstract class Atom {
       const req = this.requires;
       (rb as readonly string[]).forEach((stored, i) => {
         const arg = req[i];
-        if (arg === undefined) throw new TypeError(`atom '${this.name}': rebind list is longer than its requires`);
+        if (arg === undefined)
+          throw new TypeError(`atom '${this.name}': rebind list is longer than its requires`);
         m.set(arg, stored);
       });
     } else if (rb) {

@@ -23,7 +23,10 @@ export class MissingDependencies extends TaskFlowError {
     readonly method: 'execute' | 'revert' = 'execute',
     options?: ErrorOptions,
   ) {
-    super(`atom '${atom}' needs ${missing.join(', ')} (for ${method}), which nothing upstream provides`, options);
+    super(
+      `atom '${atom}' needs ${missing.join(', ')} (for ${method}), which nothing upstream provides`,
+      options,
+    );
   }
 }
 
@@ -35,7 +38,9 @@ export class AmbiguousDependency extends TaskFlowError {
     readonly dependency: string,
     readonly providers: readonly string[],
   ) {
-    super(`adding '${atom}': multiple providers [${providers.join(', ')}] found for required symbol '${dependency}'`);
+    super(
+      `adding '${atom}': multiple providers [${providers.join(', ')}] found for required symbol '${dependency}'`,
+    );
   }
 }
 
@@ -82,7 +87,9 @@ export class StorageFailure extends TaskFlowError {
 export class WrappedFailure extends TaskFlowError {
   readonly code = 'WRAPPED_FAILURE';
   constructor(readonly failures: readonly Failure[]) {
-    super(`${failures.length} failures: ${failures.map((f) => `${f.exceptionType}: ${f.message}`).join('; ')}`);
+    super(
+      `${failures.length} failures: ${failures.map((f) => `${f.exceptionType}: ${f.message}`).join('; ')}`,
+    );
   }
   /** The first contained failure whose error class (or a base class) is one of `names`, if any. */
   check(...names: string[]): Failure | undefined {

@@ -70,7 +70,10 @@ export class Failure {
       const v = (err as unknown as Record<string, unknown>)[k];
       if (jsonable(v) || (Array.isArray(v) && v.every(jsonable))) (details ??= {})[k] = v;
     }
-    const f = new Failure({ excTypeNames: classChain(err), message: err.message, stack: err.stack, details }, err);
+    const f = new Failure(
+      { excTypeNames: classChain(err), message: err.message, stack: err.stack, details },
+      err,
+    );
     const cause = (err as { cause?: unknown }).cause;
     if (cause !== undefined && depth < 32) {
       Object.defineProperty(f, 'cause', { value: Failure.capture(cause, depth + 1), enumerable: true });
@@ -88,7 +91,12 @@ export class Failure {
 
   /** Whether a value looks like a serialised failure. */
   static isFailureJSON(v: unknown): v is FailureJSON {
-    return !!v && typeof v === 'object' && Array.isArray((v as FailureJSON).excTypeNames) && typeof (v as FailureJSON).message === 'string';
+    return (
+      !!v &&
+      typeof v === 'object' &&
+      Array.isArray((v as FailureJSON).excTypeNames) &&
+      typeof (v as FailureJSON).message === 'string'
+    );
   }
 
   /** The most derived error class name. */
@@ -105,7 +113,8 @@ export class Failure {
   matches(other: Failure | undefined): boolean {
     if (!other) return false;
     if (other === this) return true;
-    if (this.message !== other.message || this.excTypeNames.join() !== other.excTypeNames.join()) return false;
+    if (this.message !== other.message || this.excTypeNames.join() !== other.excTypeNames.join())
+      return false;
     if (!this.cause) return !other.cause;
     return this.cause.matches(other.cause);
   }
@@ -139,4 +148,6 @@ export class Failure {
 }
 
 /** What `revert` learns about its atom's execute: its value, or the Failure it raised. */
-export type Outcome<Out> = { readonly status: 'success'; readonly value: Out } | { readonly status: 'failure'; readonly failure: Failure };
+export type Outcome<Out> =
+  | { readonly status: 'success'; readonly value: Out }
+  | { readonly status: 'failure'; readonly failure: Failure };

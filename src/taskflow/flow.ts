@@ -109,10 +109,13 @@ export abstract class Flow<Needs extends object = {}, Avail extends object = Nee
   protected checkItem(item: unknown): FlowItem {
     this.structureVersion++;
     if (item instanceof Retry) {
-      throw new TypeError(`flow '${this.name}': retry controller '${item.name}' cannot be added as an atom; pass it as the flow's retry`);
+      throw new TypeError(
+        `flow '${this.name}': retry controller '${item.name}' cannot be added as an atom; pass it as the flow's retry`,
+      );
     }
     if (item instanceof Atom || item instanceof Flow) {
-      if (item === (this as unknown)) throw new DependencyFailure(`flow '${this.name}' cannot contain itself`);
+      if (item === (this as unknown))
+        throw new DependencyFailure(`flow '${this.name}' cannot contain itself`);
       return item as FlowItem;
     }
     throw new TypeError(`flow '${this.name}': can only add tasks and flows, got ${String(item)}`);

@@ -6,7 +6,14 @@
  * {@link ParameterizedForEach}, {@link AlwaysRevert}, {@link AlwaysRevertAll}), then run it with an {@link Engine}
  * (or {@link runFlow}). Semantics follow OpenStack TaskFlow 5.0's action engine.
  */
-export { AtomState, FlowState, Intention, isTaskTransitionAllowed, isRetryTransitionAllowed, checkFlowTransition } from './states';
+export {
+  AtomState,
+  FlowState,
+  Intention,
+  isTaskTransitionAllowed,
+  isRetryTransitionAllowed,
+  checkFlowTransition,
+} from './states';
 export {
   TaskFlowError,
   MissingDependencies,
@@ -21,7 +28,15 @@ export {
 } from './errors';
 export { Failure, type FailureJSON, type Outcome } from './failure';
 export { Atom, type AtomOptions } from './atom';
-export { Task, task, type TaskContext, type RevertArgs, type FunctorTaskOptions, type ProvidedBy, type DefaultProvided } from './task';
+export {
+  Task,
+  task,
+  type TaskContext,
+  type RevertArgs,
+  type FunctorTaskOptions,
+  type ProvidedBy,
+  type DefaultProvided,
+} from './task';
 export {
   Retry,
   Times,
@@ -39,10 +54,33 @@ export { Flow, DeciderDepth, type FlowItem, type FlowLink, type Decider } from '
 export { LinearFlow } from './patterns/linear-flow';
 export { UnorderedFlow } from './patterns/unordered-flow';
 export { GraphFlow, type LinkOptions } from './patterns/graph-flow';
-export { Engine, EngineStorage, runFlow, type EngineOptions, type EngineArgs, type RunFlowOptions } from './engine/engine';
+export {
+  Engine,
+  EngineStorage,
+  runFlow,
+  type EngineOptions,
+  type EngineArgs,
+  type RunFlowOptions,
+} from './engine/engine';
 export type { Compilation, ArgPlan } from './engine/compiler';
-export { Notifier, type FlowEvent, type AtomEvent, type ProgressEvent, type Listener as ListenerCallback, type FlowNotifier, type AtomNotifier } from './listeners/notifier';
-export { Listener, CapturingListener, LoggingListener, TimingListener, type Logger, type TimelineEntry, type Listenable } from './listeners/listeners';
+export {
+  Notifier,
+  type FlowEvent,
+  type AtomEvent,
+  type ProgressEvent,
+  type Listener as ListenerCallback,
+  type FlowNotifier,
+  type AtomNotifier,
+} from './listeners/notifier';
+export {
+  Listener,
+  CapturingListener,
+  LoggingListener,
+  TimingListener,
+  type Logger,
+  type TimelineEntry,
+  type Listenable,
+} from './listeners/listeners';
 export { LogBook, FlowDetail, AtomDetail } from './persistence/models';
 export type { PersistenceBackend } from './persistence/backend';
 export { MemoryBackend } from './persistence/memory-backend';

@@ -41,7 +41,8 @@ export class History<T = unknown> implements Iterable<RetryAttempt<T>> {
   }
   /** `[atomName, failure]` pairs of every attempt (or of attempt `index`). */
   outcomes(index?: number): [string, Failure][] {
-    const list = index === undefined ? this.attempts : this.attempts.slice(index, index === -1 ? undefined : index + 1);
+    const list =
+      index === undefined ? this.attempts : this.attempts.slice(index, index === -1 ? undefined : index + 1);
     return list.flatMap((a) => Object.entries(a.failures));
   }
   /** Whether some failure (optionally the retry's own) is of error class `name`. */
@@ -110,7 +111,8 @@ function nextValue<T>(name: string, values: readonly T[], history: History): T {
     const i = remaining.findIndex((v) => v === used || JSON.stringify(v) === JSON.stringify(used));
     if (i >= 0) remaining.splice(i, 1);
   }
-  if (remaining.length === 0) throw new NotFound(`No elements left in collection of iterable retry controller ${name}`);
+  if (remaining.length === 0)
+    throw new NotFound(`No elements left in collection of iterable retry controller ${name}`);
   return remaining[0] as T;
 }
 

@@ -49,7 +49,11 @@ const TASK_TRANSITIONS: ReadonlySet<string> = new Set([
   'REVERTED>PENDING',
   'IGNORE>PENDING',
 ]);
-const RETRY_TRANSITIONS: ReadonlySet<string> = new Set([...TASK_TRANSITIONS, 'SUCCESS>RETRYING', 'RETRYING>RUNNING']);
+const RETRY_TRANSITIONS: ReadonlySet<string> = new Set([
+  ...TASK_TRANSITIONS,
+  'SUCCESS>RETRYING',
+  'RETRYING>RUNNING',
+]);
 
 /** The one allowed-transition table for tasks (TaskFlow's `check_task_transition`). */
 export function isTaskTransitionAllowed(from: AtomState, to: AtomState): boolean {

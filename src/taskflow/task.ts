@@ -62,7 +62,10 @@ export abstract class Task<
 }
 
 /** Options of the functional form {@link task}. */
-export interface FunctorTaskOptions<In, Out, P, R = unknown, J = unknown> extends Omit<AtomOptions, 'provides' | 'requires' | 'optional' | 'rebind' | 'inject'> {
+export interface FunctorTaskOptions<In, Out, P, R = unknown, J = unknown> extends Omit<
+  AtomOptions,
+  'provides' | 'requires' | 'optional' | 'rebind' | 'inject'
+> {
   requires?: readonly (keyof In & string)[];
   optional?: readonly (keyof In & string)[];
   provides?: P;
@@ -75,7 +78,9 @@ export interface FunctorTaskOptions<In, Out, P, R = unknown, J = unknown> extend
 
 /** What a task with arguments `In`, rebind map `R` and inject `J` needs from its flow (by stored name). */
 export type TaskNeeds<In, R, J> = Omit<
-  R extends readonly unknown[] ? In : { [K in keyof In as K extends keyof R ? (R[K] extends string ? R[K] : K) : K]: In[K] },
+  R extends readonly unknown[]
+    ? In
+    : { [K in keyof In as K extends keyof R ? (R[K] extends string ? R[K] : K) : K]: In[K] },
   keyof J
 >;
 
@@ -88,7 +93,12 @@ export type ProvidedBy<Out, P> = P extends string
       : {}
     : {};
 
-class FunctorTask<In extends object, Out, Prov extends object, Needs extends object> extends Task<In, Out, Prov, Needs> {
+class FunctorTask<In extends object, Out, Prov extends object, Needs extends object> extends Task<
+  In,
+  Out,
+  Prov,
+  Needs
+> {
   constructor(
     name: string,
     private readonly fn: (args: In, ctx: TaskContext) => Out | Promise<Out>,

@@ -14,25 +14,40 @@ export interface FlowEdge {
 }
 
 /** Atoms, their nesting and every edge (order, data dependencies, retries) of a flow. */
-export function describeFlow(flow: Flow<object, object>): { atoms: { name: string; kind: 'task' | 'retry'; path: string[] }[]; edges: FlowEdge[] } {
+export function describeFlow(flow: Flow<object, object>): {
+  atoms: { name: string; kind: 'task' | 'retry'; path: string[] }[];
+  edges: FlowEdge[];
+} {
   const c = compile(flow);
-  const atoms = c.atoms.map((a, i) => ({ name: a.name, kind: c.isRetry[i] ? ('retry' as const) : ('task' as const), path: c.parents[i]!.map((f) => f.name) }));
+  const atoms = c.atoms.map((a, i) => ({
+    name: a.name,
+    kind: c.isRetry[i] ? ('retry' as const) : ('task' as const),
+    path: c.parents[i]!.map((f) => f.name),
+  }));
   const edges: FlowEdge[] = [];
   const seen = new Set<string>();
-  for (let i = 0; i < c.atoms.length; i++) for (const p of c.preds[i]!) {
-    const e: FlowEdge = { from: c.atoms[p]!.name, to: c.atoms[i]!.name, kind: c.isRetry[p] ? 'retry' : 'order' };
-    if (c.deciders[i]?.some((d) => d.sources.length === 0 || d.sources.includes(p))) e.label = 'decider';
-    edges.push(e);
-    seen.add(`${p}>${i}`);
-  }
+  for (let i = 0; i < c.atoms.length; i++)
+    for (const p of c.preds[i]!) {
+      const e: FlowEdge = {
+        from: c.atoms[p]!.name,
+        to: c.atoms[i]!.name,
+        kind: c.isRetry[p] ? 'retry' : 'order',
+      };
+      if (c.deciders[i]?.some((d) => d.sources.length === 0 || d.sources.includes(p))) e.label = 'decider';
+      edges.push(e);
+      seen.add(`${p}>${i}`);
+    }
   for (let i = 0; i < c.atoms.length; i++) {
     const byProvider = new Map<number, string[]>();
-    for (const plan of c.plans[i]!) if (plan.provider >= 0) byProvider.set(plan.provider, [...(byProvider.get(plan.provider) ?? []), plan.name]);
+    for (const plan of c.plans[i]!)
+      if (plan.provider >= 0)
+        byProvider.set(plan.provider, [...(byProvider.get(plan.provider) ?? []), plan.name]);
     for (const [p, names] of byProvider) {
       if (seen.has(`${p}>${i}`)) {
         const e = edges.find((x) => x.from === c.atoms[p]!.name && x.to === c.atoms[i]!.name)!;
         e.label = e.label ? `${e.label}; ${names.join(', ')}` : names.join(', ');
-      } else edges.push({ from: c.atoms[p]!.name, to: c.atoms[i]!.name, kind: 'data', label: names.join(', ') });
+      } else
+        edges.push({ from: c.atoms[p]!.name, to: c.atoms[i]!.name, kind: 'data', label: names.join(', ') });
     }
   }
   return { atoms, edges };
@@ -43,11 +58,18 @@ const q = (s: string) => '"' + s.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '
 /** Graphviz DOT text: one cluster per (nested) flow, retries as diamonds, data edges dashed with their names. */
 export function toDot(flow: Flow<object, object>): string {
   const { edges } = describeFlow(flow);
-  const lines: string[] = [`digraph ${q(flow.name)} {`, '  rankdir=LR;', '  node [shape=box, style=rounded];'];
+  const lines: string[] = [
+    `digraph ${q(flow.name)} {`,
+    '  rankdir=LR;',
+    '  node [shape=box, style=rounded];',
+  ];
   let cluster = 0;
   const emit = (f: Flow<object, object>, indent: string) => {
     lines.push(`${indent}subgraph cluster_${cluster++} {`, `${indent}  label=${q(`${f.kind}: ${f.name}`)};`);
-    if (f.retry) lines.push(`${indent}  ${q(f.retry.name)} [shape=diamond, label=${q(`${f.retry.name}\n(${f.retry.constructor.name})`)}];`);
+    if (f.retry)
+      lines.push(
+        `${indent}  ${q(f.retry.name)} [shape=diamond, label=${q(`${f.retry.name}\n(${f.retry.constructor.name})`)}];`,
+      );
     for (const it of f.items) {
       if (it instanceof Atom) lines.push(`${indent}  ${q(it.name)};`);
       else emit(it, indent + '  ');
@@ -95,7 +117,9 @@ export function formatTimeline(entries: readonly TimelineEntry[]): string {
   if (entries.length === 0) return '(no atoms ran)\n';
   const t0 = Math.min(...entries.map((e) => e.start));
   const w = Math.max(4, ...entries.map((e) => e.atom.length));
-  const rows = entries.map((e) => `${e.atom.padEnd(w)}  ${e.phase.padEnd(7)}  ${e.state.padEnd(14)}  +${String(e.start - t0).padStart(6)}ms  ${String(e.durationMs).padStart(6)}ms`);
+  const rows = entries.map(
+    (e) =>
+      `${e.atom.padEnd(w)}  ${e.phase.padEnd(7)}  ${e.state.padEnd(14)}  +${String(e.start - t0).padStart(6)}ms  ${String(e.durationMs).padStart(6)}ms`,
+  );
   return [`${'atom'.padEnd(w)}  phase    state           start      duration`, ...rows].join('\n') + '\n';
 }
-

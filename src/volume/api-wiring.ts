@@ -25,7 +25,11 @@ import type { VolumeAttachRpc } from './attach';
 export interface VolumeApiServiceContext {
   readonly config: Pick<
     Config,
-    'defaultVolumeType' | 'defaultAvailabilityZone' | 'osapiMaxLimit' | 'serviceDownTime' | 'reservationExpire'
+    | 'defaultVolumeType'
+    | 'defaultAvailabilityZone'
+    | 'osapiMaxLimit'
+    | 'serviceDownTime'
+    | 'reservationExpire'
   >;
   readonly logger: Logger;
   readonly resources: { dataSource(): Promise<DataSource>; transport(): Promise<Transport> };
@@ -42,16 +46,27 @@ export interface VolumeApiRpcFactories {
 }
 
 /** The api service's `v3` builder (ApiServiceOptions.v3). */
-export function volumeApiV3(rpc: VolumeApiRpcFactories): (ctx: VolumeApiServiceContext) => Promise<(v3: Router) => void> {
+export function volumeApiV3(
+  rpc: VolumeApiRpcFactories,
+): (ctx: VolumeApiServiceContext) => Promise<(v3: Router) => void> {
   return async (ctx) => {
     const [ds, transport] = await Promise.all([ctx.resources.dataSource(), ctx.resources.transport()]);
-    const api = new VolumeAPI(ds, new QuotaEngine(ds, { reservationExpireSeconds: ctx.config.reservationExpire }), rpc.scheduler(transport), rpc.backend(transport), {
-      defaultVolumeType: ctx.config.defaultVolumeType,
-      defaultAvailabilityZone: ctx.config.defaultAvailabilityZone,
-      log: ctx.logger.child({ component: 'volume-api' }),
-      ...(rpc.snapshots !== undefined ? { snapshots: rpc.snapshots(transport) } : {}),
-      ...(rpc.attach !== undefined ? { attach: rpc.attach(transport) } : {}),
+    const api = new VolumeAPI(
+      ds,
+      new QuotaEngine(ds, { reservationExpireSeconds: ctx.config.reservationExpire }),
+      rpc.scheduler(transport),
+      rpc.backend(transport),
+      {
+        defaultVolumeType: ctx.config.defaultVolumeType,
+        defaultAvailabilityZone: ctx.config.defaultAvailabilityZone,
+        log: ctx.logger.child({ component: 'volume-api' }),
+        ...(rpc.snapshots !== undefined ? { snapshots: rpc.snapshots(transport) } : {}),
+        ...(rpc.attach !== undefined ? { attach: rpc.attach(transport) } : {}),
+      },
+    );
+    return volumeV3Routes(api, {
+      maxLimit: ctx.config.osapiMaxLimit,
+      serviceDownTimeSec: ctx.config.serviceDownTime,
     });
-    return volumeV3Routes(api, { maxLimit: ctx.config.osapiMaxLimit, serviceDownTimeSec: ctx.config.serviceDownTime });
   };
 }

@@ -8,7 +8,13 @@ import { v4 as uuidv4, v5 as uuidv5 } from 'uuid';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { Engine } from '../taskflow';
 import { dbDate, parseDbDate } from '../db/sql';
-import { ServiceEntity, SnapshotEntity, VolumeEntity, VolumeTypeEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
+import {
+  ServiceEntity,
+  SnapshotEntity,
+  VolumeEntity,
+  VolumeTypeEntity,
+  VolumeTypeExtraSpecEntity,
+} from '../db/entities';
 import { withWriteTransaction } from '../db/transaction';
 import type { QuotaEngine, QuotaUsageView } from '../quota';
 import { createVolumeFlow, type CreateVolumeFlowDeps } from '../flows/create-volume';
@@ -66,7 +72,13 @@ export interface VolumeBackendRpc {
    * through its driver, then sets `size = newSizeGb`, status `available` and commits the reservations; on
    * a failure it rolls them back and sets `error_extending`.
    */
-  extendVolume(ctx: VolumeRpcContext, host: string, volumeId: string, newSizeGb: number, reservations: string[]): Promise<void>;
+  extendVolume(
+    ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    newSizeGb: number,
+    reservations: string[],
+  ): Promise<void>;
 }
 
 /**
@@ -180,7 +192,13 @@ export interface SnapshotRecord {
 }
 
 /** Statuses Cinder lets a (scheduled) volume be deleted from. */
-export const DELETABLE_STATUSES = ['available', 'error', 'error_restoring', 'error_extending', 'error_managing'] as const;
+export const DELETABLE_STATUSES = [
+  'available',
+  'error',
+  'error_restoring',
+  'error_extending',
+  'error_managing',
+] as const;
 
 const DELETE_REFUSED =
   'Volume status must be available or error or error_restoring or error_extending or error_managing and must not be ' +
@@ -189,13 +207,42 @@ const DELETE_REFUSED =
 
 /** Every volume status (Cinder's VolumeStatus.ALL): what a forced delete starts from. */
 const ANY_VOLUME_STATUS = [
-  'creating', 'available', 'deleting', 'error', 'error_deleting', 'error_managing', 'managing', 'attaching', 'in-use',
-  'detaching', 'maintenance', 'restoring-backup', 'error_restoring', 'reserved', 'awaiting-transfer', 'backing-up',
-  'error_backing-up', 'error_extending', 'downloading', 'uploading', 'retyping', 'extending',
+  'creating',
+  'available',
+  'deleting',
+  'error',
+  'error_deleting',
+  'error_managing',
+  'managing',
+  'attaching',
+  'in-use',
+  'detaching',
+  'maintenance',
+  'restoring-backup',
+  'error_restoring',
+  'reserved',
+  'awaiting-transfer',
+  'backing-up',
+  'error_backing-up',
+  'error_extending',
+  'downloading',
+  'uploading',
+  'retyping',
+  'extending',
 ] as const;
 
 /** Every live snapshot status (os-force_delete starts from any). */
-const SNAPSHOT_FORCE_DELETABLE = ['error', 'available', 'creating', 'deleting', 'updating', 'error_deleting', 'unmanaging', 'backing-up', 'restoring'];
+const SNAPSHOT_FORCE_DELETABLE = [
+  'error',
+  'available',
+  'creating',
+  'deleting',
+  'updating',
+  'error_deleting',
+  'unmanaging',
+  'backing-up',
+  'restoring',
+];
 
 const DELETE_REFUSED_FORCED =
   'Volume must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be ' +
@@ -255,7 +302,8 @@ interface RawVolumeRow {
 /** A raw `volumes` row (either driver) → the record the views read. */
 function recordOfRow(r: RawVolumeRow): VolumeRecord {
   const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
-  const dt = (v: unknown): string | null => (v === null || v === undefined ? null : isoMicros(parseDbDate(v)));
+  const dt = (v: unknown): string | null =>
+    v === null || v === undefined ? null : isoMicros(parseDbDate(v));
   return {
     id: String(r.id),
     projectId: String(r.project_id),
@@ -274,7 +322,10 @@ function recordOfRow(r: RawVolumeRow): VolumeRecord {
     multiattach: r.multiattach === true || Number(r.multiattach) === 1,
     migrationStatus: str(r.migration_status),
     serviceUuid: r.host === null || r.host === undefined ? null : serviceUuidOf(String(r.host)),
-    useQuota: r.use_quota === undefined || r.use_quota === null ? true : r.use_quota === true || Number(r.use_quota) === 1,
+    useQuota:
+      r.use_quota === undefined || r.use_quota === null
+        ? true
+        : r.use_quota === true || Number(r.use_quota) === 1,
     createdAt: dt(r.created_at) ?? '',
     updatedAt: dt(r.updated_at),
   };
@@ -353,7 +404,11 @@ export class VolumeAPI {
    * Resolves once the flow has cast to the scheduler, with the volume as inserted (`creating`).
    * @throws the flow's domain errors (invalid input / zone 400, quota 413 …), after the flow reverted.
    */
-  async create(ctx: VolumeApiContext, req: VolumeCreateInput, projectId: string = ctx.projectId): Promise<VolumeWithExtras> {
+  async create(
+    ctx: VolumeApiContext,
+    req: VolumeCreateInput,
+    projectId: string = ctx.projectId,
+  ): Promise<VolumeWithExtras> {
     const volumeType = req.volumeType === null ? null : await this.getTypeByNameOrId(req.volumeType);
     const snapshot = req.snapshotId === null ? null : await this.snapshotRef(ctx, req.snapshotId);
     const source = req.sourceVolid === null ? null : await this.sourceRef(ctx, req.sourceVolid);
@@ -390,7 +445,13 @@ export class VolumeAPI {
   }
 
   private flowContext(ctx: VolumeApiContext, projectId: string): Omit<VolumeFlowContext, 'quota_committed'> {
-    return { project_id: projectId, user_id: ctx.userId, is_admin: ctx.isAdmin, request_id: ctx.requestId, roles: [...ctx.roles] };
+    return {
+      project_id: projectId,
+      user_id: ctx.userId,
+      is_admin: ctx.isAdmin,
+      request_id: ctx.requestId,
+      roles: [...ctx.roles],
+    };
   }
 
   private async snapshotRef(ctx: VolumeApiContext, id: string): Promise<SnapshotRef> {
@@ -410,7 +471,14 @@ export class VolumeAPI {
 
   private async sourceRef(ctx: VolumeApiContext, id: string): Promise<SourceVolumeRef> {
     const v = await this.getRecord(ctx, id);
-    return { id: v.id, size: v.size, status: v.status, volume_type_id: v.volumeTypeId, availability_zone: v.availabilityZone, host: v.host };
+    return {
+      id: v.id,
+      size: v.size,
+      status: v.status,
+      volume_type_id: v.volumeTypeId,
+      availability_zone: v.availabilityZone,
+      host: v.host,
+    };
   }
 
   // ---- reads ------------------------------------------------------------------------------------
@@ -420,7 +488,10 @@ export class VolumeAPI {
     return (await this.getRow(ctx, id)).rec;
   }
 
-  private async getRow(ctx: Pick<VolumeApiContext, 'isAdmin' | 'projectId'>, id: string): Promise<{ rec: VolumeRecord; raw: RawVolumeRow }> {
+  private async getRow(
+    ctx: Pick<VolumeApiContext, 'isAdmin' | 'projectId'>,
+    id: string,
+  ): Promise<{ rec: VolumeRecord; raw: RawVolumeRow }> {
     const rows: RawVolumeRow[] = UUID_RE.test(id)
       ? await this.ds.query('SELECT * FROM volumes WHERE id = ? AND deleted = 0', [id])
       : [];
@@ -441,9 +512,16 @@ export class VolumeAPI {
    * The views' extras: the type's name and the metadata, with the user-visible admin metadata
    * (`readonly`) of the raw rows merged in over a user key of the same name, as Cinder shows it.
    */
-  private async withExtras(vols: readonly VolumeRecord[], raws: readonly RawVolumeRow[] = []): Promise<VolumeWithExtras[]> {
+  private async withExtras(
+    vols: readonly VolumeRecord[],
+    raws: readonly RawVolumeRow[] = [],
+  ): Promise<VolumeWithExtras[]> {
     const ids = vols.map((v) => v.id);
-    const [meta, types, attached] = await Promise.all([this.db.metadataOf(ids), this.db.listTypes(), attachmentsOf(this.ds, ids)]);
+    const [meta, types, attached] = await Promise.all([
+      this.db.metadataOf(ids),
+      this.db.listTypes(),
+      attachmentsOf(this.ds, ids),
+    ]);
     const typeName = new Map(types.map((t) => [t.id, t.name]));
     const readonly = new Map(raws.map((r) => [String(r.id), readonlyOfRow(r)]));
     return vols.map((volume) => {
@@ -455,7 +533,11 @@ export class VolumeAPI {
       return {
         volume,
         volumeTypeName: volume.volumeTypeId === null ? null : (typeName.get(volume.volumeTypeId) ?? null),
-        metadata: { ...own, ...(ro === null ? {} : { readonly: ro }), ...(mode === null ? {} : { attached_mode: mode }) },
+        metadata: {
+          ...own,
+          ...(ro === null ? {} : { readonly: ro }),
+          ...(mode === null ? {} : { attached_mode: mode }),
+        },
         attachments: att?.views ?? [],
       };
     });
@@ -466,7 +548,10 @@ export class VolumeAPI {
    * rows after the marker in this order) and limit/offset.
    * @throws VolumeNotFoundError for an unknown (or invisible) marker, as Cinder.
    */
-  async list(ctx: VolumeApiContext, opts: VolumeListOptions): Promise<{ items: VolumeWithExtras[]; count: number | null }> {
+  async list(
+    ctx: VolumeApiContext,
+    opts: VolumeListOptions,
+  ): Promise<{ items: VolumeWithExtras[]; count: number | null }> {
     const where: string[] = ['v.deleted = 0'];
     const params: unknown[] = [];
     if (opts.projectId !== null) {
@@ -497,7 +582,9 @@ export class VolumeAPI {
     }
     if (f.matchesNothing === true) where.push('1 = 0');
     for (const [k, val] of Object.entries(f.metadata ?? {})) {
-      where.push('EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND m.deleted = 0 AND m.`key` = ? AND m.value = ?)');
+      where.push(
+        'EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND m.deleted = 0 AND m.`key` = ? AND m.value = ?)',
+      );
       params.push(k, val);
     }
     const filterSql = where.join(' AND ');
@@ -506,16 +593,21 @@ export class VolumeAPI {
     const order: { col: string; dir: 'asc' | 'desc' }[] = [];
     opts.sortKeys.forEach((key, i) => {
       const col = SORT_COLUMNS[key];
-      if (col !== undefined && !order.some((o) => o.col === col)) order.push({ col, dir: opts.sortDirs[i] ?? 'desc' });
+      if (col !== undefined && !order.some((o) => o.col === col))
+        order.push({ col, dir: opts.sortDirs[i] ?? 'desc' });
     });
     if (!order.some((o) => o.col === 'id')) order.push({ col: 'id', dir: order[0]?.dir ?? 'desc' });
 
     if (opts.marker !== null) {
       const markerRows: RawVolumeRow[] = UUID_RE.test(opts.marker)
-        ? await this.ds.query(`SELECT ${order.map((o) => o.col).join(', ')}, project_id FROM volumes WHERE id = ? AND deleted = 0`, [opts.marker])
+        ? await this.ds.query(
+            `SELECT ${order.map((o) => o.col).join(', ')}, project_id FROM volumes WHERE id = ? AND deleted = 0`,
+            [opts.marker],
+          )
         : [];
       const m = markerRows[0];
-      if (m === undefined || !(ctx.isAdmin || m.project_id === ctx.projectId)) throw new VolumeNotFoundError(opts.marker);
+      if (m === undefined || !(ctx.isAdmin || m.project_id === ctx.projectId))
+        throw new VolumeNotFoundError(opts.marker);
       const ors: string[] = [];
       order.forEach((o, i) => {
         const parts: string[] = [];
@@ -545,26 +637,34 @@ export class VolumeAPI {
     }
 
     const orderSql = order.map((o) => `v.${o.col} ${o.dir.toUpperCase()}`).join(', ');
-    const rows: RawVolumeRow[] = opts.limit === 0
-      ? []
-      : await this.ds.query(`SELECT v.* FROM volumes v WHERE ${where.join(' AND ')} ORDER BY ${orderSql} LIMIT ? OFFSET ?`, [
-          ...params,
-          opts.limit,
-          opts.offset,
-        ]);
+    const rows: RawVolumeRow[] =
+      opts.limit === 0
+        ? []
+        : await this.ds.query(
+            `SELECT v.* FROM volumes v WHERE ${where.join(' AND ')} ORDER BY ${orderSql} LIMIT ? OFFSET ?`,
+            [...params, opts.limit, opts.offset],
+          );
     let count: number | null = null;
     if (opts.withCount === true) {
-      const c: { n: number | string }[] = await this.ds.query(`SELECT COUNT(*) AS n FROM volumes v WHERE ${filterSql}`, filterParams);
+      const c: { n: number | string }[] = await this.ds.query(
+        `SELECT COUNT(*) AS n FROM volumes v WHERE ${filterSql}`,
+        filterParams,
+      );
       count = Number(c[0]?.n ?? 0);
     }
     return { items: await this.withExtras(rows.map(recordOfRow), rows), count };
   }
 
   /** GET /volumes/summary: how many volumes and GB a project (null: every project) holds, and its metadata values. */
-  async summary(projectId: string | null): Promise<{ totalCount: number; totalSize: number; metadata: Record<string, string[]> }> {
+  async summary(
+    projectId: string | null,
+  ): Promise<{ totalCount: number; totalSize: number; metadata: Record<string, string[]> }> {
     const where = projectId === null ? 'v.deleted = 0' : 'v.deleted = 0 AND v.project_id = ?';
     const params = projectId === null ? [] : [projectId];
-    const totals: { n: unknown; gb: unknown }[] = await this.ds.query(`SELECT COUNT(*) AS n, COALESCE(SUM(v.size), 0) AS gb FROM volumes v WHERE ${where}`, params);
+    const totals: { n: unknown; gb: unknown }[] = await this.ds.query(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(v.size), 0) AS gb FROM volumes v WHERE ${where}`,
+      params,
+    );
     const meta: { k: string; val: string | null }[] = await this.ds.query(
       `SELECT DISTINCT m.\`key\` AS k, m.value AS val FROM volume_metadata m JOIN volumes v ON v.id = m.volume_id WHERE m.deleted = 0 AND ${where} ORDER BY m.\`key\`, m.value`,
       params,
@@ -580,7 +680,11 @@ export class VolumeAPI {
   async update(
     ctx: VolumeApiContext,
     id: string,
-    upd: { readonly name?: string | null; readonly description?: string | null; readonly metadata?: Readonly<Record<string, string>> },
+    upd: {
+      readonly name?: string | null;
+      readonly description?: string | null;
+      readonly metadata?: Readonly<Record<string, string>>;
+    },
   ): Promise<VolumeWithExtras> {
     await this.getRecord(ctx, id);
     const values: Partial<VolumeEntity> = {};
@@ -588,7 +692,9 @@ export class VolumeAPI {
     if (upd.description !== undefined) values.displayDescription = upd.description;
     if (Object.keys(values).length > 0) {
       values.updatedAt = new Date();
-      await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id, deleted: false }, values));
+      await withWriteTransaction(this.ds, (q) =>
+        q.manager.update(VolumeEntity, { id, deleted: false }, values),
+      );
     }
     if (upd.metadata !== undefined) await this.db.writeMetadata(id, upd.metadata, true);
     return this.get(ctx, id);
@@ -600,7 +706,12 @@ export class VolumeAPI {
   }
 
   /** POST (merge) or PUT (replace) /volumes/{id}/metadata. */
-  async setMetadata(ctx: VolumeApiContext, id: string, metadata: Readonly<Record<string, string>>, replace: boolean): Promise<Record<string, string>> {
+  async setMetadata(
+    ctx: VolumeApiContext,
+    id: string,
+    metadata: Readonly<Record<string, string>>,
+    replace: boolean,
+  ): Promise<Record<string, string>> {
     await this.getRecord(ctx, id);
     await this.db.writeMetadata(id, metadata, replace);
     return (await this.db.metadataOf([id])).get(id) ?? {};
@@ -627,7 +738,11 @@ export class VolumeAPI {
    * and the delete is cast to its host, which deletes the `deleting` snapshots first.
    * @throws VolumeNotFoundError, InvalidVolumeError (400)
    */
-  async delete(ctx: VolumeApiContext, id: string, options: { readonly cascade?: boolean; readonly force?: boolean } = {}): Promise<void> {
+  async delete(
+    ctx: VolumeApiContext,
+    id: string,
+    options: { readonly cascade?: boolean; readonly force?: boolean } = {},
+  ): Promise<void> {
     let vol = await this.getRecord(ctx, id);
     if (vol.host === null) {
       const deleted = await this.db.softDeleteUnscheduled(id);
@@ -644,7 +759,11 @@ export class VolumeAPI {
     if (!(await this.db.conditionalStatus(id, from, 'deleting', snapshots))) {
       throw new InvalidVolumeError(options.force === true ? DELETE_REFUSED_FORCED : DELETE_REFUSED);
     }
-    await this.backend.deleteVolume(rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }), vol.host!, id);
+    await this.backend.deleteVolume(
+      rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }),
+      vol.host!,
+      id,
+    );
   }
 
   private async giveBackQuota(vol: VolumeRecord): Promise<void> {
@@ -668,7 +787,9 @@ export class VolumeAPI {
     // Cinder's `_extend`: the size is checked first, then the status (its message prints the expected
     // conditions as a Python dict).
     const refused = (): InvalidVolumeError =>
-      new InvalidVolumeError(`Volume ${id} status must be '{'status': 'available'}' to extend, currently ${vol.status}.`);
+      new InvalidVolumeError(
+        `Volume ${id} status must be '{'status': 'available'}' to extend, currently ${vol.status}.`,
+      );
     if (newSizeGb <= vol.size) {
       throw new VolumeInvalidInputError(
         `New size for extend must be greater than current size. (current: ${vol.size}, extended: ${newSizeGb}).`,
@@ -695,14 +816,20 @@ export class VolumeAPI {
   async resetStatus(
     ctx: VolumeApiContext,
     id: string,
-    update: { readonly status?: string; readonly attachStatus?: string; readonly migrationStatus?: string | null },
+    update: {
+      readonly status?: string;
+      readonly attachStatus?: string;
+      readonly migrationStatus?: string | null;
+    },
   ): Promise<void> {
     await this.getRecord(ctx, id);
     const values: Partial<VolumeEntity> = { updatedAt: new Date() };
     if (update.status !== undefined) values.status = update.status;
     if (update.attachStatus !== undefined) values.attachStatus = update.attachStatus;
     if (update.migrationStatus !== undefined) values.migrationStatus = update.migrationStatus;
-    await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id, deleted: false }, values));
+    await withWriteTransaction(this.ds, (q) =>
+      q.manager.update(VolumeEntity, { id, deleted: false }, values),
+    );
   }
 
   /**
@@ -711,8 +838,11 @@ export class VolumeAPI {
    */
   async setBootable(ctx: VolumeApiContext, id: string, bootable: boolean): Promise<void> {
     const vol = await this.getRecord(ctx, id);
-    if (vol.status === 'maintenance') throw new InvalidVolumeError('The volume cannot be updated during maintenance.');
-    await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id, deleted: false }, { bootable, updatedAt: new Date() }));
+    if (vol.status === 'maintenance')
+      throw new InvalidVolumeError('The volume cannot be updated during maintenance.');
+    await withWriteTransaction(this.ds, (q) =>
+      q.manager.update(VolumeEntity, { id, deleted: false }, { bootable, updatedAt: new Date() }),
+    );
   }
 
   /**
@@ -723,9 +853,13 @@ export class VolumeAPI {
   async updateReadonlyFlag(ctx: VolumeApiContext, id: string, readonly: boolean): Promise<void> {
     const vol = await this.getRecord(ctx, id);
     if (vol.status !== 'available') {
-      throw new InvalidVolumeError(`Volume ${id} status must be available to update readonly flag, but current status is: ${vol.status}.`);
+      throw new InvalidVolumeError(
+        `Volume ${id} status must be available to update readonly flag, but current status is: ${vol.status}.`,
+      );
     }
-    await withWriteTransaction(this.ds, (q) => q.query('UPDATE volumes SET readonly = ? WHERE id = ? AND deleted = 0', [readonly ? 1 : 0, id]));
+    await withWriteTransaction(this.ds, (q) =>
+      q.query('UPDATE volumes SET readonly = ? WHERE id = ? AND deleted = 0', [readonly ? 1 : 0, id]),
+    );
   }
 
   /** PUT /snapshots/{id}: name and/or description. @throws SnapshotNotFoundError */
@@ -738,14 +872,18 @@ export class VolumeAPI {
     const values: Partial<SnapshotEntity> = { updatedAt: new Date() };
     if (upd.name !== undefined) values.displayName = upd.name;
     if (upd.description !== undefined) values.displayDescription = upd.description;
-    await withWriteTransaction(this.ds, (q) => q.manager.update(SnapshotEntity, { id, deleted: false }, values));
+    await withWriteTransaction(this.ds, (q) =>
+      q.manager.update(SnapshotEntity, { id, deleted: false }, values),
+    );
     return this.getSnapshot(ctx, id);
   }
 
   /** os-reset_status on a snapshot (admin). @throws SnapshotNotFoundError */
   async resetSnapshotStatus(ctx: VolumeApiContext, id: string, status: string): Promise<void> {
     await this.getSnapshot(ctx, id);
-    await withWriteTransaction(this.ds, (q) => q.manager.update(SnapshotEntity, { id, deleted: false }, { status, updatedAt: new Date() }));
+    await withWriteTransaction(this.ds, (q) =>
+      q.manager.update(SnapshotEntity, { id, deleted: false }, { status, updatedAt: new Date() }),
+    );
   }
 
   // ---- quotas and limits ------------------------------------------------------------------------
@@ -762,7 +900,10 @@ export class VolumeAPI {
     return this.quotas.getDefaults();
   }
 
-  updateQuotaSet(projectId: string, limits: Readonly<Record<string, number>>): Promise<Record<string, number>> {
+  updateQuotaSet(
+    projectId: string,
+    limits: Readonly<Record<string, number>>,
+  ): Promise<Record<string, number>> {
     return this.quotas.setLimits(projectId, limits);
   }
 
@@ -780,7 +921,10 @@ export class VolumeAPI {
 
   /** By id (or `default`). @throws VolumeTypeNotFoundError */
   async getType(ctx: Pick<VolumeApiContext, 'isAdmin'>, id: string): Promise<VolumeTypeRecord> {
-    const t = id === 'default' ? await this.db.findTypeByName(this.options.defaultVolumeType) : await this.db.findTypeById(id);
+    const t =
+      id === 'default'
+        ? await this.db.findTypeByName(this.options.defaultVolumeType)
+        : await this.db.findTypeById(id);
     if (t === null || (!t.is_public && !ctx.isAdmin)) throw new VolumeTypeNotFoundError(id, 'id');
     return t;
   }
@@ -806,7 +950,9 @@ export class VolumeAPI {
   }): Promise<VolumeTypeRecord> {
     const id = uuidv4();
     await withWriteTransaction(this.ds, async (q) => {
-      const dup: unknown[] = await q.query('SELECT id FROM volume_types WHERE name = ? AND deleted = 0', [req.name]);
+      const dup: unknown[] = await q.query('SELECT id FROM volume_types WHERE name = ? AND deleted = 0', [
+        req.name,
+      ]);
       if (dup.length > 0) throw new VolumeTypeExistsError(req.name);
       const now = new Date();
       await q.manager.insert(VolumeTypeEntity, {
@@ -824,7 +970,15 @@ export class VolumeAPI {
       if (specs.length > 0) {
         await q.manager.insert(
           VolumeTypeExtraSpecEntity,
-          specs.map(([key, value]) => ({ volumeTypeId: id, key, value, createdAt: now, updatedAt: null, deletedAt: null, deleted: false })),
+          specs.map(([key, value]) => ({
+            volumeTypeId: id,
+            key,
+            value,
+            createdAt: now,
+            updatedAt: null,
+            deletedAt: null,
+            deleted: false,
+          })),
         );
       }
     });
@@ -835,11 +989,17 @@ export class VolumeAPI {
   /** DELETE /types/{id} (admin). @throws VolumeTypeNotFoundError, VolumeTypeInUseError */
   async deleteType(id: string): Promise<void> {
     await withWriteTransaction(this.ds, async (q) => {
-      const found: { name: string }[] = await q.query('SELECT name FROM volume_types WHERE id = ? AND deleted = 0', [id]);
+      const found: { name: string }[] = await q.query(
+        'SELECT name FROM volume_types WHERE id = ? AND deleted = 0',
+        [id],
+      );
       if (found.length === 0) throw new VolumeTypeNotFoundError(id, 'id');
       // Cinder's volume_types.destroy: the configured default type must stay.
       if (found[0]!.name === this.options.defaultVolumeType) throw new VolumeTypeDefaultDeletionError(id);
-      const used: unknown[] = await q.query('SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1', [id]);
+      const used: unknown[] = await q.query(
+        'SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1',
+        [id],
+      );
       if (used.length > 0) throw new VolumeTypeInUseError(id);
       const res = await q.manager
         .createQueryBuilder()
@@ -866,16 +1026,24 @@ export class VolumeAPI {
     upd: { readonly name?: string; readonly description?: string; readonly isPublic?: boolean },
   ): Promise<VolumeTypeRecord> {
     await withWriteTransaction(this.ds, async (q) => {
-      const found: { name: string }[] = await q.query('SELECT name FROM volume_types WHERE id = ? AND deleted = 0', [id]);
+      const found: { name: string }[] = await q.query(
+        'SELECT name FROM volume_types WHERE id = ? AND deleted = 0',
+        [id],
+      );
       if (found.length === 0) throw new VolumeTypeNotFoundError(id, 'id');
       const oldName = found[0]!.name;
       const renamed = upd.name !== undefined && upd.name !== oldName;
       if (upd.name !== undefined) {
-        const dup: unknown[] = await q.query('SELECT id FROM volume_types WHERE name = ? AND deleted = 0 AND id <> ?', [upd.name, id]);
+        const dup: unknown[] = await q.query(
+          'SELECT id FROM volume_types WHERE name = ? AND deleted = 0 AND id <> ?',
+          [upd.name, id],
+        );
         if (dup.length > 0) throw new VolumeTypeExistsError(upd.name);
       }
       if (renamed && oldName === this.options.defaultVolumeType) {
-        throw new VolumeTypeRequestRefusedError(`The volume type ${id} is the default volume type and cannot be renamed.`);
+        throw new VolumeTypeRequestRefusedError(
+          `The volume type ${id} is the default volume type and cannot be renamed.`,
+        );
       }
       const values: Partial<VolumeTypeEntity> = { updatedAt: new Date() };
       if (upd.name !== undefined) values.name = upd.name;
@@ -890,8 +1058,12 @@ export class VolumeAPI {
         // way of the (project, resource) unique indexes.
         await q.query('DELETE FROM quotas WHERE resource = ?', [to]);
         await q.query('DELETE FROM quota_classes WHERE resource = ?', [to]);
-        await q.query('DELETE FROM quota_usages WHERE resource = ? AND in_use = 0 AND reserved = 0 AND id NOT IN (SELECT usage_id FROM reservations WHERE usage_id IS NOT NULL)', [to]);
-        for (const table of QUOTA_RESOURCE_TABLES) await q.query(`UPDATE ${table} SET resource = ? WHERE resource = ?`, [to, from]);
+        await q.query(
+          'DELETE FROM quota_usages WHERE resource = ? AND in_use = 0 AND reserved = 0 AND id NOT IN (SELECT usage_id FROM reservations WHERE usage_id IS NOT NULL)',
+          [to],
+        );
+        for (const table of QUOTA_RESOURCE_TABLES)
+          await q.query(`UPDATE ${table} SET resource = ? WHERE resource = ?`, [to, from]);
       }
     });
     this.db.invalidateTypes();
@@ -915,7 +1087,11 @@ export class VolumeAPI {
    * create (whose request spec carries the specs to the scheduler) uses them.
    * @throws VolumeTypeSpecsInUseError, VolumeTypeNotFoundError, VolumeTypeRequestRefusedError
    */
-  async setTypeExtraSpecs(id: string, specs: Readonly<Record<string, string | null>>, urlKey?: string): Promise<void> {
+  async setTypeExtraSpecs(
+    id: string,
+    specs: Readonly<Record<string, string | null>>,
+    urlKey?: string,
+  ): Promise<void> {
     await withWriteTransaction(this.ds, async (q) => {
       await this.assertTypeSpecsChangeable(q, id);
       if (urlKey !== undefined && !Object.prototype.hasOwnProperty.call(specs, urlKey)) {
@@ -927,15 +1103,25 @@ export class VolumeAPI {
       );
       const current = new Map(rows.map((r) => [r.key, r.value]));
       const given = (k: string): boolean => specs[k] === IS_TRUE;
-      if ((given('multiattach') && current.get('cacheable') === IS_TRUE) || (given('cacheable') && current.get('multiattach') === IS_TRUE) || (given('cacheable') && given('multiattach'))) {
+      if (
+        (given('multiattach') && current.get('cacheable') === IS_TRUE) ||
+        (given('cacheable') && current.get('multiattach') === IS_TRUE) ||
+        (given('cacheable') && given('multiattach'))
+      ) {
         throw new VolumeTypeRequestRefusedError('cacheable cannot be set with multiattach.');
       }
       const now = dbDate(this.ds, new Date());
       for (const [key, value] of Object.entries(specs)) {
         if (current.has(key)) {
-          await q.query('UPDATE volume_type_extra_specs SET value = ?, updated_at = ? WHERE volume_type_id = ? AND `key` = ? AND deleted = 0', [value, now, id, key]);
+          await q.query(
+            'UPDATE volume_type_extra_specs SET value = ?, updated_at = ? WHERE volume_type_id = ? AND `key` = ? AND deleted = 0',
+            [value, now, id, key],
+          );
         } else {
-          await q.query('INSERT INTO volume_type_extra_specs (volume_type_id, `key`, value, created_at, deleted) VALUES (?, ?, ?, ?, 0)', [id, key, value, now]);
+          await q.query(
+            'INSERT INTO volume_type_extra_specs (volume_type_id, `key`, value, created_at, deleted) VALUES (?, ?, ?, ?, 0)',
+            [id, key, value, now],
+          );
         }
       }
     });
@@ -949,17 +1135,26 @@ export class VolumeAPI {
   async deleteTypeExtraSpec(id: string, key: string): Promise<void> {
     await withWriteTransaction(this.ds, async (q) => {
       await this.assertTypeSpecsChangeable(q, id);
-      const live: unknown[] = await q.query('SELECT id FROM volume_type_extra_specs WHERE volume_type_id = ? AND `key` = ? AND deleted = 0', [id, key]);
+      const live: unknown[] = await q.query(
+        'SELECT id FROM volume_type_extra_specs WHERE volume_type_id = ? AND `key` = ? AND deleted = 0',
+        [id, key],
+      );
       if (live.length === 0) throw new VolumeTypeExtraSpecsNotFoundError(id, key);
       const now = dbDate(this.ds, new Date());
-      await q.query('UPDATE volume_type_extra_specs SET deleted = 1, deleted_at = ? WHERE volume_type_id = ? AND `key` = ? AND deleted = 0', [now, id, key]);
+      await q.query(
+        'UPDATE volume_type_extra_specs SET deleted = 1, deleted_at = ? WHERE volume_type_id = ? AND `key` = ? AND deleted = 0',
+        [now, id, key],
+      );
     });
     this.db.invalidateTypes();
   }
 
   /** Cinder's `_allow_update` then `_check_type`: no live volume of the type, and the type exists. */
   private async assertTypeSpecsChangeable(q: QueryRunner, id: string): Promise<void> {
-    const used: unknown[] = await q.query('SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1', [id]);
+    const used: unknown[] = await q.query(
+      'SELECT id FROM volumes WHERE volume_type_id = ? AND deleted = 0 LIMIT 1',
+      [id],
+    );
     if (used.length > 0) throw new VolumeTypeSpecsInUseError(id);
     const found: unknown[] = await q.query('SELECT id FROM volume_types WHERE id = ? AND deleted = 0', [id]);
     if (found.length === 0) throw new VolumeTypeNotFoundError(id, 'id');
@@ -990,19 +1185,26 @@ export class VolumeAPI {
     },
   ): Promise<SnapshotRecord> {
     const rpc = this.options.snapshots;
-    if (rpc === undefined) throw new VolumeInvalidInputError('Snapshots are not supported by this deployment.');
+    if (rpc === undefined)
+      throw new VolumeInvalidInputError('Snapshots are not supported by this deployment.');
     const vol = await this.getRecord(ctx, req.volumeId);
     const allowed = req.force ? ['available', 'in-use'] : ['available'];
     if (!allowed.includes(vol.status) || vol.host === null) {
       // Cinder's create_snapshot_in_db names the statuses it accepts here.
-      throw new InvalidVolumeError(`Volume ${vol.id} status must be ${allowed.join(', ')}, but current status is: ${vol.status}.`);
+      throw new InvalidVolumeError(
+        `Volume ${vol.id} status must be ${allowed.join(', ')}, but current status is: ${vol.status}.`,
+      );
     }
     const qctx = { projectId: vol.projectId };
-    const reservations = await reservePerType(this.quotas, this.db, vol.projectId, { snapshots: 1, gigabytes: vol.size }, vol.volumeTypeId).catch(
-      (err: unknown) => {
-        throw translateOverQuota(err, vol.size);
-      },
-    );
+    const reservations = await reservePerType(
+      this.quotas,
+      this.db,
+      vol.projectId,
+      { snapshots: 1, gigabytes: vol.size },
+      vol.volumeTypeId,
+    ).catch((err: unknown) => {
+      throw translateOverQuota(err, vol.size);
+    });
     const now = new Date();
     const snap: SnapshotRecord = {
       id: uuidv4(),
@@ -1022,12 +1224,10 @@ export class VolumeAPI {
       await withWriteTransaction(this.ds, async (q) => {
         await q.manager.insert(SnapshotEntity, { ...snap, deletedAt: null, deleted: false });
         for (const [key, value] of Object.entries(req.metadata ?? {})) {
-          await q.query('INSERT INTO snapshot_metadata (snapshot_id, `key`, value, created_at, deleted) VALUES (?, ?, ?, ?, 0)', [
-            snap.id,
-            key,
-            value,
-            dbDate(this.ds, now),
-          ]);
+          await q.query(
+            'INSERT INTO snapshot_metadata (snapshot_id, `key`, value, created_at, deleted) VALUES (?, ?, ?, ?, 0)',
+            [snap.id, key, value, dbDate(this.ds, now)],
+          );
         }
       });
     } catch (err) {
@@ -1036,17 +1236,31 @@ export class VolumeAPI {
     }
     await this.quotas.commit(qctx, reservations);
     try {
-      await rpc.createSnapshot(rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }), vol.host, snap.id);
+      await rpc.createSnapshot(
+        rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }),
+        vol.host,
+        snap.id,
+      );
     } catch (err) {
       // The caller never learns the snapshot's id, so nothing is left for them to clean up: the row goes
       // (soft-deleted) and its quota comes back, once (a row left behind in `error` would give it back a
       // second time when deleted).
       const now = new Date();
       const removed = await withWriteTransaction(this.ds, (q) =>
-        q.manager.update(SnapshotEntity, { id: snap.id, deleted: false }, { status: 'deleted', deleted: true, deletedAt: now, updatedAt: now }),
+        q.manager.update(
+          SnapshotEntity,
+          { id: snap.id, deleted: false },
+          { status: 'deleted', deleted: true, deletedAt: now, updatedAt: now },
+        ),
       );
       if ((removed.affected ?? 0) === 1) {
-        const ids = await reservePerType(this.quotas, this.db, vol.projectId, { snapshots: -1, gigabytes: -vol.size }, vol.volumeTypeId);
+        const ids = await reservePerType(
+          this.quotas,
+          this.db,
+          vol.projectId,
+          { snapshots: -1, gigabytes: -vol.size },
+          vol.volumeTypeId,
+        );
         await this.quotas.commit(qctx, ids);
       }
       throw err;
@@ -1055,7 +1269,10 @@ export class VolumeAPI {
   }
 
   /** A snapshot the caller may see. @throws SnapshotNotFoundError */
-  async getSnapshot(ctx: Pick<VolumeApiContext, 'isAdmin' | 'projectId'>, id: string): Promise<SnapshotRecord> {
+  async getSnapshot(
+    ctx: Pick<VolumeApiContext, 'isAdmin' | 'projectId'>,
+    id: string,
+  ): Promise<SnapshotRecord> {
     const s = UUID_RE.test(id) ? await this.db.findSnapshot(id) : null;
     if (s === null || !(ctx.isAdmin || s.projectId === ctx.projectId)) throw new SnapshotNotFoundError(id);
     return s;
@@ -1064,14 +1281,26 @@ export class VolumeAPI {
   /** Snapshots of a project (null: all, for admins), newest first, with limit and marker. */
   async listSnapshots(
     ctx: VolumeApiContext,
-    opts: SnapshotFilter & { readonly limit: number; readonly marker: string | null; readonly offset: number },
+    opts: SnapshotFilter & {
+      readonly limit: number;
+      readonly marker: string | null;
+      readonly offset: number;
+    },
   ): Promise<SnapshotRecord[]> {
     const qb = this.snapshotQuery(opts);
     if (opts.marker !== null) {
       const m = await this.getSnapshot(ctx, opts.marker);
-      qb.andWhere('(s.created_at < :mc OR (s.created_at = :mc AND s.id < :mid))', { mc: m.createdAt, mid: m.id });
+      qb.andWhere('(s.created_at < :mc OR (s.created_at = :mc AND s.id < :mid))', {
+        mc: m.createdAt,
+        mid: m.id,
+      });
     }
-    return qb.orderBy('s.created_at', 'DESC').addOrderBy('s.id', 'DESC').skip(opts.offset).take(opts.limit).getMany();
+    return qb
+      .orderBy('s.created_at', 'DESC')
+      .addOrderBy('s.id', 'DESC')
+      .skip(opts.offset)
+      .take(opts.limit)
+      .getMany();
   }
 
   /** The metadata of each snapshot (`{}` for one without), in insertion order. */
@@ -1086,7 +1315,12 @@ export class VolumeAPI {
   }
 
   /** POST (merge) or PUT (replace) /snapshots/{id}/metadata. @returns the whole set after the write */
-  async setSnapshotMetadata(ctx: VolumeApiContext, id: string, metadata: Readonly<Record<string, string>>, replace: boolean): Promise<Record<string, string>> {
+  async setSnapshotMetadata(
+    ctx: VolumeApiContext,
+    id: string,
+    metadata: Readonly<Record<string, string>>,
+    replace: boolean,
+  ): Promise<Record<string, string>> {
     await this.getSnapshot(ctx, id);
     await this.snapshotMetadata.write(id, metadata, replace);
     return (await this.snapshotMetadata.of([id])).get(id) ?? {};
@@ -1111,7 +1345,10 @@ export class VolumeAPI {
   }
 
   private snapshotQuery(f: SnapshotFilter) {
-    const qb = this.ds.getRepository(SnapshotEntity).createQueryBuilder('s').where('s.deleted = :no', { no: false });
+    const qb = this.ds
+      .getRepository(SnapshotEntity)
+      .createQueryBuilder('s')
+      .where('s.deleted = :no', { no: false });
     if (f.projectId !== null) qb.andWhere('s.project_id = :p', { p: f.projectId });
     if (f.status !== undefined) qb.andWhere('s.status = :st', { st: f.status });
     if (f.volumeId !== undefined) qb.andWhere('s.volume_id = :vid', { vid: f.volumeId });
@@ -1123,9 +1360,14 @@ export class VolumeAPI {
    * Deletes a snapshot: it must be `available` or `error`; it goes to `deleting` and the delete is cast to
    * its volume's host. @throws SnapshotNotFoundError, InvalidSnapshotError
    */
-  async deleteSnapshot(ctx: VolumeApiContext, id: string, options: { readonly force?: boolean } = {}): Promise<void> {
+  async deleteSnapshot(
+    ctx: VolumeApiContext,
+    id: string,
+    options: { readonly force?: boolean } = {},
+  ): Promise<void> {
     const rpc = this.options.snapshots;
-    if (rpc === undefined) throw new VolumeInvalidInputError('Snapshots are not supported by this deployment.');
+    if (rpc === undefined)
+      throw new VolumeInvalidInputError('Snapshots are not supported by this deployment.');
     const snap = await this.getSnapshot(ctx, id);
     const vol = await this.db.findVolume(snap.volumeId);
     const changed = await withWriteTransaction(this.ds, (q) =>
@@ -1134,21 +1376,31 @@ export class VolumeAPI {
         .update(SnapshotEntity)
         .set({ status: 'deleting', updatedAt: new Date() })
         .where('id = :id AND deleted = :no', { id, no: false })
-        .andWhere('status IN (:...st)', { st: options.force === true ? SNAPSHOT_FORCE_DELETABLE : ['available', 'error'] })
+        .andWhere('status IN (:...st)', {
+          st: options.force === true ? SNAPSHOT_FORCE_DELETABLE : ['available', 'error'],
+        })
         .execute(),
     );
     if ((changed.affected ?? 0) !== 1 || vol === null || vol.host === null) {
       throw new InvalidSnapshotError(
-        options.force === true ? 'Snapshot must not be part of a group.' : 'Snapshot status must be available or error and must not be part of a group.',
+        options.force === true
+          ? 'Snapshot must not be part of a group.'
+          : 'Snapshot status must be available or error and must not be part of a group.',
       );
     }
-    await rpc.deleteSnapshot(rpcContextOf({ ...this.flowContext(ctx, snap.projectId), quota_committed: true }), vol.host, id);
+    await rpc.deleteSnapshot(
+      rpcContextOf({ ...this.flowContext(ctx, snap.projectId), quota_committed: true }),
+      vol.host,
+      id,
+    );
   }
 
   // ---- services ---------------------------------------------------------------------------------
 
   /** The service records (os-services), optionally by host and/or binary, oldest first. */
-  listServices(filter: { readonly host?: string | undefined; readonly binary?: string | undefined } = {}): Promise<ServiceEntity[]> {
+  listServices(
+    filter: { readonly host?: string | undefined; readonly binary?: string | undefined } = {},
+  ): Promise<ServiceEntity[]> {
     return this.ds.getRepository(ServiceEntity).find({
       where: {
         deleted: 0,

@@ -99,7 +99,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
 
   constructor(options: VolumeManagerOptions) {
     super({ serviceName: 'volume', ...options });
-    if (!options.host.includes('@')) throw new TypeError(`a volume manager's host is 'host@backend', got '${options.host}'`);
+    if (!options.host.includes('@'))
+      throw new TypeError(`a volume manager's host is 'host@backend', got '${options.host}'`);
     this.volumeDriver = options.driver;
     this.rows = options.rows;
     this.attachments = new VolumeAttachManager(options.rows.ds, connectionSourceOf(options.driver));
@@ -183,26 +184,33 @@ export class VolumeManager extends Manager<VolumeDriver> {
   /** os-detach's call (Cinder's detach_volume). */
   async detach_volume(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     if (typeof args.volumeId !== 'string') throw new InvalidRpcMessageError('detach_volume needs a volumeId');
-    await this.attachments.detachVolume(args.volumeId, typeof args.attachmentId === 'string' ? args.attachmentId : null);
+    await this.attachments.detachVolume(
+      args.volumeId,
+      typeof args.attachmentId === 'string' ? args.attachmentId : null,
+    );
   }
 
   /** os-initialize_connection's call. */
   async initialize_connection(_ctx: RequestContext, args: Record<string, unknown>): Promise<ConnectionInfo> {
-    if (typeof args.volumeId !== 'string') throw new InvalidRpcMessageError('initialize_connection needs a volumeId');
+    if (typeof args.volumeId !== 'string')
+      throw new InvalidRpcMessageError('initialize_connection needs a volumeId');
     return this.attachments.initializeConnection(args.volumeId);
   }
 
   /** os-terminate_connection's call. */
   async terminate_connection(_ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
-    if (typeof args.volumeId !== 'string') throw new InvalidRpcMessageError('terminate_connection needs a volumeId');
+    if (typeof args.volumeId !== 'string')
+      throw new InvalidRpcMessageError('terminate_connection needs a volumeId');
     await this.attachments.terminateConnection(args.volumeId);
   }
 
   async create_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const volumeId = args['volumeId'];
     const host = args['host'] ?? this.hostWithPool;
-    if (typeof volumeId !== 'string' || volumeId === '') throw new InvalidRpcMessageError('create_volume needs a volumeId');
-    if (typeof host !== 'string' || backendOf(host) !== this.host) throw new InvalidRpcMessageError(`create_volume for host '${String(host)}' reached ${this.host}`);
+    if (typeof volumeId !== 'string' || volumeId === '')
+      throw new InvalidRpcMessageError('create_volume needs a volumeId');
+    if (typeof host !== 'string' || backendOf(host) !== this.host)
+      throw new InvalidRpcMessageError(`create_volume for host '${String(host)}' reached ${this.host}`);
     const store: VolumeManagerCreateStore = {
       context: ctx.toDict(),
       volume_id: volumeId,
@@ -216,13 +224,19 @@ export class VolumeManager extends Manager<VolumeDriver> {
   private async runCreate(store: VolumeManagerCreateStore): Promise<string> {
     const current = await this.rows.get(store.volume_id);
     if (current === null || current.status !== 'creating') {
-      this.log.info('create_volume for a volume that is not creating; nothing to do', { volumeId: store.volume_id, status: current?.status ?? null });
+      this.log.info('create_volume for a volume that is not creating; nothing to do', {
+        volumeId: store.volume_id,
+        status: current?.status ?? null,
+      });
       return current?.status ?? 'deleted';
     }
     // Casts are delivered at least once: a copy that arrives after this backend failed the create and
     // rescheduled it (host cleared, or another backend's now) must not create it here as well.
     if (current.host === null || backendOf(current.host) !== this.host) {
-      this.log.info('create_volume for a volume placed elsewhere now; nothing to do', { volumeId: store.volume_id, host: current.host });
+      this.log.info('create_volume for a volume placed elsewhere now; nothing to do', {
+        volumeId: store.volume_id,
+        host: current.host,
+      });
       return current.status;
     }
     const ctx = RequestContext.fromDict({ ...store.context });
@@ -235,16 +249,27 @@ export class VolumeManager extends Manager<VolumeDriver> {
     try {
       // A volume made from a snapshot holds the snapshot's lock while it copies, so the snapshot cannot
       // be deleted from under the copy (Cinder's `<snapshot>-delete_snapshot` lock).
-      if (current.snapshotId !== null) await this.withVolumeLock(snapshotLock(current.snapshotId), () => engine.run());
+      if (current.snapshotId !== null)
+        await this.withVolumeLock(snapshotLock(current.snapshotId), () => engine.run());
       else await engine.run();
       this.log.info('volume created', { volumeId: store.volume_id, host: store.host });
       await this.notify(ctx, 'volume.create.end', { ...current, status: 'available', host: store.host });
       return 'available';
     } catch (err) {
-      this.log.warn('volume create failed and was reverted', { volumeId: store.volume_id, host: store.host, err });
+      this.log.warn('volume create failed and was reverted', {
+        volumeId: store.volume_id,
+        host: store.host,
+        err,
+      });
       const after = await this.rows.get(store.volume_id);
       if (after?.status === 'error') {
-        await this.notify(ctx, 'volume.create.error', after, { error_message: (err as Error).message }, 'ERROR');
+        await this.notify(
+          ctx,
+          'volume.create.error',
+          after,
+          { error_message: (err as Error).message },
+          'ERROR',
+        );
       }
       return after?.status ?? 'deleted';
     } finally {
@@ -259,23 +284,34 @@ export class VolumeManager extends Manager<VolumeDriver> {
    */
   async delete_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const volumeId = args['volumeId'];
-    if (typeof volumeId !== 'string' || volumeId === '') throw new InvalidRpcMessageError('delete_volume needs a volumeId');
+    if (typeof volumeId !== 'string' || volumeId === '')
+      throw new InvalidRpcMessageError('delete_volume needs a volumeId');
     await this.withVolumeLock(volumeId, () => this.runDelete(volumeId, ctx));
   }
 
   private async runDelete(volumeId: string, ctx: RequestContext = RequestContext.admin()): Promise<string> {
     const v = await this.rows.get(volumeId);
     if (v === null || v.status !== 'deleting') {
-      this.log.info('delete_volume for a volume that is not deleting; nothing to do', { volumeId, status: v?.status ?? null });
+      this.log.info('delete_volume for a volume that is not deleting; nothing to do', {
+        volumeId,
+        status: v?.status ?? null,
+      });
       return v?.status ?? 'deleted';
     }
     // A cascade delete marked the volume's snapshots `deleting` with it: they go first, each with its
     // quota (Cinder's delete_volume(cascade=True)). A snapshot that cannot go keeps the volume.
     for (const s of await this.rows.snapshotsOfVolume(volumeId)) {
-      const now = s.status === 'deleting' ? await this.withVolumeLock(snapshotLock(s.id), () => this.runDeleteSnapshot(ctx, s.id)) : s.status;
+      const now =
+        s.status === 'deleting'
+          ? await this.withVolumeLock(snapshotLock(s.id), () => this.runDeleteSnapshot(ctx, s.id))
+          : s.status;
       if (now !== 'deleted') {
         await this.rows.transition(volumeId, ['deleting'], 'error_deleting');
-        this.log.error('a snapshot of the volume could not be deleted; volume set to error_deleting', { volumeId, snapshotId: s.id, status: now });
+        this.log.error('a snapshot of the volume could not be deleted; volume set to error_deleting', {
+          volumeId,
+          snapshotId: s.id,
+          status: now,
+        });
         return 'error_deleting';
       }
     }
@@ -303,7 +339,12 @@ export class VolumeManager extends Manager<VolumeDriver> {
 
   /** Reservations that give a volume's quota back (per type too; without the type if it is gone). */
   private async reserveRelease(v: VolumeRef): Promise<string[]> {
-    return this.reserveQuotaRelease({ projectId: v.projectId }, { volumes: -1, gigabytes: -v.size }, v.volumeTypeId, v.id);
+    return this.reserveQuotaRelease(
+      { projectId: v.projectId },
+      { volumes: -1, gigabytes: -v.size },
+      v.volumeTypeId,
+      v.id,
+    );
   }
 
   private async reserveQuotaRelease(
@@ -331,19 +372,31 @@ export class VolumeManager extends Manager<VolumeDriver> {
     const volumeId = args['volumeId'];
     const newSize = args['newSizeGb'];
     const reservations = args['reservations'];
-    if (typeof volumeId !== 'string' || volumeId === '') throw new InvalidRpcMessageError('extend_volume needs a volumeId');
-    if (!Number.isSafeInteger(newSize) || (newSize as number) < 1) throw new InvalidRpcMessageError('extend_volume needs a positive integer newSizeGb');
+    if (typeof volumeId !== 'string' || volumeId === '')
+      throw new InvalidRpcMessageError('extend_volume needs a volumeId');
+    if (!Number.isSafeInteger(newSize) || (newSize as number) < 1)
+      throw new InvalidRpcMessageError('extend_volume needs a positive integer newSizeGb');
     if (!Array.isArray(reservations) || reservations.some((r) => typeof r !== 'string')) {
       throw new InvalidRpcMessageError('extend_volume needs reservations (string ids)');
     }
-    await this.withVolumeLock(volumeId, () => this.runExtend(ctx, volumeId, newSize as number, reservations as string[]));
+    await this.withVolumeLock(volumeId, () =>
+      this.runExtend(ctx, volumeId, newSize as number, reservations as string[]),
+    );
   }
 
-  private async runExtend(rctx: RequestContext, volumeId: string, newSize: number, reservations: string[]): Promise<string> {
+  private async runExtend(
+    rctx: RequestContext,
+    volumeId: string,
+    newSize: number,
+    reservations: string[],
+  ): Promise<string> {
     const v = await this.rows.get(volumeId);
     if (v === null || v.status !== 'extending') {
       await this.quotas.rollback(v === null ? null : { projectId: v.projectId }, reservations);
-      this.log.warn('extend_volume for a volume that is not extending; reservations rolled back', { volumeId, status: v?.status ?? null });
+      this.log.warn('extend_volume for a volume that is not extending; reservations rolled back', {
+        volumeId,
+        status: v?.status ?? null,
+      });
       return v?.status ?? 'deleted';
     }
     const ctx = { projectId: v.projectId };
@@ -359,7 +412,10 @@ export class VolumeManager extends Manager<VolumeDriver> {
     // Cinder's order: commit, then show the new size, so a volume seen `available` has its quota settled.
     await this.quotas.commit(ctx, reservations);
     if (!(await this.rows.transition(volumeId, ['extending'], 'available', { size: newSize }))) {
-      this.log.error('volume left extending while its extend ran; the extra gigabytes stay committed', { volumeId, newSizeGb: newSize });
+      this.log.error('volume left extending while its extend ran; the extra gigabytes stay committed', {
+        volumeId,
+        newSizeGb: newSize,
+      });
       return (await this.rows.get(volumeId))?.status ?? 'deleted';
     }
     this.log.info('volume extended', { volumeId, newSizeGb: newSize });
@@ -375,7 +431,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
    */
   async create_snapshot(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const snapshotId = args['snapshotId'];
-    if (typeof snapshotId !== 'string' || snapshotId === '') throw new InvalidRpcMessageError('create_snapshot needs a snapshotId');
+    if (typeof snapshotId !== 'string' || snapshotId === '')
+      throw new InvalidRpcMessageError('create_snapshot needs a snapshotId');
     const snap = await this.rows.getSnapshot(snapshotId);
     if (snap === null) {
       this.log.info('create_snapshot for a snapshot that is gone; nothing to do', { snapshotId });
@@ -387,7 +444,10 @@ export class VolumeManager extends Manager<VolumeDriver> {
   private async runCreateSnapshot(ctx: RequestContext, snapshotId: string): Promise<string> {
     const s = await this.rows.getSnapshot(snapshotId);
     if (s === null || s.status !== 'creating') {
-      this.log.info('create_snapshot for a snapshot that is not creating; nothing to do', { snapshotId, status: s?.status ?? null });
+      this.log.info('create_snapshot for a snapshot that is not creating; nothing to do', {
+        snapshotId,
+        status: s?.status ?? null,
+      });
       return s?.status ?? 'deleted';
     }
     await this.notifySnapshot(ctx, 'snapshot.create.start', s);
@@ -395,7 +455,11 @@ export class VolumeManager extends Manager<VolumeDriver> {
       await this.volumeDriver.createSnapshot({ id: s.id, volumeId: s.volumeId, volumeSize: s.volumeSize });
     } catch (err) {
       await this.rows.snapshotTransition(snapshotId, ['creating'], 'error');
-      this.log.error('driver failed to create the snapshot; set to error', { snapshotId, volumeId: s.volumeId, err });
+      this.log.error('driver failed to create the snapshot; set to error', {
+        snapshotId,
+        volumeId: s.volumeId,
+        err,
+      });
       await this.notifySnapshot(ctx, 'snapshot.create.error', { ...s, status: 'error' }, 'ERROR');
       return 'error';
     }
@@ -414,14 +478,18 @@ export class VolumeManager extends Manager<VolumeDriver> {
    */
   async delete_snapshot(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const snapshotId = args['snapshotId'];
-    if (typeof snapshotId !== 'string' || snapshotId === '') throw new InvalidRpcMessageError('delete_snapshot needs a snapshotId');
+    if (typeof snapshotId !== 'string' || snapshotId === '')
+      throw new InvalidRpcMessageError('delete_snapshot needs a snapshotId');
     await this.withVolumeLock(snapshotLock(snapshotId), () => this.runDeleteSnapshot(ctx, snapshotId));
   }
 
   private async runDeleteSnapshot(ctx: RequestContext, snapshotId: string): Promise<string> {
     const s = await this.rows.getSnapshot(snapshotId);
     if (s === null || s.status !== 'deleting') {
-      this.log.info('delete_snapshot for a snapshot that is not deleting; nothing to do', { snapshotId, status: s?.status ?? null });
+      this.log.info('delete_snapshot for a snapshot that is not deleting; nothing to do', {
+        snapshotId,
+        status: s?.status ?? null,
+      });
       return s?.status ?? 'deleted';
     }
     await this.notifySnapshot(ctx, 'snapshot.delete.start', s);
@@ -433,7 +501,12 @@ export class VolumeManager extends Manager<VolumeDriver> {
       return 'error_deleting';
     }
     const qctx = { projectId: s.projectId };
-    const ids = await this.reserveQuotaRelease(qctx, { snapshots: -1, gigabytes: -s.volumeSize }, s.volumeTypeId, s.id);
+    const ids = await this.reserveQuotaRelease(
+      qctx,
+      { snapshots: -1, gigabytes: -s.volumeSize },
+      s.volumeTypeId,
+      s.id,
+    );
     if (await this.rows.softDeleteSnapshot(snapshotId)) await this.quotas.commit(qctx, ids);
     else await this.quotas.rollback(qctx, ids);
     this.log.info('snapshot deleted', { snapshotId });
@@ -452,7 +525,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
           : await this.withVolumeLock(snapshotLock(s.id), () => this.runDeleteSnapshot(admin, s.id));
       out.push({ snapshotId: s.id, was: s.status as 'creating' | 'deleting', now });
     }
-    if (out.length > 0) this.log.warn('resolved snapshots a previous run left unfinished', { snapshots: out.length });
+    if (out.length > 0)
+      this.log.warn('resolved snapshots a previous run left unfinished', { snapshots: out.length });
     return out;
   }
 
@@ -468,7 +542,8 @@ export class VolumeManager extends Manager<VolumeDriver> {
       const now = await this.withVolumeLock(v.id, () => this.runDelete(v.id));
       out.push({ volumeId: v.id, was: 'deleting', now });
     }
-    if (out.length > 0) this.log.warn('resolved volumes a previous run left unfinished', { volumes: out.length });
+    if (out.length > 0)
+      this.log.warn('resolved volumes a previous run left unfinished', { volumes: out.length });
     return out;
   }
 
@@ -478,8 +553,11 @@ export class VolumeManager extends Manager<VolumeDriver> {
    */
   async resumeStuckCreates(): Promise<RecoveryOutcome[]> {
     const cutoff = Date.now() - this.stuckCreateMs;
-    const stuck = (await this.rows.onBackend(this.host, ['creating'])).filter((v) => !this.locks.has(v.id) && v.changedAtMs <= cutoff);
-    if (stuck.length > 0) this.log.warn('creating again volumes whose create has not progressed', { volumes: stuck.length });
+    const stuck = (await this.rows.onBackend(this.host, ['creating'])).filter(
+      (v) => !this.locks.has(v.id) && v.changedAtMs <= cutoff,
+    );
+    if (stuck.length > 0)
+      this.log.warn('creating again volumes whose create has not progressed', { volumes: stuck.length });
     return this.createAgain(stuck);
   }
 
@@ -521,7 +599,13 @@ export class VolumeManager extends Manager<VolumeDriver> {
     await this.notifier.notify(
       ctx,
       eventType,
-      { tenant_id: s.projectId, snapshot_id: s.id, volume_id: s.volumeId, volume_size: s.volumeSize, status: s.status },
+      {
+        tenant_id: s.projectId,
+        snapshot_id: s.id,
+        volume_id: s.volumeId,
+        volume_size: s.volumeSize,
+        status: s.status,
+      },
       priority,
     );
   }

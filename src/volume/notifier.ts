@@ -4,10 +4,18 @@
  */
 import type { VolumeRef } from './volume-rows';
 
-export { EventNotifier, NOTIFICATIONS_TOPIC, type Notification, type NotificationPriority } from '../rpc/notifier';
+export {
+  EventNotifier,
+  NOTIFICATIONS_TOPIC,
+  type Notification,
+  type NotificationPriority,
+} from '../rpc/notifier';
 
 /** Cinder's `_usage_from_volume`, trimmed to what the rows hold. */
-export function volumeUsagePayload(v: VolumeRef, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function volumeUsagePayload(
+  v: VolumeRef,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     tenant_id: v.projectId,
     user_id: v.userId,

@@ -30,7 +30,11 @@ export class VolumeRpcApi implements VolumeBackendRpc, VolumeSnapshotRpc, Volume
   private readonly client: RpcClient;
 
   constructor(transport: Transport, options: VolumeRpcApiOptions = {}) {
-    this.client = new RpcClient(transport, { topic: options.topic ?? 'volume' }, { version: VOLUME_API_VERSION });
+    this.client = new RpcClient(
+      transport,
+      { topic: options.topic ?? 'volume' },
+      { version: VOLUME_API_VERSION },
+    );
   }
 
   private to(host: string): RpcClient {
@@ -47,7 +51,13 @@ export class VolumeRpcApi implements VolumeBackendRpc, VolumeSnapshotRpc, Volume
     await this.to(host).cast(new RequestContext(ctx), 'delete_volume', { volumeId });
   }
 
-  async extendVolume(ctx: VolumeRpcContext, host: string, volumeId: string, newSizeGb: number, reservations: string[]): Promise<void> {
+  async extendVolume(
+    ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    newSizeGb: number,
+    reservations: string[],
+  ): Promise<void> {
     await this.to(host).cast(new RequestContext(ctx), 'extend_volume', { volumeId, newSizeGb, reservations });
   }
 
@@ -67,17 +77,36 @@ export class VolumeRpcApi implements VolumeBackendRpc, VolumeSnapshotRpc, Volume
   }
 
   /** Call `detach_volume` (os-detach). */
-  async detachVolume(ctx: VolumeRpcContext, host: string, volumeId: string, attachmentId: string | null): Promise<void> {
+  async detachVolume(
+    ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    attachmentId: string | null,
+  ): Promise<void> {
     await this.to(host).call(new RequestContext(ctx), 'detach_volume', { volumeId, attachmentId });
   }
 
   /** Call `initialize_connection`: the driver's connection info for the connector. */
-  async initializeConnection(ctx: VolumeRpcContext, host: string, volumeId: string, connector: unknown): Promise<ConnectionInfo> {
-    return this.to(host).call<ConnectionInfo>(new RequestContext(ctx), 'initialize_connection', { volumeId, connector });
+  async initializeConnection(
+    ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    connector: unknown,
+  ): Promise<ConnectionInfo> {
+    return this.to(host).call<ConnectionInfo>(new RequestContext(ctx), 'initialize_connection', {
+      volumeId,
+      connector,
+    });
   }
 
   /** Call `terminate_connection`. */
-  async terminateConnection(ctx: VolumeRpcContext, host: string, volumeId: string, connector: unknown, force: boolean): Promise<void> {
+  async terminateConnection(
+    ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    connector: unknown,
+    force: boolean,
+  ): Promise<void> {
     await this.to(host).call(new RequestContext(ctx), 'terminate_connection', { volumeId, connector, force });
   }
 

@@ -37,7 +37,10 @@ export interface VolumeServiceOptions {
 export function createVolumeService(options: VolumeServiceOptions): Service {
   const driver =
     options.driver ??
-    new FileDriver({ directory: options.volumeDir ?? './data/volumes', ...(options.capacityGb !== undefined ? { capacityGb: options.capacityGb } : {}) });
+    new FileDriver({
+      directory: options.volumeDir ?? './data/volumes',
+      ...(options.capacityGb !== undefined ? { capacityGb: options.capacityGb } : {}),
+    });
   const host = `${options.host}@${driver.backendName}`;
   const store = new DbServiceRecordStore(options.dataSource);
   return Service.create({
@@ -52,9 +55,15 @@ export function createVolumeService(options: VolumeServiceOptions): Service {
         quotas: new QuotaEngine(options.dataSource),
         scheduler: new SchedulerRpcApi(options.transport),
         serviceStore: store,
-        notifier: new EventNotifier(options.transport, `volume.${host}`, options.logger !== undefined ? { logger: options.logger } : {}),
+        notifier: new EventNotifier(
+          options.transport,
+          `volume.${host}`,
+          options.logger !== undefined ? { logger: options.logger } : {},
+        ),
         ...(options.availabilityZone !== undefined ? { availabilityZone: options.availabilityZone } : {}),
-        ...(options.capabilitiesInterval !== undefined ? { capabilitiesInterval: options.capabilitiesInterval } : {}),
+        ...(options.capabilitiesInterval !== undefined
+          ? { capabilitiesInterval: options.capabilitiesInterval }
+          : {}),
       }),
     transport: options.transport,
     store,

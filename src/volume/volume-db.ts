@@ -104,12 +104,16 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, VolumeTypeN
   }
 
   async releaseVolumeQuota(volumeId: string): Promise<boolean> {
-    const res = await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id: volumeId, useQuota: true }, { useQuota: false }));
+    const res = await withWriteTransaction(this.ds, (q) =>
+      q.manager.update(VolumeEntity, { id: volumeId, useQuota: true }, { useQuota: false }),
+    );
     return (res.affected ?? 0) === 1;
   }
 
   async restoreVolumeQuota(volumeId: string): Promise<void> {
-    await withWriteTransaction(this.ds, (q) => q.manager.update(VolumeEntity, { id: volumeId }, { useQuota: true }));
+    await withWriteTransaction(this.ds, (q) =>
+      q.manager.update(VolumeEntity, { id: volumeId }, { useQuota: true }),
+    );
   }
 
   async setVolumeStatus(volumeId: string, status: string): Promise<void> {
@@ -232,10 +236,18 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, VolumeTypeN
     return withWriteTransaction(this.ds, async (q) => {
       const now = new Date();
       const gone = { deleted: true, deletedAt: now, status: 'deleted', updatedAt: now, useQuota: false };
-      const counted = await q.manager.update(VolumeEntity, { id: volumeId, deleted: false, host: IsNull(), useQuota: true }, gone);
+      const counted = await q.manager.update(
+        VolumeEntity,
+        { id: volumeId, deleted: false, host: IsNull(), useQuota: true },
+        gone,
+      );
       let releaseQuota = true;
       if ((counted.affected ?? 0) !== 1) {
-        const uncounted = await q.manager.update(VolumeEntity, { id: volumeId, deleted: false, host: IsNull() }, gone);
+        const uncounted = await q.manager.update(
+          VolumeEntity,
+          { id: volumeId, deleted: false, host: IsNull() },
+          gone,
+        );
         if ((uncounted.affected ?? 0) !== 1) return null;
         releaseQuota = false;
       }
@@ -290,7 +302,11 @@ export class VolumeDb implements VolumeEntryStore, VolumeTypeLookup, VolumeTypeN
       const res = await qb.execute();
       if ((res.affected ?? 0) !== 1) return false;
       if (extra.cascadeSnapshots === true) {
-        await q.manager.update(SnapshotEntity, { volumeId, deleted: false }, { status: 'deleting', updatedAt: new Date() });
+        await q.manager.update(
+          SnapshotEntity,
+          { volumeId, deleted: false },
+          { status: 'deleting', updatedAt: new Date() },
+        );
       }
       return true;
     });

@@ -4,7 +4,12 @@
  * or raced message never moves a volume backwards.
  */
 import { In, IsNull, Not, type DataSource } from 'typeorm';
-import { SnapshotEntity, VolumeEntity, VolumeMetadataEntity, VolumeTypeExtraSpecEntity } from '../db/entities';
+import {
+  SnapshotEntity,
+  VolumeEntity,
+  VolumeMetadataEntity,
+  VolumeTypeExtraSpecEntity,
+} from '../db/entities';
 import { dbDate, parseDbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 
@@ -154,21 +159,31 @@ export class VolumeRows {
     return withWriteTransaction(this.ds, async (q) => {
       const now = new Date();
       const gone = { deleted: true, deletedAt: now, updatedAt: now, status: 'deleted', useQuota: false };
-      const counted = await q.manager.update(VolumeEntity, { id: volumeId, deleted: false, useQuota: true }, gone);
+      const counted = await q.manager.update(
+        VolumeEntity,
+        { id: volumeId, deleted: false, useQuota: true },
+        gone,
+      );
       let releaseQuota = true;
       if ((counted.affected ?? 0) === 0) {
         const uncounted = await q.manager.update(VolumeEntity, { id: volumeId, deleted: false }, gone);
         if ((uncounted.affected ?? 0) === 0) return null;
         releaseQuota = false;
       }
-      await q.manager.update(VolumeMetadataEntity, { volumeId, deleted: false }, { deleted: true, deletedAt: now });
+      await q.manager.update(
+        VolumeMetadataEntity,
+        { volumeId, deleted: false },
+        { deleted: true, deletedAt: now },
+      );
       return { releaseQuota };
     });
   }
 
   /** The live (not deleted) snapshot, or null. */
   async getSnapshot(snapshotId: string): Promise<SnapshotRowRef | null> {
-    const e = await this.ds.getRepository(SnapshotEntity).findOne({ where: { id: snapshotId, deleted: false } });
+    const e = await this.ds
+      .getRepository(SnapshotEntity)
+      .findOne({ where: { id: snapshotId, deleted: false } });
     return e === null ? null : snapshotRefOf(e);
   }
 
@@ -176,10 +191,19 @@ export class VolumeRows {
    * Moves a live snapshot from one of `from` to `to` (and sets its progress when given).
    * @returns whether the snapshot was in one of those states (and changed).
    */
-  async snapshotTransition(snapshotId: string, from: readonly string[], to: string, changes: { progress?: string } = {}): Promise<boolean> {
+  async snapshotTransition(
+    snapshotId: string,
+    from: readonly string[],
+    to: string,
+    changes: { progress?: string } = {},
+  ): Promise<boolean> {
     const res = await this.ds.getRepository(SnapshotEntity).update(
       { id: snapshotId, deleted: false, status: In([...from]) },
-      { status: to, updatedAt: new Date(), ...(changes.progress !== undefined ? { progress: changes.progress } : {}) },
+      {
+        status: to,
+        updatedAt: new Date(),
+        ...(changes.progress !== undefined ? { progress: changes.progress } : {}),
+      },
     );
     return (res.affected ?? 0) > 0;
   }
@@ -189,26 +213,37 @@ export class VolumeRows {
     const now = new Date();
     const res = await this.ds
       .getRepository(SnapshotEntity)
-      .update({ id: snapshotId, deleted: false }, { deleted: true, deletedAt: now, updatedAt: now, status: 'deleted' });
+      .update(
+        { id: snapshotId, deleted: false },
+        { deleted: true, deletedAt: now, updatedAt: now, status: 'deleted' },
+      );
     return (res.affected ?? 0) > 0;
   }
 
   /** The live snapshots of a volume, oldest first. */
   async snapshotsOfVolume(volumeId: string): Promise<SnapshotRowRef[]> {
-    const snaps = await this.ds.getRepository(SnapshotEntity).find({ where: { volumeId, deleted: false }, order: { createdAt: 'ASC' } });
+    const snaps = await this.ds
+      .getRepository(SnapshotEntity)
+      .find({ where: { volumeId, deleted: false }, order: { createdAt: 'ASC' } });
     return snaps.map(snapshotRefOf);
   }
 
   /** Live snapshots of a backend's volumes in one of `statuses` (for recovery at start). */
   async snapshotsOnBackend(backend: string, statuses: readonly string[]): Promise<SnapshotRowRef[]> {
-    const snaps = await this.ds.getRepository(SnapshotEntity).find({ where: { deleted: false, status: In([...statuses]) }, order: { createdAt: 'ASC' } });
+    const snaps = await this.ds
+      .getRepository(SnapshotEntity)
+      .find({ where: { deleted: false, status: In([...statuses]) }, order: { createdAt: 'ASC' } });
     if (snaps.length === 0) return [];
-    const vols = await this.ds.getRepository(VolumeEntity).find({ where: { id: In([...new Set(snaps.map((x) => x.volumeId))]) } });
+    const vols = await this.ds
+      .getRepository(VolumeEntity)
+      .find({ where: { id: In([...new Set(snaps.map((x) => x.volumeId))]) } });
     const hostOf = new Map(vols.map((v) => [v.id, v.host]));
-    return snaps.filter((x) => {
-      const h = hostOf.get(x.volumeId);
-      return typeof h === 'string' && backendOf(h) === backend;
-    }).map(snapshotRefOf);
+    return snaps
+      .filter((x) => {
+        const h = hostOf.get(x.volumeId);
+        return typeof h === 'string' && backendOf(h) === backend;
+      })
+      .map(snapshotRefOf);
   }
 
   /** Live volumes in `status` with no host (not placed yet), oldest first. */
@@ -223,7 +258,9 @@ export class VolumeRows {
 
   /** A volume type's extra specs (empty for an unknown type). */
   async typeExtraSpecs(volumeTypeId: string): Promise<Record<string, string | null>> {
-    const rows = await this.ds.getRepository(VolumeTypeExtraSpecEntity).find({ where: { volumeTypeId, deleted: false } });
+    const rows = await this.ds
+      .getRepository(VolumeTypeExtraSpecEntity)
+      .find({ where: { volumeTypeId, deleted: false } });
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 

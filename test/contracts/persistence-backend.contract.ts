@@ -24,10 +24,24 @@ function book(name: string, uuid = `lb-${name}-${Math.random().toString(36).slic
   return { uuid, name, createdAt: now, updatedAt: now, meta: { owner: 'contract' }, flowDetails: [] };
 }
 function flow(name: string, atomDetails: AtomDetail[] = []): FlowDetail {
-  return { uuid: `fd-${name}-${Math.random().toString(36).slice(2)}`, name, state: 'PENDING', meta: { store: { a: 1 } }, atomDetails };
+  return {
+    uuid: `fd-${name}-${Math.random().toString(36).slice(2)}`,
+    name,
+    state: 'PENDING',
+    meta: { store: { a: 1 } },
+    atomDetails,
+  };
 }
 function atom(name: string, extra: Partial<AtomDetail> = {}): AtomDetail {
-  return { uuid: `ad-${name}-${Math.random().toString(36).slice(2)}`, name, kind: 'task', state: 'PENDING', intention: 'EXECUTE', meta: {}, ...extra };
+  return {
+    uuid: `ad-${name}-${Math.random().toString(36).slice(2)}`,
+    name,
+    kind: 'task',
+    state: 'PENDING',
+    intention: 'EXECUTE',
+    meta: {},
+    ...extra,
+  };
 }
 
 /** Registers the contract's tests for one backend implementation. */
@@ -48,7 +62,9 @@ export function persistenceBackendContract<B extends PersistenceBackend>(
 
     it('saves and reads back a logbook with its flow and atom details', async () => {
       const lb = book('one');
-      lb.flowDetails.push(flow('f', [atom('a', { state: 'SUCCESS', results: { x: [1, 'two', { three: 3 }] } }), atom('b')]));
+      lb.flowDetails.push(
+        flow('f', [atom('a', { state: 'SUCCESS', results: { x: [1, 'two', { three: 3 }] } }), atom('b')]),
+      );
 
       await backend.saveLogBook(lb);
       const got = await backend.getLogBook(lb.uuid);
@@ -76,7 +92,12 @@ export function persistenceBackendContract<B extends PersistenceBackend>(
       const fd = flow('f', [atom('a'), atom('b')]);
       await backend.saveFlowDetail(lb.uuid, fd);
 
-      await backend.saveFlowDetail(lb.uuid, { ...fd, state: 'RUNNING', meta: { store: { a: 2 } }, atomDetails: [{ ...fd.atomDetails[1]!, state: 'RUNNING' }] });
+      await backend.saveFlowDetail(lb.uuid, {
+        ...fd,
+        state: 'RUNNING',
+        meta: { store: { a: 2 } },
+        atomDetails: [{ ...fd.atomDetails[1]!, state: 'RUNNING' }],
+      });
       const got = await backend.getFlowDetail(fd.uuid);
 
       expect(got.state).toBe('RUNNING');
@@ -95,7 +116,12 @@ export function persistenceBackendContract<B extends PersistenceBackend>(
       await backend.saveLogBook(lb);
       const failure = Failure.fromError(new TypeError('bad', { cause: new RangeError('root') })).toJSON();
 
-      await backend.saveAtomDetail(fd.uuid, { ...fd.atomDetails[0]!, state: 'FAILURE', failure, meta: { progress: 0.5 } });
+      await backend.saveAtomDetail(fd.uuid, {
+        ...fd.atomDetails[0]!,
+        state: 'FAILURE',
+        failure,
+        meta: { progress: 0.5 },
+      });
       await backend.saveAtomDetail(fd.uuid, atom('c', { state: 'SUCCESS', results: 'r' }));
       const got = await backend.getFlowDetail(fd.uuid);
 
@@ -111,7 +137,13 @@ export function persistenceBackendContract<B extends PersistenceBackend>(
 
     it('keeps null/undefined-free details and round-trips retry histories', async () => {
       const lb = book('retry');
-      const fd = flow('f', [atom('r', { kind: 'retry', state: 'SUCCESS', results: [{ result: 1, failures: { t: Failure.fromError(new Error('x')).toJSON() } }] })]);
+      const fd = flow('f', [
+        atom('r', {
+          kind: 'retry',
+          state: 'SUCCESS',
+          results: [{ result: 1, failures: { t: Failure.fromError(new Error('x')).toJSON() } }],
+        }),
+      ]);
       lb.flowDetails.push(fd);
 
       await backend.saveLogBook(lb);
@@ -173,7 +205,12 @@ export function persistenceBackendContract<B extends PersistenceBackend>(
           return { from: this.name, args };
         }
       }
-      const build = () => new LinearFlow('contract-resume').add(new Step('a', { requires: ['seed'], provides: 'ra' }), new Step('b', { requires: ['ra'], provides: 'rb' }), new Step('c', { requires: ['rb'], provides: 'rc' }));
+      const build = () =>
+        new LinearFlow('contract-resume').add(
+          new Step('a', { requires: ['seed'], provides: 'ra' }),
+          new Step('b', { requires: ['ra'], provides: 'rb' }),
+          new Step('c', { requires: ['rb'], provides: 'rc' }),
+        );
       const first = new Engine(build(), { store: { seed: 7 }, backend });
       first.atomNotifier.register('SUCCESS', (e) => {
         if ('atomName' in e && e.atomName === 'a') first.suspend();
@@ -183,13 +220,20 @@ export function persistenceBackendContract<B extends PersistenceBackend>(
 
       const stored = JSON.parse(JSON.stringify(await backend.getFlowDetail(first.uuid))) as FlowDetail;
       expect(stored.state).toBe('SUSPENDED');
-      expect(Object.fromEntries(stored.atomDetails.map((a) => [a.name, a.state]))).toEqual({ a: 'SUCCESS', b: 'PENDING', c: 'PENDING' });
+      expect(Object.fromEntries(stored.atomDetails.map((a) => [a.name, a.state]))).toEqual({
+        a: 'SUCCESS',
+        b: 'PENDING',
+        c: 'PENDING',
+      });
 
       const second = new Engine(build(), { backend, flowDetail: stored });
       await second.run();
 
       expect(calls).toEqual(['a', 'b', 'c']);
-      expect(second.storage.fetch('rb')).toEqual({ from: 'b', args: { ra: { from: 'a', args: { seed: 7 } } } });
+      expect(second.storage.fetch('rb')).toEqual({
+        from: 'b',
+        args: { ra: { from: 'a', args: { seed: 7 } } },
+      });
       const final = await backend.getFlowDetail(first.uuid);
       expect(final.state).toBe('SUCCESS');
       expect(final.atomDetails.every((a) => a.state === 'SUCCESS')).toBe(true);

@@ -54,7 +54,9 @@ export function serviceRecordStoreContract(name: string, make: () => Promise<Sto
     it('refuses a second live record for the same host and binary', async () => {
       await sut.store.create({ host: 'h1', binary: 'cinder-volume', topic: 'volume' });
 
-      const err = await sut.store.create({ host: 'h1', binary: 'cinder-volume', topic: 'volume' }).catch((e: unknown) => e);
+      const err = await sut.store
+        .create({ host: 'h1', binary: 'cinder-volume', topic: 'volume' })
+        .catch((e: unknown) => e);
 
       expect(err).toBeInstanceOf(ServiceExistsError);
       expect(err).toMatchObject({ host: 'h1', binary: 'cinder-volume', code: 'SERVICE_EXISTS' });
@@ -63,7 +65,9 @@ export function serviceRecordStoreContract(name: string, make: () => Promise<Sto
 
     it('get-or-create returns the existing record, and concurrent callers share one', async () => {
       const results = await Promise.all(
-        Array.from({ length: 5 }, () => sut.store.getOrCreate({ host: 'race', binary: 'nova-compute', topic: 'compute' })),
+        Array.from({ length: 5 }, () =>
+          sut.store.getOrCreate({ host: 'race', binary: 'nova-compute', topic: 'compute' }),
+        ),
       );
       const again = await sut.store.getOrCreate({ host: 'race', binary: 'nova-compute', topic: 'compute' });
 
@@ -97,7 +101,11 @@ export function serviceRecordStoreContract(name: string, make: () => Promise<Sto
     it('updates admin fields and soft-deletes, after which the host can register again', async () => {
       const r = await sut.store.create({ host: 'h1', binary: 'cinder-volume', topic: 'volume' });
 
-      const disabled = await sut.store.update(r.id, { disabled: true, disabledReason: 'maintenance', forcedDown: true });
+      const disabled = await sut.store.update(r.id, {
+        disabled: true,
+        disabledReason: 'maintenance',
+        forcedDown: true,
+      });
       await sut.store.destroy(r.id);
       const fresh = await sut.store.create({ host: 'h1', binary: 'cinder-volume', topic: 'volume' });
 
@@ -114,15 +122,23 @@ export function serviceRecordStoreContract(name: string, make: () => Promise<Sto
       await sut.store.create({ host: 'b', binary: 'cinder-volume', topic: 'volume' });
       await sut.store.create({ host: 'a', binary: 'cinder-scheduler', topic: 'scheduler' });
 
-      expect((await sut.store.list()).map((r) => `${r.host}/${r.topic}`)).toEqual(['a/volume', 'b/volume', 'a/scheduler']);
+      expect((await sut.store.list()).map((r) => `${r.host}/${r.topic}`)).toEqual([
+        'a/volume',
+        'b/volume',
+        'a/scheduler',
+      ]);
       expect((await sut.store.list({ host: 'a' })).map((r) => r.topic)).toEqual(['volume', 'scheduler']);
       expect((await sut.store.list({ topic: 'volume', host: 'b' })).map((r) => r.host)).toEqual(['b']);
       expect(await sut.store.list({ binary: 'nova-compute' })).toEqual([]);
     });
 
     it('rejects bad input clearly and writes nothing', async () => {
-      await expect(sut.store.create({ host: '', binary: 'cinder-volume', topic: 'volume' })).rejects.toThrow('host');
-      await expect(sut.store.create({ host: 'h', binary: 'x'.repeat(256), topic: 'volume' })).rejects.toThrow('binary');
+      await expect(sut.store.create({ host: '', binary: 'cinder-volume', topic: 'volume' })).rejects.toThrow(
+        'host',
+      );
+      await expect(sut.store.create({ host: 'h', binary: 'x'.repeat(256), topic: 'volume' })).rejects.toThrow(
+        'binary',
+      );
 
       expect(await sut.store.list()).toEqual([]);
     });

@@ -63,7 +63,15 @@ export class Deployment {
     let dir: string | undefined;
     try {
       await rabbitmqctl('add_vhost', vhost);
-      await rabbitmqctl('set_permissions', '-p', vhost, decodeURIComponent(new URL(base).username) || 'guest', '.*', '.*', '.*');
+      await rabbitmqctl(
+        'set_permissions',
+        '-p',
+        vhost,
+        decodeURIComponent(new URL(base).username) || 'guest',
+        '.*',
+        '.*',
+        '.*',
+      );
       const u = new URL(base);
       u.pathname = `/${encodeURIComponent(vhost)}`;
       const amqpUrl = u.toString();
@@ -108,14 +116,22 @@ export class Deployment {
   }
 
   /** Starts one service process and resolves once the launcher says it is running. */
-  async start(service: string, host?: string, extraEnv: Readonly<Record<string, string>> = {}, timeoutMs = 60_000): Promise<Proc> {
+  async start(
+    service: string,
+    host?: string,
+    extraEnv: Readonly<Record<string, string>> = {},
+    timeoutMs = 60_000,
+  ): Promise<Proc> {
     const proc = this.spawn(host === undefined ? [service] : [service, '--host', host], extraEnv);
     await proc.waitFor(serviceStarted, timeoutMs);
     return proc;
   }
 
   /** Starts the api process and resolves with its HTTP port (PORT=0 picks a free one). */
-  async startApi(extraEnv: Readonly<Record<string, string>> = {}, timeoutMs = 60_000): Promise<{ proc: Proc; port: number }> {
+  async startApi(
+    extraEnv: Readonly<Record<string, string>> = {},
+    timeoutMs = 60_000,
+  ): Promise<{ proc: Proc; port: number }> {
     const proc = this.spawn(['api'], extraEnv);
     const port = (await proc.waitFor((l) => l['message'] === 'listening', timeoutMs))['port'] as number;
     await proc.waitFor(serviceStarted, timeoutMs);

@@ -18,7 +18,10 @@ export interface Proc {
   readonly lines: Record<string, unknown>[];
   readonly exited: Promise<{ code: number | null; stderr: string }>;
   /** Resolves with the first log line that matches. */
-  waitFor(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitFor(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** SIGTERM (a graceful stop) and the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL: the process dies without stopping anything (a crashed or killed service). */
@@ -26,9 +29,16 @@ export interface Proc {
 }
 
 export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd: string): Proc {
-  const child = spawn(process.execPath, ['-r', REGISTER, MAIN, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['-r', REGISTER, MAIN, ...args], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: Record<string, unknown>[] = [];
-  const waiters: Array<{ match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }> = [];
+  const waiters: Array<{
+    match: (l: Record<string, unknown>) => boolean;
+    resolve: (l: Record<string, unknown>) => void;
+  }> = [];
   let buffer = '';
   child.stdout!.on('data', (chunk: Buffer) => {
     buffer += chunk.toString();
@@ -53,7 +63,9 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd: string
   });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
+    child.on('close', (code) => resolve({ code, stderr })),
+  );
   return {
     child,
     args,
@@ -63,7 +75,10 @@ export function startProcess(args: string[], env: NodeJS.ProcessEnv, cwd: string
       const found = lines.find(match);
       if (found !== undefined) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no matching log line in time; stderr: ${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no matching log line in time; stderr: ${stderr}`)),
+          timeoutMs,
+        );
         waiters.push({ match, resolve: (l) => (clearTimeout(timer), resolve(l)) });
         void exited.then(({ code }) => {
           clearTimeout(timer); // a dead process must not keep the test runner waiting for the timeout
@@ -100,7 +115,12 @@ export function httpJson(
         method,
         path: urlPath,
         agent: false,
-        headers: { 'X-Auth-Token': token, ...(data !== undefined ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {}) },
+        headers: {
+          'X-Auth-Token': token,
+          ...(data !== undefined
+            ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) }
+            : {}),
+        },
       },
       (res) => {
         let text = '';
@@ -118,7 +138,9 @@ export function httpJson(
     );
     req.on('error', reject);
     if (timeoutMs !== undefined) {
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${urlPath}: no answer within ${timeoutMs} ms`)));
+      req.setTimeout(timeoutMs, () =>
+        req.destroy(new Error(`${method} ${urlPath}: no answer within ${timeoutMs} ms`)),
+      );
     }
     if (data !== undefined) req.write(data);
     req.end();
@@ -138,7 +160,8 @@ export async function pollVolume(
     const res = await httpJson(port, 'GET', `/v3/${project}/volumes/${id}`, `admin:${project}`);
     const v = res.body?.['volume'] as Record<string, unknown> | undefined;
     if (done(res.status, v)) return v;
-    if (Date.now() > end) throw new Error(`volume ${id} did not settle: ${res.status} ${JSON.stringify(res.body)}`);
+    if (Date.now() > end)
+      throw new Error(`volume ${id} did not settle: ${res.status} ${JSON.stringify(res.body)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

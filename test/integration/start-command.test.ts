@@ -194,14 +194,23 @@ describe('npm start (all services, embedded defaults)', () => {
   });
 });
 
-function getJson(port: number, urlPath: string, token = 'admin:admin'): Promise<{ status: number; body: Record<string, unknown> }> {
+function getJson(
+  port: number,
+  urlPath: string,
+  token = 'admin:admin',
+): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: urlPath, agent: false, headers: { 'X-Auth-Token': token } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(body) as Record<string, unknown> }));
-      })
+      .get(
+        { host: '127.0.0.1', port, path: urlPath, agent: false, headers: { 'X-Auth-Token': token } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () =>
+            resolve({ status: res.statusCode!, body: JSON.parse(body) as Record<string, unknown> }),
+          );
+        },
+      )
       .on('error', reject);
   });
 }
@@ -213,12 +222,40 @@ describe('npm start: volumes and compute in one process', () => {
 
     const services = await getJson(svc.port, '/v3/os-services');
     const created = await run(
-      ['server:create', '--name', 'vm1', '--vcpus', '2', '--memory-mb', '1024', '--disk-gb', '5', '--wait', '--timeout', '30', '--url', url],
+      [
+        'server:create',
+        '--name',
+        'vm1',
+        '--vcpus',
+        '2',
+        '--memory-mb',
+        '1024',
+        '--disk-gb',
+        '5',
+        '--wait',
+        '--timeout',
+        '30',
+        '--url',
+        url,
+      ],
       envFor(),
     );
     const listed = await run(['server:list', '--url', url]);
     const hypervisors = await run(['hypervisor:list', '--json', '--url', url]);
-    const tooBig = await run(['server:create', '--vcpus', '64', '--memory-mb', '512', '--disk-gb', '1', '--wait', '--timeout', '30', '--url', url]);
+    const tooBig = await run([
+      'server:create',
+      '--vcpus',
+      '64',
+      '--memory-mb',
+      '512',
+      '--disk-gb',
+      '1',
+      '--wait',
+      '--timeout',
+      '30',
+      '--url',
+      url,
+    ]);
     svc.child.kill('SIGTERM');
     const { code } = await svc.exited;
 
@@ -232,22 +269,27 @@ describe('npm start: volumes and compute in one process', () => {
       ['nova-compute', 'up'],
       ['nova-conductor', 'up'],
     ]);
-    expect(svc.lines.filter((l) => l['message'] === 'service started' && l['component'] === 'launcher').map((l) => l['service'])).toEqual([
-      'conductor',
-      'scheduler',
-      'volume',
-      'compute',
-      'api',
-    ]);
+    expect(
+      svc.lines
+        .filter((l) => l['message'] === 'service started' && l['component'] === 'launcher')
+        .map((l) => l['service']),
+    ).toEqual(['conductor', 'scheduler', 'volume', 'compute', 'api']);
 
     expect(created.code).toBe(0);
     const server = (JSON.parse(created.stdout) as { server: Record<string, unknown> }).server;
     expect(server).toMatchObject({ name: 'vm1', status: 'ACTIVE', flavor: { vcpus: 2, ram: 1024, disk: 5 } });
     expect(server['OS-EXT-SRV-ATTR:host']).toEqual(expect.any(String));
     expect(listed.stdout).toContain(`${String(server['id'])}  vm1   ACTIVE`);
-    const hv = (JSON.parse(hypervisors.stdout) as { hypervisors: Array<Record<string, unknown>> }).hypervisors;
+    const hv = (JSON.parse(hypervisors.stdout) as { hypervisors: Array<Record<string, unknown>> })
+      .hypervisors;
     expect(hv).toHaveLength(1);
-    expect(hv[0]).toMatchObject({ state: 'up', vcpus_used: 2, memory_mb_used: 1024, local_gb_used: 5, running_vms: 1 });
+    expect(hv[0]).toMatchObject({
+      state: 'up',
+      vcpus_used: 2,
+      memory_mb_used: 1024,
+      local_gb_used: 5,
+      running_vms: 1,
+    });
 
     // 64 vCPUs fit nowhere: the build ends in ERROR and the command says so.
     expect(tooBig.code).toBe(1);

@@ -27,5 +27,7 @@ export class QuotaReserveTask extends Task<QuotaReserveIn, QuotaReserveOut> {
   }
 }
 declare const repo: QuotaRepository;
-const flow = new LinearFlow<{ projectId: string; sizeGb: number }>('volume:create').add(new QuotaReserveTask(repo));
+const flow = new LinearFlow<{ projectId: string; sizeGb: number }>('volume:create').add(
+  new QuotaReserveTask(repo),
+);
 new Engine(flow, { store: { projectId: 'p', sizeGb: 1 } });

@@ -26,9 +26,17 @@ const extract = task('extract', ({ size }: { size: number }) => ({ sizeGb: size,
   requires: ['size'],
   provides: ['sizeGb', 'projectId'],
 });
-const single = task('single', ({ sizeGb }: { sizeGb: number }) => sizeGb * 2, { requires: ['sizeGb'], provides: 'doubled' });
-const usesDoubled = task('usesDoubled', ({ doubled }: { doubled: number }) => doubled, { requires: ['doubled'] });
-const withOptional = task('opt', (a: { sizeGb: number; hint?: string }) => a.hint ?? '', { requires: ['sizeGb'], optional: ['hint'] });
+const single = task('single', ({ sizeGb }: { sizeGb: number }) => sizeGb * 2, {
+  requires: ['sizeGb'],
+  provides: 'doubled',
+});
+const usesDoubled = task('usesDoubled', ({ doubled }: { doubled: number }) => doubled, {
+  requires: ['doubled'],
+});
+const withOptional = task('opt', (a: { sizeGb: number; hint?: string }) => a.hint ?? '', {
+  requires: ['sizeGb'],
+  optional: ['hint'],
+});
 
 // ---- closed linear flows: declared inputs; every requirement must be available earlier
 
@@ -113,17 +121,28 @@ const retried = new UnorderedFlow<{}, { attempt: number }>('ru', new Times(2, { 
   task('uses', ({ attempt }: { attempt: number }) => attempt, { requires: ['attempt'] }),
 );
 new Engine(retried);
-new Engine(new LinearFlow<{}, { attempt: number }>('rl', new Times(2, { provides: 'attempt' })).add(task('u2', ({ attempt }: { attempt: number }) => attempt, { requires: ['attempt'] })));
+new Engine(
+  new LinearFlow<{}, { attempt: number }>('rl', new Times(2, { provides: 'attempt' })).add(
+    task('u2', ({ attempt }: { attempt: number }) => attempt, { requires: ['attempt'] }),
+  ),
+);
 
 // ---- rebind (map) and inject change what a functional task needs from its flow
-const rebound = task('rebound', ({ value }: { value: number }) => value + 1, { requires: ['value'], provides: 'out', rebind: { value: 'source' } });
+const rebound = task('rebound', ({ value }: { value: number }) => value + 1, {
+  requires: ['value'],
+  provides: 'out',
+  rebind: { value: 'source' },
+});
 new Engine(new LinearFlow('rb').add(rebound), { store: { source: 1 } });
 // @ts-expect-error the flow must provide the stored name `source`, not the argument name `value`
 new Engine(new LinearFlow('rb2').add(rebound), { store: { value: 1 } });
 // @ts-expect-error closed flow: `source` is not available
 new LinearFlow<{ value: number }>('rb3').add(rebound);
 new LinearFlow<{ source: number }>('rb4').add(rebound);
-const injected = task('inj', ({ x, y }: { x: number; y: number }) => x + y, { requires: ['x', 'y'], inject: { x: 1 } });
+const injected = task('inj', ({ x, y }: { x: number; y: number }) => x + y, {
+  requires: ['x', 'y'],
+  inject: { x: 1 },
+});
 new Engine(new LinearFlow('in1').add(injected), { store: { y: 2 } });
 // @ts-expect-error y is still needed
 new Engine(new LinearFlow('in2').add(injected));

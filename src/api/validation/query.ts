@@ -260,7 +260,10 @@ export function parseVolumeListQuery(
     else filters[key] = value;
   }
   if (unknown.length > 0) {
-    throw new BadRequestParameterError(unknown.join(','), `Invalid filters ${unknown.join(',')} are found in query options.`);
+    throw new BadRequestParameterError(
+      unknown.join(','),
+      `Invalid filters ${unknown.join(',')} are found in query options.`,
+    );
   }
   return {
     pagination,

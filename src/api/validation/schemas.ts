@@ -204,7 +204,11 @@ export const typeExtraSpecsCreate: Schema = {
 };
 
 /** PUT /types/{id}/extra_specs/{key} (admin): the body is the one spec itself, `{"<key>": "<value>"}`. */
-export const typeExtraSpecsUpdate: Schema = { ...p.extraSpecsWithNoSpacesKey, minProperties: 1, maxProperties: 1 };
+export const typeExtraSpecsUpdate: Schema = {
+  ...p.extraSpecsWithNoSpacesKey,
+  minProperties: 1,
+  maxProperties: 1,
+};
 
 /** POST /volumes/{id}/action `os-set_bootable`. */
 export const volumeSetBootable: Schema = {
@@ -315,7 +319,12 @@ export const snapshotUpdate: Schema = {
         display_description: p.description,
       },
       additionalProperties: false,
-      anyOf: [{ required: ['name'] }, { required: ['description'] }, { required: ['display_name'] }, { required: ['display_description'] }],
+      anyOf: [
+        { required: ['name'] },
+        { required: ['description'] },
+        { required: ['display_name'] },
+        { required: ['display_description'] },
+      ],
     },
   },
   required: ['snapshot'],

@@ -56,6 +56,10 @@ export function validateSnapshotUpdate(body: unknown): SnapshotUpdateRequest {
   const strip = (v: unknown): string | null => (typeof v === 'string' ? v.trim() : null);
   // Cinder pops `name` into `display_name` after the legacy key, so `name` wins when both are given.
   const name = has('name') ? strip(snap.name) : has('display_name') ? strip(snap.display_name) : undefined;
-  const description = has('description') ? strip(snap.description) : has('display_description') ? strip(snap.display_description) : undefined;
+  const description = has('description')
+    ? strip(snap.description)
+    : has('display_description')
+      ? strip(snap.display_description)
+      : undefined;
   return { ...(name !== undefined ? { name } : {}), ...(description !== undefined ? { description } : {}) };
 }

@@ -264,7 +264,10 @@ export function validateVolumeDetach(body: unknown): string | null {
  * Validates `{"os-initialize_connection": {"connector": …}}` or `{"os-terminate_connection": …}`.
  * @returns the connector, as sent (an object, a string, or null for a terminate)
  */
-export function validateVolumeConnection(body: unknown, action: 'os-initialize_connection' | 'os-terminate_connection'): unknown {
+export function validateVolumeConnection(
+  body: unknown,
+  action: 'os-initialize_connection' | 'os-terminate_connection',
+): unknown {
   (action === 'os-initialize_connection' ? initializeConnection : terminateConnection).validate(body);
   return ((body as Obj)[action] as Obj).connector;
 }
@@ -300,15 +303,43 @@ export function validateVolumeMetadataItem(
 
 /** Cinder's `VolumeStatus.ALL`, in its order (it appears in the refusal message). */
 const VOLUME_STATUSES = [
-  'creating', 'available', 'deleting', 'error', 'error_deleting', 'error_managing', 'managing', 'attaching', 'in-use',
-  'detaching', 'maintenance', 'restoring-backup', 'error_restoring', 'reserved', 'awaiting-transfer', 'backing-up',
-  'error_backing-up', 'error_extending', 'downloading', 'uploading', 'retyping', 'extending',
+  'creating',
+  'available',
+  'deleting',
+  'error',
+  'error_deleting',
+  'error_managing',
+  'managing',
+  'attaching',
+  'in-use',
+  'detaching',
+  'maintenance',
+  'restoring-backup',
+  'error_restoring',
+  'reserved',
+  'awaiting-transfer',
+  'backing-up',
+  'error_backing-up',
+  'error_extending',
+  'downloading',
+  'uploading',
+  'retyping',
+  'extending',
 ] as const;
 const ATTACH_STATUSES = ['attached', 'detached'] as const;
 const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'] as const;
 /** Cinder's `SnapshotStatus.ALL`. */
 const SNAPSHOT_STATUSES = [
-  'error', 'available', 'creating', 'deleting', 'deleted', 'updating', 'error_deleting', 'unmanaging', 'backing-up', 'restoring',
+  'error',
+  'available',
+  'creating',
+  'deleting',
+  'deleted',
+  'updating',
+  'error_deleting',
+  'unmanaging',
+  'backing-up',
+  'restoring',
 ] as const;
 
 /** Python's repr of a tuple (or list) of strings, as Cinder's messages print them. */
@@ -331,14 +362,21 @@ export interface VolumeResetStatus {
 export function validateVolumeResetStatus(body: unknown): VolumeResetStatus {
   resetStatus.validate(body);
   const args = (body as Obj)['os-reset_status'] as Obj;
-  const str = (k: string): string | null => (typeof args[k] === 'string' && args[k] !== '' ? (args[k] as string) : null);
+  const str = (k: string): string | null =>
+    typeof args[k] === 'string' && args[k] !== '' ? (args[k] as string) : null;
   const [status, attach, migration] = [str('status'), str('attach_status'), str('migration_status')];
   if (status === null && attach === null && migration === null) {
-    throw new BadRequestParameterError('os-reset_status', "Must specify 'status', 'attach_status' or 'migration_status' for update.");
+    throw new BadRequestParameterError(
+      'os-reset_status',
+      "Must specify 'status', 'attach_status' or 'migration_status' for update.",
+    );
   }
   const check = (value: string | null, valid: readonly string[], what: string, list = false): void => {
     if (value !== null && !valid.includes(value.toLowerCase())) {
-      throw new BadRequestParameterError(what, `${what}: ${value} is invalid, valid statuses are: ${pyStrings(valid, list)}.`);
+      throw new BadRequestParameterError(
+        what,
+        `${what}: ${value} is invalid, valid statuses are: ${pyStrings(valid, list)}.`,
+      );
     }
   };
   check(status, VOLUME_STATUSES, 'Volume status');
@@ -347,7 +385,9 @@ export function validateVolumeResetStatus(body: unknown): VolumeResetStatus {
   return {
     ...(status !== null ? { status: status.toLowerCase() } : {}),
     ...(attach !== null ? { attachStatus: attach.toLowerCase() } : {}),
-    ...(migration !== null ? { migrationStatus: migration.toLowerCase() === 'none' ? null : migration.toLowerCase() } : {}),
+    ...(migration !== null
+      ? { migrationStatus: migration.toLowerCase() === 'none' ? null : migration.toLowerCase() }
+      : {}),
   };
 }
 
@@ -356,7 +396,10 @@ export function validateSnapshotResetStatus(body: unknown): string {
   snapshotResetStatus.validate(body);
   const status = ((body as Obj)['os-reset_status'] as Obj).status as string;
   if (status === '' || !(SNAPSHOT_STATUSES as readonly string[]).includes(status.toLowerCase())) {
-    throw new BadRequestParameterError('status', `Snapshot status: ${status} is invalid, valid statuses are: ${pyStrings(SNAPSHOT_STATUSES)}.`);
+    throw new BadRequestParameterError(
+      'status',
+      `Snapshot status: ${status} is invalid, valid statuses are: ${pyStrings(SNAPSHOT_STATUSES)}.`,
+    );
   }
   return status.toLowerCase();
 }

@@ -79,7 +79,10 @@ export function snapshotList(
 ): { snapshots: Record<string, unknown>[]; snapshots_links?: Link[] } {
   const body: { snapshots: Record<string, unknown>[]; snapshots_links?: Link[] } = {
     snapshots: items.map(({ snapshot, metadata }) =>
-      snapshotDetail(snapshot, metadata, microversion, { extendedAttributes: paging.detail, summary: !paging.detail }),
+      snapshotDetail(snapshot, metadata, microversion, {
+        extendedAttributes: paging.detail,
+        summary: !paging.detail,
+      }),
     ),
   };
   const next = collectionLinks({

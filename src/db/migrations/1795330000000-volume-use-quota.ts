@@ -10,7 +10,10 @@ export class VolumeUseQuota1795330000000 implements MigrationInterface {
   name = 'VolumeUseQuota1795330000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.addColumn('volumes', new TableColumn({ name: 'use_quota', type: 'boolean', isNullable: false, default: 1 }));
+    await q.addColumn(
+      'volumes',
+      new TableColumn({ name: 'use_quota', type: 'boolean', isNullable: false, default: 1 }),
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

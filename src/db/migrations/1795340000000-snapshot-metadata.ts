@@ -12,7 +12,13 @@ export class SnapshotMetadata1795340000000 implements MigrationInterface {
       new Table({
         name: 'snapshot_metadata',
         columns: [
-          { name: 'id', type: 'integer', isPrimary: true, isGenerated: true, generationStrategy: 'increment' },
+          {
+            name: 'id',
+            type: 'integer',
+            isPrimary: true,
+            isGenerated: true,
+            generationStrategy: 'increment',
+          },
           { name: 'snapshot_id', type: 'varchar', length: '36', isNullable: false },
           { name: 'key', type: 'varchar', length: '255', isNullable: false },
           { name: 'value', type: 'varchar', length: '255', isNullable: true },
@@ -21,7 +27,12 @@ export class SnapshotMetadata1795340000000 implements MigrationInterface {
           { name: 'deleted_at', type: 'datetime', precision: 6, isNullable: true },
           { name: 'deleted', type: 'boolean', default: 0 },
         ],
-        indices: [new TableIndex({ name: 'ix_snapshot_metadata_snapshot_id_key', columnNames: ['snapshot_id', 'key'] })],
+        indices: [
+          new TableIndex({
+            name: 'ix_snapshot_metadata_snapshot_id_key',
+            columnNames: ['snapshot_id', 'key'],
+          }),
+        ],
         foreignKeys: [
           new TableForeignKey({
             name: 'fk_snapshot_metadata_snapshot_id',

@@ -76,7 +76,10 @@ class GraphBuilder {
   }
 }
 
-const cache = new WeakMap<Flow<object, object>, { comp: Compilation; flows: Flow<object, object>[]; versions: number[] }>();
+const cache = new WeakMap<
+  Flow<object, object>,
+  { comp: Compilation; flows: Flow<object, object>[]; versions: number[] }
+>();
 
 function nestedFlows(flow: Flow<object, object>, out: Flow<object, object>[]): Flow<object, object>[] {
   out.push(flow);
@@ -93,7 +96,11 @@ export function compile(flow: Flow<object, object>): Compilation {
   const hit = cache.get(flow);
   if (hit) {
     const flows = nestedFlows(flow, []);
-    if (flows.length === hit.flows.length && flows.every((f, k) => f === hit.flows[k] && f._version === hit.versions[k])) return hit.comp;
+    if (
+      flows.length === hit.flows.length &&
+      flows.every((f, k) => f === hit.flows[k] && f._version === hit.versions[k])
+    )
+      return hit.comp;
   }
   const comp = compileFresh(flow);
   const flows = nestedFlows(flow, []);
@@ -161,7 +168,12 @@ function compileFresh(flow: Flow<object, object>): Compilation {
       g.edge(u[1], v[0]);
       hasSucc.add(l.from);
       hasPred.add(l.to);
-      if (l.decider) g.edgeDecider.set(u[1] + '>' + v[0], { decider: l.decider, depth: l.deciderDepth ?? 'ALL', from: l.from });
+      if (l.decider)
+        g.edgeDecider.set(u[1] + '>' + v[0], {
+          decider: l.decider,
+          depth: l.deciderDepth ?? 'ALL',
+          from: l.from,
+        });
     }
     const from = retryNode >= 0 ? retryNode : start;
     if (retryNode >= 0) {
@@ -224,7 +236,12 @@ function compileFresh(flow: Flow<object, object>): Compilation {
         const [u, v] = stack[h]!;
         const d = g.edgeDecider.get(u + '>' + v);
         // As TaskFlow: only a link from an atom contributes that atom's result to the deciders' history.
-        if (d) found.push({ sources: d.from instanceof Atom ? (itemAtoms.get(d.from) ?? []) : [], decider: d.decider, depth: d.depth });
+        if (d)
+          found.push({
+            sources: d.from instanceof Atom ? (itemAtoms.get(d.from) ?? []) : [],
+            decider: d.decider,
+            depth: d.depth,
+          });
         if (g.kind[u] === NOOP && !visited.has(u)) {
           visited.add(u);
           for (const w of g.inn[u]!) stack.push([w, u]);
@@ -266,10 +283,11 @@ function compileFresh(flow: Flow<object, object>): Compilation {
     const found = new Set<number>();
     let minTopo = Infinity;
     const want = new Set<number>();
-    for (const c of cands) if (topo[c]! < topo[target]!) {
-      want.add(c);
-      if (topo[c]! < minTopo) minTopo = topo[c]!;
-    }
+    for (const c of cands)
+      if (topo[c]! < topo[target]!) {
+        want.add(c);
+        if (topo[c]! < minTopo) minTopo = topo[c]!;
+      }
     if (want.size === 0) return found;
     const visited = new Set<number>();
     const queue = [target];
@@ -318,9 +336,12 @@ function compileFresh(flow: Flow<object, object>): Compilation {
           key = name;
           index = (pv ?? []).indexOf(name);
         }
-      }
-      else (un ??= []).push({ arg, name, optional: isOpt });
-      plan.push(ambiguous ? { arg, name, optional: isOpt, provider, key, index, ambiguous } : { arg, name, optional: isOpt, provider, key, index });
+      } else (un ??= []).push({ arg, name, optional: isOpt });
+      plan.push(
+        ambiguous
+          ? { arg, name, optional: isOpt, provider, key, index, ambiguous }
+          : { arg, name, optional: isOpt, provider, key, index },
+      );
     }
     plans.push(plan.length ? plan.slice() : NONE); // exact-size copies: growable arrays over-allocate
     unprovided.push(un ?? NONE);
@@ -347,7 +368,12 @@ function compileFresh(flow: Flow<object, object>): Compilation {
   };
 }
 
-function levelOf(c: number, atom: number, parents: readonly (readonly Flow<object, object>[])[], itemAtoms: Map<FlowItem, number[]>): number {
+function levelOf(
+  c: number,
+  atom: number,
+  parents: readonly (readonly Flow<object, object>[])[],
+  itemAtoms: Map<FlowItem, number[]>,
+): number {
   const path = parents[atom]!;
   let level = 0;
   for (let d = path.length - 1; d >= 0; d--, level++) {
@@ -358,7 +384,12 @@ function levelOf(c: number, atom: number, parents: readonly (readonly Flow<objec
 }
 
 /** TaskFlow scoping: the provider in the innermost shared flow wins; within it, the latest in pattern order. */
-function nearest(visible: number[], atom: number, parents: readonly (readonly Flow<object, object>[])[], itemAtoms: Map<FlowItem, number[]>): number {
+function nearest(
+  visible: number[],
+  atom: number,
+  parents: readonly (readonly Flow<object, object>[])[],
+  itemAtoms: Map<FlowItem, number[]>,
+): number {
   const path = parents[atom]!;
   let best = -1;
   let bestLevel = Infinity;

@@ -1,9 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { Atom } from '../atom';
-import { AmbiguousDependency, EngineTimeout, InvalidState, MissingDependencies, NotFound, StorageFailure, WrappedFailure } from '../errors';
+import {
+  AmbiguousDependency,
+  EngineTimeout,
+  InvalidState,
+  MissingDependencies,
+  NotFound,
+  StorageFailure,
+  WrappedFailure,
+} from '../errors';
 import { Failure, type FailureJSON, type Outcome } from '../failure';
 import { Flow as FlowBase, type Flow } from '../flow';
-import { Notifier, type AtomEvent, type AtomNotifier, type FlowEvent, type FlowNotifier, type ProgressEvent } from '../listeners/notifier';
+import {
+  Notifier,
+  type AtomEvent,
+  type AtomNotifier,
+  type FlowEvent,
+  type FlowNotifier,
+  type ProgressEvent,
+} from '../listeners/notifier';
 import type { PersistenceBackend } from '../persistence/backend';
 import type { AtomDetail, FlowDetail, LogBook } from '../persistence/models';
 import { Decision, History, type Retry, type RetryAttempt } from '../retry';
@@ -46,7 +61,14 @@ export type EngineArgs<F> = [RequiredKeys<NeedsOf<F>>] extends [never]
   : [options: Omit<EngineOptions, 'store'> & { store: StoreFor<F> }];
 
 const S_PENDING = AtomState.PENDING;
-const ENGINE_PROGRESS: Partial<Record<AtomState, number>> = { RUNNING: 0, REVERTING: 0, PENDING: 0, IGNORE: 0, SUCCESS: 1, REVERTED: 1 };
+const ENGINE_PROGRESS: Partial<Record<AtomState, number>> = {
+  RUNNING: 0,
+  REVERTING: 0,
+  PENDING: 0,
+  IGNORE: 0,
+  SUCCESS: 1,
+  REVERTED: 1,
+};
 
 interface Running {
   i: number;
@@ -166,12 +188,14 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     readonly flow: F,
     ...args: EngineArgs<F>
   ) {
-    if (!(flow instanceof FlowBase)) throw new TypeError('Engine needs a flow (LinearFlow, UnorderedFlow or GraphFlow)');
+    if (!(flow instanceof FlowBase))
+      throw new TypeError('Engine needs a flow (LinearFlow, UnorderedFlow or GraphFlow)');
     const options: EngineOptions = (args[0] as EngineOptions | undefined) ?? {};
     if (options.executor !== undefined && options.executor !== 'serial' && options.executor !== 'parallel') {
       throw new TypeError(`unknown executor '${String(options.executor)}' (expected 'serial' or 'parallel')`);
     }
-    if (options.store !== undefined && (options.store === null || typeof options.store !== 'object')) throw new TypeError('store must be an object');
+    if (options.store !== undefined && (options.store === null || typeof options.store !== 'object'))
+      throw new TypeError('store must be an object');
     this.options = options;
     this.backend = options.backend;
     this.flowName = flow.name;
@@ -297,7 +321,13 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     const c = this.compileOnce();
     const atomDetails: AtomDetail[] = [];
     for (let i = 0; i < c.atoms.length; i++) atomDetails.push(this.atomDetail(i));
-    return { uuid: this.flowUuid, name: this.flowName, state: this.flowState, meta: this.flowMeta(), atomDetails };
+    return {
+      uuid: this.flowUuid,
+      name: this.flowName,
+      state: this.flowState,
+      meta: this.flowMeta(),
+      atomDetails,
+    };
   }
 
   // ---------------------------------------------------------------- internals
@@ -335,8 +365,15 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         this.intent[i] = ad.intention ?? Intention.EXECUTE;
         this.meta[i] = { ...(ad.meta ?? {}) };
         if (c.isRetry[i]) {
-          const h = Array.isArray(ad.results) ? (ad.results as { result: unknown; failures: Record<string, FailureJSON> }[]) : [];
-          this.hist[i] = h.map((x) => ({ result: x.result, failures: Object.fromEntries(Object.entries(x.failures ?? {}).map(([k, v]) => [k, Failure.fromJSON(v)])) }));
+          const h = Array.isArray(ad.results)
+            ? (ad.results as { result: unknown; failures: Record<string, FailureJSON> }[])
+            : [];
+          this.hist[i] = h.map((x) => ({
+            result: x.result,
+            failures: Object.fromEntries(
+              Object.entries(x.failures ?? {}).map(([k, v]) => [k, Failure.fromJSON(v)]),
+            ),
+          }));
           this.res[i] = this.hist[i]!.at(-1)?.result;
         } else this.res[i] = ad.results;
         if (ad.failure) {
@@ -394,25 +431,33 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
             this.processFailure(i, this.fail[i]!, failures);
           }
         }
-        for (let i = 0; i < c.atoms.length; i++) if (c.isRetry[i] && this.st[i] === AtomState.RETRYING) this.retrySubflow(i);
+        for (let i = 0; i < c.atoms.length; i++)
+          if (c.isRetry[i] && this.st[i] === AtomState.RETRYING) this.retrySubflow(i);
       }
-      for (let i = 0; i < c.atoms.length; i++) if (this.st[i] === AtomState.RUNNING || this.st[i] === AtomState.REVERTING) unfinished.push(i);
+      for (let i = 0; i < c.atoms.length; i++)
+        if (this.st[i] === AtomState.RUNNING || this.st[i] === AtomState.REVERTING) unfinished.push(i);
       const seen = new Set<number>(unfinished);
       nextUp = unfinished;
-      for (const i of this.browseAll(true)) if (!seen.has(i)) {
-        seen.add(i);
-        nextUp.push(i);
-      }
+      for (const i of this.browseAll(true))
+        if (!seen.has(i)) {
+          seen.add(i);
+          nextUp.push(i);
+        }
       let iterations = 0;
       for (;;) {
         if (this.timedOut || (++iterations & 1023) === 0) {
           if (Date.now() >= deadline) this.timedOut = true;
-          if (this.timedOut && this.flowState === FlowState.RUNNING) this.changeFlowState(FlowState.SUSPENDING);
+          if (this.timedOut && this.flowState === FlowState.RUNNING)
+            this.changeFlowState(FlowState.SUSPENDING);
         }
         // SCHEDULE
         if (this.flowState === FlowState.RUNNING && nextUp.length) {
           // Higher priority first; reverts of siblings in reverse completion order (latest finished first).
-          if (nextUp.length > 1) nextUp.sort((a, b) => c.atoms[b]!.priority - c.atoms[a]!.priority || this.revertRank(b) - this.revertRank(a));
+          if (nextUp.length > 1)
+            nextUp.sort(
+              (a, b) =>
+                c.atoms[b]!.priority - c.atoms[a]!.priority || this.revertRank(b) - this.revertRank(a),
+            );
           for (const i of nextUp) {
             // Candidates are gathered before later completions in the same batch are processed; a failure resolved
             // meanwhile may have flipped a never-run atom to REVERT. Atoms that never ran are not reverted.
@@ -428,7 +473,11 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
               await this.flushPersist();
               // A write that failed leaves the stored run behind the real one: start nothing more.
               if (this.persistError) {
-                failures.push(Failure.fromError(new StorageFailure('persisting the flow failed', { cause: this.persistError })));
+                failures.push(
+                  Failure.fromError(
+                    new StorageFailure('persisting the flow failed', { cause: this.persistError }),
+                  ),
+                );
                 this.dropQueued();
                 break;
               }
@@ -445,7 +494,8 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         if (this.doneQ.length === 0 && (this.inflight > 0 || this.qHead < this.queued.length)) {
           await new Promise<void>((r) => (this.wake = r));
           this.wake = undefined;
-          if (this.timedOut && this.flowState === FlowState.RUNNING) this.changeFlowState(FlowState.SUSPENDING);
+          if (this.timedOut && this.flowState === FlowState.RUNNING)
+            this.changeFlowState(FlowState.SUSPENDING);
         }
         // ANALYZE
         const next: number[] = [];
@@ -453,7 +503,15 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         const dq = this.doneQ;
         for (let h = 0; h < dq.length; h++) {
           const d = dq[h]!;
-          const retained = this.complete(d.i, d.revert, d.ok, d.value, resolve, failures, deferredRevertFailures);
+          const retained = this.complete(
+            d.i,
+            d.revert,
+            d.ok,
+            d.value,
+            resolve,
+            failures,
+            deferredRevertFailures,
+          );
           if (retained) continue;
           if (failures.length === 0) this.iterNext(d.i, next);
         }
@@ -461,7 +519,11 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         if (this.backend) {
           await this.flushPersist();
           if (this.persistError && failures.length === 0) {
-            failures.push(Failure.fromError(new StorageFailure('persisting the flow failed', { cause: this.persistError })));
+            failures.push(
+              Failure.fromError(
+                new StorageFailure('persisting the flow failed', { cause: this.persistError }),
+              ),
+            );
           }
         }
         if (this.flowState === FlowState.RUNNING && next.length && failures.length === 0) {
@@ -519,9 +581,18 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     if (originals.length === 0) return;
     const rf = failures[0]!;
     const err = rf.error;
-    if (err instanceof Error && (err as { cause?: unknown }).cause === undefined && Object.isExtensible(err)) {
+    if (
+      err instanceof Error &&
+      (err as { cause?: unknown }).cause === undefined &&
+      Object.isExtensible(err)
+    ) {
       const cause = originals.length === 1 ? originals[0]!.toError() : new WrappedFailure(originals);
-      Object.defineProperty(err, 'cause', { value: cause, writable: true, configurable: true, enumerable: false });
+      Object.defineProperty(err, 'cause', {
+        value: cause,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
       throw err;
     }
     throw new WrappedFailure([rf, ...originals]);
@@ -537,7 +608,11 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     const st = this.st[i];
     switch (this.intent[i]) {
       case Intention.EXECUTE:
-        return st === S_PENDING || st === AtomState.RUNNING || (st === AtomState.RETRYING && this.comp!.isRetry[i] === true);
+        return (
+          st === S_PENDING ||
+          st === AtomState.RUNNING ||
+          (st === AtomState.RETRYING && this.comp!.isRetry[i] === true)
+        );
       case Intention.REVERT:
         return st === AtomState.SUCCESS || st === AtomState.FAILURE || st === AtomState.REVERTING;
       case Intention.RETRY:
@@ -564,7 +639,9 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       this.changeAtomState(i, AtomState.RUNNING);
       this.enqueue(i, false);
     } else {
-      throw new InvalidState(`unknown how to schedule atom '${c.atoms[i]!.name}' with intention ${intention}`);
+      throw new InvalidState(
+        `unknown how to schedule atom '${c.atoms[i]!.name}' with intention ${intention}`,
+      );
     }
   }
 
@@ -609,10 +686,16 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       } else if (c.isRetry[i]) {
         out = (atom as Retry).revert({ args, history: this.historyOf(i), flowFailures: this.flowFailures() });
       } else {
-        const failed = this.st[i] === AtomState.REVERTING && this.fail[i] !== undefined && this.resultWasFailure(i);
+        const failed =
+          this.st[i] === AtomState.REVERTING && this.fail[i] !== undefined && this.resultWasFailure(i);
         const result = failed ? this.fail[i]! : this.res[i];
-        const outcome: Outcome<unknown> = failed ? { status: 'failure', failure: this.fail[i]! } : { status: 'success', value: this.res[i] };
-        out = (atom as Task).revert({ args, result, outcome, flowFailures: this.flowFailures() }, this.ctx(i));
+        const outcome: Outcome<unknown> = failed
+          ? { status: 'failure', failure: this.fail[i]! }
+          : { status: 'success', value: this.res[i] };
+        out = (atom as Task).revert(
+          { args, result, outcome, flowFailures: this.flowFailures() },
+          this.ctx(i),
+        );
       }
     } catch (e) {
       this.doneQ.push({ i, revert, ok: false, value: Failure.fromError(e) });
@@ -643,7 +726,15 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   }
 
   /** Completion of an execute or revert. Returns true when the failure is retained (stops the run). */
-  private complete(i: number, revert: boolean, ok: boolean, value: unknown, resolve: boolean, failures: Failure[], deferred: Failure[]): boolean {
+  private complete(
+    i: number,
+    revert: boolean,
+    ok: boolean,
+    value: unknown,
+    resolve: boolean,
+    failures: Failure[],
+    deferred: Failure[],
+  ): boolean {
     const c = this.comp!;
     const name = c.atoms[i]!.name;
     if (!revert) {
@@ -714,7 +805,10 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     }
   }
 
-  private resolution(i: number, f: Failure): { kind: 'retry' | 'revert'; retry: number } | { kind: 'all'; undefinedResolver: boolean } {
+  private resolution(
+    i: number,
+    f: Failure,
+  ): { kind: 'retry' | 'revert'; retry: number } | { kind: 'all'; undefinedResolver: boolean } {
     const c = this.comp!;
     const r = c.retryOf[i]!;
     if (r < 0) return { kind: 'all', undefinedResolver: true };
@@ -812,10 +906,11 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       const ss = c.succs[a]!;
       if (ss.length) {
         seen ??= new Set();
-        for (const x of ss) if (!seen.has(x)) {
-          seen.add(x);
-          stack.push(x);
-        }
+        for (const x of ss)
+          if (!seen.has(x)) {
+            seen.add(x);
+            stack.push(x);
+          }
       }
     }
     return true;
@@ -850,7 +945,8 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
         if (seen.has(p)) continue;
         seen.add(p);
         if (this.readyToRevert(p)) out.push(p);
-        else if ((this.st[p] === S_PENDING || this.st[p] === AtomState.IGNORE) && !c.isRetry[p]) for (const q of c.preds[p]!) stack.push(q);
+        else if ((this.st[p] === S_PENDING || this.st[p] === AtomState.IGNORE) && !c.isRetry[p])
+          for (const q of c.preds[p]!) stack.push(q);
       }
     } else if (s === AtomState.FAILURE) {
       for (let a = 0; a < c.atoms.length; a++) if (this.readyToRevert(a)) out.push(a);
@@ -865,7 +961,8 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     const ds = c.deciders[i];
     if (!ds) return true;
     const history: Record<string, unknown> = {};
-    for (const d of ds) for (const s of d.sources) if (this.st[s] !== AtomState.IGNORE) history[c.atoms[s]!.name] = this.res[s];
+    for (const d of ds)
+      for (const s of d.sources) if (this.st[s] !== AtomState.IGNORE) history[c.atoms[s]!.name] = this.res[s];
     const nays = ds.filter((d) => !d.decider(history));
     if (nays.length === 0) return true;
     const order = ['ATOM', 'NEIGHBORS', 'FLOW', 'ALL'];
@@ -879,13 +976,17 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       // sub-flow, past it, or through a retry.
       const parent = c.parents[i]!.at(-1);
       const sameFlowTask = (s: number): boolean => c.parents[s]!.at(-1) === parent && !c.isRetry[s];
-      affected = [i, ...(depth === 'NEIGHBORS' ? c.succs[i]!.filter(sameFlowTask) : this.walk(i, sameFlowTask))];
+      affected = [
+        i,
+        ...(depth === 'NEIGHBORS' ? c.succs[i]!.filter(sameFlowTask) : this.walk(i, sameFlowTask)),
+      ];
     }
     for (const a of affected) {
       if (this.st[a] === S_PENDING) this.changeAtomState(a, AtomState.IGNORE);
       this.setIntention(a, Intention.IGNORE);
     }
-    for (const a of affected) for (const s of c.succs[a]!) if (this.readyToExecute(s) && this.decide(s, out)) out.push(s);
+    for (const a of affected)
+      for (const s of c.succs[a]!) if (this.readyToExecute(s) && this.decide(s, out)) out.push(s);
     return false;
   }
 
@@ -934,13 +1035,19 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
             continue;
           }
           if (p.optional) continue;
-          throw new NotFound(`Unable to find result '${p.name}' in the result of atom '${c.atoms[p.provider]!.name}'`);
+          throw new NotFound(
+            `Unable to find result '${p.name}' in the result of atom '${c.atoms[p.provider]!.name}'`,
+          );
         }
         if (s === AtomState.IGNORE && p.optional) continue;
-        if (!p.optional) throw new NotFound(`Mapped argument '${p.arg}' <= '${p.name}' was not produced by any accessible provider`);
+        if (!p.optional)
+          throw new NotFound(
+            `Mapped argument '${p.arg}' <= '${p.name}' was not produced by any accessible provider`,
+          );
         continue;
       }
-      if (!p.optional) throw new NotFound(`Name '${p.name}' is not mapped as a produced output by any providers`);
+      if (!p.optional)
+        throw new NotFound(`Name '${p.name}' is not mapped as a produced output by any providers`);
     }
     return args;
   }
@@ -952,7 +1059,10 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   /** @internal */
   _progress(i: number, name: string, progress: number, details?: Record<string, unknown>): void {
     (this.meta[i] ??= {})['progress'] = progress;
-    this.atomNotifier.notify('progress', details ? { atomName: name, progress, details } : { atomName: name, progress });
+    this.atomNotifier.notify(
+      'progress',
+      details ? { atomName: name, progress, details } : { atomName: name, progress },
+    );
   }
 
   private historyOf(r: number): History {
@@ -1008,7 +1118,8 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     if (t === 'invalid') throw new InvalidState(`Flow transition from '${old}' to '${state}' is not allowed`);
     this.flowState = state;
     if (this.backend) this.flowDirty = true;
-    if (this.notifier.hasListeners) this.notifier.notify(state, { flowName: this.flowName, flowUuid: this.flowUuid, oldState: old, state });
+    if (this.notifier.hasListeners)
+      this.notifier.notify(state, { flowName: this.flowName, flowUuid: this.flowUuid, oldState: old, state });
   }
 
   private flowMeta(): Record<string, unknown> {
@@ -1041,7 +1152,10 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       meta: this.meta[i] ?? {},
     };
     if (c.isRetry[i]) {
-      ad.results = (this.hist[i] ?? []).map((h) => ({ result: h.result, failures: Object.fromEntries(Object.entries(h.failures).map(([k, v]) => [k, v.toJSON()])) }));
+      ad.results = (this.hist[i] ?? []).map((h) => ({
+        result: h.result,
+        failures: Object.fromEntries(Object.entries(h.failures).map(([k, v]) => [k, v.toJSON()])),
+      }));
     } else if (this.res[i] !== undefined) ad.results = this.res[i];
     if (this.fail[i]) ad.failure = this.fail[i]!.toJSON();
     if (this.rres[i] !== undefined) ad.revertResults = this.rres[i];
@@ -1058,11 +1172,29 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
       } catch (e) {
         if (!(e instanceof NotFound)) throw e;
         const now = new Date().toISOString();
-        await b.saveLogBook(this.options.logBook ? { ...this.options.logBook, flowDetails: [] } : { uuid: this.bookUuid, name: this.flowName, createdAt: now, updatedAt: now, meta: {}, flowDetails: [] });
+        await b.saveLogBook(
+          this.options.logBook
+            ? { ...this.options.logBook, flowDetails: [] }
+            : {
+                uuid: this.bookUuid,
+                name: this.flowName,
+                createdAt: now,
+                updatedAt: now,
+                meta: {},
+                flowDetails: [],
+              },
+        );
       }
     } else {
       const now = new Date().toISOString();
-      const book: LogBook = { uuid: randomUUID(), name: this.flowName, createdAt: now, updatedAt: now, meta: {}, flowDetails: [] };
+      const book: LogBook = {
+        uuid: randomUUID(),
+        name: this.flowName,
+        createdAt: now,
+        updatedAt: now,
+        meta: {},
+        flowDetails: [],
+      };
       await b.saveLogBook(book);
       this.bookUuid = book.uuid;
     }
@@ -1077,7 +1209,15 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
     if (this.dirty.size || this.flowDirty) {
       const b = this.backend;
       const ads = [...this.dirty].map((i) => this.atomDetail(i));
-      const fd = this.flowDirty ? { uuid: this.flowUuid, name: this.flowName, state: this.flowState, meta: this.flowMeta(), atomDetails: [] } : undefined;
+      const fd = this.flowDirty
+        ? {
+            uuid: this.flowUuid,
+            name: this.flowName,
+            state: this.flowState,
+            meta: this.flowMeta(),
+            atomDetails: [],
+          }
+        : undefined;
       this.dirty.clear();
       this.flowDirty = false;
       const uuid = this.flowUuid;
@@ -1167,7 +1307,12 @@ export class Engine<F extends Flow<object, object> = Flow<object, object>> {
   _get(atomName: string): unknown {
     const i = this.idx(atomName);
     if (this.fail[i] && this.failedExec.has(i)) return this.fail[i];
-    if (this.st[i] === AtomState.SUCCESS || this.st[i] === AtomState.REVERTING || this.st[i] === AtomState.REVERTED) return this.comp!.isRetry[i] ? this.hist[i]!.at(-1)?.result : this.res[i];
+    if (
+      this.st[i] === AtomState.SUCCESS ||
+      this.st[i] === AtomState.REVERTING ||
+      this.st[i] === AtomState.REVERTED
+    )
+      return this.comp!.isRetry[i] ? this.hist[i]!.at(-1)?.result : this.res[i];
     if (this.fail[i]) return this.fail[i];
     throw new NotFound(`Result for atom '${atomName}' execution is not known`);
   }
@@ -1227,7 +1372,8 @@ function pick(r: unknown, provides: readonly string[], name: string): unknown {
     const k = provides.indexOf(name);
     return k >= 0 && k < r.length ? r[k] : NO_VALUE;
   }
-  if (r !== null && typeof r === 'object' && name in (r as object)) return (r as Record<string, unknown>)[name];
+  if (r !== null && typeof r === 'object' && name in (r as object))
+    return (r as Record<string, unknown>)[name];
   return NO_VALUE;
 }
 
@@ -1250,7 +1396,10 @@ export type RunFlowOptions<F> = EngineArgs<F>[0];
  * Loads a flow into an {@link Engine}, runs it and resolves to everything stored (`engine.storage.fetchAll()`).
  * @example const results = await runFlow(flow, { store: { a: 1 } });
  */
-export async function runFlow<F extends Flow<object, object>>(flow: F, ...args: EngineArgs<F>): Promise<Record<string, unknown>> {
+export async function runFlow<F extends Flow<object, object>>(
+  flow: F,
+  ...args: EngineArgs<F>
+): Promise<Record<string, unknown>> {
   const engine = new Engine<F>(flow, ...args);
   await engine.run();
   return engine.storage.fetchAll();

@@ -71,10 +71,20 @@ export class LoggingListener extends Listener {
     else this.log.debug('flow state changed', meta);
   }
   protected override onAtom(e: AtomEvent): void {
-    const meta: Record<string, unknown> = { atom: e.atomName, kind: e.kind, oldState: e.oldState, state: e.state };
+    const meta: Record<string, unknown> = {
+      atom: e.atomName,
+      kind: e.kind,
+      oldState: e.oldState,
+      state: e.state,
+    };
     if (e.result instanceof Failure) meta['failure'] = e.result.toJSON();
     if (e.state === AtomState.REVERT_FAILURE) this.log.error('atom state changed', meta);
-    else if (e.state === AtomState.FAILURE || e.state === AtomState.REVERTING || e.state === AtomState.REVERTED) this.log.warn('atom state changed', meta);
+    else if (
+      e.state === AtomState.FAILURE ||
+      e.state === AtomState.REVERTING ||
+      e.state === AtomState.REVERTED
+    )
+      this.log.warn('atom state changed', meta);
     else this.log.debug('atom state changed', meta);
   }
 }
@@ -105,7 +115,12 @@ export class TimingListener extends Listener {
     }
     const t0 = this.started.get(e.atomName);
     if (t0 === undefined) return;
-    if (e.state === AtomState.SUCCESS || e.state === AtomState.FAILURE || e.state === AtomState.REVERTED || e.state === AtomState.REVERT_FAILURE) {
+    if (
+      e.state === AtomState.SUCCESS ||
+      e.state === AtomState.FAILURE ||
+      e.state === AtomState.REVERTED ||
+      e.state === AtomState.REVERT_FAILURE
+    ) {
       this.started.delete(e.atomName);
       const phase = e.state === AtomState.SUCCESS || e.state === AtomState.FAILURE ? 'execute' : 'revert';
       const d = e.at - t0;

@@ -1,5 +1,13 @@
 import { AmbiguousDependency, DependencyFailure, NotFound } from '../errors';
-import { Flow, itemProvides, itemRequires, type Decider, type DeciderDepth, type FlowItem, type FlowLink } from '../flow';
+import {
+  Flow,
+  itemProvides,
+  itemRequires,
+  type Decider,
+  type DeciderDepth,
+  type FlowItem,
+  type FlowLink,
+} from '../flow';
 import type { ProvidedByAll } from '../typing';
 
 interface EdgeData {
@@ -30,7 +38,9 @@ export class GraphFlow<Needs extends object = {}, Avail extends object = Needs> 
 
   /** Adds items and links them by data dependencies. Re-adding an item already present is a no-op. */
   add<Items extends readonly FlowItem[]>(...items: Items): GraphFlow<Needs, Avail & ProvidedByAll<Items>> {
-    const nodes = (items as readonly FlowItem[]).map((i) => this.checkItem(i)).filter((n, i, all) => !this.children.includes(n) && all.indexOf(n) === i);
+    const nodes = (items as readonly FlowItem[])
+      .map((i) => this.checkItem(i))
+      .filter((n, i, all) => !this.children.includes(n) && all.indexOf(n) === i);
     if (nodes.length === 0) return this as unknown as GraphFlow<Needs, Avail & ProvidedByAll<Items>>;
     const retryProvides = this.retryProvides();
     const required = new Map<string, FlowItem[]>();
@@ -77,8 +87,10 @@ export class GraphFlow<Needs extends object = {}, Avail extends object = Needs> 
 
   /** Orders `to` after `from` (both already added). Throws {@link DependencyFailure} on a cycle. */
   link(from: FlowItem, to: FlowItem, options: LinkOptions = {}): this {
-    if (!this.children.includes(from)) throw new NotFound(`item '${nameOf(from)}' not found to link from in flow '${this.name}'`);
-    if (!this.children.includes(to)) throw new NotFound(`item '${nameOf(to)}' not found to link to in flow '${this.name}'`);
+    if (!this.children.includes(from))
+      throw new NotFound(`item '${nameOf(from)}' not found to link from in flow '${this.name}'`);
+    if (!this.children.includes(to))
+      throw new NotFound(`item '${nameOf(to)}' not found to link to in flow '${this.name}'`);
     const tmp = cloneEdges(this.edges);
     addEdge(tmp, from, to, { manual: true, decider: options.decider, deciderDepth: options.deciderDepth });
     assertAcyclic(this.children, tmp);
@@ -91,7 +103,10 @@ export class GraphFlow<Needs extends object = {}, Avail extends object = Needs> 
     const out: FlowLink[] = [];
     for (const [from, m] of this.edges) {
       for (const [to, d] of m) {
-        const l: { from: FlowItem; to: FlowItem; decider?: Decider; deciderDepth?: DeciderDepth } = { from, to };
+        const l: { from: FlowItem; to: FlowItem; decider?: Decider; deciderDepth?: DeciderDepth } = {
+          from,
+          to,
+        };
         if (d.decider) l.decider = d.decider;
         if (d.deciderDepth) l.deciderDepth = d.deciderDepth;
         out.push(l);
@@ -127,7 +142,12 @@ function cloneEdges(e: Edges): Edges {
   return out;
 }
 
-function addEdge(e: Edges, from: FlowItem, to: FlowItem, o: { reason?: string; manual?: boolean; decider?: Decider; deciderDepth?: DeciderDepth }): void {
+function addEdge(
+  e: Edges,
+  from: FlowItem,
+  to: FlowItem,
+  o: { reason?: string; manual?: boolean; decider?: Decider; deciderDepth?: DeciderDepth },
+): void {
   let m = e.get(from);
   if (!m) e.set(from, (m = new Map()));
   let d = m.get(to);
@@ -140,11 +160,12 @@ function addEdge(e: Edges, from: FlowItem, to: FlowItem, o: { reason?: string; m
 
 function predecessorsOf(e: Edges, node: FlowItem): Set<FlowItem> {
   const preds = new Map<FlowItem, FlowItem[]>();
-  for (const [from, m] of e) for (const to of m.keys()) {
-    const l = preds.get(to);
-    if (l) l.push(from);
-    else preds.set(to, [from]);
-  }
+  for (const [from, m] of e)
+    for (const to of m.keys()) {
+      const l = preds.get(to);
+      if (l) l.push(from);
+      else preds.set(to, [from]);
+    }
   const seen = new Set<FlowItem>();
   const stack = [...(preds.get(node) ?? [])];
   while (stack.length) {

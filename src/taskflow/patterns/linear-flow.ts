@@ -13,10 +13,11 @@ import type { CheckSequence, ProvidedByAll, SequenceNeeds } from '../typing';
  * - names a retry controller provides are declared as the second type argument:
  *   `new LinearFlow<{}, { attempt: number }>('f', new Times(3, { provides: 'attempt' }))`.
  */
-export class LinearFlow<Needs extends object = {}, Avail extends object = Needs, Open extends boolean = {} extends Needs ? true : false> extends Flow<
-  Needs,
-  Avail
-> {
+export class LinearFlow<
+  Needs extends object = {},
+  Avail extends object = Needs,
+  Open extends boolean = {} extends Needs ? true : false,
+> extends Flow<Needs, Avail> {
   declare readonly __open?: Open;
   readonly kind = 'linear' as const;
 
@@ -24,7 +25,11 @@ export class LinearFlow<Needs extends object = {}, Avail extends object = Needs,
   add<Items extends readonly FlowItem[]>(
     ...items: Open extends true ? Items : Items & CheckSequence<Avail, Items>
   ): Open extends true
-    ? LinearFlow<Needs & SequenceNeeds<Avail, Items>, Avail & SequenceNeeds<Avail, Items> & ProvidedByAll<Items>, true>
+    ? LinearFlow<
+        Needs & SequenceNeeds<Avail, Items>,
+        Avail & SequenceNeeds<Avail, Items> & ProvidedByAll<Items>,
+        true
+      >
     : LinearFlow<Needs, Avail & ProvidedByAll<Items>, false> {
     for (const it of items as readonly FlowItem[]) this.children.push(this.checkItem(it));
     return this as never;
@@ -32,7 +37,8 @@ export class LinearFlow<Needs extends object = {}, Avail extends object = Needs,
 
   links(): readonly FlowLink[] {
     const out: FlowLink[] = [];
-    for (let i = 1; i < this.children.length; i++) out.push({ from: this.children[i - 1]!, to: this.children[i]! });
+    for (let i = 1; i < this.children.length; i++)
+      out.push({ from: this.children[i - 1]!, to: this.children[i]! });
     return out;
   }
 

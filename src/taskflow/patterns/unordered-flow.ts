@@ -23,7 +23,12 @@ export class UnorderedFlow<
   add<Items extends readonly FlowItem[]>(
     ...items: Open extends true ? Items : Items & CheckEach<Visible, Items>
   ): Open extends true
-    ? UnorderedFlow<Needs & EachNeeds<Visible, Items>, Avail & EachNeeds<Visible, Items> & ProvidedByAll<Items>, true, Visible>
+    ? UnorderedFlow<
+        Needs & EachNeeds<Visible, Items>,
+        Avail & EachNeeds<Visible, Items> & ProvidedByAll<Items>,
+        true,
+        Visible
+      >
     : UnorderedFlow<Needs, Avail & ProvidedByAll<Items>, false, Visible> {
     for (const it of items as readonly FlowItem[]) this.children.push(this.checkItem(it));
     return this as never;

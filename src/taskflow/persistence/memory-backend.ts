@@ -5,7 +5,10 @@ import { cloneDetail, type AtomDetail, type FlowDetail, type LogBook } from './m
 /** In-memory {@link PersistenceBackend} (stores JSON copies; for tests and embedded single-process use). */
 export class MemoryBackend implements PersistenceBackend {
   private readonly books = new Map<string, Omit<LogBook, 'flowDetails'> & { flows: string[] }>();
-  private readonly flows = new Map<string, Omit<FlowDetail, 'atomDetails'> & { book: string; atoms: string[] }>();
+  private readonly flows = new Map<
+    string,
+    Omit<FlowDetail, 'atomDetails'> & { book: string; atoms: string[] }
+  >();
   private readonly atoms = new Map<string, AtomDetail & { flow: string }>();
   /** Number of write calls so far (handy in tests and benchmarks). */
   writes = 0;
@@ -14,7 +17,14 @@ export class MemoryBackend implements PersistenceBackend {
     this.writes++;
     const b = cloneDetail(book);
     const prev = this.books.get(b.uuid);
-    this.books.set(b.uuid, { uuid: b.uuid, name: b.name, createdAt: prev?.createdAt ?? b.createdAt, updatedAt: b.updatedAt, meta: b.meta ?? {}, flows: prev?.flows ?? [] });
+    this.books.set(b.uuid, {
+      uuid: b.uuid,
+      name: b.name,
+      createdAt: prev?.createdAt ?? b.createdAt,
+      updatedAt: b.updatedAt,
+      meta: b.meta ?? {},
+      flows: prev?.flows ?? [],
+    });
     for (const fd of b.flowDetails ?? []) this.putFlow(b.uuid, fd);
   }
 
@@ -53,7 +63,8 @@ export class MemoryBackend implements PersistenceBackend {
 
   async findFlowDetails(filter: { states?: readonly string[] } = {}): Promise<FlowDetail[]> {
     const out: FlowDetail[] = [];
-    for (const [u, f] of this.flows) if (!filter.states || filter.states.includes(f.state)) out.push(cloneDetail(this.readFlow(u)));
+    for (const [u, f] of this.flows)
+      if (!filter.states || filter.states.includes(f.state)) out.push(cloneDetail(this.readFlow(u)));
     return out;
   }
 
@@ -77,7 +88,14 @@ export class MemoryBackend implements PersistenceBackend {
 
   private putFlow(book: string, fd: FlowDetail): void {
     const prev = this.flows.get(fd.uuid);
-    const entry = { uuid: fd.uuid, name: fd.name, state: fd.state, meta: fd.meta ?? {}, book, atoms: prev?.atoms ?? [] };
+    const entry = {
+      uuid: fd.uuid,
+      name: fd.name,
+      state: fd.state,
+      meta: fd.meta ?? {},
+      book,
+      atoms: prev?.atoms ?? [],
+    };
     this.flows.set(fd.uuid, entry);
     const b = this.books.get(book)!;
     if (!b.flows.includes(fd.uuid)) b.flows.push(fd.uuid);

@@ -101,7 +101,9 @@ const jsonEquals = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.string
  * Runs one scenario per task (execute failure injected there), plus revert-failure scenarios when asked.
  * Resolves to one result per scenario, in flow order; never rejects because of the injected failures.
  */
-export async function runRollbackScenarios<S>(options: RollbackScenarioOptions<S>): Promise<RollbackScenarioResult<S>[]> {
+export async function runRollbackScenarios<S>(
+  options: RollbackScenarioOptions<S>,
+): Promise<RollbackScenarioResult<S>[]> {
   const probe = await options.flow();
   const names = tasksOf(probe)
     .map((a) => a.name)
@@ -136,9 +138,15 @@ export async function runRollbackScenarios<S>(options: RollbackScenarioOptions<S
     const after = await options.snapshot();
     const states = engine.storage.getAtomStates();
     const injected = (e: unknown): boolean =>
-      e instanceof InjectedFailure || (!!e && typeof e === 'object' && Array.isArray((e as { failures?: unknown[] }).failures) && (e as { failures: { error?: unknown }[] }).failures.some((f) => f.error instanceof InjectedFailure));
+      e instanceof InjectedFailure ||
+      (!!e &&
+        typeof e === 'object' &&
+        Array.isArray((e as { failures?: unknown[] }).failures) &&
+        (e as { failures: { error?: unknown }[] }).failures.some((f) => f.error instanceof InjectedFailure));
     results.push({
-      scenario: plan.revertFailAt ? `revert fails in '${plan.revertFailAt}' (execute fails in '${plan.failAt}')` : `execute fails in '${plan.failAt}'`,
+      scenario: plan.revertFailAt
+        ? `revert fails in '${plan.revertFailAt}' (execute fails in '${plan.failAt}')`
+        : `execute fails in '${plan.failAt}'`,
       failAt: plan.failAt,
       ...(plan.revertFailAt ? { revertFailAt: plan.revertFailAt } : {}),
       flowState: engine.state,
@@ -161,6 +169,9 @@ export async function runRollbackScenarios<S>(options: RollbackScenarioOptions<S
 /** One line per scenario, for test failure messages and logs. */
 export function formatRollbackReport<S>(results: readonly RollbackScenarioResult<S>[]): string {
   return results
-    .map((r) => `${r.restored ? 'ok  ' : 'LEAK'} ${r.scenario}: ${r.flowState}; reverted [${r.reverted.join(', ')}]${r.revertFailed.length ? `; revert failed [${r.revertFailed.join(', ')}]` : ''}`)
+    .map(
+      (r) =>
+        `${r.restored ? 'ok  ' : 'LEAK'} ${r.scenario}: ${r.flowState}; reverted [${r.reverted.join(', ')}]${r.revertFailed.length ? `; revert failed [${r.revertFailed.join(', ')}]` : ''}`,
+    )
     .join('\n');
 }

@@ -1,6 +1,10 @@
 import type { ClaimLimits, ResourceTracker } from '../../compute/resource-tracker';
 import { BuildNotPendingError } from '../../compute/errors';
-import { InstanceNotFoundError, UnexpectedInstanceStateError, UnexpectedTaskStateError } from '../../objects/errors';
+import {
+  InstanceNotFoundError,
+  UnexpectedInstanceStateError,
+  UnexpectedTaskStateError,
+} from '../../objects/errors';
 import type { Instance } from '../../objects/instance';
 import type { RequestContext } from '../../rpc/context';
 import { Task, type RevertArgs } from '../../taskflow';
@@ -35,20 +39,29 @@ export class ClaimResourcesTask extends Task<ClaimResourcesIn, ClaimResourcesOut
   async execute({ limits }: ClaimResourcesIn): Promise<ClaimResourcesOut> {
     const i = this.instance;
     const { host, nodename } = this.tracker;
-    await this.tracker.instanceClaim(this.ctx, { uuid: i.uuid, vcpus: i.vcpus, memoryMb: i.memoryMb, rootGb: i.rootGb }, limits, async () => {
-      i.host = host;
-      i.node = nodename;
-      i.vmState = 'building';
-      i.taskState = 'spawning';
-      try {
-        await i.save([BUILD_PENDING.taskState], { host, node: nodename, vmState: BUILD_PENDING.vmState });
-      } catch (err) {
-        if (err instanceof UnexpectedTaskStateError || err instanceof UnexpectedInstanceStateError || err instanceof InstanceNotFoundError) {
-          throw new BuildNotPendingError(i.uuid, host, err.message);
+    await this.tracker.instanceClaim(
+      this.ctx,
+      { uuid: i.uuid, vcpus: i.vcpus, memoryMb: i.memoryMb, rootGb: i.rootGb },
+      limits,
+      async () => {
+        i.host = host;
+        i.node = nodename;
+        i.vmState = 'building';
+        i.taskState = 'spawning';
+        try {
+          await i.save([BUILD_PENDING.taskState], { host, node: nodename, vmState: BUILD_PENDING.vmState });
+        } catch (err) {
+          if (
+            err instanceof UnexpectedTaskStateError ||
+            err instanceof UnexpectedInstanceStateError ||
+            err instanceof InstanceNotFoundError
+          ) {
+            throw new BuildNotPendingError(i.uuid, host, err.message);
+          }
+          throw err;
         }
-        throw err;
-      }
-    });
+      },
+    );
     return { claimedNode: nodename };
   }
 

@@ -53,7 +53,10 @@ export class RescheduleOnFailureTask extends Task<RescheduleOnFailureIn, void> {
     try {
       await this.reschedule(this.ctx, i.uuid, { ...args.retry, lastError });
     } catch (err) {
-      this.log.error('could not ask the conductor to reschedule; marking the instance ERROR', { instanceUuid: i.uuid, err });
+      this.log.error('could not ask the conductor to reschedule; marking the instance ERROR', {
+        instanceUuid: i.uuid,
+        err,
+      });
       i.vmState = 'error';
       i.taskState = null;
       await i.save();

@@ -21,7 +21,13 @@ export class SpawnInstanceTask extends Task<SpawnInstanceIn, { spawned: true }> 
 
   async execute({ claimedNode }: SpawnInstanceIn): Promise<{ spawned: true }> {
     const i = this.instance;
-    await this.driver.spawn({ uuid: i.uuid, node: claimedNode, vcpus: i.vcpus, memoryMb: i.memoryMb, rootGb: i.rootGb });
+    await this.driver.spawn({
+      uuid: i.uuid,
+      node: claimedNode,
+      vcpus: i.vcpus,
+      memoryMb: i.memoryMb,
+      rootGb: i.rootGb,
+    });
     return { spawned: true };
   }
 

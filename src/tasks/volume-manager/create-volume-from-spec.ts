@@ -25,7 +25,10 @@ export class CreateVolumeFromSpecTask extends Task<CreateVolumeFromSpecIn, { cre
     private readonly driver: VolumeDriver,
     private readonly rows: Pick<ManagerVolumeRows, 'get' | 'getSnapshot'>,
   ) {
-    super('volume:create-manager.create-volume-from-spec', { requires: ['volume_ref'], provides: ['created'] });
+    super('volume:create-manager.create-volume-from-spec', {
+      requires: ['volume_ref'],
+      provides: ['created'],
+    });
   }
 
   async execute({ volume_ref: v }: CreateVolumeFromSpecIn): Promise<{ created: true }> {
@@ -35,7 +38,11 @@ export class CreateVolumeFromSpecTask extends Task<CreateVolumeFromSpecIn, { cre
       if (snap === null || !SNAPSHOT_USABLE.includes(snap.status)) {
         throw new VolumeSourceUnavailableError(v.id, 'snapshot', v.snapshotId, snap?.status ?? null);
       }
-      await this.driver.createVolumeFromSnapshot(volume, { id: snap.id, volumeId: snap.volumeId, volumeSize: snap.volumeSize });
+      await this.driver.createVolumeFromSnapshot(volume, {
+        id: snap.id,
+        volumeId: snap.volumeId,
+        volumeSize: snap.volumeSize,
+      });
     } else if (v.sourceVolid !== null) {
       const src = await this.rows.get(v.sourceVolid);
       if (src === null || !SOURCE_USABLE.includes(src.status)) {
@@ -48,7 +55,10 @@ export class CreateVolumeFromSpecTask extends Task<CreateVolumeFromSpecIn, { cre
     return { created: true };
   }
 
-  override async revert({ args, result }: RevertArgs<CreateVolumeFromSpecIn, { created: true }>): Promise<void> {
+  override async revert({
+    args,
+    result,
+  }: RevertArgs<CreateVolumeFromSpecIn, { created: true }>): Promise<void> {
     if (result instanceof Failure) return;
     await this.driver.deleteVolume({ id: args.volume_ref.id, size: args.volume_ref.size });
   }

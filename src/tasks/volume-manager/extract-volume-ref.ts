@@ -17,7 +17,8 @@ export class ExtractVolumeRefTask extends Task<ExtractVolumeRefIn, VolumeRef, { 
 
   async execute({ volume_id }: ExtractVolumeRefIn): Promise<VolumeRef> {
     const ref = await this.rows.get(volume_id);
-    if (ref === null || ref.status !== 'creating') throw new VolumeStateChangedError(volume_id, 'creating', ref?.status ?? null);
+    if (ref === null || ref.status !== 'creating')
+      throw new VolumeStateChangedError(volume_id, 'creating', ref?.status ?? null);
     return ref;
   }
 }

@@ -29,7 +29,9 @@ export class OnFailureRescheduleTask extends Task<OnFailureRescheduleIn, void> {
     private readonly reschedule: VolumeRescheduler,
     private readonly log: ManagerTaskLogger,
   ) {
-    super('volume:create-manager.on-failure-reschedule', { requires: ['context', 'volume_id', 'request_spec', 'filter_properties'] });
+    super('volume:create-manager.on-failure-reschedule', {
+      requires: ['context', 'volume_id', 'request_spec', 'filter_properties'],
+    });
   }
 
   execute(): void {}
@@ -40,24 +42,39 @@ export class OnFailureRescheduleTask extends Task<OnFailureRescheduleIn, void> {
     const exc = cause === undefined ? 'unknown error' : `${cause.exceptionType}: ${cause.message}`;
     if (cause !== undefined && cause.check('VolumeSourceUnavailableError') !== undefined) {
       await this.rows.transition(args.volume_id, ['creating'], 'error');
-      this.log.error('volume create failed: its snapshot or source volume is not usable; volume set to error', { volumeId: args.volume_id, cause: exc });
+      this.log.error(
+        'volume create failed: its snapshot or source volume is not usable; volume set to error',
+        { volumeId: args.volume_id, cause: exc },
+      );
       return;
     }
     const retry = args.filter_properties['retry'];
     if (retry === null || typeof retry !== 'object') {
       await this.rows.transition(args.volume_id, ['creating'], 'error');
-      this.log.error('volume create failed and cannot be rescheduled (no retry info)', { volumeId: args.volume_id, cause: exc });
+      this.log.error('volume create failed and cannot be rescheduled (no retry info)', {
+        volumeId: args.volume_id,
+        cause: exc,
+      });
       return;
     }
-    const stillCreating = await this.rows.transition(args.volume_id, ['creating'], 'creating', { host: null });
+    const stillCreating = await this.rows.transition(args.volume_id, ['creating'], 'creating', {
+      host: null,
+    });
     if (!stillCreating) return;
-    const filterProperties = { ...args.filter_properties, retry: { ...(retry as Record<string, unknown>), exc } };
+    const filterProperties = {
+      ...args.filter_properties,
+      retry: { ...(retry as Record<string, unknown>), exc },
+    };
     try {
       await this.reschedule(args.context, args.volume_id, args.request_spec, filterProperties);
       this.log.warn('volume create failed; rescheduled', { volumeId: args.volume_id, cause: exc });
     } catch (err) {
       await this.rows.transition(args.volume_id, ['creating'], 'error');
-      this.log.error('volume create failed and the reschedule could not be sent; volume set to error', { volumeId: args.volume_id, cause: exc, err });
+      this.log.error('volume create failed and the reschedule could not be sent; volume set to error', {
+        volumeId: args.volume_id,
+        cause: exc,
+        err,
+      });
     }
   }
 }

@@ -1,6 +1,12 @@
 import { Task } from '../../taskflow';
 import type { RequestContextFields } from '../../rpc/context';
-import type { SnapshotRef, SourceVolumeRef, VolumeFlowContext, VolumeProperties, VolumeTypeRef } from './types';
+import type {
+  SnapshotRef,
+  SourceVolumeRef,
+  VolumeFlowContext,
+  VolumeProperties,
+  VolumeTypeRef,
+} from './types';
 
 /** The RPC request context a cast carries (the rpc layer's RequestContext fields). */
 export type VolumeRpcContext = RequestContextFields;
@@ -100,12 +106,22 @@ export class CastTask extends Task<CastIn, void> {
     };
     // Cinder (snapshot_same_host): a volume from a snapshot, or a clone, is scheduled onto the backend that
     // holds its origin, which is the only one that can copy it; the scheduler still checks its capacity.
-    const originHost = a.snapshot_id !== null ? a.snapshot?.volume_host : a.source_volid !== null ? a.source_volume?.host : undefined;
-    if (typeof originHost === 'string' && originHost !== '') requestSpec['resource_backend'] = backendOfHost(originHost);
+    const originHost =
+      a.snapshot_id !== null
+        ? a.snapshot?.volume_host
+        : a.source_volid !== null
+          ? a.source_volume?.host
+          : undefined;
+    if (typeof originHost === 'string' && originHost !== '')
+      requestSpec['resource_backend'] = backendOfHost(originHost);
     const filterProperties: Record<string, unknown> = {
       scheduler_hints: a.scheduler_hints ?? {},
       retry: { num_attempts: 0, hosts: [] },
     };
-    await this.scheduler.createVolume(rpcContextOf(a.context), { volumeId: a.volume_id, requestSpec, filterProperties });
+    await this.scheduler.createVolume(rpcContextOf(a.context), {
+      volumeId: a.volume_id,
+      requestSpec,
+      filterProperties,
+    });
   }
 }

@@ -35,7 +35,11 @@ export class VolumeTypeNotFoundError extends VolumeDomainError {
     readonly ref: string,
     readonly by: 'name' | 'id',
   ) {
-    super(by === 'name' ? `Volume type with name ${ref} could not be found.` : `Volume type ${ref} could not be found.`);
+    super(
+      by === 'name'
+        ? `Volume type with name ${ref} could not be found.`
+        : `Volume type ${ref} could not be found.`,
+    );
   }
 }
 

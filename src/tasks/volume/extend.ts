@@ -20,7 +20,13 @@ export interface VolumeStatusSwitch {
 
 /** The volume service's extend cast, as the extend flow sees it. */
 export interface VolumeExtendCaster {
-  extendVolume(ctx: VolumeRpcContext, host: string, volumeId: string, newSizeGb: number, reservations: string[]): Promise<void>;
+  extendVolume(
+    ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    newSizeGb: number,
+    reservations: string[],
+  ): Promise<void>;
 }
 
 interface ExtendIn {
@@ -37,7 +43,10 @@ interface ExtendIn {
  */
 export class ExtendQuotaReserveTask extends Task<ExtendIn, { reservations: string[] }> {
   constructor(private readonly quotas: VolumeQuotas) {
-    super('volume:extend.quota-reserve', { requires: ['context', 'volume', 'new_size'], provides: ['reservations'] });
+    super('volume:extend.quota-reserve', {
+      requires: ['context', 'volume', 'new_size'],
+      provides: ['reservations'],
+    });
   }
 
   async execute({ context, volume, new_size: newSize }: ExtendIn): Promise<{ reservations: string[] }> {
@@ -76,11 +85,15 @@ export class ExtendBeginTask extends Task<{ volume: ExtendTarget }, { extend_sta
   }
 
   async execute({ volume }: { volume: ExtendTarget }): Promise<{ extend_started: boolean }> {
-    if (!(await this.volumes.conditionalStatus(volume.id, ['available'], 'extending'))) throw this.onRefused(volume.id);
+    if (!(await this.volumes.conditionalStatus(volume.id, ['available'], 'extending')))
+      throw this.onRefused(volume.id);
     return { extend_started: true };
   }
 
-  override async revert({ args, outcome }: RevertArgs<{ volume: ExtendTarget }, { extend_started: boolean }>): Promise<void> {
+  override async revert({
+    args,
+    outcome,
+  }: RevertArgs<{ volume: ExtendTarget }, { extend_started: boolean }>): Promise<void> {
     if (outcome.status !== 'success') return;
     await this.volumes.conditionalStatus(args.volume.id, ['extending'], 'available');
   }
@@ -98,6 +111,12 @@ export class ExtendCastTask extends Task<ExtendIn & { reservations: string[] }, 
   }
 
   async execute(a: ExtendIn & { reservations: string[] }): Promise<void> {
-    await this.backend.extendVolume(rpcContextOf(a.context), a.volume.host, a.volume.id, a.new_size, a.reservations);
+    await this.backend.extendVolume(
+      rpcContextOf(a.context),
+      a.volume.host,
+      a.volume.id,
+      a.new_size,
+      a.reservations,
+    );
   }
 }

@@ -1,5 +1,10 @@
 import { Task } from '../../taskflow';
-import { InvalidAvailabilityZoneError, InvalidSnapshotError, InvalidVolumeError, VolumeInvalidInputError } from './errors';
+import {
+  InvalidAvailabilityZoneError,
+  InvalidSnapshotError,
+  InvalidVolumeError,
+  VolumeInvalidInputError,
+} from './errors';
 import {
   METADATA_KEY_MAX,
   METADATA_VALUE_MAX,
@@ -137,13 +142,19 @@ export class ExtractRequestTask extends Task<ExtractRequestIn, ExtractRequestOut
     const known = await this.zones.zoneNames();
     if (!known.has(zone)) throw new InvalidAvailabilityZoneError(zone);
     if (given !== null && inherited !== null && given !== inherited) {
-      throw new VolumeInvalidInputError('Volume must be in the same availability zone as the snapshot or source volume');
+      throw new VolumeInvalidInputError(
+        'Volume must be in the same availability zone as the snapshot or source volume',
+      );
     }
     return zone;
   }
 }
 
-function extractSize(size: number | null, snapshot: SnapshotRef | null, source: SourceVolumeRef | null): number {
+function extractSize(
+  size: number | null,
+  snapshot: SnapshotRef | null,
+  source: SourceVolumeRef | null,
+): number {
   if (size === null) {
     if (snapshot !== null) return snapshot.volume_size;
     if (source !== null) return source.size;
@@ -173,10 +184,14 @@ function checkMetadata(metadata: Readonly<Record<string, string>>): void {
   for (const [k, v] of entries) {
     if (k.length === 0) throw new VolumeInvalidInputError('Metadata property key blank.');
     if (k.length > METADATA_KEY_MAX) {
-      throw new VolumeInvalidInputError(`Metadata property key ${k} greater than ${METADATA_KEY_MAX} characters.`);
+      throw new VolumeInvalidInputError(
+        `Metadata property key ${k} greater than ${METADATA_KEY_MAX} characters.`,
+      );
     }
     if (typeof v !== 'string' || v.length > METADATA_VALUE_MAX) {
-      throw new VolumeInvalidInputError(`Metadata property key ${k} value greater than ${METADATA_VALUE_MAX} characters.`);
+      throw new VolumeInvalidInputError(
+        `Metadata property key ${k} value greater than ${METADATA_VALUE_MAX} characters.`,
+      );
     }
   }
 }

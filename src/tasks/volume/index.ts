@@ -3,7 +3,13 @@ export * from './errors';
 export * from './types';
 export { InjectTask } from './inject';
 export { ExtractRequestTask, type ExtractRequestIn, type ExtractRequestOut } from './extract-request';
-export { QuotaReserveTask, translateOverQuota, reservePerType, type QuotaReserveIn, type QuotaReserveOut } from './quota-reserve';
+export {
+  QuotaReserveTask,
+  translateOverQuota,
+  reservePerType,
+  type QuotaReserveIn,
+  type QuotaReserveOut,
+} from './quota-reserve';
 export { EntryCreateTask, nowWithMicros, type EntryCreateIn, type EntryCreateOut } from './entry-create';
 export { QuotaCommitTask, type QuotaCommitIn, type QuotaCommitOut } from './quota-commit';
 export { OnFailureTask, type OnFailureIn, type OnFailureOut, type OnFailureLogger } from './on-failure';

@@ -6,7 +6,11 @@ import { Task } from '../../taskflow';
  *
  * Reversion strategy: none; it changes nothing outside storage.
  */
-export class InjectTask<Spec extends Record<string, unknown>> extends Task<Record<string, never>, Spec, Spec> {
+export class InjectTask<Spec extends Record<string, unknown>> extends Task<
+  Record<string, never>,
+  Spec,
+  Spec
+> {
   constructor(
     private readonly spec: Spec,
     name = 'volume:create.inject',

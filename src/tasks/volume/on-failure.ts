@@ -29,7 +29,11 @@ export class OnFailureTask extends Task<OnFailureIn, OnFailureOut> {
     private readonly store: VolumeEntryStore,
     private readonly log?: OnFailureLogger,
   ) {
-    super('volume:create.on-failure', { requires: ['volume_id'], optional: ['volume_spec'], provides: ['volume_id', 'volume_spec'] });
+    super('volume:create.on-failure', {
+      requires: ['volume_id'],
+      optional: ['volume_spec'],
+      provides: ['volume_id', 'volume_spec'],
+    });
   }
 
   execute({ volume_id: volumeId, volume_spec: spec }: OnFailureIn): OnFailureOut {
@@ -38,7 +42,11 @@ export class OnFailureTask extends Task<OnFailureIn, OnFailureOut> {
 
   override async revert({ args, flowFailures }: RevertArgs<OnFailureIn, OnFailureOut>): Promise<void> {
     await this.store.setVolumeStatus(args.volume_id, 'error');
-    const causes = Object.entries(flowFailures).map(([atom, f]) => ({ atom, error: f.exceptionType, message: f.message }));
+    const causes = Object.entries(flowFailures).map(([atom, f]) => ({
+      atom,
+      error: f.exceptionType,
+      message: f.message,
+    }));
     this.log?.warn('volume create failed after its quota was committed; volume set to error', {
       volumeId: args.volume_id,
       causes,

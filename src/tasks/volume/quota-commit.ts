@@ -1,6 +1,12 @@
 import { Failure, Task, type RevertArgs } from '../../taskflow';
 import { reservePerType } from './quota-reserve';
-import type { VolumeEntryStore, VolumeFlowContext, VolumeProperties, VolumeQuotas, VolumeTypeNamer } from './types';
+import type {
+  VolumeEntryStore,
+  VolumeFlowContext,
+  VolumeProperties,
+  VolumeQuotas,
+  VolumeTypeNamer,
+} from './types';
 
 export interface QuotaCommitIn {
   context: VolumeFlowContext;
@@ -45,7 +51,13 @@ export class QuotaCommitTask extends Task<QuotaCommitIn, QuotaCommitOut> {
     if (!(await this.store.releaseVolumeQuota(props.id))) return; // already given back (deleted meanwhile)
     const ctx = { projectId: args.context.project_id };
     try {
-      const ids = await reservePerType(this.quotas, this.types, ctx.projectId, { volumes: -1, gigabytes: -props.size }, props.volume_type_id);
+      const ids = await reservePerType(
+        this.quotas,
+        this.types,
+        ctx.projectId,
+        { volumes: -1, gigabytes: -props.size },
+        props.volume_type_id,
+      );
       await this.quotas.commit(ctx, ids);
     } catch (err) {
       // Not given back: the row counts again, so its delete gives the quota back instead.

@@ -32,16 +32,26 @@ export class QuotaReserveTask extends Task<QuotaReserveIn, QuotaReserveOut> {
     private readonly quotas: VolumeQuotas,
     private readonly types?: VolumeTypeNamer,
   ) {
-    super('volume:create.quota-reserve', { requires: ['context', 'size', 'volume_type_id'], provides: ['reservations'] });
+    super('volume:create.quota-reserve', {
+      requires: ['context', 'size', 'volume_type_id'],
+      provides: ['reservations'],
+    });
   }
 
   async execute({ context, size, volume_type_id: volumeTypeId }: QuotaReserveIn): Promise<QuotaReserveOut> {
     const projectId = context.project_id;
     try {
       // per_volume_gigabytes is checked first, by the reserve itself (it reads that limit with the others).
-      const reservations = await reservePerType(this.quotas, this.types, projectId, { volumes: 1, gigabytes: size }, volumeTypeId, {
-        perVolumeGigabytes: size,
-      });
+      const reservations = await reservePerType(
+        this.quotas,
+        this.types,
+        projectId,
+        { volumes: 1, gigabytes: size },
+        volumeTypeId,
+        {
+          perVolumeGigabytes: size,
+        },
+      );
       return { reservations };
     } catch (err) {
       throw translateOverQuota(err, size);

@@ -86,7 +86,10 @@ export class VolumeBackendError extends Error {
     message: string,
     options?: ErrorOptions,
   ) {
-    super(`Bad or unexpected response from the storage volume backend ${backendName} (${operation}${volumeId === null ? '' : ` ${volumeId}`}): ${message}`, options);
+    super(
+      `Bad or unexpected response from the storage volume backend ${backendName} (${operation}${volumeId === null ? '' : ` ${volumeId}`}): ${message}`,
+      options,
+    );
     this.name = 'VolumeBackendError';
   }
 }

@@ -1,4 +1,10 @@
-import { VolumeBackendError, type DriverSnapshot, type DriverVolume, type VolumeDriver, type VolumeStats } from './driver';
+import {
+  VolumeBackendError,
+  type DriverSnapshot,
+  type DriverVolume,
+  type VolumeDriver,
+  type VolumeStats,
+} from './driver';
 
 export interface FakeDriverOptions {
   /** @default 'fake' */
@@ -9,7 +15,8 @@ export interface FakeDriverOptions {
   readonly createDelayMs?: number;
 }
 
-type Operation = 'create' | 'delete' | 'extend' | 'create_snapshot' | 'delete_snapshot' | 'create_from_snapshot' | 'clone';
+type Operation =
+  'create' | 'delete' | 'extend' | 'create_snapshot' | 'delete_snapshot' | 'create_from_snapshot' | 'clone';
 
 /**
  * An in-memory driver for tests, with failure injection: `failNext('create', 2)` makes the next two
@@ -95,7 +102,8 @@ export class FakeDriver implements VolumeDriver {
   async extendVolume(volume: DriverVolume, newSizeGb: number): Promise<void> {
     this.calls.push(`extend ${volume.id} ${newSizeGb}`);
     this.maybeFail('extend', volume.id);
-    if (!this.volumes.has(volume.id)) throw new VolumeBackendError(this.backendName, 'extend', volume.id, 'no such volume');
+    if (!this.volumes.has(volume.id))
+      throw new VolumeBackendError(this.backendName, 'extend', volume.id, 'no such volume');
     this.volumes.set(volume.id, newSizeGb);
   }
 
@@ -107,7 +115,13 @@ export class FakeDriver implements VolumeDriver {
     this.calls.push(`create_snapshot ${snapshot.id} ${snapshot.volumeId}`);
     this.maybeFail('create_snapshot', snapshot.id);
     const size = this.volumes.get(snapshot.volumeId);
-    if (size === undefined) throw new VolumeBackendError(this.backendName, 'create_snapshot', snapshot.id, `no such volume ${snapshot.volumeId}`);
+    if (size === undefined)
+      throw new VolumeBackendError(
+        this.backendName,
+        'create_snapshot',
+        snapshot.id,
+        `no such volume ${snapshot.volumeId}`,
+      );
     this.snapshots.set(snapshot.id, { volumeId: snapshot.volumeId, size });
   }
 
@@ -121,7 +135,13 @@ export class FakeDriver implements VolumeDriver {
     this.calls.push(`create_from_snapshot ${volume.id} ${snapshot.id}`);
     this.maybeFail('create_from_snapshot', volume.id);
     const snap = this.snapshots.get(snapshot.id);
-    if (snap === undefined) throw new VolumeBackendError(this.backendName, 'create_from_snapshot', volume.id, `no such snapshot ${snapshot.id}`);
+    if (snap === undefined)
+      throw new VolumeBackendError(
+        this.backendName,
+        'create_from_snapshot',
+        volume.id,
+        `no such snapshot ${snapshot.id}`,
+      );
     this.volumes.set(volume.id, Math.max(volume.size, snap.size));
   }
 
@@ -129,7 +149,8 @@ export class FakeDriver implements VolumeDriver {
     this.calls.push(`clone ${volume.id} ${source.id}`);
     this.maybeFail('clone', volume.id);
     const size = this.volumes.get(source.id);
-    if (size === undefined) throw new VolumeBackendError(this.backendName, 'clone', volume.id, `no such volume ${source.id}`);
+    if (size === undefined)
+      throw new VolumeBackendError(this.backendName, 'clone', volume.id, `no such volume ${source.id}`);
     this.volumes.set(volume.id, Math.max(volume.size, size));
   }
 }

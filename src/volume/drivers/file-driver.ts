@@ -2,7 +2,15 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { GIB, VolumeBackendError, type DriverOperation, type DriverSnapshot, type DriverVolume, type VolumeDriver, type VolumeStats } from './driver';
+import {
+  GIB,
+  VolumeBackendError,
+  type DriverOperation,
+  type DriverSnapshot,
+  type DriverVolume,
+  type VolumeDriver,
+  type VolumeStats,
+} from './driver';
 
 export interface FileDriverOptions {
   /** Where the volume files live (created when missing). */
@@ -50,7 +58,10 @@ async function gnuCopy(src: string, dst: string): Promise<boolean> {
     return true;
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (gnuCpUsable === undefined && (e.code === 'ENOENT' || /unrecognized option|illegal option|invalid option/i.test(e.stderr ?? ''))) {
+    if (
+      gnuCpUsable === undefined &&
+      (e.code === 'ENOENT' || /unrecognized option|illegal option|invalid option/i.test(e.stderr ?? ''))
+    ) {
       gnuCpUsable = false;
       return false;
     }
@@ -74,7 +85,8 @@ export async function copySkippingZeros(src: string, dst: string): Promise<void>
           for (let off = 0; off < bytesRead; off += COPY_BLOCK) {
             const end = Math.min(off + COPY_BLOCK, bytesRead);
             const block = buf.subarray(off, end);
-            if (!block.equals(zeros.subarray(0, end - off))) await output.write(block, 0, block.length, pos + off);
+            if (!block.equals(zeros.subarray(0, end - off)))
+              await output.write(block, 0, block.length, pos + off);
           }
         }
         pos += bytesRead;
@@ -98,9 +110,15 @@ export class FileDriver implements VolumeDriver {
   readonly directory: string;
 
   constructor(private readonly options: FileDriverOptions) {
-    if (typeof options.directory !== 'string' || options.directory === '') throw new TypeError('FileDriver needs a directory');
-    if (options.capacityGb !== undefined && !(Number.isFinite(options.capacityGb) && options.capacityGb >= 0)) {
-      throw new TypeError(`FileDriver capacityGb must be a non-negative number, got ${String(options.capacityGb)}`);
+    if (typeof options.directory !== 'string' || options.directory === '')
+      throw new TypeError('FileDriver needs a directory');
+    if (
+      options.capacityGb !== undefined &&
+      !(Number.isFinite(options.capacityGb) && options.capacityGb >= 0)
+    ) {
+      throw new TypeError(
+        `FileDriver capacityGb must be a non-negative number, got ${String(options.capacityGb)}`,
+      );
     }
     this.directory = path.resolve(options.directory);
     this.backendName = options.backendName ?? 'file';
@@ -108,13 +126,15 @@ export class FileDriver implements VolumeDriver {
 
   /** The file that holds a volume. */
   pathOf(volumeId: string, operation: DriverOperation = 'create'): string {
-    if (!UUID_RE.test(volumeId)) throw new VolumeBackendError(this.backendName, operation, volumeId, 'volume id is not a uuid');
+    if (!UUID_RE.test(volumeId))
+      throw new VolumeBackendError(this.backendName, operation, volumeId, 'volume id is not a uuid');
     return path.join(this.directory, `volume-${volumeId}`);
   }
 
   /** The file that holds a snapshot (a sparse copy of its volume's file). */
   snapshotPathOf(snapshotId: string, operation: DriverOperation = 'create_snapshot'): string {
-    if (!UUID_RE.test(snapshotId)) throw new VolumeBackendError(this.backendName, operation, snapshotId, 'snapshot id is not a uuid');
+    if (!UUID_RE.test(snapshotId))
+      throw new VolumeBackendError(this.backendName, operation, snapshotId, 'snapshot id is not a uuid');
     return path.join(this.directory, `snapshot-${snapshotId}`);
   }
 
@@ -123,7 +143,13 @@ export class FileDriver implements VolumeDriver {
       await fs.mkdir(this.directory, { recursive: true });
       await fs.access(this.directory, fs.constants.W_OK);
     } catch (err) {
-      throw new VolumeBackendError(this.backendName, 'setup', null, `volume directory ${this.directory} is not usable: ${(err as Error).message}`, { cause: err });
+      throw new VolumeBackendError(
+        this.backendName,
+        'setup',
+        null,
+        `volume directory ${this.directory} is not usable: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -146,7 +172,8 @@ export class FileDriver implements VolumeDriver {
     const allocated = Math.ceil(allocatedBytes / GIB);
     const total = this.options.capacityGb ?? Math.floor(fsTotal / GIB);
     const unallocated = Math.max(0, total - allocated);
-    const free = this.options.capacityGb !== undefined ? unallocated : Math.min(unallocated, Math.floor(fsFree / GIB));
+    const free =
+      this.options.capacityGb !== undefined ? unallocated : Math.min(unallocated, Math.floor(fsFree / GIB));
     return {
       volume_backend_name: this.backendName,
       vendor_name: 'Open Source',
@@ -172,7 +199,9 @@ export class FileDriver implements VolumeDriver {
       }
     } catch (err) {
       await fs.rm(file, { force: true }).catch(() => undefined);
-      throw new VolumeBackendError(this.backendName, 'create', volume.id, (err as Error).message, { cause: err });
+      throw new VolumeBackendError(this.backendName, 'create', volume.id, (err as Error).message, {
+        cause: err,
+      });
     }
   }
 
@@ -180,7 +209,9 @@ export class FileDriver implements VolumeDriver {
     try {
       await fs.rm(this.pathOf(volume.id), { force: true });
     } catch (err) {
-      throw new VolumeBackendError(this.backendName, 'delete', volume.id, (err as Error).message, { cause: err });
+      throw new VolumeBackendError(this.backendName, 'delete', volume.id, (err as Error).message, {
+        cause: err,
+      });
     }
   }
 
@@ -191,12 +222,17 @@ export class FileDriver implements VolumeDriver {
       if (newSizeGb * GIB < st.size) throw new Error(`new size ${newSizeGb} GiB is smaller than the volume`);
       await fs.truncate(file, newSizeGb * GIB);
     } catch (err) {
-      throw new VolumeBackendError(this.backendName, 'extend', volume.id, (err as Error).message, { cause: err });
+      throw new VolumeBackendError(this.backendName, 'extend', volume.id, (err as Error).message, {
+        cause: err,
+      });
     }
   }
 
   async volumeExists(volume: DriverVolume): Promise<boolean> {
-    return fs.stat(this.pathOf(volume.id)).then((s) => s.isFile(), () => false);
+    return fs.stat(this.pathOf(volume.id)).then(
+      (s) => s.isFile(),
+      () => false,
+    );
   }
 
   /**
@@ -212,7 +248,9 @@ export class FileDriver implements VolumeDriver {
     } catch (err) {
       await fs.rm(part, { force: true }).catch(() => undefined);
       if (err instanceof VolumeBackendError) throw err;
-      throw new VolumeBackendError(this.backendName, 'create_snapshot', snapshot.id, (err as Error).message, { cause: err });
+      throw new VolumeBackendError(this.backendName, 'create_snapshot', snapshot.id, (err as Error).message, {
+        cause: err,
+      });
     }
   }
 
@@ -221,13 +259,19 @@ export class FileDriver implements VolumeDriver {
       await fs.rm(this.snapshotPathOf(snapshot.id, 'delete_snapshot'), { force: true });
     } catch (err) {
       if (err instanceof VolumeBackendError) throw err;
-      throw new VolumeBackendError(this.backendName, 'delete_snapshot', snapshot.id, (err as Error).message, { cause: err });
+      throw new VolumeBackendError(this.backendName, 'delete_snapshot', snapshot.id, (err as Error).message, {
+        cause: err,
+      });
     }
   }
 
   /** The volume's file is a sparse copy of the snapshot's, grown to the volume's size. */
   async createVolumeFromSnapshot(volume: DriverVolume, snapshot: DriverSnapshot): Promise<void> {
-    await this.copyInto(volume, this.snapshotPathOf(snapshot.id, 'create_from_snapshot'), 'create_from_snapshot');
+    await this.copyInto(
+      volume,
+      this.snapshotPathOf(snapshot.id, 'create_from_snapshot'),
+      'create_from_snapshot',
+    );
   }
 
   /** The volume's file is a sparse copy of the source volume's, grown to the volume's size. */
@@ -241,7 +285,9 @@ export class FileDriver implements VolumeDriver {
       await sparseCopy(from, file, volume.size * GIB);
     } catch (err) {
       await fs.rm(file, { force: true }).catch(() => undefined);
-      throw new VolumeBackendError(this.backendName, operation, volume.id, (err as Error).message, { cause: err });
+      throw new VolumeBackendError(this.backendName, operation, volume.id, (err as Error).message, {
+        cause: err,
+      });
     }
   }
 }

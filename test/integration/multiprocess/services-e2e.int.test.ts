@@ -39,7 +39,8 @@ function envInt(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return n;
 }
 
@@ -50,7 +51,8 @@ const WAVE = Math.max(1, envInt('E2E_WAVE', 10));
 const SPREAD_MS = envInt('E2E_BURST_SPREAD_MS', BLINK_AFTER_MS + BLINK_FOR_MS + 1000);
 const SETTLE_MS = envInt('E2E_SETTLE_MS', 60_000);
 const BLINK_MODE = process.env['E2E_BLINK_MODE'] || 'proxy';
-if (BLINK_MODE !== 'proxy' && BLINK_MODE !== 'close') throw new Error(`E2E_BLINK_MODE must be proxy or close, got "${BLINK_MODE}"`);
+if (BLINK_MODE !== 'proxy' && BLINK_MODE !== 'close')
+  throw new Error(`E2E_BLINK_MODE must be proxy or close, got "${BLINK_MODE}"`);
 
 const REPORT_INTERVAL_S = 1;
 /**
@@ -86,7 +88,8 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
   const volumeDir = (host: string): string => path.join(deployment.dir, host);
   const volumeFiles = (): number => ['v1', 'v2'].reduce((n, h) => n + fs.readdirSync(volumeDir(h)).length, 0);
   /** `<backend dir> volume-<id>` for every volume file on the two backends. */
-  const filesOnDisk = (): string[] => ['v1', 'v2'].flatMap((h) => fs.readdirSync(volumeDir(h)).map((f) => `${h} ${f}`)).sort();
+  const filesOnDisk = (): string[] =>
+    ['v1', 'v2'].flatMap((h) => fs.readdirSync(volumeDir(h)).map((f) => `${h} ${f}`)).sort();
 
   async function rows(ids?: readonly string[]): Promise<VolumeRow[]> {
     const found: Array<Record<string, unknown>> = await deployment.db.dataSource.query(
@@ -111,17 +114,26 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
   }
 
   async function reservationRows(): Promise<number> {
-    const r: Array<{ n: number | string }> = await deployment.db.dataSource.query('SELECT COUNT(*) AS n FROM reservations WHERE project_id = ?', [PROJECT]);
+    const r: Array<{ n: number | string }> = await deployment.db.dataSource.query(
+      'SELECT COUNT(*) AS n FROM reservations WHERE project_id = ?',
+      [PROJECT],
+    );
     return Number(r[0]!.n);
   }
 
   /** Waits until no reservation of the project is outstanding (a delete's release lands just after its row goes). */
-  async function settledQuota(timeoutMs = 10_000): Promise<Record<string, { in_use: number; reserved: number }>> {
+  async function settledQuota(
+    timeoutMs = 10_000,
+  ): Promise<Record<string, { in_use: number; reserved: number }>> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const u = await usage();
       const pending = await reservationRows();
-      if ((pending === 0 && u['volumes']!.reserved === 0 && u['gigabytes']!.reserved === 0) || Date.now() > end) return u;
+      if (
+        (pending === 0 && u['volumes']!.reserved === 0 && u['gigabytes']!.reserved === 0) ||
+        Date.now() > end
+      )
+        return u;
       await sleep(100);
     }
   }
@@ -134,7 +146,11 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
   async function expectExactQuota(): Promise<void> {
     const u = await settledQuota();
     const present = (await rows()).filter((v) => v.useQuota);
-    expect({ reservations: await reservationRows(), volumes: u['volumes'], gigabytes: u['gigabytes'] }).toEqual({
+    expect({
+      reservations: await reservationRows(),
+      volumes: u['volumes'],
+      gigabytes: u['gigabytes'],
+    }).toEqual({
       reservations: 0,
       volumes: { ...u['volumes'], in_use: present.length, reserved: 0 },
       gigabytes: { ...u['gigabytes'], in_use: present.reduce((n, v) => n + v.size, 0), reserved: 0 },
@@ -148,14 +164,23 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     const res = await httpJson(port, 'GET', `/v3/${PROJECT}/os-services`, ADMIN);
     expect(res.status).toBe(200);
     const out: Record<string, string> = {};
-    for (const s of res.body!['services'] as Array<{ binary: string; host: string; state: string }>) out[`${s.binary} ${s.host}`] = s.state;
+    for (const s of res.body!['services'] as Array<{ binary: string; host: string; state: string }>)
+      out[`${s.binary} ${s.host}`] = s.state;
     return out;
   }
   /** Polls os-services until it shows `expected` (or the time is up); resolves with the last listing. */
-  async function listWhen(expected: Record<string, string>, timeoutMs: number): Promise<Record<string, string>> {
+  async function listWhen(
+    expected: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<Record<string, string>> {
     const key = (a: Record<string, string>): string => JSON.stringify(Object.entries(a).sort());
     let states = await list();
-    for (const end = Date.now() + timeoutMs; key(states) !== key(expected) && Date.now() < end; states = await list()) await sleep(200);
+    for (
+      const end = Date.now() + timeoutMs;
+      key(states) !== key(expected) && Date.now() < end;
+      states = await list()
+    )
+      await sleep(200);
     return states;
   }
   const everyoneUp: Record<string, string> = {
@@ -168,7 +193,9 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
 
   /** POST /servers (the api process casts the build to the conductor) and polls until ACTIVE or ERROR. */
   async function buildInstance(vcpus: number, ram: number, disk: number): Promise<Record<string, unknown>> {
-    const created = await httpJson(port, 'POST', `/v3/${PROJECT}/servers`, USER, { server: { name: 'e2e', vcpus, ram, disk } });
+    const created = await httpJson(port, 'POST', `/v3/${PROJECT}/servers`, USER, {
+      server: { name: 'e2e', vcpus, ram, disk },
+    });
     expect(created.status).toBe(202);
     const id = (created.body!['server'] as { id: string }).id;
     for (const end = Date.now() + 30_000; ; await sleep(200)) {
@@ -180,7 +207,14 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
   }
 
   async function createVolume(size: number, timeoutMs?: number) {
-    return httpJson(port, 'POST', `/v3/${PROJECT}/volumes`, USER, { volume: { size, name: `e2e-${size}` } }, timeoutMs);
+    return httpJson(
+      port,
+      'POST',
+      `/v3/${PROJECT}/volumes`,
+      USER,
+      { volume: { size, name: `e2e-${size}` } },
+      timeoutMs,
+    );
   }
 
   /** Polls the rows until none of `ids` is `creating`; resolves with the rows at that point (or at the deadline). */
@@ -202,8 +236,14 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     // All at once, in no particular order: a compute that comes up before its conductor waits for it.
     const [scheduler, v1, v2, conductor, c1, api] = await Promise.all([
       deployment.start('scheduler', 'sched1'),
-      deployment.start('volume', 'v1', { VOLUME_DIR: volumeDir('v1'), VOLUME_CAPACITY_GB: String(BACKEND_CAPACITY_GB) }),
-      deployment.start('volume', 'v2', { VOLUME_DIR: volumeDir('v2'), VOLUME_CAPACITY_GB: String(BACKEND_CAPACITY_GB) }),
+      deployment.start('volume', 'v1', {
+        VOLUME_DIR: volumeDir('v1'),
+        VOLUME_CAPACITY_GB: String(BACKEND_CAPACITY_GB),
+      }),
+      deployment.start('volume', 'v2', {
+        VOLUME_DIR: volumeDir('v2'),
+        VOLUME_CAPACITY_GB: String(BACKEND_CAPACITY_GB),
+      }),
       deployment.start('conductor', 'ctl1'),
       deployment.start('compute', 'c1'),
       deployment.startApi(),
@@ -213,7 +253,9 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     // A service sends its first heartbeat INITIAL_REPORTING_DELAY (5 s) after it joined, so with a
     // service_down_time this short it looks down until then (and the scheduler would place nothing).
     expect(await listWhen(everyoneUp, 20_000)).toEqual(everyoneUp);
-    const quota = await httpJson(port, 'PUT', `/v3/${PROJECT}/os-quota-sets/${PROJECT}`, ADMIN, { quota_set: { volumes: 1000, gigabytes: 10_000 } });
+    const quota = await httpJson(port, 'PUT', `/v3/${PROJECT}/os-quota-sets/${PROJECT}`, ADMIN, {
+      quota_set: { volumes: 1000, gigabytes: 10_000 },
+    });
     expect(quota.status).toBe(200);
   }, 180_000);
 
@@ -239,13 +281,30 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
   it('builds an instance that becomes ACTIVE through conductor → scheduler → compute', async () => {
     const server = await buildInstance(2, 1024, 5);
 
-    expect(server).toMatchObject({ status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'c1', 'OS-EXT-STS:task_state': null });
+    expect(server).toMatchObject({
+      status: 'ACTIVE',
+      'OS-EXT-SRV-ATTR:host': 'c1',
+      'OS-EXT-STS:task_state': null,
+    });
     // The conductor got the destination from the scheduler and handed the build to c1, which ran it.
-    await services['conductor']!.waitFor((l) => l['message'] === 'building instance' && l['instanceUuid'] === server['id'] && l['host'] === 'c1', 5000);
-    await services['c1']!.waitFor((l) => l['message'] === 'instance built' && l['instanceUuid'] === server['id'], 5000);
+    await services['conductor']!.waitFor(
+      (l) => l['message'] === 'building instance' && l['instanceUuid'] === server['id'] && l['host'] === 'c1',
+      5000,
+    );
+    await services['c1']!.waitFor(
+      (l) => l['message'] === 'instance built' && l['instanceUuid'] === server['id'],
+      5000,
+    );
     const hv = await httpJson(port, 'GET', `/v3/${PROJECT}/os-hypervisors/detail`, ADMIN);
     expect(hv.body!['hypervisors']).toEqual([
-      expect.objectContaining({ service: { host: 'c1' }, state: 'up', vcpus_used: 2, memory_mb_used: 1024, local_gb_used: 5, running_vms: 1 }),
+      expect.objectContaining({
+        service: { host: 'c1' },
+        state: 'up',
+        vcpus_used: 2,
+        memory_mb_used: 1024,
+        local_gb_used: 5,
+        running_vms: 1,
+      }),
     ]);
   });
 
@@ -292,10 +351,24 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     const overlapping = outcomes.filter((o) => o.startedAt <= blink.to && o.endedAt >= blink.from);
     expect(overlapping.length).toBeGreaterThan(0);
     const blinkLog = (p: Proc, message: string): LogLine[] =>
-      p.lines.filter((l) => l['component'] === 'rpc.amqp' && l['message'] === message && Date.parse(String(l['timestamp'])) >= blink.from - 1000);
+      p.lines.filter(
+        (l) =>
+          l['component'] === 'rpc.amqp' &&
+          l['message'] === message &&
+          Date.parse(String(l['timestamp'])) >= blink.from - 1000,
+      );
     for (const [name, p] of Object.entries(services)) {
-      expect({ name, lost: blinkLog(p, 'broker connection lost; reconnecting').length > 0 }).toEqual({ name, lost: true });
-      await p.waitFor((l) => l['component'] === 'rpc.amqp' && l['message'] === 'reconnected to the broker' && Date.parse(String(l['timestamp'])) >= blink.from, 30_000);
+      expect({ name, lost: blinkLog(p, 'broker connection lost; reconnecting').length > 0 }).toEqual({
+        name,
+        lost: true,
+      });
+      await p.waitFor(
+        (l) =>
+          l['component'] === 'rpc.amqp' &&
+          l['message'] === 'reconnected to the broker' &&
+          Date.parse(String(l['timestamp'])) >= blink.from,
+        30_000,
+      );
     }
 
     // Refused requests got an OpenStack fault: {"<name>": {"code": <status>, "message": "..."}}.
@@ -307,7 +380,9 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
       expect(faults).toHaveLength(1);
       expect(faults[0]).toEqual({ code: o.status, message: expect.any(String) });
     }
-    const accepted = outcomes.filter((o) => o.status === 202).map((o) => (o.body!['volume'] as { id: string }).id);
+    const accepted = outcomes
+      .filter((o) => o.status === 202)
+      .map((o) => (o.body!['volume'] as { id: string }).id);
     expect(accepted.length).toBeGreaterThan(0);
 
     // Every accepted volume leaves `creating`: available or error, none stuck.
@@ -339,13 +414,18 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     await expectExactQuota();
 
     // Deleting everything gives back exactly what was counted.
-    for (const v of all) expect((await httpJson(port, 'DELETE', `/v3/${PROJECT}/volumes/${v.id}`, USER)).status).toBe(202);
+    for (const v of all)
+      expect((await httpJson(port, 'DELETE', `/v3/${PROJECT}/volumes/${v.id}`, USER)).status).toBe(202);
     const end = Date.now() + 30_000;
     while ((await rows()).length > 0 && Date.now() < end) await sleep(200);
     expect(await rows()).toEqual([]);
     expect(volumeFiles()).toBe(0);
     const u = await settledQuota();
-    expect({ volumes: u['volumes'], gigabytes: u['gigabytes'], reservations: await reservationRows() }).toEqual({
+    expect({
+      volumes: u['volumes'],
+      gigabytes: u['gigabytes'],
+      reservations: await reservationRows(),
+    }).toEqual({
       volumes: { ...u['volumes'], in_use: 0, reserved: 0 },
       gigabytes: { ...u['gigabytes'], in_use: 0, reserved: 0 },
       reservations: 0,
@@ -363,7 +443,8 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     async function kill(proc: string, key: string): Promise<number> {
       const killedAt = Date.now();
       await services[proc]!.kill();
-      while ((await list())[key] === 'up' && Date.now() - killedAt < (SERVICE_DOWN_TIME_S + 5) * 1000) await sleep(200);
+      while ((await list())[key] === 'up' && Date.now() - killedAt < (SERVICE_DOWN_TIME_S + 5) * 1000)
+        await sleep(200);
       return Date.now() - killedAt;
     }
     // Down because its heartbeats stopped: not before service_down_time minus one report interval.
@@ -384,6 +465,10 @@ describe('every service as its own process on MariaDB + RabbitMQ', () => {
     expect(computeDownAfterMs).toBeGreaterThanOrEqual(notBefore);
     // The others keep reporting: still up a report interval later.
     await sleep(REPORT_INTERVAL_S * 1000);
-    expect(await list()).toEqual({ ...everyoneUp, 'cinder-volume v2@file': 'down', 'nova-compute c1': 'down' });
+    expect(await list()).toEqual({
+      ...everyoneUp,
+      'cinder-volume v2@file': 'down',
+      'nova-compute c1': 'down',
+    });
   });
 });

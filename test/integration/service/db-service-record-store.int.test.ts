@@ -10,7 +10,11 @@ import { serviceRecordStoreContract } from '../../contracts/service-record-store
 serviceRecordStoreContract('TypeORM on MariaDB', async () => {
   const db = await createTestMysqlDatabase();
   let now = new Date();
-  return { store: new DbServiceRecordStore(db.dataSource, () => now), setNow: (d) => (now = d), dispose: () => db.drop() };
+  return {
+    store: new DbServiceRecordStore(db.dataSource, () => now),
+    setNow: (d) => (now = d),
+    dispose: () => db.drop(),
+  };
 });
 
 describe('DbServiceRecordStore across two processes (two pools) on MariaDB', () => {
@@ -30,7 +34,9 @@ describe('DbServiceRecordStore across two processes (two pools) on MariaDB', () 
       const b = new DbServiceRecordStore(other);
 
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? a : b).getOrCreate({ host: 'n1', binary: 'cinder-volume', topic: 'volume' })),
+        Array.from({ length: 8 }, (_, i) =>
+          (i % 2 === 0 ? a : b).getOrCreate({ host: 'n1', binary: 'cinder-volume', topic: 'volume' }),
+        ),
       );
 
       expect(new Set(results.map((r) => r.record.id)).size).toBe(1);

@@ -22,11 +22,24 @@ describe('npm start: volumes end to end in one process', () => {
   });
 
   it('creates a volume that becomes available as a sparse file, then deletes it', async () => {
-    const proc = startProcess([], { PATH: process.env['PATH'], HOME: dir, HOST: '127.0.0.1', PORT: '0', LOG_FORMAT: 'json', PERIODIC_FUZZY_DELAY: '0' }, dir);
+    const proc = startProcess(
+      [],
+      {
+        PATH: process.env['PATH'],
+        HOME: dir,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        LOG_FORMAT: 'json',
+        PERIODIC_FUZZY_DELAY: '0',
+      },
+      dir,
+    );
     try {
       const port = (await proc.waitFor((l) => l['message'] === 'listening'))['port'] as number;
 
-      const created = await httpJson(port, 'POST', `/v3/${PROJECT}/volumes`, `alice:${PROJECT}`, { volume: { size: 1, name: 'first' } });
+      const created = await httpJson(port, 'POST', `/v3/${PROJECT}/volumes`, `alice:${PROJECT}`, {
+        volume: { size: 1, name: 'first' },
+      });
       const id = (created.body!['volume'] as { id: string }).id;
       const v = await pollVolume(port, PROJECT, id, (_s, vol) => vol?.['status'] !== 'creating');
       const file = path.join(dir, 'data/volumes', `volume-${id}`);

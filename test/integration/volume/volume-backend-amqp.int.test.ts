@@ -7,7 +7,13 @@
 import { AmqpTransport } from '../../../src/rpc/amqp-transport';
 import { FakeDriver } from '../../../src/volume/drivers';
 import { createTestMysqlDatabase, type TestDatabase } from '../../helpers/db';
-import { deleteNamespace, requireAmqpUrl, transportOptions, uniqueNamespace, unhandledRejections } from '../rpc/amqp-helpers';
+import {
+  deleteNamespace,
+  requireAmqpUrl,
+  transportOptions,
+  uniqueNamespace,
+  unhandledRejections,
+} from '../rpc/amqp-helpers';
 import { startVolumeCloud, type VolumeCloud } from '../../unit/volume/backend-cloud';
 
 describe('volume backend over RabbitMQ and MariaDB', () => {
@@ -15,7 +21,11 @@ describe('volume backend over RabbitMQ and MariaDB', () => {
   let url: string;
   let db: TestDatabase;
   let cloud: VolumeCloud;
-  const drivers = { a: new FakeDriver({ capacityGb: 100 }), b: new FakeDriver({ capacityGb: 100 }), c: new FakeDriver({ capacityGb: 100 }) };
+  const drivers = {
+    a: new FakeDriver({ capacityGb: 100 }),
+    b: new FakeDriver({ capacityGb: 100 }),
+    c: new FakeDriver({ capacityGb: 100 }),
+  };
 
   beforeAll(async () => {
     url = await requireAmqpUrl();
@@ -24,7 +34,9 @@ describe('volume backend over RabbitMQ and MariaDB', () => {
       dataSource: db.dataSource,
       backends: { a: { driver: drivers.a }, b: { driver: drivers.b }, c: { driver: drivers.c } },
       makeTransport: async (name) => {
-        const t = new AmqpTransport(transportOptions(url, ns, { connectionName: `volume-test:${name}`, defaultTimeoutMs: 10_000 }));
+        const t = new AmqpTransport(
+          transportOptions(url, ns, { connectionName: `volume-test:${name}`, defaultTimeoutMs: 10_000 }),
+        );
         await t.connect();
         return t;
       },

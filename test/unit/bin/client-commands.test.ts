@@ -25,12 +25,21 @@ function fakeFetch(answers: Array<{ status: number; body: unknown }>, sent: Sent
     });
     const next = answers.shift();
     if (next === undefined) throw new Error('no answer left');
-    return new Response(JSON.stringify(next.body), { status: next.status, headers: { 'Content-Type': 'application/json' } });
+    return new Response(JSON.stringify(next.body), {
+      status: next.status,
+      headers: { 'Content-Type': 'application/json' },
+    });
   }) as typeof fetch;
 }
 
 const server = (status: string, extra: Record<string, unknown> = {}) => ({
-  server: { id: 'i-1', name: 'vm1', status, 'OS-EXT-SRV-ATTR:host': status === 'ACTIVE' ? 'c1' : null, ...extra },
+  server: {
+    id: 'i-1',
+    name: 'vm1',
+    status,
+    'OS-EXT-SRV-ATTR:host': status === 'ACTIVE' ? 'c1' : null,
+    ...extra,
+  },
 });
 
 describe('client commands through main', () => {
@@ -66,7 +75,20 @@ describe('client commands through main', () => {
 
   it('server:create posts the size, polls until ACTIVE and exits 0', async () => {
     const code = await main(
-      ['server:create', '--name', 'vm1', '--vcpus', '2', '--memory-mb', '512', '--disk-gb', '1', '--wait', '--token', 'u:p1'],
+      [
+        'server:create',
+        '--name',
+        'vm1',
+        '--vcpus',
+        '2',
+        '--memory-mb',
+        '512',
+        '--disk-gb',
+        '1',
+        '--wait',
+        '--token',
+        'u:p1',
+      ],
       io([
         { status: 202, body: server('BUILD') },
         { status: 200, body: server('BUILD') },
@@ -82,13 +104,26 @@ describe('client commands through main', () => {
     ]);
     expect(sent[0]!.body).toEqual({ server: { name: 'vm1', vcpus: 2, ram: 512, disk: 1 } });
     expect(sent[0]!.headers['X-Auth-Token']).toBe('u:p1');
-    expect(JSON.parse(out.join('\n'))).toMatchObject({ server: { status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'c1' } });
+    expect(JSON.parse(out.join('\n'))).toMatchObject({
+      server: { status: 'ACTIVE', 'OS-EXT-SRV-ATTR:host': 'c1' },
+    });
     expect(sleeps).toEqual([250, 250]);
   });
 
   it('server:create --wait exits 1 when the build ends in ERROR', async () => {
     const code = await main(
-      ['server:create', '--vcpus', '1', '--memory-mb', '1', '--disk-gb', '0', '--wait', '--url', 'http://api.example:1/'],
+      [
+        'server:create',
+        '--vcpus',
+        '1',
+        '--memory-mb',
+        '1',
+        '--disk-gb',
+        '0',
+        '--wait',
+        '--url',
+        'http://api.example:1/',
+      ],
       io([
         { status: 202, body: server('BUILD') },
         { status: 200, body: server('ERROR') },
@@ -102,7 +137,10 @@ describe('client commands through main', () => {
   });
 
   it('server:create without --wait returns at once with the BUILD server and exit 0', async () => {
-    const code = await main(['server:create', '--vcpus', '1', '--memory-mb', '1', '--disk-gb', '0'], io([{ status: 202, body: server('BUILD') }]));
+    const code = await main(
+      ['server:create', '--vcpus', '1', '--memory-mb', '1', '--disk-gb', '0'],
+      io([{ status: 202, body: server('BUILD') }]),
+    );
 
     expect(code).toBe(0);
     expect(sent).toHaveLength(1);
@@ -112,11 +150,15 @@ describe('client commands through main', () => {
   it('prints the API fault message and exits 1 when the API refuses', async () => {
     const code = await main(
       ['server:show', 'nope'],
-      io([{ status: 404, body: { itemNotFound: { code: 404, message: 'Instance nope could not be found.' } } }]),
+      io([
+        { status: 404, body: { itemNotFound: { code: 404, message: 'Instance nope could not be found.' } } },
+      ]),
     );
 
     expect(code).toBe(1);
-    expect(err).toEqual(['cinder-ts: server:show failed: GET /v3/servers/nope: HTTP 404: Instance nope could not be found.']);
+    expect(err).toEqual([
+      'cinder-ts: server:show failed: GET /v3/servers/nope: HTTP 404: Instance nope could not be found.',
+    ]);
   });
 
   it('hypervisor:list prints used/total per node', async () => {
@@ -155,7 +197,10 @@ describe('client commands through main', () => {
   });
 
   it('server:list --all-projects asks for all_tenants', async () => {
-    const code = await main(['server:list', '--all-projects', '--json'], io([{ status: 200, body: { servers: [] } }]));
+    const code = await main(
+      ['server:list', '--all-projects', '--json'],
+      io([{ status: 200, body: { servers: [] } }]),
+    );
 
     expect(code).toBe(0);
     expect(sent[0]!.url).toBe('http://127.0.0.1:9876/v3/servers/detail?all_tenants=1');
@@ -195,7 +240,10 @@ describe('formatAudit', () => {
 
   it('exits 1 for drift left in place and 0 when clean', () => {
     expect(formatAudit({ ...none, projectsChecked: 2, drift: [drift], fixedCount: 0 }, false)).toEqual({
-      lines: ['drift: project p gigabytes: in_use 5, actual 4 (reserved 1)', '2 project(s) checked, 1 finding(s)'],
+      lines: [
+        'drift: project p gigabytes: in_use 5, actual 4 (reserved 1)',
+        '2 project(s) checked, 1 finding(s)',
+      ],
       code: 1,
     });
     expect(formatAudit({ ...none, projectsChecked: 2, drift: [], fixedCount: 0 }, false)).toEqual({
@@ -213,8 +261,12 @@ describe('formatAudit', () => {
         drift: [],
         fixedCount: 0,
         reservedDrift: [{ projectId: 'p', resource: 'volumes', recorded: 2, actual: 0, fixed: false }],
-        expiredReservations: [{ uuid: 'r1', projectId: 'p', resource: 'volumes', delta: 1, expire, fixed: false }],
-        orphanReservations: [{ uuid: 'r2', projectId: 'p', resource: 'volumes', delta: 1, expire, fixed: false }],
+        expiredReservations: [
+          { uuid: 'r1', projectId: 'p', resource: 'volumes', delta: 1, expire, fixed: false },
+        ],
+        orphanReservations: [
+          { uuid: 'r2', projectId: 'p', resource: 'volumes', delta: 1, expire, fixed: false },
+        ],
       },
       false,
     );
@@ -229,9 +281,20 @@ describe('formatAudit', () => {
   });
 
   it('names projects skipped for reservations in flight, and exits 0 after fixing', () => {
-    const { lines, code } = formatAudit({ ...none, projectsChecked: 1, drift: [{ ...drift, fixed: true }], fixedCount: 1, skippedProjects: ['q'] }, true);
+    const { lines, code } = formatAudit(
+      {
+        ...none,
+        projectsChecked: 1,
+        drift: [{ ...drift, fixed: true }],
+        fixedCount: 1,
+        skippedProjects: ['q'],
+      },
+      true,
+    );
 
-    expect(lines).toContain('skipped: project q has reservations in flight; in_use left alone, run the audit again later');
+    expect(lines).toContain(
+      'skipped: project q has reservations in flight; in_use left alone, run the audit again later',
+    );
     expect(lines.at(-1)).toBe('1 project(s) checked, 1 finding(s), 1 fixed');
     expect(code).toBe(0);
   });

@@ -39,7 +39,18 @@ describe('parseCommandLine', () => {
       },
     ],
     [
-      ['server:create', '--vcpus=2', '--memory-mb=64', '--disk-gb=0', '--timeout', '5', '--url', 'http://h:1', '--token', 'u:p'],
+      [
+        'server:create',
+        '--vcpus=2',
+        '--memory-mb=64',
+        '--disk-gb=0',
+        '--timeout',
+        '5',
+        '--url',
+        'http://h:1',
+        '--token',
+        'u:p',
+      ],
       {
         kind: 'server:create',
         api: { url: 'http://h:1', token: 'u:p' },
@@ -51,10 +62,22 @@ describe('parseCommandLine', () => {
         timeoutSec: 5,
       },
     ],
-    [['server:list'], { kind: 'server:list', api: { url: undefined, token: 'admin:admin' }, allProjects: false, json: false }],
-    [['server:list', '--all-projects', '--json'], { kind: 'server:list', api: { url: undefined, token: 'admin:admin' }, allProjects: true, json: true }],
-    [['server:show', 'abc', '--config-file', 'x.conf'], { kind: 'server:show', api: { url: undefined, token: 'admin:admin' }, id: 'abc' }],
-    [['hypervisor:list', '--url=http://10.0.0.1:8776/'], { kind: 'hypervisor:list', api: { url: 'http://10.0.0.1:8776/', token: 'admin:admin' }, json: false }],
+    [
+      ['server:list'],
+      { kind: 'server:list', api: { url: undefined, token: 'admin:admin' }, allProjects: false, json: false },
+    ],
+    [
+      ['server:list', '--all-projects', '--json'],
+      { kind: 'server:list', api: { url: undefined, token: 'admin:admin' }, allProjects: true, json: true },
+    ],
+    [
+      ['server:show', 'abc', '--config-file', 'x.conf'],
+      { kind: 'server:show', api: { url: undefined, token: 'admin:admin' }, id: 'abc' },
+    ],
+    [
+      ['hypervisor:list', '--url=http://10.0.0.1:8776/'],
+      { kind: 'hypervisor:list', api: { url: 'http://10.0.0.1:8776/', token: 'admin:admin' }, json: false },
+    ],
     [['quota:audit'], { kind: 'quota:audit', fix: false, projectId: undefined }],
     [['quota:audit', '--fix', '--project', 'p1'], { kind: 'quota:audit', fix: true, projectId: 'p1' }],
   ])('reads %j', (argv, expected) => {
@@ -69,10 +92,22 @@ describe('parseCommandLine', () => {
     [['--verbose'], 'unknown option --verbose'],
     [['db:migrate', '--host', 'x'], 'db:migrate does not take --host'],
     [['server:create', '--vcpus', '1', '--memory-mb', '512'], 'server:create needs --disk-gb'],
-    [['server:create', '--vcpus', '0', '--memory-mb', '512', '--disk-gb', '1'], "--vcpus must be a whole number of at least 1, got '0'"],
-    [['server:create', '--vcpus', '1.5', '--memory-mb', '512', '--disk-gb', '1'], "--vcpus must be a whole number of at least 1, got '1.5'"],
-    [['server:create', '--vcpus', '1', '--memory-mb', '512', '--disk-gb', '-1'], "--disk-gb must be a whole number, got '-1'"],
-    [['server:create', '--vcpus', '1', '--memory-mb', '512', '--disk-gb', '1', '--host', 'x'], 'server:create does not take --host'],
+    [
+      ['server:create', '--vcpus', '0', '--memory-mb', '512', '--disk-gb', '1'],
+      "--vcpus must be a whole number of at least 1, got '0'",
+    ],
+    [
+      ['server:create', '--vcpus', '1.5', '--memory-mb', '512', '--disk-gb', '1'],
+      "--vcpus must be a whole number of at least 1, got '1.5'",
+    ],
+    [
+      ['server:create', '--vcpus', '1', '--memory-mb', '512', '--disk-gb', '-1'],
+      "--disk-gb must be a whole number, got '-1'",
+    ],
+    [
+      ['server:create', '--vcpus', '1', '--memory-mb', '512', '--disk-gb', '1', '--host', 'x'],
+      'server:create does not take --host',
+    ],
     [['server:list', '--fix'], 'server:list does not take --fix'],
     [['server:show'], 'server:show needs the server ID'],
     [['server:show', 'a', 'b'], 'expected at most one command, got: server:show a b'],
@@ -236,18 +271,30 @@ describe('main (in-process)', () => {
       usesDatabase,
       usesTransport: false,
       async start(ctx) {
-        seen.push(await ctx.resources.dataSource().then((ds) => ds.isInitialized, (e: unknown) => e));
+        seen.push(
+          await ctx.resources.dataSource().then(
+            (ds) => ds.isInitialized,
+            (e: unknown) => e,
+          ),
+        );
         return { name, stop: async () => undefined };
       },
     });
-    const registry = new ServiceRegistry().register(probe('conductor', true)).register(probe('compute', false));
+    const registry = new ServiceRegistry()
+      .register(probe('conductor', true))
+      .register(probe('compute', false));
 
-    const code = await main([], io(registry, () => signals.emit('SIGTERM', 'SIGTERM')));
+    const code = await main(
+      [],
+      io(registry, () => signals.emit('SIGTERM', 'SIGTERM')),
+    );
 
     expect(code).toBe(0);
     expect(seen[0]).toBe(true); // the conductor, started first, has the process's database
     expect(seen[1]).toBeInstanceOf(DBNotAllowed);
-    expect((seen[1] as DBNotAllowed).message).toContain('cinder-ts compute attempted direct database access from SharedResources.dataSource');
+    expect((seen[1] as DBNotAllowed).message).toContain(
+      'cinder-ts compute attempted direct database access from SharedResources.dataSource',
+    );
   });
 
   it('ends a start that is still waiting when a signal comes, stops what had started, and exits 0', async () => {
@@ -259,11 +306,15 @@ describe('main (in-process)', () => {
       start: (ctx) =>
         new Promise((_resolve, reject) => {
           events.push('compute waiting');
-          ctx.stopping?.addEventListener('abort', () => reject(new Error(`gave up: ${String(ctx.stopping?.reason)}`)));
+          ctx.stopping?.addEventListener('abort', () =>
+            reject(new Error(`gave up: ${String(ctx.stopping?.reason)}`)),
+          );
           setImmediate(() => signals.emit('SIGTERM', 'SIGTERM'));
         }),
     };
-    const registry = new ServiceRegistry().register(new RecordingService('conductor', events)).register(waiting);
+    const registry = new ServiceRegistry()
+      .register(new RecordingService('conductor', events))
+      .register(waiting);
 
     const code = await main([], io(registry));
 

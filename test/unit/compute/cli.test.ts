@@ -11,12 +11,20 @@ describe('compute CLI commands', () => {
   let cloud: Cloud;
   let out: string[];
   let err: string[];
-  const io = () => ({ out: (t: string) => void out.push(t), err: (t: string) => void err.push(t), waitTimeoutMs: 10_000 });
+  const io = () => ({
+    out: (t: string) => void out.push(t),
+    err: (t: string) => void err.push(t),
+    waitTimeoutMs: 10_000,
+  });
 
   beforeEach(async () => {
     db = await createTestSqliteDatabase();
     const transport = new InProcessTransport();
-    cloud = await startCloud({ dataSource: db.dataSource, makeTransport: async () => transport, hosts: { cmp1: { memoryMb: 2048 } } });
+    cloud = await startCloud({
+      dataSource: db.dataSource,
+      makeTransport: async () => transport,
+      hosts: { cmp1: { memoryMb: 2048 } },
+    });
     out = [];
     err = [];
   });
@@ -26,8 +34,15 @@ describe('compute CLI commands', () => {
   });
 
   it('creates a server, waits for it and shows it; lists hypervisors with usage', async () => {
-    const code = await runComputeCommand(['server', 'create', '--vcpus', '2', '--ram', '512', '--disk', '1', '--name', 'web', '--wait'], cloud.api, ctx, io());
-    const created = JSON.parse(out[0]!) as { server: { id: string; status: string; host: string; name: string } };
+    const code = await runComputeCommand(
+      ['server', 'create', '--vcpus', '2', '--ram', '512', '--disk', '1', '--name', 'web', '--wait'],
+      cloud.api,
+      ctx,
+      io(),
+    );
+    const created = JSON.parse(out[0]!) as {
+      server: { id: string; status: string; host: string; name: string };
+    };
     const showCode = await runComputeCommand(['server', 'show', created.server.id], cloud.api, ctx, io());
     await runComputeCommand(['hypervisor', 'list'], cloud.api, ctx, io());
 
@@ -35,17 +50,39 @@ describe('compute CLI commands', () => {
     expect(created.server).toMatchObject({ status: 'ACTIVE', host: 'cmp1', name: 'web' });
     expect(showCode).toBe(0);
     expect(JSON.parse(out[1]!)).toMatchObject({ server: { id: created.server.id, status: 'ACTIVE' } });
-    expect(JSON.parse(out[2]!)).toMatchObject({ hypervisors: [{ host: 'cmp1', vcpusUsed: 2, memoryMbUsed: 512 }] });
+    expect(JSON.parse(out[2]!)).toMatchObject({
+      hypervisors: [{ host: 'cmp1', vcpusUsed: 2, memoryMbUsed: 512 }],
+    });
   });
 
   it('exits non-zero with a clear message on bad input, unknown servers and builds that end in ERROR', async () => {
     const codes = [
-      await runComputeCommand(['server', 'create', '--vcpus', 'two', '--ram', '1', '--disk', '1'], cloud.api, ctx, io()),
+      await runComputeCommand(
+        ['server', 'create', '--vcpus', 'two', '--ram', '1', '--disk', '1'],
+        cloud.api,
+        ctx,
+        io(),
+      ),
       await runComputeCommand(['server', 'create', '--ram', '1', '--disk', '1'], cloud.api, ctx, io()),
-      await runComputeCommand(['server', 'create', '--vcpus', '0', '--ram', '1', '--disk', '1'], cloud.api, ctx, io()),
-      await runComputeCommand(['server', 'show', '00000000-0000-0000-0000-000000000000'], cloud.api, ctx, io()),
+      await runComputeCommand(
+        ['server', 'create', '--vcpus', '0', '--ram', '1', '--disk', '1'],
+        cloud.api,
+        ctx,
+        io(),
+      ),
+      await runComputeCommand(
+        ['server', 'show', '00000000-0000-0000-0000-000000000000'],
+        cloud.api,
+        ctx,
+        io(),
+      ),
       await runComputeCommand(['reboot'], cloud.api, ctx, io()),
-      await runComputeCommand(['server', 'create', '--vcpus', '1', '--ram', '99999', '--disk', '1', '--wait'], cloud.api, ctx, io()),
+      await runComputeCommand(
+        ['server', 'create', '--vcpus', '1', '--ram', '99999', '--disk', '1', '--wait'],
+        cloud.api,
+        ctx,
+        io(),
+      ),
     ];
 
     expect(codes).toEqual([2, 2, 2, 1, 2, 1]);

@@ -3,7 +3,11 @@
  * its start: pings are retried while nobody listens on `conductor`, until the conductor answers or
  * the wait times out. Real RPC layer (in-process transport), no real sleeps.
  */
-import { CONDUCTOR_WAIT_WARNING, waitForConductor, type ConductorWaitOptions } from '../../../src/compute/compute-manager';
+import {
+  CONDUCTOR_WAIT_WARNING,
+  waitForConductor,
+  type ConductorWaitOptions,
+} from '../../../src/compute/compute-manager';
 import { ConductorManager } from '../../../src/conductor/conductor-manager';
 import { ObjectEnvironment } from '../../../src/objects/environment';
 import { RpcClient } from '../../../src/rpc/client';
@@ -43,12 +47,22 @@ describe('waitForConductor', () => {
   });
 
   async function startConductor(): Promise<void> {
-    const manager = new ConductorManager({ host: 'ctl', objectEnv: ObjectEnvironment.direct('nova-conductor', db.dataSource) });
-    server = new RpcServer(transport, { topic: 'conductor', server: 'ctl' }, [manager, ...manager.additionalEndpoints]);
+    const manager = new ConductorManager({
+      host: 'ctl',
+      objectEnv: ObjectEnvironment.direct('nova-conductor', db.dataSource),
+    });
+    server = new RpcServer(transport, { topic: 'conductor', server: 'ctl' }, [
+      manager,
+      ...manager.additionalEndpoints,
+    ]);
     await server.start();
   }
 
-  function options(overrides: Partial<ConductorWaitOptions>, clock: { t: number }, sleeps: number[]): ConductorWaitOptions {
+  function options(
+    overrides: Partial<ConductorWaitOptions>,
+    clock: { t: number },
+    sleeps: number[],
+  ): ConductorWaitOptions {
     return {
       timeoutSec: 120,
       pingTimeoutMs: 500,
@@ -80,7 +94,9 @@ describe('waitForConductor', () => {
 
     await expect(waiting).resolves.toBeUndefined();
     expect(sleeps).toEqual([1000, 1000, 1000]);
-    expect(lines.filter(([level]) => level === 'warn').map(([, m]) => m)).toEqual(Array(3).fill(CONDUCTOR_WAIT_WARNING));
+    expect(lines.filter(([level]) => level === 'warn').map(([, m]) => m)).toEqual(
+      Array(3).fill(CONDUCTOR_WAIT_WARNING),
+    );
     expect(lines.at(-1)).toEqual(['info', 'nova-conductor connection established']);
   });
 
@@ -89,7 +105,12 @@ describe('waitForConductor', () => {
     const sleeps: number[] = [];
     const client = new RpcClient(transport, { topic: 'conductor' }, { version: '3.0' });
 
-    const waiting = waitForConductor(client, 'c1', recordingLogger([]), options({ timeoutSec: 5 }, clock, sleeps));
+    const waiting = waitForConductor(
+      client,
+      'c1',
+      recordingLogger([]),
+      options({ timeoutSec: 5 }, clock, sleeps),
+    );
 
     await expect(waiting).rejects.toBeInstanceOf(MessageDeliveryFailure);
     expect(sleeps).toEqual([1000, 1000, 1000, 1000, 1000]);
@@ -117,13 +138,18 @@ describe('waitForConductor', () => {
   it('does not ping at all with a timeout of 0', async () => {
     const client = new RpcClient(transport, { topic: 'conductor' }, { version: '3.0' });
 
-    await expect(waitForConductor(client, 'c1', recordingLogger([]), options({ timeoutSec: 0 }, { t: 0 }, []))).resolves.toBeUndefined();
+    await expect(
+      waitForConductor(client, 'c1', recordingLogger([]), options({ timeoutSec: 0 }, { t: 0 }, [])),
+    ).resolves.toBeUndefined();
   });
 
   it('answers the ping once the conductor runs', async () => {
     await startConductor();
     const client = new RpcClient(transport, { topic: 'conductor' }, { version: '3.0' });
 
-    await expect(client.call(RequestContext.admin(), 'ping', { arg: 'x' })).resolves.toEqual({ service: 'conductor', arg: 'x' });
+    await expect(client.call(RequestContext.admin(), 'ping', { arg: 'x' })).resolves.toEqual({
+      service: 'conductor',
+      arg: 'x',
+    });
   });
 });

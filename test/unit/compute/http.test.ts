@@ -48,7 +48,14 @@ describe('servers and os-hypervisors over HTTP', () => {
     server = new RpcServer(transport, { topic: 'conductor', server: 'ctl' }, [conductor]);
     await server.start();
     const env = ObjectEnvironment.direct('nova-api', db.dataSource);
-    const api = new ComputeApi(env, new RpcClient(transport, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(env) }));
+    const api = new ComputeApi(
+      env,
+      new RpcClient(
+        transport,
+        { topic: 'conductor' },
+        { version: '3.0', serializer: new ObjectSerializer(env) },
+      ),
+    );
     computeServices = { c1: { up: true, disabled: false }, c2: { up: false, disabled: true } };
     const mountCompute = computeV3Routes(api, { computeService: async (h) => computeServices[h] });
     app = createApp({
@@ -70,7 +77,10 @@ describe('servers and os-hypervisors over HTTP', () => {
   });
 
   const create = (project: string, body: unknown, user = 'alice') =>
-    request(app).post(`/v3/${project}/servers`).set('X-Auth-Token', `${user}:${project}`).send(body as object);
+    request(app)
+      .post(`/v3/${project}/servers`)
+      .set('X-Auth-Token', `${user}:${project}`)
+      .send(body as object);
 
   it('creates a server in BUILD and hands its build to the conductor', async () => {
     const res = await create(P1, { server: { name: 'vm1', vcpus: 2, ram: 512, disk: 1 } });
@@ -93,10 +103,22 @@ describe('servers and os-hypervisors over HTTP', () => {
 
   it.each([
     [{}, "Invalid input for field/attribute server: a 'server' object is required."],
-    [{ server: { vcpus: 0, ram: 512, disk: 1 } }, 'Invalid input for field/attribute vcpus: must be an integer >= 1.'],
-    [{ server: { vcpus: 1, ram: 1.5, disk: 1 } }, 'Invalid input for field/attribute ram: must be an integer >= 1.'],
-    [{ server: { vcpus: 1, ram: 512, disk: -1 } }, 'Invalid input for field/attribute disk: must be an integer >= 0.'],
-    [{ server: { name: 7, vcpus: 1, ram: 512, disk: 1 } }, 'Invalid input for field/attribute name: must be a string of at most 255 characters.'],
+    [
+      { server: { vcpus: 0, ram: 512, disk: 1 } },
+      'Invalid input for field/attribute vcpus: must be an integer >= 1.',
+    ],
+    [
+      { server: { vcpus: 1, ram: 1.5, disk: 1 } },
+      'Invalid input for field/attribute ram: must be an integer >= 1.',
+    ],
+    [
+      { server: { vcpus: 1, ram: 512, disk: -1 } },
+      'Invalid input for field/attribute disk: must be an integer >= 0.',
+    ],
+    [
+      { server: { name: 7, vcpus: 1, ram: 512, disk: 1 } },
+      'Invalid input for field/attribute name: must be a string of at most 255 characters.',
+    ],
   ])('refuses %j with 400 and builds nothing', async (body, message) => {
     const res = await create(P1, body);
 
@@ -110,9 +132,15 @@ describe('servers and os-hypervisors over HTTP', () => {
     await create(P2, { server: { name: 'b', vcpus: 1, ram: 64, disk: 0 } }, 'bob');
 
     const own = await request(app).get(`/v3/${P1}/servers`).set('X-Auth-Token', `alice:${P1}`);
-    const other = await request(app).get(`/v3/${P2}/servers/${String(mine.id)}`).set('X-Auth-Token', `bob:${P2}`);
-    const everyone = await request(app).get('/v3/servers/detail?all_tenants=1').set('X-Auth-Token', 'admin:admin');
-    const notAdmin = await request(app).get('/v3/servers/detail?all_tenants=1').set('X-Auth-Token', `alice:${P1}`);
+    const other = await request(app)
+      .get(`/v3/${P2}/servers/${String(mine.id)}`)
+      .set('X-Auth-Token', `bob:${P2}`);
+    const everyone = await request(app)
+      .get('/v3/servers/detail?all_tenants=1')
+      .set('X-Auth-Token', 'admin:admin');
+    const notAdmin = await request(app)
+      .get('/v3/servers/detail?all_tenants=1')
+      .set('X-Auth-Token', `alice:${P1}`);
     const foreign = await request(app).get(`/v3/${P2}/servers`).set('X-Auth-Token', `alice:${P1}`);
 
     expect(own.body).toEqual({ servers: [{ id: mine.id, name: 'a' }] });
@@ -125,7 +153,11 @@ describe('servers and os-hypervisors over HTTP', () => {
 
   it('lists hypervisors with totals, usage and up/down for admins only', async () => {
     const repo = db.dataSource.getRepository(ComputeNodeEntity);
-    for (const [host, used] of [['c1', 1024], ['c2', 0], ['c3', 0]] as const) {
+    for (const [host, used] of [
+      ['c1', 1024],
+      ['c2', 0],
+      ['c3', 0],
+    ] as const) {
       await repo.insert(
         repo.create({
           uuid: randomUUID(),
@@ -148,7 +180,9 @@ describe('servers and os-hypervisors over HTTP', () => {
 
     const admin = await request(app).get('/v3/os-hypervisors/detail').set('X-Auth-Token', 'admin:admin');
     const short = await request(app).get('/v3/os-hypervisors').set('X-Auth-Token', 'admin:admin');
-    const member = await request(app).get(`/v3/${P1}/os-hypervisors/detail`).set('X-Auth-Token', `alice:${P1}`);
+    const member = await request(app)
+      .get(`/v3/${P1}/os-hypervisors/detail`)
+      .set('X-Auth-Token', `alice:${P1}`);
 
     expect(admin.status).toBe(200);
     expect(admin.body.hypervisors[0]).toMatchObject({
@@ -165,8 +199,17 @@ describe('servers and os-hypervisors over HTTP', () => {
       running_vms: 1,
     });
     expect(admin.body.hypervisors[0]).toMatchObject({ status: 'enabled' });
-    expect(admin.body.hypervisors[1]).toMatchObject({ hypervisor_hostname: 'c2', state: 'down', status: 'disabled', running_vms: 0 });
-    expect(admin.body.hypervisors[2]).toMatchObject({ hypervisor_hostname: 'c3', state: 'down', status: 'enabled' }); // no service record
+    expect(admin.body.hypervisors[1]).toMatchObject({
+      hypervisor_hostname: 'c2',
+      state: 'down',
+      status: 'disabled',
+      running_vms: 0,
+    });
+    expect(admin.body.hypervisors[2]).toMatchObject({
+      hypervisor_hostname: 'c3',
+      state: 'down',
+      status: 'enabled',
+    }); // no service record
     expect(short.body.hypervisors.map((h: Record<string, unknown>) => Object.keys(h).sort())).toEqual([
       ['hypervisor_hostname', 'id', 'state', 'status'],
       ['hypervisor_hostname', 'id', 'state', 'status'],
@@ -176,12 +219,12 @@ describe('servers and os-hypervisors over HTTP', () => {
   });
 
   it("maps Nova's vm states to API statuses", () => {
-    expect([serverStatus('building'), serverStatus('active'), serverStatus('error'), serverStatus(null), serverStatus('paused')]).toEqual([
-      'BUILD',
-      'ACTIVE',
-      'ERROR',
-      'UNKNOWN',
-      'PAUSED',
-    ]);
+    expect([
+      serverStatus('building'),
+      serverStatus('active'),
+      serverStatus('error'),
+      serverStatus(null),
+      serverStatus('paused'),
+    ]).toEqual(['BUILD', 'ACTIVE', 'ERROR', 'UNKNOWN', 'PAUSED']);
   });
 });

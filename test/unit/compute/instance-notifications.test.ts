@@ -3,7 +3,12 @@
  * OpenStack shape, on the `notifications` topic, through the real RPC layer (in-process transport)
  * with conductor, scheduler and computes on SQLite; and the shared notifier's own contract.
  */
-import { INSTANCE_CREATE_END, INSTANCE_CREATE_ERROR, INSTANCE_CREATE_START, faultPayload } from '../../../src/compute/notifications';
+import {
+  INSTANCE_CREATE_END,
+  INSTANCE_CREATE_ERROR,
+  INSTANCE_CREATE_START,
+  faultPayload,
+} from '../../../src/compute/notifications';
 import { SpawnFailedError } from '../../../src/compute/errors';
 import { BUILD_INSTANCES_ERROR } from '../../../src/conductor/compute-task';
 import { RequestContext } from '../../../src/rpc/context';
@@ -52,7 +57,9 @@ describe('instance lifecycle notifications', () => {
     const transport = new InProcessTransport({ defaultTimeoutMs: 5000 });
     cloud = await startCloud({ dataSource: db.dataSource, makeTransport: async () => transport, hosts });
     sink = new NotificationSink();
-    sinkServer = new RpcServer(transport, { topic: NOTIFICATIONS_TOPIC, server: 'listener' }, [sink], { fanout: true });
+    sinkServer = new RpcServer(transport, { topic: NOTIFICATIONS_TOPIC, server: 'listener' }, [sink], {
+      fanout: true,
+    });
     await sinkServer.start();
     return cloud;
   }
@@ -70,12 +77,29 @@ describe('instance lifecycle notifications', () => {
       [INSTANCE_CREATE_END, 'INFO', 'info', 'compute.cmp1'],
     ]);
     for (const n of sink.received) {
-      expect(Object.keys(n).sort()).toEqual(['event_type', 'message_id', 'method', 'payload', 'priority', 'publisher_id', 'timestamp']);
+      expect(Object.keys(n).sort()).toEqual([
+        'event_type',
+        'message_id',
+        'method',
+        'payload',
+        'priority',
+        'publisher_id',
+        'timestamp',
+      ]);
       expect(n.message_id).toMatch(UUID);
       expect(n.timestamp).toMatch(TIMESTAMP);
     }
     expect(startN!.message_id).not.toBe(endN!.message_id);
-    expect(startN!.payload).toMatchObject({ instance_id: inst.uuid, tenant_id: 'p1', user_id: 'u1', display_name: 'vm1', vcpus: 1, memory_mb: 512, root_gb: 2, state: 'building' });
+    expect(startN!.payload).toMatchObject({
+      instance_id: inst.uuid,
+      tenant_id: 'p1',
+      user_id: 'u1',
+      display_name: 'vm1',
+      vcpus: 1,
+      memory_mb: 512,
+      root_gb: 2,
+      state: 'building',
+    });
     expect(endN!.payload).toMatchObject({
       instance_id: inst.uuid,
       state: 'active',
@@ -87,7 +111,10 @@ describe('instance lifecycle notifications', () => {
   });
 
   it('publishes create.error (priority ERROR) for the failed attempt, then start/end on the host it is rescheduled to', async () => {
-    const { api, settled } = await start({ cmp1: { memoryMb: 8192, failSpawns: true }, cmp2: { memoryMb: 4096 } });
+    const { api, settled } = await start({
+      cmp1: { memoryMb: 8192, failSpawns: true },
+      cmp2: { memoryMb: 4096 },
+    });
 
     const inst = await api.createInstance(ctx, { vcpus: 1, memoryMb: 512, rootGb: 1 });
     await settled(inst.uuid);
@@ -101,7 +128,11 @@ describe('instance lifecycle notifications', () => {
     ]);
     const error = sink.received[1]!;
     expect(error.method).toBe('error');
-    expect(error.payload).toMatchObject({ instance_id: inst.uuid, exception: 'SpawnFailedError', code: 'SPAWN_FAILED' });
+    expect(error.payload).toMatchObject({
+      instance_id: inst.uuid,
+      exception: 'SpawnFailedError',
+      code: 'SPAWN_FAILED',
+    });
     expect(error.payload['message']).toContain(`failed to spawn instance ${inst.uuid} on cmp1`);
   });
 
@@ -118,7 +149,12 @@ describe('instance lifecycle notifications', () => {
       priority: 'ERROR',
       method: 'error',
       publisher_id: 'conductor.ctl',
-      payload: { instance_id: inst.uuid, state: 'error', method: 'build_instances', exception: 'NoValidHostError' },
+      payload: {
+        instance_id: inst.uuid,
+        state: 'error',
+        method: 'build_instances',
+        exception: 'NoValidHostError',
+      },
     });
     expect(sink.received[0]!.payload['reason']).toContain('no valid host was found');
   });
@@ -131,13 +167,24 @@ describe('the shared notifier', () => {
 
   it('logs a publish that failed and still resolves to the notification', async () => {
     const warnings: string[] = [];
-    const log = { child: () => log, warn: (m: string) => void warnings.push(m), info: () => undefined, debug: () => undefined, error: () => undefined };
+    const log = {
+      child: () => log,
+      warn: (m: string) => void warnings.push(m),
+      info: () => undefined,
+      debug: () => undefined,
+      error: () => undefined,
+    };
     const broken = { cast: () => Promise.reject(new Error('broker away')) } as unknown as Transport;
     const notifier = new EventNotifier(broken, 'compute.c1', { logger: log as unknown as Logger });
 
     const n = await notifier.notify(null, INSTANCE_CREATE_START, { instance_id: 'i' });
 
-    expect(n).toMatchObject({ publisher_id: 'compute.c1', event_type: INSTANCE_CREATE_START, priority: 'INFO', payload: { instance_id: 'i' } });
+    expect(n).toMatchObject({
+      publisher_id: 'compute.c1',
+      event_type: INSTANCE_CREATE_START,
+      priority: 'INFO',
+      payload: { instance_id: 'i' },
+    });
     expect(n.timestamp).toMatch(TIMESTAMP);
     expect(warnings).toEqual(['could not publish a notification']);
   });

@@ -52,7 +52,11 @@ describe('ormconfig.ts', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cinder-ts-cli-'));
     try {
       // FORCE_COLOR=0: under CI=true the CLI inherits jest's FORCE_COLOR and would underline its lines.
-      const env = { ...process.env, FORCE_COLOR: '0', DATABASE_URL: `sqlite:${path.join(dir, 'cli.sqlite')}` };
+      const env = {
+        ...process.env,
+        FORCE_COLOR: '0',
+        DATABASE_URL: `sqlite:${path.join(dir, 'cli.sqlite')}`,
+      };
       const cli = (command: string) =>
         run(
           process.execPath,

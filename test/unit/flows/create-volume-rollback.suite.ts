@@ -2,7 +2,11 @@
  * Rollback scenarios of volume:create (the engine's rollback-scenario harness): a failure injected into
  * each of the seven tasks in turn, on a real database, with the exact aftermath asserted.
  */
-import { createVolumeFlow, type CreateVolumeFlowDeps, type CreateVolumeRequestSpec } from '../../../src/flows/create-volume';
+import {
+  createVolumeFlow,
+  type CreateVolumeFlowDeps,
+  type CreateVolumeRequestSpec,
+} from '../../../src/flows/create-volume';
 import { extendVolumeFlow } from '../../../src/flows/extend-volume';
 import { QuotaEngine } from '../../../src/quota';
 import { Engine } from '../../../src/taskflow';
@@ -25,7 +29,13 @@ const TASKS = [
 
 function spec(size = 3): CreateVolumeRequestSpec {
   return {
-    context: { project_id: PROJECT, user_id: 'alice', is_admin: false, request_id: 'req-1', roles: ['member'] },
+    context: {
+      project_id: PROJECT,
+      user_id: 'alice',
+      is_admin: false,
+      request_id: 'req-1',
+      roles: ['member'],
+    },
     size,
     name: 'v',
     description: null,
@@ -74,7 +84,12 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
 
       expect(results.map((r) => r.failAt)).toEqual(TASKS.slice(0, 5));
       for (const r of results) {
-        expect({ scenario: r.scenario, state: r.flowState, injected: r.failedAsInjected, restored: r.restored }).toEqual({
+        expect({
+          scenario: r.scenario,
+          state: r.flowState,
+          injected: r.failedAsInjected,
+          restored: r.restored,
+        }).toEqual({
           scenario: r.scenario,
           state: 'REVERTED',
           injected: true,
@@ -82,7 +97,10 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
         });
         expect(r.after.volumes).toEqual([]);
         expect(r.after.reservations).toBe(0);
-        expect(r.after.usage).toEqual({ gigabytes: { in_use: 1, reserved: 0 }, volumes: { in_use: 1, reserved: 0 } });
+        expect(r.after.usage).toEqual({
+          gigabytes: { in_use: 1, reserved: 0 },
+          volumes: { in_use: 1, reserved: 0 },
+        });
       }
       expect(scheduler.casts).toHaveLength(0);
       expect(formatRollbackReport(results)).not.toContain('LEAK');
@@ -97,7 +115,11 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
       });
 
       expect(r!.executed).toEqual(TASKS.slice(0, 5));
-      expect(r!.reverted.slice(0, 3)).toEqual(['volume:create.quota-commit', 'volume:create.entry-create', 'volume:create.quota-reserve']);
+      expect(r!.reverted.slice(0, 3)).toEqual([
+        'volume:create.quota-commit',
+        'volume:create.entry-create',
+        'volume:create.quota-reserve',
+      ]);
     });
 
     it('fails after QuotaCommit (OnFailure, Cast) leave the row in error with its quota given back (use_quota off)', async () => {
@@ -115,7 +137,9 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
         expect(r.after.volumes).toEqual([{ id: expect.any(String), status: 'error', size: 3, deleted: 0 }]);
         expect(r.after.reservations).toBe(0);
         expect(r.after.usage).toEqual(r.before.usage);
-        expect(r.reverted).toEqual(expect.arrayContaining(['volume:create.on-failure', 'volume:create.quota-commit']));
+        expect(r.reverted).toEqual(
+          expect.arrayContaining(['volume:create.on-failure', 'volume:create.quota-commit']),
+        );
       }
     });
 
@@ -132,12 +156,21 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
       expect(after.volumes).toEqual([{ id: expect.any(String), status: 'error', size: 2, deleted: 0 }]);
       expect(after.usage).toEqual(before.usage);
       expect(after.reservations).toBe(0);
-      const flags: Array<{ use_quota: unknown }> = await db.dataSource.query('SELECT use_quota FROM volumes WHERE id = ?', [after.volumes[0]!.id]);
+      const flags: Array<{ use_quota: unknown }> = await db.dataSource.query(
+        'SELECT use_quota FROM volumes WHERE id = ?',
+        [after.volumes[0]!.id],
+      );
       expect(flags.map((f) => Number(f.use_quota))).toEqual([0]);
 
       // What the API's delete does with a volume that never got a host.
-      const api = new VolumeAPI(db.dataSource, quotas, scheduler, new FakeBackend(() => db.dataSource), { defaultVolumeType: '__DEFAULT__', defaultAvailabilityZone: 'nova' });
-      await api.delete({ projectId: PROJECT, userId: 'alice', isAdmin: false, roles: ['member'], requestId: 'req-2' }, after.volumes[0]!.id);
+      const api = new VolumeAPI(db.dataSource, quotas, scheduler, new FakeBackend(() => db.dataSource), {
+        defaultVolumeType: '__DEFAULT__',
+        defaultAvailabilityZone: 'nova',
+      });
+      await api.delete(
+        { projectId: PROJECT, userId: 'alice', isAdmin: false, roles: ['member'], requestId: 'req-2' },
+        after.volumes[0]!.id,
+      );
       const deleted = await dbState(db.dataSource);
       expect(deleted.volumes).toEqual([{ id: after.volumes[0]!.id, status: 'deleted', size: 2, deleted: 1 }]);
       expect(deleted.reservations).toBe(0);
@@ -158,10 +191,16 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
         volumes: { in_use: 2, reserved: 0 },
         volumes___DEFAULT__: { in_use: 1, reserved: 0 },
       });
-      expect(after.volumes).toEqual([{ id: engine.storage.fetch('volume_id'), status: 'creating', size: 5, deleted: 0 }]);
+      expect(after.volumes).toEqual([
+        { id: engine.storage.fetch('volume_id'), status: 'creating', size: 5, deleted: 0 },
+      ]);
       expect(after.metadata).toBe(2);
       expect(scheduler.casts.length).toBe(casts + 1);
-      expect(scheduler.casts.at(-1)!.args.requestSpec).toMatchObject({ size: 5, availability_zone: 'nova', volume_type: { name: '__DEFAULT__' } });
+      expect(scheduler.casts.at(-1)!.args.requestSpec).toMatchObject({
+        size: 5,
+        availability_zone: 'nova',
+        volume_type: { name: '__DEFAULT__' },
+      });
     });
 
     it('over quota: VolumeLimitExceeded, nothing written', async () => {
@@ -169,7 +208,9 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
       await quotas.setLimits(PROJECT, { volumes: 1 });
       const before = await dbState(db.dataSource);
 
-      await expect(new Engine(createVolumeFlow(deps, spec(1))).run()).rejects.toBeInstanceOf(VolumeLimitExceededError);
+      await expect(new Engine(createVolumeFlow(deps, spec(1))).run()).rejects.toBeInstanceOf(
+        VolumeLimitExceededError,
+      );
 
       expect(await dbState(db.dataSource)).toEqual(before);
       await quotas.resetLimits(PROJECT);
@@ -189,7 +230,12 @@ export function createVolumeRollbackSuite(label: string, makeDb: () => Promise<T
           { quotas, volumes, backend, onRefused: (id) => new InvalidVolumeError(`${id} not available`) },
           {
             context: { project_id: PROJECT, user_id: 'alice', is_admin: false, request_id: 'r', roles: [] },
-            volume: { id: '11111111-1111-4111-8111-111111111111', size: 1, host: 'h@b#p', volume_type_id: null },
+            volume: {
+              id: '11111111-1111-4111-8111-111111111111',
+              size: 1,
+              host: 'h@b#p',
+              volume_type_id: null,
+            },
             newSizeGb: 4,
           },
         );

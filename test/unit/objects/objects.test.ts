@@ -59,7 +59,10 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
       settings: { periodicEnable: false, reportInterval: 0 },
     });
     await conductor.start();
-    computeEnv = ObjectEnvironment.remote('nova-compute', (env) => new ConductorObjectIndirectionApi(transport, env));
+    computeEnv = ObjectEnvironment.remote(
+      'nova-compute',
+      (env) => new ConductorObjectIndirectionApi(transport, env),
+    );
     rpcMethods.length = 0;
   });
 
@@ -70,12 +73,22 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
   });
 
   const newInstance = (env: ObjectEnvironment, extra: Record<string, unknown> = {}): Instance =>
-    new Instance(env, ctx, { uuid: uuidv4(), projectId: 'p', userId: 'u', vcpus: 2, memoryMb: 512, rootGb: 1, ...extra });
+    new Instance(env, ctx, {
+      uuid: uuidv4(),
+      projectId: 'p',
+      userId: 'u',
+      vcpus: 2,
+      memoryMb: 512,
+      rootGb: 1,
+      ...extra,
+    });
 
   it('tracks changed fields and validates values', () => {
     const inst = newInstance(conductorEnv);
 
-    expect(inst.objWhatChanged()).toEqual(new Set(['uuid', 'projectId', 'userId', 'vcpus', 'memoryMb', 'rootGb']));
+    expect(inst.objWhatChanged()).toEqual(
+      new Set(['uuid', 'projectId', 'userId', 'vcpus', 'memoryMb', 'rootGb']),
+    );
     inst.objResetChanges();
     inst.vmState = 'building';
 
@@ -98,12 +111,24 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
     expect(inst.updatedAt).toBeInstanceOf(Date);
     expect(fetched).toBeInstanceOf(Instance);
     expect(fetched.objEnv).toBe(conductorEnv);
-    expect(fetched).toMatchObject({ uuid: inst.uuid, vmState: 'building', taskState: 'spawning', powerState: 0, host: null });
+    expect(fetched).toMatchObject({
+      uuid: inst.uuid,
+      vmState: 'building',
+      taskState: 'spawning',
+      powerState: 0,
+      host: null,
+    });
     expect(rpcMethods).toEqual([]);
   });
 
   it('sends a compute object method to the conductor and applies the returned updates', async () => {
-    const node = new ComputeNode(computeEnv, ctx, { host: 'cmp1', hypervisorHostname: 'cmp1', vcpus: 8, memoryMb: 4096, localGb: 100 });
+    const node = new ComputeNode(computeEnv, ctx, {
+      host: 'cmp1',
+      hypervisorHostname: 'cmp1',
+      vcpus: 8,
+      memoryMb: 4096,
+      localGb: 100,
+    });
 
     await node.create();
     node.vcpusUsed = 3;
@@ -125,7 +150,9 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
     const local = newInstance(conductorEnv);
     await local.create();
     const remote = await Instance.getByUuid(computeEnv, ctx, local.uuid);
-    await db.dataSource.getRepository(InstanceEntity).update({ uuid: local.uuid }, { vmState: 'active', host: 'cmp9' });
+    await db.dataSource
+      .getRepository(InstanceEntity)
+      .update({ uuid: local.uuid }, { vmState: 'active', host: 'cmp9' });
 
     await remote.refresh();
 
@@ -135,7 +162,13 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
 
   it('runs remotable class methods on the conductor and binds the results to the caller', async () => {
     for (const n of ['a', 'b']) {
-      await new ComputeNode(conductorEnv, ctx, { host: 'cmp1', hypervisorHostname: n, vcpus: 4, memoryMb: 1024, localGb: 10 }).create();
+      await new ComputeNode(conductorEnv, ctx, {
+        host: 'cmp1',
+        hypervisorHostname: n,
+        vcpus: 4,
+        memoryMb: 1024,
+        localGb: 10,
+      }).create();
     }
 
     const one = await ComputeNode.getByHostAndNode(computeEnv, ctx, 'cmp1', 'b');
@@ -157,14 +190,22 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
 
     const notFound = await Instance.getByUuid(computeEnv, ctx, missing).catch((e: unknown) => e);
     const unexpected = await remote.save(['deleting', null]).catch((e: unknown) => e);
-    const noNode = await ComputeNode.getByHostAndNode(computeEnv, ctx, 'nope', 'nope').catch((e: unknown) => e);
+    const noNode = await ComputeNode.getByHostAndNode(computeEnv, ctx, 'nope', 'nope').catch(
+      (e: unknown) => e,
+    );
 
     expect(notFound).toBeInstanceOf(InstanceNotFoundError);
     expect(notFound).toMatchObject({ instanceUuid: missing });
     expect(unexpected).toBeInstanceOf(UnexpectedTaskStateError);
-    expect(unexpected).toMatchObject({ instanceUuid: inst.uuid, expected: ['deleting', null], actual: 'spawning' });
+    expect(unexpected).toMatchObject({
+      instanceUuid: inst.uuid,
+      expected: ['deleting', null],
+      actual: 'spawning',
+    });
     expect(noNode).toBeInstanceOf(ComputeHostNotFoundError);
-    expect((await db.dataSource.getRepository(InstanceEntity).findOneByOrFail({ uuid: inst.uuid })).vmState).toBeNull();
+    expect(
+      (await db.dataSource.getRepository(InstanceEntity).findOneByOrFail({ uuid: inst.uuid })).vmState,
+    ).toBeNull();
   });
 
   it('saves when the expected task state matches (compare-and-swap through the conductor)', async () => {
@@ -176,21 +217,29 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
     remote.vmState = 'active';
     await remote.save(['spawning']);
 
-    expect(await db.dataSource.getRepository(InstanceEntity).findOneByOrFail({ uuid: inst.uuid })).toMatchObject({ taskState: null, vmState: 'active' });
+    expect(
+      await db.dataSource.getRepository(InstanceEntity).findOneByOrFail({ uuid: inst.uuid }),
+    ).toMatchObject({ taskState: null, vmState: 'active' });
   });
 
   it('blocks the database in compute, naming the caller', async () => {
     const blocked = ObjectEnvironment.blocked('nova-compute');
 
     const err = await Instance.getByUuid(blocked, ctx, 'x').catch((e: unknown) => e);
-    const saveErr = await newInstance(blocked).create().catch((e: unknown) => e);
+    const saveErr = await newInstance(blocked)
+      .create()
+      .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(DBNotAllowed);
     expect(err).toMatchObject({ binary: 'nova-compute', caller: 'Instance.getByUuid' });
     expect(saveErr).toMatchObject({ caller: 'Instance.create' });
     expect(() => computeEnv.dataSource('ResourceTracker.update')).toThrow(DBNotAllowed);
-    expect(() => computeEnv.dataSource('ResourceTracker.update')).toThrow('nova-compute attempted direct database access from ResourceTracker.update');
-    expect(() => blockedDataSource('nova-compute').getRepository(InstanceEntity)).toThrow('DataSource.getRepository');
+    expect(() => computeEnv.dataSource('ResourceTracker.update')).toThrow(
+      'nova-compute attempted direct database access from ResourceTracker.update',
+    );
+    expect(() => blockedDataSource('nova-compute').getRepository(InstanceEntity)).toThrow(
+      'DataSource.getRepository',
+    );
     expect(computeEnv.dbAllowed).toBe(false);
     expect(conductorEnv.dbAllowed).toBe(true);
   });
@@ -203,12 +252,22 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
   });
 
   it('lets the conductor run only remotable methods', async () => {
-    const client = new RpcClient(transport, { topic: 'conductor' }, { version: '3.0', serializer: new ObjectSerializer(computeEnv) });
+    const client = new RpcClient(
+      transport,
+      { topic: 'conductor' },
+      { version: '3.0', serializer: new ObjectSerializer(computeEnv) },
+    );
     const inst = newInstance(computeEnv);
 
-    const err = await client.call(ctx, 'object_action', { objinst: inst, objmethod: 'objResetChanges', args: [] }).catch((e: unknown) => e);
+    const err = await client
+      .call(ctx, 'object_action', { objinst: inst, objmethod: 'objResetChanges', args: [] })
+      .catch((e: unknown) => e);
     const classErr = await client
-      .call(ctx, 'object_class_action_versions', { objname: 'Instance', objmethod: 'fromPrimitive', args: [] })
+      .call(ctx, 'object_class_action_versions', {
+        objname: 'Instance',
+        objmethod: 'fromPrimitive',
+        args: [],
+      })
       .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(ObjectActionError);
@@ -228,13 +287,22 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
     expect(back).toBeInstanceOf(Instance);
     expect(back.objEnv).toBe(conductorEnv);
     expect(back.objWhatChanged()).toEqual(new Set(['host']));
-    expect(() => PersistentObject.fromPrimitive(conductorEnv, ctx, { ...p, 'obj.version': '1.1' })).toThrow(IncompatibleObjectVersionError);
-    expect(() => PersistentObject.fromPrimitive(conductorEnv, ctx, { ...p, 'obj.version': '2.0' })).toThrow('newer than or incompatible');
-    expect(() => PersistentObject.fromPrimitive(conductorEnv, ctx, { ...p, 'obj.name': 'Gadget' })).toThrow("unknown object type 'Gadget'");
+    expect(() => PersistentObject.fromPrimitive(conductorEnv, ctx, { ...p, 'obj.version': '1.1' })).toThrow(
+      IncompatibleObjectVersionError,
+    );
+    expect(() => PersistentObject.fromPrimitive(conductorEnv, ctx, { ...p, 'obj.version': '2.0' })).toThrow(
+      'newer than or incompatible',
+    );
+    expect(() => PersistentObject.fromPrimitive(conductorEnv, ctx, { ...p, 'obj.name': 'Gadget' })).toThrow(
+      "unknown object type 'Gadget'",
+    );
   });
 
   it('reports compute heartbeats through the conductor', async () => {
-    jest.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z'), doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'] });
+    jest.useFakeTimers({
+      now: new Date('2030-01-01T00:00:00Z'),
+      doNotFake: ['setImmediate', 'nextTick', 'queueMicrotask'],
+    });
     try {
       const compute = Service.create({
         host: 'cmp1',
@@ -248,7 +316,11 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
 
       await compute.start();
       const beats = async (): Promise<number> =>
-        (await db.dataSource.getRepository(ServiceEntity).findOneByOrFail({ host: 'cmp1', binary: 'nova-compute' })).reportCount;
+        (
+          await db.dataSource
+            .getRepository(ServiceEntity)
+            .findOneByOrFail({ host: 'cmp1', binary: 'nova-compute' })
+        ).reportCount;
       let seen = 0;
       for (let i = 0; i < 25; i += 1) {
         await jest.advanceTimersByTimeAsync(1000);
@@ -259,7 +331,9 @@ describe('persistent objects and conductor indirection (SQLite, in-process RPC)'
           seen = await beats();
         }
       }
-      const row = await db.dataSource.getRepository(ServiceEntity).findOneByOrFail({ host: 'cmp1', binary: 'nova-compute' });
+      const row = await db.dataSource
+        .getRepository(ServiceEntity)
+        .findOneByOrFail({ host: 'cmp1', binary: 'nova-compute' });
       await compute.stop();
 
       expect(row.reportCount).toBe(3); // 5, 15, 25 s

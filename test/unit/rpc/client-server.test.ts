@@ -29,7 +29,10 @@ class VolumeApi extends BaseApi {
   constructor(readonly host: string) {
     super();
   }
-  async create_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<{ host: string; id: unknown }> {
+  async create_volume(
+    ctx: RequestContext,
+    args: Record<string, unknown>,
+  ): Promise<{ host: string; id: unknown }> {
     this.calls.push({ method: 'create_volume', ctx, args });
     return { host: this.host, id: args['volumeId'] };
   }
@@ -53,7 +56,12 @@ class ExtraApi {
 
 describe('RpcClient and RpcServer', () => {
   let transport: InProcessTransport;
-  const ctx = new RequestContext({ userId: 'u1', projectId: 'p1', roles: ['member', 'reader'], requestId: 'req-abc' });
+  const ctx = new RequestContext({
+    userId: 'u1',
+    projectId: 'p1',
+    roles: ['member', 'reader'],
+    requestId: 'req-abc',
+  });
 
   beforeEach(() => {
     transport = new InProcessTransport();
@@ -96,7 +104,9 @@ describe('RpcClient and RpcServer', () => {
     const client = new RpcClient(transport, { topic: 'volume' });
 
     await expect(client.prepare({ version: '3.1' }).call(ctx, 'whoami')).resolves.toBeDefined();
-    await expect(client.prepare({ version: '3.3' }).call(ctx, 'whoami')).rejects.toBeInstanceOf(UnsupportedVersionError);
+    await expect(client.prepare({ version: '3.3' }).call(ctx, 'whoami')).rejects.toBeInstanceOf(
+      UnsupportedVersionError,
+    );
     await expect(client.prepare({ version: '2.0' }).call(ctx, 'whoami')).rejects.toMatchObject({
       requestedVersion: '2.0',
       serverVersion: '3.2',
@@ -107,17 +117,28 @@ describe('RpcClient and RpcServer', () => {
   it('picks the endpoint that has the method at a compatible version', async () => {
     await serve('h1', new VolumeApi('h1'), new ExtraApi());
 
-    await expect(new RpcClient(transport, { topic: 'volume' }, { version: '1.0' }).call(ctx, 'ping')).resolves.toBe('pong');
-    await expect(new RpcClient(transport, { topic: 'volume' }, { version: '3.0' }).call(ctx, 'ping')).rejects.toBeInstanceOf(
-      UnsupportedVersionError,
-    );
+    await expect(
+      new RpcClient(transport, { topic: 'volume' }, { version: '1.0' }).call(ctx, 'ping'),
+    ).resolves.toBe('pong');
+    await expect(
+      new RpcClient(transport, { topic: 'volume' }, { version: '3.0' }).call(ctx, 'ping'),
+    ).rejects.toBeInstanceOf(UnsupportedVersionError);
   });
 
   it('refuses unknown, private, builtin and base-class methods with NoSuchMethodError', async () => {
     await serve('h1', new VolumeApi('h1'));
     const client = new RpcClient(transport, { topic: 'volume' }, { version: '3.0' });
 
-    for (const method of ['nope', '_private', 'constructor', 'toString', 'hasOwnProperty', 'internal', 'calls', 'host']) {
+    for (const method of [
+      'nope',
+      '_private',
+      'constructor',
+      'toString',
+      'hasOwnProperty',
+      'internal',
+      'calls',
+      'host',
+    ]) {
       await expect(client.call(ctx, method)).rejects.toBeInstanceOf(NoSuchMethodError);
     }
   });
@@ -126,7 +147,10 @@ describe('RpcClient and RpcServer', () => {
     await serve('h1', new VolumeApi('h1'));
     const client = new RpcClient(transport, { topic: 'volume' }, { version: '3.0' });
 
-    await expect(client.call(ctx, 'fail')).rejects.toMatchObject({ remoteName: 'RangeError', remoteMessage: 'size out of range' });
+    await expect(client.call(ctx, 'fail')).rejects.toMatchObject({
+      remoteName: 'RangeError',
+      remoteMessage: 'size out of range',
+    });
   });
 
   it('routes prepare({server}) to that host and prepare({fanout}) to all', async () => {
@@ -143,7 +167,9 @@ describe('RpcClient and RpcServer', () => {
     expect(r).toEqual({ host: 'b', id: 'x' });
     expect(a.calls.map((c) => c.args['volumeId'])).toEqual(['all']);
     expect(client.target).toEqual({ topic: 'volume', version: '3.0' });
-    await expect(client.prepare({ fanout: true }).call(ctx, 'whoami')).rejects.toBeInstanceOf(InvalidRpcMessageError);
+    await expect(client.prepare({ fanout: true }).call(ctx, 'whoami')).rejects.toBeInstanceOf(
+      InvalidRpcMessageError,
+    );
   });
 
   it('applies the prepared timeout', async () => {
@@ -155,7 +181,10 @@ describe('RpcClient and RpcServer', () => {
     const server = new RpcServer(transport, { topic: 'slow', server: 'h' }, [new Slow()]);
     await server.start();
 
-    const err = await new RpcClient(transport, { topic: 'slow' }).prepare({ timeoutMs: 60 }).call(ctx, 'hang').catch((e: unknown) => e);
+    const err = await new RpcClient(transport, { topic: 'slow' })
+      .prepare({ timeoutMs: 60 })
+      .call(ctx, 'hang')
+      .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(MessagingTimeout);
     expect(err).toMatchObject({ topic: 'slow', method: 'hang', timeoutMs: 60 });
@@ -239,12 +268,14 @@ describe('VersionedObjectSerializer across RPC', () => {
     const s = new VersionedObjectSerializer(registry);
     const ctx = new RequestContext();
 
-    expect(() => s.deserializeEntity(ctx, { 'obj.name': 'Gadget', 'obj.version': '1.0', 'obj.data': {} })).toThrow(
-      IncompatibleObjectVersionError,
-    );
-    expect(() => s.deserializeEntity(ctx, [{ 'obj.name': 'Widget', 'obj.version': '1.2', 'obj.data': {} }])).toThrow(
-      'newer than',
-    );
-    expect(s.deserializeEntity(ctx, { a: [{ 'obj.name': 'Widget', 'obj.version': '1.0', 'obj.data': {} }] })).toEqual({ a: [{}] });
+    expect(() =>
+      s.deserializeEntity(ctx, { 'obj.name': 'Gadget', 'obj.version': '1.0', 'obj.data': {} }),
+    ).toThrow(IncompatibleObjectVersionError);
+    expect(() =>
+      s.deserializeEntity(ctx, [{ 'obj.name': 'Widget', 'obj.version': '1.2', 'obj.data': {} }]),
+    ).toThrow('newer than');
+    expect(
+      s.deserializeEntity(ctx, { a: [{ 'obj.name': 'Widget', 'obj.version': '1.0', 'obj.data': {} }] }),
+    ).toEqual({ a: [{}] });
   });
 });

@@ -29,7 +29,12 @@ describe('remote error mapping', () => {
     const err = deserializeRemoteError(wire);
 
     expect(err).toBeInstanceOf(WidgetNotFoundError);
-    expect(err).toMatchObject({ name: 'WidgetNotFoundError', message: 'widget w-1 not found', widgetId: 'w-1', code: 'WIDGET_NOT_FOUND' });
+    expect(err).toMatchObject({
+      name: 'WidgetNotFoundError',
+      message: 'widget w-1 not found',
+      widgetId: 'w-1',
+      code: 'WIDGET_NOT_FOUND',
+    });
     expect((err as unknown as { remoteTraceback: string }).remoteTraceback).toContain('widget w-1 not found');
   });
 
@@ -39,12 +44,18 @@ describe('remote error mapping', () => {
     const err = deserializeRemoteError(wire);
 
     expect(err).toBeInstanceOf(RemoteError);
-    expect(err).toMatchObject({ remoteName: 'NeverRegisteredError', remoteMessage: 'boom', remoteFields: { detail: { a: 1 } } });
+    expect(err).toMatchObject({
+      remoteName: 'NeverRegisteredError',
+      remoteMessage: 'boom',
+      remoteFields: { detail: { a: 1 } },
+    });
     expect(err.message).toContain('NeverRegisteredError');
   });
 
   it('keeps the first remote class name when a RemoteError is relayed', () => {
-    const relayed = deserializeRemoteError(serializeRemoteError(deserializeRemoteError(serializeRemoteError(new NeverRegisteredError({ a: 2 })))));
+    const relayed = deserializeRemoteError(
+      serializeRemoteError(deserializeRemoteError(serializeRemoteError(new NeverRegisteredError({ a: 2 })))),
+    );
 
     expect(relayed).toMatchObject({ remoteName: 'NeverRegisteredError', remoteMessage: 'boom' });
   });
@@ -61,10 +72,17 @@ describe('remote error mapping', () => {
   });
 
   it('re-raises MessagingTimeout from a nested call with its fields', () => {
-    const err = deserializeRemoteError(serializeRemoteError(new MessagingTimeout('volume', 'create_volume', 50)));
+    const err = deserializeRemoteError(
+      serializeRemoteError(new MessagingTimeout('volume', 'create_volume', 50)),
+    );
 
     expect(err).toBeInstanceOf(MessagingTimeout);
-    expect(err).toMatchObject({ topic: 'volume', method: 'create_volume', timeoutMs: 50, code: 'MESSAGING_TIMEOUT' });
+    expect(err).toMatchObject({
+      topic: 'volume',
+      method: 'create_volume',
+      timeoutMs: 50,
+      code: 'MESSAGING_TIMEOUT',
+    });
     expect(err.message).toContain("'create_volume'");
     expect(err.message).toContain("'volume'");
   });

@@ -21,7 +21,9 @@ describe('InProcessTransport specifics', () => {
     await transport.listen({ topic, server: 'h' }, async () => 1);
 
     await expect(transport.call({ topic, fanout: true }, message('m'))).rejects.toThrow('cannot fan out');
-    await expect(transport.cast({ topic }, { ...message('m'), envelopeVersion: 2 as 1 })).rejects.toThrow('envelope');
+    await expect(transport.cast({ topic }, { ...message('m'), envelopeVersion: 2 as 1 })).rejects.toThrow(
+      'envelope',
+    );
     await expect(transport.cast({ topic: 'a.b' }, message('m'))).rejects.toThrow('invalid topic');
     await transport.close();
   });
@@ -41,9 +43,9 @@ describe('InProcessTransport specifics', () => {
     expect(got[0]!.args).toEqual({ when: '1970-01-01T00:00:00.000Z', nested: { n: 1 } });
     expect(got[0]!.args['nested']).not.toBe(got[1]!.args['nested']);
     expect(got[0]!.args['nested']).not.toBe(sent.args['nested']);
-    await expect(transport.cast({ topic: newTopic(), fanout: true }, message('m', { n: 1n }))).rejects.toThrow(
-      'cannot be serialized',
-    );
+    await expect(
+      transport.cast({ topic: newTopic(), fanout: true }, message('m', { n: 1n })),
+    ).rejects.toThrow('cannot be serialized');
     await transport.close();
   });
 

@@ -2,13 +2,24 @@ import { NoValidHostError } from '../../../src/compute/errors';
 import { ComputeNode, ObjectEnvironment } from '../../../src/objects';
 import { RequestContext } from '../../../src/rpc/context';
 import { InvalidRpcMessageError } from '../../../src/rpc/errors';
-import { ComputeSchedulerEndpoint, FilterScheduler, HostManager, serviceGroupHostCheck } from '../../../src/scheduler/compute-scheduler';
+import {
+  ComputeSchedulerEndpoint,
+  FilterScheduler,
+  HostManager,
+  serviceGroupHostCheck,
+} from '../../../src/scheduler/compute-scheduler';
 import { ServiceGroup } from '../../../src/service/service-group';
 import { InMemoryServiceRecordStore } from '../../../src/service/service-record-store';
 import { createTestSqliteDatabase, type TestDatabase } from '../../helpers/db';
 
 const ctx = RequestContext.admin();
-const spec = (over: Record<string, unknown> = {}) => ({ instanceUuid: 'i-1', vcpus: 1, memoryMb: 512, rootGb: 1, ...over });
+const spec = (over: Record<string, unknown> = {}) => ({
+  instanceUuid: 'i-1',
+  vcpus: 1,
+  memoryMb: 512,
+  rootGb: 1,
+  ...over,
+});
 
 describe('compute filter scheduler', () => {
   let db: TestDatabase;
@@ -23,7 +34,14 @@ describe('compute filter scheduler', () => {
   });
 
   async function node(host: string, values: Record<string, number>): Promise<ComputeNode> {
-    const n = new ComputeNode(env, ctx, { host, hypervisorHostname: host, vcpus: 4, memoryMb: 4096, localGb: 100, ...values });
+    const n = new ComputeNode(env, ctx, {
+      host,
+      hypervisorHostname: host,
+      vcpus: 4,
+      memoryMb: 4096,
+      localGb: 100,
+      ...values,
+    });
     await n.create();
     return n;
   }
@@ -75,13 +93,16 @@ describe('compute filter scheduler', () => {
     const group = new ServiceGroup(store, { serviceDownTime: 60 });
     await store.create({ host: 'h5', binary: 'nova-compute', topic: 'compute' }); // last seen two minutes ago
     clock = new Date();
-    for (const h of ['h1', 'h2', 'h3']) await store.create({ host: h, binary: 'nova-compute', topic: 'compute' });
+    for (const h of ['h1', 'h2', 'h3'])
+      await store.create({ host: h, binary: 'nova-compute', topic: 'compute' });
     const h3 = (await store.getByHostAndBinary('h3', 'nova-compute'))!;
     await store.update(h3.id, { disabled: true, disabledReason: 'maintenance' });
     const scheduler = new FilterScheduler(new HostManager(env, { isHostUp: serviceGroupHostCheck(group) }));
 
     const [dest] = await scheduler.selectDestinations(ctx, spec({ ignoreHosts: ['h1'] }));
-    const err = await scheduler.selectDestinations(ctx, spec({ ignoreHosts: ['h1', 'h2'] })).catch((e: unknown) => e);
+    const err = await scheduler
+      .selectDestinations(ctx, spec({ ignoreHosts: ['h1', 'h2'] }))
+      .catch((e: unknown) => e);
 
     expect(dest?.host).toBe('h2'); // h3 is disabled, h4 has no service record, h5 is down
     expect((err as Error).message).toMatch(/RetryFilter removed 2, ComputeFilter removed 3/);
@@ -97,12 +118,15 @@ describe('compute filter scheduler', () => {
     endpoint.delete_instance_info(ctx, { host: 'a', instanceUuid: 'x' });
 
     expect(hm.instancesOn('a')).toEqual(['y']);
-    await expect(endpoint.select_destinations(ctx, { spec: { instanceUuid: 'i', vcpus: -1, memoryMb: 1, rootGb: 1 } })).rejects.toBeInstanceOf(
-      InvalidRpcMessageError,
-    );
+    await expect(
+      endpoint.select_destinations(ctx, { spec: { instanceUuid: 'i', vcpus: -1, memoryMb: 1, rootGb: 1 } }),
+    ).rejects.toBeInstanceOf(InvalidRpcMessageError);
     expect(() => endpoint.update_instance_info(ctx, { host: 3 })).toThrow(InvalidRpcMessageError);
-    await expect(new FilterScheduler(new HostManager(ObjectEnvironment.direct('x', db.dataSource))).selectDestinations(ctx, spec({ memoryMb: 1 << 20 }))).rejects.toThrow(
-      'RamFilter',
-    );
+    await expect(
+      new FilterScheduler(new HostManager(ObjectEnvironment.direct('x', db.dataSource))).selectDestinations(
+        ctx,
+        spec({ memoryMb: 1 << 20 }),
+      ),
+    ).rejects.toThrow('RamFilter');
   });
 });

@@ -86,7 +86,12 @@ class FlakyVolumeRpc {
   volumes: string[] = [];
   constructor(
     private failures: number,
-    private readonly failWith: () => Error = () => new MessageDeliveryFailure('volume', 'create_volume', 'the connection to the broker was lost before the broker confirmed the message'),
+    private readonly failWith: () => Error = () =>
+      new MessageDeliveryFailure(
+        'volume',
+        'create_volume',
+        'the connection to the broker was lost before the broker confirmed the message',
+      ),
   ) {}
   async createVolume(_ctx: unknown, host: string, args?: { volumeId: string }): Promise<void> {
     this.casts.push(host);
@@ -98,7 +103,11 @@ class FlakyVolumeRpc {
   }
 }
 
-function manager(rows: FakeRows, rpc: FlakyVolumeRpc, backends: Record<string, number> = { 'v1@file': 100 }): VolumeSchedulerManager {
+function manager(
+  rows: FakeRows,
+  rpc: FlakyVolumeRpc,
+  backends: Record<string, number> = { 'v1@file': 100 },
+): VolumeSchedulerManager {
   const m = new VolumeSchedulerManager({
     host: 'sched1',
     rows: rows as unknown as VolumeRows,
@@ -106,7 +115,12 @@ function manager(rows: FakeRows, rpc: FlakyVolumeRpc, backends: Record<string, n
     unplacedSeconds: 0,
   });
   for (const [host, free] of Object.entries(backends)) {
-    m.update_service_capabilities(RequestContext.admin(), { serviceName: 'volume', host, capabilities: { ...caps, free_capacity_gb: free }, timestamp: 1 });
+    m.update_service_capabilities(RequestContext.admin(), {
+      serviceName: 'volume',
+      host,
+      capabilities: { ...caps, free_capacity_gb: free },
+      timestamp: 1,
+    });
   }
   return m;
 }
@@ -167,7 +181,10 @@ describe('volume scheduler manager: a create_volume cast delivered more than onc
     const rpc = new FlakyVolumeRpc(0);
     const m = manager(rows, rpc, { 'v1@file': 100, 'v2@file': 90 });
 
-    await Promise.all([m.create_volume(RequestContext.admin(), createArgs), m.create_volume(RequestContext.admin(), createArgs)]);
+    await Promise.all([
+      m.create_volume(RequestContext.admin(), createArgs),
+      m.create_volume(RequestContext.admin(), createArgs),
+    ]);
 
     expect(rpc.casts).toEqual(['v1@file#file']);
   });
@@ -178,7 +195,10 @@ describe('volume scheduler manager: a create_volume cast delivered more than onc
     const backends = { 'v1@file': 100, 'v2@file': 90 };
     const [a, b] = [manager(rows, rpc, backends), manager(rows, rpc, backends)];
 
-    await Promise.all([a.create_volume(RequestContext.admin(), createArgs), b.create_volume(RequestContext.admin(), createArgs)]);
+    await Promise.all([
+      a.create_volume(RequestContext.admin(), createArgs),
+      b.create_volume(RequestContext.admin(), createArgs),
+    ]);
 
     expect(rpc.casts).toEqual(['v1@file#file']);
     expect({ status: rows.status, host: rows.host }).toEqual({ status: 'creating', host: 'v1@file#file' });
@@ -227,7 +247,10 @@ describe('volume scheduler manager: a create_volume cast delivered more than onc
       await rows.transition('vol-1', ['creating'], 'creating', { host: null });
       await m.create_volume(RequestContext.admin(), {
         ...createArgs,
-        filterProperties: { scheduler_hints: {}, retry: { num_attempts: 1, hosts: ['v1@file#file'], exc: 'DriverError: boom' } },
+        filterProperties: {
+          scheduler_hints: {},
+          retry: { num_attempts: 1, hosts: ['v1@file#file'], exc: 'DriverError: boom' },
+        },
       });
     };
 
@@ -244,7 +267,10 @@ describe('volume scheduler manager: a create_volume cast delivered more than onc
 
     await m.create_volume(RequestContext.admin(), {
       ...createArgs,
-      filterProperties: { scheduler_hints: {}, retry: { num_attempts: 1, hosts: ['v1@file#file'], exc: 'DriverError: boom' } },
+      filterProperties: {
+        scheduler_hints: {},
+        retry: { num_attempts: 1, hosts: ['v1@file#file'], exc: 'DriverError: boom' },
+      },
     });
 
     expect(rpc.casts).toEqual(['v2@file#file']);

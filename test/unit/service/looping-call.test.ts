@@ -1,4 +1,8 @@
-import { DynamicLoopingCall, FixedIntervalLoopingCall, LoopingCallDone } from '../../../src/service/looping-call';
+import {
+  DynamicLoopingCall,
+  FixedIntervalLoopingCall,
+  LoopingCallDone,
+} from '../../../src/service/looping-call';
 import { RecordingLogger } from './recording-logger';
 
 const s = (n: number): number => n * 1000;

@@ -148,7 +148,10 @@ describe('periodic tasks', () => {
     expect(idle).toBe(30);
     expect(withExternal.ran).toEqual(['immediate', 'external']);
     expect(noExternal.periodicTaskSpecs.map((t) => t.name)).toEqual(['immediate', 'external']);
-    expect(log.matching(/skipping periodic task/).map((l) => l.meta['task'])).toEqual(['negative', 'disabled']);
+    expect(log.matching(/skipping periodic task/).map((l) => l.meta['task'])).toEqual([
+      'negative',
+      'disabled',
+    ]);
   });
 
   it('logs a failing task and runs the others, or rethrows when asked', async () => {
@@ -199,7 +202,9 @@ describe('periodic tasks', () => {
     const b = new ParentManager({ host: 'h' });
     const calls: string[] = [];
 
-    expect(a.addPeriodicTask(() => void calls.push('added'), { name: 'added', spacing: 3, runImmediately: true })).toBe(true);
+    expect(
+      a.addPeriodicTask(() => void calls.push('added'), { name: 'added', spacing: 3, runImmediately: true }),
+    ).toBe(true);
     expect(a.addPeriodicTask(() => undefined, { name: 'off', spacing: -5 })).toBe(false);
     const idle = await a.runPeriodicTasks(ctx);
 

@@ -5,11 +5,19 @@ import { serviceRecordStoreContract } from '../../contracts/service-record-store
 
 serviceRecordStoreContract('in-memory', async () => {
   let now = new Date();
-  return { store: new InMemoryServiceRecordStore(() => now), setNow: (d) => (now = d), dispose: async () => undefined };
+  return {
+    store: new InMemoryServiceRecordStore(() => now),
+    setNow: (d) => (now = d),
+    dispose: async () => undefined,
+  };
 });
 
 serviceRecordStoreContract('TypeORM on SQLite', async () => {
   const db = await createTestSqliteDatabase();
   let now = new Date();
-  return { store: new DbServiceRecordStore(db.dataSource, () => now), setNow: (d) => (now = d), dispose: () => db.drop() };
+  return {
+    store: new DbServiceRecordStore(db.dataSource, () => now),
+    setNow: (d) => (now = d),
+    dispose: () => db.drop(),
+  };
 });

@@ -26,7 +26,10 @@ import { AlwaysFails, FailsNTimes, ReturnsValue, RevertFails, type CallLog } fro
 
 type Exec = 'serial' | 'parallel';
 
-function load(flow: Flow<object, object>, opts: EngineOptions): { engine: Engine; capture: CapturingListener } {
+function load(
+  flow: Flow<object, object>,
+  opts: EngineOptions,
+): { engine: Engine; capture: CapturingListener } {
   const engine = new Engine(flow, opts);
   const capture = new CapturingListener().attach(engine);
   return { engine, capture };
@@ -105,10 +108,19 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
     });
 
     it('supports the functional task form', async () => {
-      const add = task('add', ({ a, b }: { a: number; b: number }) => a + b, { requires: ['a', 'b'], provides: 'sum' });
-      const twice = task('twice', async ({ sum }: { sum: number }) => sum * 2, { requires: ['sum'], provides: 'result' });
+      const add = task('add', ({ a, b }: { a: number; b: number }) => a + b, {
+        requires: ['a', 'b'],
+        provides: 'sum',
+      });
+      const twice = task('twice', async ({ sum }: { sum: number }) => sum * 2, {
+        requires: ['sum'],
+        provides: 'result',
+      });
 
-      const results = await runFlow(new LinearFlow<{ a: number; b: number }>('f').add(add).add(twice), { store: { a: 1, b: 2 }, executor });
+      const results = await runFlow(new LinearFlow<{ a: number; b: number }>('f').add(add).add(twice), {
+        store: { a: 1, b: 2 },
+        executor,
+      });
 
       expect(results['result']).toBe(6);
     });
@@ -131,7 +143,10 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
       const a = new ReturnsValue('a', log, { requires: ['y'] });
       const b = new ReturnsValue('b', log, { provides: 'y' });
 
-      await expect(runFlow(new LinearFlow('f').add(a, b), { executor })).rejects.toMatchObject({ atom: 'a', missing: ['y'] });
+      await expect(runFlow(new LinearFlow('f').add(a, b), { executor })).rejects.toMatchObject({
+        atom: 'a',
+        missing: ['y'],
+      });
       expect(log).toEqual([]);
     });
 
@@ -139,17 +154,25 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
       const a = new ReturnsValue('a', log, { provides: 'y' });
       const b = new ReturnsValue('b', log, { requires: ['y'] });
 
-      await expect(runFlow(new UnorderedFlow('f').add(a, b), { executor })).rejects.toBeInstanceOf(MissingDependencies);
+      await expect(runFlow(new UnorderedFlow('f').add(a, b), { executor })).rejects.toBeInstanceOf(
+        MissingDependencies,
+      );
     });
 
     it('rejects duplicate atom names', async () => {
-      const flow = new LinearFlow('f').add(new ReturnsValue('a', log), new LinearFlow('s').add(new ReturnsValue('a', log)));
+      const flow = new LinearFlow('f').add(
+        new ReturnsValue('a', log),
+        new LinearFlow('s').add(new ReturnsValue('a', log)),
+      );
 
       await expect(runFlow(flow, { executor })).rejects.toBeInstanceOf(DuplicateAtom);
     });
 
     it('graph flow: ambiguous providers and cycles are refused at add/link', () => {
-      const g = new GraphFlow('g').add(new ReturnsValue('p1', log, { provides: 'x' }), new ReturnsValue('p2', log, { provides: 'x' }));
+      const g = new GraphFlow('g').add(
+        new ReturnsValue('p1', log, { provides: 'x' }),
+        new ReturnsValue('p2', log, { provides: 'x' }),
+      );
       expect(() => g.add(new ReturnsValue('c', log, { requires: ['x'] }))).toThrow(AmbiguousDependency);
 
       const a = new ReturnsValue('a', log, { provides: 'x' });
@@ -180,8 +203,18 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
       await expect(engine.run()).rejects.toThrow('c failed');
 
       expect(capture.atomValues).toEqual([
-        'a RUNNING', 'a SUCCESS', 'b RUNNING', 'b SUCCESS', 'c RUNNING', 'c FAILURE',
-        'c REVERTING', 'c REVERTED', 'b REVERTING', 'b REVERTED', 'a REVERTING', 'a REVERTED',
+        'a RUNNING',
+        'a SUCCESS',
+        'b RUNNING',
+        'b SUCCESS',
+        'c RUNNING',
+        'c FAILURE',
+        'c REVERTING',
+        'c REVERTED',
+        'b REVERTING',
+        'b REVERTED',
+        'a REVERTING',
+        'a REVERTED',
       ]);
     });
 
@@ -211,11 +244,28 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
       await expect(engine.run()).rejects.toThrow('c failed');
 
       expect(capture.atomValues).toEqual([
-        'a RUNNING', 'a SUCCESS', 'b RUNNING', 'b SUCCESS', 'c RUNNING', 'c FAILURE',
-        'c REVERTING', 'c REVERTED', 'b REVERTING', 'b REVERTED', 'a REVERTING', 'a REVERTED',
+        'a RUNNING',
+        'a SUCCESS',
+        'b RUNNING',
+        'b SUCCESS',
+        'c RUNNING',
+        'c FAILURE',
+        'c REVERTING',
+        'c REVERTED',
+        'b REVERTING',
+        'b REVERTED',
+        'a REVERTING',
+        'a REVERTED',
       ]);
       expect(capture.flowValues).toEqual(['f RUNNING', 'f REVERTED']);
-      expect(log).toEqual(['a execute', 'b execute', 'c execute', 'c revert failure', 'b revert "B"', 'a revert "A"']);
+      expect(log).toEqual([
+        'a execute',
+        'b execute',
+        'c execute',
+        'c revert failure',
+        'b revert "B"',
+        'a revert "A"',
+      ]);
       expect(b.revertArgs?.args).toEqual({ a: 'A' });
       expect(b.revertArgs?.outcome).toEqual({ status: 'success', value: 'B' });
       expect(Object.keys(b.revertArgs?.flowFailures ?? {})).toEqual(['c']);
@@ -234,7 +284,12 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
       const err = await engine.run().catch((e: unknown) => e);
 
       expect(err).toMatchObject({ message: 'b revert failed', cause: { message: 'c failed' } });
-      expect(capture.atomValues.slice(-4)).toEqual(['c REVERTING', 'c REVERTED', 'b REVERTING', 'b REVERT_FAILURE']);
+      expect(capture.atomValues.slice(-4)).toEqual([
+        'c REVERTING',
+        'c REVERTED',
+        'b REVERTING',
+        'b REVERT_FAILURE',
+      ]);
       expect(engine.storage.getAtomState('a')).toBe('SUCCESS');
       expect(engine.state).toBe('FAILURE');
     });
@@ -248,13 +303,19 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
       const err = await engine.run().catch((e: unknown) => e);
 
       expect(err).toBeInstanceOf(WrappedFailure);
-      expect((err as WrappedFailure).failures.map((f) => f.message).sort()).toEqual(['b revert failed', 'c failed']);
+      expect((err as WrappedFailure).failures.map((f) => f.message).sort()).toEqual([
+        'b revert failed',
+        'c failed',
+      ]);
       expect(engine.storage.getAtomState('a')).toBe('REVERTED');
       expect(engine.state).toBe('FAILURE');
     });
 
     it('neverResolve fails without reverting', async () => {
-      const { engine, capture } = load(new LinearFlow('f').add(new ReturnsValue('a', log), new AlwaysFails('b', log)), { executor, neverResolve: true });
+      const { engine, capture } = load(
+        new LinearFlow('f').add(new ReturnsValue('a', log), new AlwaysFails('b', log)),
+        { executor, neverResolve: true },
+      );
 
       await expect(engine.run()).rejects.toThrow('b failed');
 
@@ -283,16 +344,37 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
       expect(engine.storage.fetch('out')).toBe('t');
       expect(t.lastArgs).toEqual({ attempt: 3 });
       expect(engine.storage.getRetryHistory('r').length).toBe(3);
-      expect(capture.atomValues.slice(0, 8)).toEqual(['r RUNNING', 'r SUCCESS', 't RUNNING', 't FAILURE', 't REVERTING', 't REVERTED', 'r RETRYING', 't PENDING']);
+      expect(capture.atomValues.slice(0, 8)).toEqual([
+        'r RUNNING',
+        'r SUCCESS',
+        't RUNNING',
+        't FAILURE',
+        't REVERTING',
+        't REVERTED',
+        'r RETRYING',
+        't PENDING',
+      ]);
     });
 
     it('Times out of attempts reverts everything and clears the history', async () => {
-      const flow = new LinearFlow('f', new Times(2, { name: 'r' })).add(new ReturnsValue('a', log), new AlwaysFails('b', log));
+      const flow = new LinearFlow('f', new Times(2, { name: 'r' })).add(
+        new ReturnsValue('a', log),
+        new AlwaysFails('b', log),
+      );
       const { engine, capture } = load(flow, { executor });
 
       await expect(engine.run()).rejects.toThrow('b failed');
 
-      expect(capture.atomValues.slice(-8)).toEqual(['b RUNNING', 'b FAILURE', 'b REVERTING', 'b REVERTED', 'a REVERTING', 'a REVERTED', 'r REVERTING', 'r REVERTED']);
+      expect(capture.atomValues.slice(-8)).toEqual([
+        'b RUNNING',
+        'b FAILURE',
+        'b REVERTING',
+        'b REVERTED',
+        'a REVERTING',
+        'a REVERTED',
+        'r REVERTING',
+        'r REVERTED',
+      ]);
       expect(engine.storage.getRetryHistory('r').length).toBe(0);
       expect(log.filter((l) => l === 'b execute')).toHaveLength(2);
     });
@@ -308,7 +390,10 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
 
     it('ParameterizedForEach reads its values from storage', async () => {
       const t = new FailsNTimes('t', log, 1, { requires: ['v'], provides: 'got' });
-      const flow = new LinearFlow('f', new ParameterizedForEach({ name: 'r', provides: 'v', rebind: { values: 'choices' } })).add(t);
+      const flow = new LinearFlow(
+        'f',
+        new ParameterizedForEach({ name: 'r', provides: 'v', rebind: { values: 'choices' } }),
+      ).add(t);
 
       const res = await runFlow(flow, { store: { choices: ['x', 'y'] }, executor });
 
@@ -319,14 +404,23 @@ describe.each<Exec>(['serial', 'parallel'])('engine (%s executor)', (executor) =
     it('AlwaysRevert reverts only its sub-flow (no parent retry)', async () => {
       const flow = new LinearFlow('f').add(
         new ReturnsValue('a', log),
-        new LinearFlow('s', new AlwaysRevert({ name: 'r' })).add(new ReturnsValue('b', log), new AlwaysFails('c', log)),
+        new LinearFlow('s', new AlwaysRevert({ name: 'r' })).add(
+          new ReturnsValue('b', log),
+          new AlwaysFails('c', log),
+        ),
         new ReturnsValue('d', log),
       );
       const { engine } = load(flow, { executor });
 
       await expect(engine.run()).rejects.toThrow('c failed');
 
-      expect(engine.storage.getAtomStates()).toEqual({ a: 'SUCCESS', r: 'REVERTED', b: 'REVERTED', c: 'REVERTED', d: 'PENDING' });
+      expect(engine.storage.getAtomStates()).toEqual({
+        a: 'SUCCESS',
+        r: 'REVERTED',
+        b: 'REVERTED',
+        c: 'REVERTED',
+        d: 'PENDING',
+      });
       expect(engine.state).toBe('REVERTED');
     });
 
@@ -430,7 +524,9 @@ describe('bad input', () => {
 
     expect(() => new Engine(outer).compile()).toThrow(DependencyFailure);
     expect(() => new Engine({} as never)).toThrow(TypeError);
-    expect(() => new Engine(new LinearFlow('f'), { executor: 'threads' as never })).toThrow(/unknown executor/);
+    expect(() => new Engine(new LinearFlow('f'), { executor: 'threads' as never })).toThrow(
+      /unknown executor/,
+    );
   });
 });
 
@@ -439,7 +535,10 @@ describe.each<Exec>(['serial', 'parallel'])('never-run atoms (%s)', (executor) =
     const log: CallLog = [];
     const flow = new LinearFlow('f').add(
       new UnorderedFlow('u').add(
-        new LinearFlow('l').add(new ReturnsValue('a1', log, { provides: 'pa' }), new ReturnsValue('a2', log, { requires: ['pa'] })),
+        new LinearFlow('l').add(
+          new ReturnsValue('a1', log, { provides: 'pa' }),
+          new ReturnsValue('a2', log, { requires: ['pa'] }),
+        ),
         new AlwaysFails('c', log),
       ),
     );
@@ -466,7 +565,9 @@ describe('class tasks declaring requires/provides as fields (STYLE.md §3)', () 
       }
     }
 
-    const res = await runFlow(new LinearFlow<{ projectId: string; sizeGb: number }>('f').add(new Reserve()), { store: { projectId: 'p', sizeGb: 2 } });
+    const res = await runFlow(new LinearFlow<{ projectId: string; sizeGb: number }>('f').add(new Reserve()), {
+      store: { projectId: 'p', sizeGb: 2 },
+    });
 
     expect(res['reservationId']).toBe('p-2');
   });

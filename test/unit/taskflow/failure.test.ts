@@ -24,7 +24,9 @@ describe('Failure', () => {
   });
 
   it('round-trips through JSON with the cause chain and stays comparable', () => {
-    const f = Failure.fromError(new MissingDependencies('a', ['x'], 'execute', { cause: new TypeError('inner') }));
+    const f = Failure.fromError(
+      new MissingDependencies('a', ['x'], 'execute', { cause: new TypeError('inner') }),
+    );
 
     const back = Failure.fromJSON(JSON.parse(JSON.stringify(f)));
 
@@ -55,7 +57,10 @@ describe('Failure', () => {
   });
 
   it('wraps non-Error throwables', () => {
-    expect(Failure.fromError('just text').toJSON()).toEqual({ excTypeNames: ['Error'], message: 'just text' });
+    expect(Failure.fromError('just text').toJSON()).toEqual({
+      excTypeNames: ['Error'],
+      message: 'just text',
+    });
     expect(() => Failure.fromJSON({ nope: true } as never)).toThrow(TypeError);
   });
 

@@ -14,19 +14,28 @@ import {
 
 function memoryLogger(): Logger & { lines: [string, string, Record<string, unknown> | undefined][] } {
   const lines: [string, string, Record<string, unknown> | undefined][] = [];
-  const at = (level: string) => (message: string, meta?: Record<string, unknown>) => void lines.push([level, message, meta]);
+  const at = (level: string) => (message: string, meta?: Record<string, unknown>) =>
+    void lines.push([level, message, meta]);
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 describe('listeners', () => {
   it('announce flow and atom transitions with old state and result or Failure', async () => {
-    const flow = new LinearFlow('f').add(task('a', () => 42, { provides: 'x' }), task('b', () => { throw new Error('bad'); }));
+    const flow = new LinearFlow('f').add(
+      task('a', () => 42, { provides: 'x' }),
+      task('b', () => {
+        throw new Error('bad');
+      }),
+    );
     const engine = new Engine(flow);
     const capture = new CapturingListener().attach(engine);
 
     await expect(engine.run()).rejects.toThrow('bad');
 
-    expect(capture.flowEvents.map((e) => `${e.oldState}>${e.state}`)).toEqual(['PENDING>RUNNING', 'RUNNING>REVERTED']);
+    expect(capture.flowEvents.map((e) => `${e.oldState}>${e.state}`)).toEqual([
+      'PENDING>RUNNING',
+      'RUNNING>REVERTED',
+    ]);
     const aSuccess = capture.atomEvents.find((e) => e.atomName === 'a' && e.state === 'SUCCESS')!;
     expect(aSuccess).toMatchObject({ oldState: 'RUNNING', result: 42, kind: 'task' });
     const bFail = capture.atomEvents.find((e) => e.atomName === 'b' && e.state === 'FAILURE')!;
@@ -35,7 +44,12 @@ describe('listeners', () => {
   });
 
   it('register by state, unregister, and survive a throwing listener', async () => {
-    const engine = new Engine(new LinearFlow('f').add(task('a', () => 1), task('b', () => 2)));
+    const engine = new Engine(
+      new LinearFlow('f').add(
+        task('a', () => 1),
+        task('b', () => 2),
+      ),
+    );
     const seen: string[] = [];
     engine.atomNotifier.register('SUCCESS', (e) => void seen.push((e as AtomEvent).atomName));
     const off = engine.atomNotifier.register('RUNNING', () => {
@@ -52,7 +66,7 @@ describe('listeners', () => {
     expect(engine.state).toBe('SUCCESS');
   });
 
-  it('delivers progress updates from inside a task, between the engine\'s 0 and 1', async () => {
+  it("delivers progress updates from inside a task, between the engine's 0 and 1", async () => {
     const engine = new Engine(
       new LinearFlow('f').add(
         task('copy', (_a: object, ctx) => {
@@ -76,7 +90,14 @@ describe('listeners', () => {
 
   it('LoggingListener logs at a level that follows the state', async () => {
     const log = memoryLogger();
-    const engine = new Engine(new LinearFlow('f').add(task('a', () => 1), task('b', () => { throw new Error('x'); })));
+    const engine = new Engine(
+      new LinearFlow('f').add(
+        task('a', () => 1),
+        task('b', () => {
+          throw new Error('x');
+        }),
+      ),
+    );
     new LoggingListener(log).attach(engine);
 
     await expect(engine.run()).rejects.toThrow('x');
@@ -85,8 +106,12 @@ describe('listeners', () => {
     expect(byState('RUNNING')).toEqual(['debug', 'debug', 'debug']);
     expect(byState('FAILURE')).toEqual(['warn']);
     expect(byState('REVERTED')).toEqual(['warn', 'warn', 'warn']);
-    expect(log.lines.every(([, msg]) => msg === 'atom state changed' || msg === 'flow state changed')).toBe(true);
-    expect(log.lines.find(([, , m]) => m?.['state'] === 'FAILURE')?.[2]?.['failure']).toMatchObject({ message: 'x' });
+    expect(log.lines.every(([, msg]) => msg === 'atom state changed' || msg === 'flow state changed')).toBe(
+      true,
+    );
+    expect(log.lines.find(([, , m]) => m?.['state'] === 'FAILURE')?.[2]?.['failure']).toMatchObject({
+      message: 'x',
+    });
   });
 
   it('TimingListener measures each execute and revert', async () => {

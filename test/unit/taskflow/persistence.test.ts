@@ -1,4 +1,14 @@
-import { Engine, LinearFlow, MemoryBackend, StorageFailure, Times, task, type AtomDetail, type FlowDetail, type PersistenceBackend } from '../../../src/taskflow';
+import {
+  Engine,
+  LinearFlow,
+  MemoryBackend,
+  StorageFailure,
+  Times,
+  task,
+  type AtomDetail,
+  type FlowDetail,
+  type PersistenceBackend,
+} from '../../../src/taskflow';
 
 /** Records every atom detail state written, as 'name STATE'. */
 class RecordingBackend extends MemoryBackend {
@@ -17,12 +27,26 @@ const roundTrip = (fd: FlowDetail): FlowDetail => JSON.parse(JSON.stringify(fd))
 describe.each(['serial', 'parallel'] as const)('persistence and resumption (%s)', (executor) => {
   it('writes every atom transition to the backend before the next step', async () => {
     const backend = new RecordingBackend();
-    const flow = new LinearFlow('f').add(task('a', () => 1, { provides: 'x' }), task('b', () => { throw new Error('no'); }));
+    const flow = new LinearFlow('f').add(
+      task('a', () => 1, { provides: 'x' }),
+      task('b', () => {
+        throw new Error('no');
+      }),
+    );
     const engine = new Engine(flow, { backend, executor });
 
     await expect(engine.run()).rejects.toThrow('no');
 
-    expect(backend.written).toEqual(['a RUNNING', 'a SUCCESS', 'b RUNNING', 'b FAILURE', 'b REVERTING', 'b REVERTED', 'a REVERTING', 'a REVERTED']);
+    expect(backend.written).toEqual([
+      'a RUNNING',
+      'a SUCCESS',
+      'b RUNNING',
+      'b FAILURE',
+      'b REVERTING',
+      'b REVERTED',
+      'a REVERTING',
+      'a REVERTED',
+    ]);
     const stored = await backend.getFlowDetail(engine.uuid);
     expect(stored.state).toBe('REVERTED');
     expect(stored.atomDetails.find((a) => a.name === 'b')!.failure!.message).toBe('no');
@@ -34,7 +58,14 @@ describe.each(['serial', 'parallel'] as const)('persistence and resumption (%s)'
     const build = (hang: boolean) =>
       new LinearFlow('crash').add(
         task('a', () => (calls.push('a'), 'A'), { provides: 'ra' }),
-        task('b', ({ ra }: { ra: string }) => (calls.push('b'), hang ? new Promise<string>(() => undefined) : ra + 'B'), { requires: ['ra'], provides: 'rb' }),
+        task(
+          'b',
+          ({ ra }: { ra: string }) => (
+            calls.push('b'),
+            hang ? new Promise<string>(() => undefined) : ra + 'B'
+          ),
+          { requires: ['ra'], provides: 'rb' },
+        ),
       );
     const crashed = new Engine(build(true), { backend, executor });
     void crashed.run();
@@ -55,11 +86,15 @@ describe.each(['serial', 'parallel'] as const)('persistence and resumption (%s)'
     let attempts = 0;
     const build = () =>
       new LinearFlow<{}, { n: number }>('r', new Times(3, { name: 'times', provides: 'n' })).add(
-        task('t', ({ n }: { n: number }) => {
-          attempts++;
-          if (n < 3) throw new Error('again');
-          return n;
-        }, { requires: ['n'], provides: 'out' }),
+        task(
+          't',
+          ({ n }: { n: number }) => {
+            attempts++;
+            if (n < 3) throw new Error('again');
+            return n;
+          },
+          { requires: ['n'], provides: 'out' },
+        ),
       );
     const first = new Engine(build(), { backend, executor });
     first.atomNotifier.register('RETRYING', () => first.suspend());
@@ -81,7 +116,9 @@ describe.each(['serial', 'parallel'] as const)('persistence and resumption (%s)'
     await engine.run();
 
     expect(engine.logBookUuid).toBeUndefined();
-    expect(engine.toFlowDetail().atomDetails.map((a) => [a.name, a.state, a.results])).toEqual([['a', 'SUCCESS', 1]]);
+    expect(engine.toFlowDetail().atomDetails.map((a) => [a.name, a.state, a.results])).toEqual([
+      ['a', 'SUCCESS', 1],
+    ]);
   });
 });
 
@@ -94,7 +131,11 @@ describe('persistence failures', () => {
       }
     }
     const ran: string[] = [];
-    const flow = new LinearFlow('f').add(task('a', () => void ran.push('a')), task('b', () => void ran.push('b')), task('c', () => void ran.push('c')));
+    const flow = new LinearFlow('f').add(
+      task('a', () => void ran.push('a')),
+      task('b', () => void ran.push('b')),
+      task('c', () => void ran.push('c')),
+    );
     const engine = new Engine(flow, { backend: new Flaky() });
 
     const err = await engine.run().catch((e: unknown) => e);

@@ -25,7 +25,11 @@ describe('rollback-scenario harness', () => {
   it('reports for each atom the final state, what reverted, and that the snapshot is restored', async () => {
     const s = system();
 
-    const results = await runRollbackScenarios({ flow: () => s.flow(false), store: { id: 'v1' }, snapshot: () => structuredClone(s.state) });
+    const results = await runRollbackScenarios({
+      flow: () => s.flow(false),
+      store: { id: 'v1' },
+      snapshot: () => structuredClone(s.state),
+    });
 
     expect(results.map((r) => [r.scenario, r.flowState, r.reverted, r.restored])).toEqual([
       ["execute fails in 'reserve'", 'REVERTED', ['reserve'], true],
@@ -38,7 +42,10 @@ describe('rollback-scenario harness', () => {
 
   it('catches a revert that undoes what its failed execute never did', async () => {
     const state = { reserved: 0 };
-    const flow = () => new LinearFlow('f').add(task('reserve', () => void (state.reserved += 1), { revert: () => void (state.reserved -= 1) }));
+    const flow = () =>
+      new LinearFlow('f').add(
+        task('reserve', () => void (state.reserved += 1), { revert: () => void (state.reserved -= 1) }),
+      );
 
     const [r] = await runRollbackScenarios({ flow, snapshot: () => ({ ...state }) });
 
@@ -48,7 +55,12 @@ describe('rollback-scenario harness', () => {
   it('finds a revert that leaks state', async () => {
     const s = system();
 
-    const results = await runRollbackScenarios({ flow: () => s.flow(true), store: { id: 'v1' }, snapshot: () => structuredClone(s.state), setup: () => void Object.assign(s.state, { reserved: 0, rows: [] }) });
+    const results = await runRollbackScenarios({
+      flow: () => s.flow(true),
+      store: { id: 'v1' },
+      snapshot: () => structuredClone(s.state),
+      setup: () => void Object.assign(s.state, { reserved: 0, rows: [] }),
+    });
 
     expect(results.filter((r) => !r.restored).map((r) => r.failAt)).toEqual(['notify']);
     expect(formatRollbackReport(results)).toContain("LEAK execute fails in 'notify'");

@@ -1,9 +1,24 @@
-import { Engine, GraphFlow, LinearFlow, TimingListener, Times, UnorderedFlow, describeFlow, formatTimeline, task, toDot, toMermaid } from '../../../src/taskflow';
+import {
+  Engine,
+  GraphFlow,
+  LinearFlow,
+  TimingListener,
+  Times,
+  UnorderedFlow,
+  describeFlow,
+  formatTimeline,
+  task,
+  toDot,
+  toMermaid,
+} from '../../../src/taskflow';
 
 const flow = () => {
   const a = task('a', () => ({ x: 1, y: 2 }), { provides: ['x', 'y'] });
   const b = task('b', ({ x }: { x: number }) => x, { requires: ['x'], provides: 'bx' });
-  const g = new GraphFlow('g').add(task('c', () => 1, { provides: 'c' }), task('d', ({ c }: { c: number }) => c, { requires: ['c'] }));
+  const g = new GraphFlow('g').add(
+    task('c', () => 1, { provides: 'c' }),
+    task('d', ({ c }: { c: number }) => c, { requires: ['c'] }),
+  );
   return new LinearFlow('root').add(a, new UnorderedFlow('u', new Times(2, { name: 'retry' })).add(b), g);
 };
 
@@ -11,7 +26,13 @@ describe('visualisation', () => {
   it('describes atoms, order edges, data edges with names, and retry edges', () => {
     const d = describeFlow(flow());
 
-    expect(d.atoms.map((a) => `${a.name}:${a.kind}:${a.path.join('/')}`)).toEqual(['a:task:root', 'retry:retry:root/u', 'b:task:root/u', 'c:task:root/g', 'd:task:root/g']);
+    expect(d.atoms.map((a) => `${a.name}:${a.kind}:${a.path.join('/')}`)).toEqual([
+      'a:task:root',
+      'retry:retry:root/u',
+      'b:task:root/u',
+      'c:task:root/g',
+      'd:task:root/g',
+    ]);
     expect(d.edges).toEqual(
       expect.arrayContaining([
         { from: 'a', to: 'retry', kind: 'order' },

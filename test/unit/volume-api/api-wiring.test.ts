@@ -25,13 +25,23 @@ describe('volumeApiV3 (the api service v3 builder)', () => {
     });
 
     const mountV3 = await build({
-      config: { defaultVolumeType: '__DEFAULT__', defaultAvailabilityZone: 'nova', osapiMaxLimit: 2, serviceDownTime: 60, reservationExpire: 86400 },
+      config: {
+        defaultVolumeType: '__DEFAULT__',
+        defaultAvailabilityZone: 'nova',
+        osapiMaxLimit: 2,
+        serviceDownTime: 60,
+        reservationExpire: 86400,
+      },
       logger: silentLogger(),
       resources: { dataSource: async () => db.dataSource, transport: async () => transport },
     });
     const app = createApp({ config: { maxRequestBodySize: 114688 }, logger: silentLogger(), mountV3 });
     for (let i = 0; i < 3; i++) {
-      const res = await request(app).post(`/v3/${PROJECT}/volumes`).set('X-Auth-Token', USER).set('Content-Type', 'application/json').send('{"volume": {"size": 1}}');
+      const res = await request(app)
+        .post(`/v3/${PROJECT}/volumes`)
+        .set('X-Auth-Token', USER)
+        .set('Content-Type', 'application/json')
+        .send('{"volume": {"size": 1}}');
       expect(res.status).toBe(202);
     }
     const list = await request(app).get(`/v3/${PROJECT}/volumes`).set('X-Auth-Token', USER);

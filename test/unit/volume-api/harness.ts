@@ -30,7 +30,10 @@ export class FakeScheduler implements VolumeScheduler {
     if (this.fail !== null) throw this.fail;
     this.casts.push({ ctx, args });
     if (this.placeOn !== null) {
-      await this.ds().query("UPDATE volumes SET host = ?, status = 'available' WHERE id = ?", [this.placeOn, args.volumeId]);
+      await this.ds().query("UPDATE volumes SET host = ?, status = 'available' WHERE id = ?", [
+        this.placeOn,
+        args.volumeId,
+      ]);
     }
   }
 }
@@ -59,7 +62,13 @@ export class FakeBackend implements VolumeBackendRpc, VolumeSnapshotRpc {
     this.deletes.push({ host, volumeId });
   }
 
-  async extendVolume(_ctx: VolumeRpcContext, host: string, volumeId: string, newSizeGb: number, reservations: string[]): Promise<void> {
+  async extendVolume(
+    _ctx: VolumeRpcContext,
+    host: string,
+    volumeId: string,
+    newSizeGb: number,
+    reservations: string[],
+  ): Promise<void> {
     if (this.fail !== null) throw this.fail;
     this.extends.push({ host, volumeId, newSizeGb, reservations });
   }
@@ -80,13 +89,24 @@ export function makeHarness(db: TestDatabase): Harness {
   const quotas = new QuotaEngine(ds);
   const scheduler = new FakeScheduler(() => ds);
   const backend = new FakeBackend(() => ds);
-  const api = new VolumeAPI(ds, quotas, scheduler, backend, { defaultVolumeType: '__DEFAULT__', defaultAvailabilityZone: 'nova', snapshots: backend });
-  const app = createApp({ config: { maxRequestBodySize: 114688 }, logger: silentLogger(), mountV3: volumeV3Routes(api) });
+  const api = new VolumeAPI(ds, quotas, scheduler, backend, {
+    defaultVolumeType: '__DEFAULT__',
+    defaultAvailabilityZone: 'nova',
+    snapshots: backend,
+  });
+  const app = createApp({
+    config: { maxRequestBodySize: 114688 },
+    logger: silentLogger(),
+    mountV3: volumeV3Routes(api),
+  });
   return { db, ds, quotas, scheduler, backend, api, app };
 }
 
 /** Everything a create or its rollback can touch, in a comparable form. */
-export async function dbState(ds: DataSource, projectId = PROJECT): Promise<{
+export async function dbState(
+  ds: DataSource,
+  projectId = PROJECT,
+): Promise<{
   volumes: { id: string; status: string; size: number; deleted: number }[];
   metadata: number;
   reservations: number;
@@ -97,25 +117,45 @@ export async function dbState(ds: DataSource, projectId = PROJECT): Promise<{
     [projectId],
   );
   const meta: { n: unknown }[] = await ds.query('SELECT COUNT(*) AS n FROM volume_metadata');
-  const res: { n: unknown }[] = await ds.query('SELECT COUNT(*) AS n FROM reservations WHERE project_id = ?', [projectId]);
+  const res: { n: unknown }[] = await ds.query(
+    'SELECT COUNT(*) AS n FROM reservations WHERE project_id = ?',
+    [projectId],
+  );
   const usages: { resource: string; in_use: unknown; reserved: unknown }[] = await ds.query(
     'SELECT resource, in_use, reserved FROM quota_usages WHERE project_id = ? ORDER BY resource',
     [projectId],
   );
   return {
-    volumes: volumes.map((v) => ({ id: v.id, status: v.status, size: Number(v.size), deleted: Number(v.deleted) })),
+    volumes: volumes.map((v) => ({
+      id: v.id,
+      status: v.status,
+      size: Number(v.size),
+      deleted: Number(v.deleted),
+    })),
     metadata: Number(meta[0]?.n ?? 0),
     reservations: Number(res[0]?.n ?? 0),
     // Usage rows a reservation created and left at zero are not usage.
-    usage: Object.fromEntries(usages.filter((u) => Number(u.in_use) !== 0 || Number(u.reserved) !== 0).map((u) => [u.resource, { in_use: Number(u.in_use), reserved: Number(u.reserved) }])),
+    usage: Object.fromEntries(
+      usages
+        .filter((u) => Number(u.in_use) !== 0 || Number(u.reserved) !== 0)
+        .map((u) => [u.resource, { in_use: Number(u.in_use), reserved: Number(u.reserved) }]),
+    ),
   };
 }
 
 /** Deletes every row the tests create (between tests). */
 export async function truncate(ds: DataSource): Promise<void> {
-  for (const t of ['volume_metadata', 'snapshots', 'volumes', 'reservations', 'quota_usages', 'quotas', 'services']) {
+  for (const t of [
+    'volume_metadata',
+    'snapshots',
+    'volumes',
+    'reservations',
+    'quota_usages',
+    'quotas',
+    'services',
+  ]) {
     await ds.query(`DELETE FROM ${t}`);
   }
-  await ds.query("DELETE FROM volume_type_extra_specs");
+  await ds.query('DELETE FROM volume_type_extra_specs');
   await ds.query("DELETE FROM volume_types WHERE name <> '__DEFAULT__'");
 }

@@ -26,12 +26,26 @@ export function realContractApp(volumes: readonly VolumeViewSource[] = real.samp
       [real.TYPE_NAMES[0], new Date(Date.now() + 60_000).toISOString().replace('T', ' ').replace('Z', '')],
     );
     h.api.db.invalidateTypes();
-    for (const p of [real.PROJECT, real.OTHER_PROJECT]) await h.quotas.setLimits(p, { volumes: -1, gigabytes: -1 });
+    for (const p of [real.PROJECT, real.OTHER_PROJECT])
+      await h.quotas.setLimits(p, { volumes: -1, gigabytes: -1 });
     for (const v of volumes) {
       await ds.query(
         'INSERT INTO volumes (id, project_id, user_id, size, status, attach_status, display_name, display_description, availability_zone, volume_type_id, host, bootable, multiattach, created_at, updated_at, deleted) ' +
           "VALUES (?, ?, ?, ?, ?, 'detached', ?, ?, ?, ?, ?, 0, 0, ?, ?, 0)",
-        [v.id, v.projectId, v.userId, v.size, v.status, v.displayName, v.displayDescription, v.availabilityZone, v.volumeTypeId, v.host, '2026-11-22 03:07:14.000', '2026-11-22 03:07:14.000'],
+        [
+          v.id,
+          v.projectId,
+          v.userId,
+          v.size,
+          v.status,
+          v.displayName,
+          v.displayDescription,
+          v.availabilityZone,
+          v.volumeTypeId,
+          v.host,
+          '2026-11-22 03:07:14.000',
+          '2026-11-22 03:07:14.000',
+        ],
       );
     }
     return h.app;

@@ -44,7 +44,11 @@ export interface VolumeCloud {
   stop(): Promise<void>;
 }
 
-export const TEST_SETTINGS: Partial<ServiceSettings> = { periodicFuzzyDelay: 0, reportInterval: 10, serviceDownTime: 60 };
+export const TEST_SETTINGS: Partial<ServiceSettings> = {
+  periodicFuzzyDelay: 0,
+  reportInterval: 10,
+  serviceDownTime: 60,
+};
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -131,7 +135,13 @@ export async function startVolumeCloud(options: {
     snapshots: volumeRpc,
   });
   const rows = new VolumeRows(ds);
-  const ctx = (projectId: string): VolumeApiContext => ({ requestId: 'req-test', userId: 'u1', projectId, isAdmin: false, roles: [] });
+  const ctx = (projectId: string): VolumeApiContext => ({
+    requestId: 'req-test',
+    userId: 'u1',
+    projectId,
+    isAdmin: false,
+    roles: [],
+  });
   return {
     ds,
     api,
@@ -161,7 +171,8 @@ export async function startVolumeCloud(options: {
       for (;;) {
         const s = await rows.getSnapshot(snapshotId);
         if (s === null || !['creating', 'deleting'].includes(s.status)) return s;
-        if (Date.now() > end) throw new Error(`snapshot ${snapshotId} still ${s.status} after ${timeoutMs} ms`);
+        if (Date.now() > end)
+          throw new Error(`snapshot ${snapshotId} still ${s.status} after ${timeoutMs} ms`);
         await sleep(10);
       }
     },

@@ -27,7 +27,12 @@ describe('FileDriver', () => {
     expect(st.size).toBe(3 * GIB);
     expect(st.blocks * 512).toBeLessThan(GIB);
     expect(await d.volumeExists(v)).toBe(true);
-    expect(await d.getVolumeStats()).toMatchObject({ volume_backend_name: 'file', total_capacity_gb: 50, allocated_capacity_gb: 3, free_capacity_gb: 47 });
+    expect(await d.getVolumeStats()).toMatchObject({
+      volume_backend_name: 'file',
+      total_capacity_gb: 50,
+      allocated_capacity_gb: 3,
+      free_capacity_gb: 47,
+    });
   });
 
   it('takes the capacity from the filesystem when none is configured', async () => {
@@ -61,7 +66,9 @@ describe('FileDriver', () => {
     const d = new FileDriver({ directory: dir });
     await expect(d.createVolume({ id: '../etc/passwd', size: 1 })).rejects.toThrow(/not a uuid/);
     fs.writeFileSync(path.join(dir, 'file'), '');
-    await expect(new FileDriver({ directory: path.join(dir, 'file', 'x') }).doSetup()).rejects.toBeInstanceOf(VolumeBackendError);
+    await expect(new FileDriver({ directory: path.join(dir, 'file', 'x') }).doSetup()).rejects.toBeInstanceOf(
+      VolumeBackendError,
+    );
     expect(() => new FileDriver({ directory: dir, capacityGb: -1 })).toThrow(TypeError);
   });
 });
@@ -145,9 +152,15 @@ describe('FileDriver snapshots and copies', () => {
   it('fails cleanly: snapshot of a missing volume, volume from a missing snapshot (no file left behind)', async () => {
     const d = new FileDriver({ directory: dir, capacityGb: 50 });
     const snap = { id: uuidv4(), volumeId: uuidv4(), volumeSize: 1 };
-    await expect(d.createSnapshot(snap)).rejects.toMatchObject({ name: 'VolumeBackendError', operation: 'create_snapshot' });
+    await expect(d.createSnapshot(snap)).rejects.toMatchObject({
+      name: 'VolumeBackendError',
+      operation: 'create_snapshot',
+    });
     const v = { id: uuidv4(), size: 1 };
-    await expect(d.createVolumeFromSnapshot(v, snap)).rejects.toMatchObject({ name: 'VolumeBackendError', operation: 'create_from_snapshot' });
+    await expect(d.createVolumeFromSnapshot(v, snap)).rejects.toMatchObject({
+      name: 'VolumeBackendError',
+      operation: 'create_from_snapshot',
+    });
     expect(fs.readdirSync(dir)).toEqual([]);
     await expect(d.createSnapshot({ ...snap, id: '../x' })).rejects.toBeInstanceOf(VolumeBackendError);
   });
@@ -179,7 +192,9 @@ describe('FakeDriver snapshots', () => {
     await d.createSnapshot(snap);
     await d.createVolumeFromSnapshot({ id: 'from', size: 1 }, snap);
     await d.createClonedVolume({ id: 'clone', size: 4 }, v);
-    await expect(d.createVolumeFromSnapshot({ id: 'x', size: 1 }, { ...snap, id: 'nope' })).rejects.toBeInstanceOf(VolumeBackendError);
+    await expect(
+      d.createVolumeFromSnapshot({ id: 'x', size: 1 }, { ...snap, id: 'nope' }),
+    ).rejects.toBeInstanceOf(VolumeBackendError);
     await d.deleteSnapshot(snap);
 
     expect(d.volumes.get('from')).toBe(2);

@@ -38,8 +38,17 @@ export function httpEndToEndSuite(name: string, makeDb: () => Promise<TestDataba
           beta: { driver: new FileDriver({ directory: dirs[1]!, capacityGb: 100 }) },
         },
       });
-      const mountV3 = await volumeApiV3({ scheduler: (t) => new SchedulerRpcApi(t), backend: (t) => new VolumeRpcApi(t) })({
-        config: { defaultVolumeType: '__DEFAULT__', defaultAvailabilityZone: 'nova', osapiMaxLimit: 1000, serviceDownTime: 60, reservationExpire: 86400 },
+      const mountV3 = await volumeApiV3({
+        scheduler: (t) => new SchedulerRpcApi(t),
+        backend: (t) => new VolumeRpcApi(t),
+      })({
+        config: {
+          defaultVolumeType: '__DEFAULT__',
+          defaultAvailabilityZone: 'nova',
+          osapiMaxLimit: 1000,
+          serviceDownTime: 60,
+          reservationExpire: 86400,
+        },
         logger: silentLogger(),
         resources: { dataSource: async () => db.dataSource, transport: async () => cloud.transport },
       });
@@ -52,12 +61,16 @@ export function httpEndToEndSuite(name: string, makeDb: () => Promise<TestDataba
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
     });
 
-    async function poll(id: string, until: (status: number, body: { volume?: { status: string } }) => boolean): Promise<request.Response> {
+    async function poll(
+      id: string,
+      until: (status: number, body: { volume?: { status: string } }) => boolean,
+    ): Promise<request.Response> {
       const end = Date.now() + 10_000;
       for (;;) {
         const res = await request(app).get(`/v3/${PROJECT}/volumes/${id}`).set('X-Auth-Token', TOKEN);
         if (until(res.status, res.body as { volume?: { status: string } })) return res;
-        if (Date.now() > end) throw new Error(`volume ${id} did not settle: ${res.status} ${JSON.stringify(res.body)}`);
+        if (Date.now() > end)
+          throw new Error(`volume ${id} did not settle: ${res.status} ${JSON.stringify(res.body)}`);
         await sleep(20);
       }
     }
@@ -85,7 +98,9 @@ export function httpEndToEndSuite(name: string, makeDb: () => Promise<TestDataba
         const dir = dirs.find((d) => fs.existsSync(path.join(d, `volume-${id}`)))!;
         expect(fs.statSync(path.join(dir, `volume-${id}`)).size).toBe(2 * GIB);
       }
-      const usage = await request(app).get(`/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`).set('X-Auth-Token', TOKEN);
+      const usage = await request(app)
+        .get(`/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`)
+        .set('X-Auth-Token', TOKEN);
       expect(usage.body.quota_set.volumes).toMatchObject({ in_use: 4, reserved: 0 });
       expect(usage.body.quota_set.gigabytes).toMatchObject({ in_use: 8, reserved: 0 });
 
@@ -97,24 +112,37 @@ export function httpEndToEndSuite(name: string, makeDb: () => Promise<TestDataba
 
       expect(dirs.map((d) => fs.readdirSync(d).length)).toEqual([0, 0]);
       // The volume service removes the row, then commits the release (Cinder's order): wait for it briefly.
-      let after = await request(app).get(`/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`).set('X-Auth-Token', TOKEN);
+      let after = await request(app)
+        .get(`/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`)
+        .set('X-Auth-Token', TOKEN);
       for (let i = 0; i < 100 && after.body.quota_set.volumes.in_use !== 0; i++) {
         await sleep(20);
-        after = await request(app).get(`/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`).set('X-Auth-Token', TOKEN);
+        after = await request(app)
+          .get(`/v3/${PROJECT}/os-quota-sets/${PROJECT}?usage=true`)
+          .set('X-Auth-Token', TOKEN);
       }
       expect(after.body.quota_set.volumes).toMatchObject({ in_use: 0, reserved: 0 });
       expect(after.body.quota_set.gigabytes).toMatchObject({ in_use: 0, reserved: 0 });
     });
 
     it('extends through os-extend until the file has the new size', async () => {
-      const res = await request(app).post(`/v3/${PROJECT}/volumes`).set('X-Auth-Token', TOKEN).send({ volume: { size: 1 } });
+      const res = await request(app)
+        .post(`/v3/${PROJECT}/volumes`)
+        .set('X-Auth-Token', TOKEN)
+        .send({ volume: { size: 1 } });
       const id = res.body.volume.id as string;
       await poll(id, (_s, b) => b.volume?.status === 'available');
 
-      const ext = await request(app).post(`/v3/${PROJECT}/volumes/${id}/action`).set('X-Auth-Token', TOKEN).send({ 'os-extend': { new_size: 3 } });
+      const ext = await request(app)
+        .post(`/v3/${PROJECT}/volumes/${id}/action`)
+        .set('X-Auth-Token', TOKEN)
+        .send({ 'os-extend': { new_size: 3 } });
 
       expect(ext.status).toBe(202);
-      const done = await poll(id, (_s, b) => b.volume?.status === 'available' && (b.volume as { size?: number }).size === 3);
+      const done = await poll(
+        id,
+        (_s, b) => b.volume?.status === 'available' && (b.volume as { size?: number }).size === 3,
+      );
       expect(done.body.volume.size).toBe(3);
       const dir = dirs.find((d) => fs.existsSync(path.join(d, `volume-${id}`)))!;
       expect(fs.statSync(path.join(dir, `volume-${id}`)).size).toBe(3 * GIB);

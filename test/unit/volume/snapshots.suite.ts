@@ -45,7 +45,12 @@ async function waitFor(cond: () => Promise<boolean>, timeoutMs = 5000): Promise<
   }
 }
 
-const snapReq = (volumeId: string, name: string | null = 'snap') => ({ volumeId, name, description: null, force: false });
+const snapReq = (volumeId: string, name: string | null = 'snap') => ({
+  volumeId,
+  name,
+  description: null,
+  force: false,
+});
 
 export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>): void {
   describe(`volume snapshots (${name})`, () => {
@@ -66,7 +71,10 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
     });
 
     it('file driver: snapshot is a sparse copy, a volume from it carries the data and the quota is exact throughout', async () => {
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } },
+      });
       const ctx = cloud.ctx('p1');
       const volId = await cloud.create('p1', { size: 1 });
       expect(await cloud.settled(volId)).toMatchObject({ status: 'available' });
@@ -94,7 +102,12 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
 
       // A volume from the snapshot, bigger than it: the copy, grown to 2 GiB, still sparse.
       const fromId = await cloud.create('p1', { size: 2, snapshotId: snap.id });
-      expect(await cloud.settled(fromId)).toMatchObject({ status: 'available', host: 'node1@file#file', snapshotId: snap.id, size: 2 });
+      expect(await cloud.settled(fromId)).toMatchObject({
+        status: 'available',
+        host: 'node1@file#file',
+        snapshotId: snap.id,
+        size: 2,
+      });
       const fromFile = path.join(dir, `volume-${fromId}`);
       const fst = fs.statSync(fromFile);
       expect(fst.size).toBe(2 * GIB);
@@ -114,8 +127,12 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       await cloud.api.deleteSnapshot(ctx, snap.id);
       expect(await cloud.snapshotSettled(snap.id)).toBeNull();
       expect(fs.existsSync(snapFile)).toBe(false);
-      expect(await db.dataSource.getRepository(SnapshotEntity).findOneByOrFail({ id: snap.id })).toMatchObject({ deleted: true, status: 'deleted' });
-      expect(await usageSettled(cloud, 'p1', { volumes: [2, 0], snapshots: [0, 0], gigabytes: [3, 0] })).toEqual({
+      expect(
+        await db.dataSource.getRepository(SnapshotEntity).findOneByOrFail({ id: snap.id }),
+      ).toMatchObject({ deleted: true, status: 'deleted' });
+      expect(
+        await usageSettled(cloud, 'p1', { volumes: [2, 0], snapshots: [0, 0], gigabytes: [3, 0] }),
+      ).toEqual({
         volumes: [2, 0],
         snapshots: [0, 0],
         gigabytes: [3, 0],
@@ -140,13 +157,17 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       expect(d.snapshots.size).toBe(0);
       expect(await usage(cloud, 'p1')).toEqual({ volumes: [1, 0], snapshots: [1, 0], gigabytes: [6, 0] });
       // An error snapshot cannot be the origin of a volume.
-      await expect(cloud.create('p1', { size: null, snapshotId: snap.id })).rejects.toBeInstanceOf(InvalidSnapshotError);
+      await expect(cloud.create('p1', { size: null, snapshotId: snap.id })).rejects.toBeInstanceOf(
+        InvalidSnapshotError,
+      );
       expect(await usage(cloud, 'p1')).toEqual({ volumes: [1, 0], snapshots: [1, 0], gigabytes: [6, 0] });
 
       await cloud.api.deleteSnapshot(ctx, snap.id);
 
       expect(await cloud.snapshotSettled(snap.id)).toBeNull();
-      expect(await usageSettled(cloud, 'p1', { volumes: [1, 0], snapshots: [0, 0], gigabytes: [3, 0] })).toEqual({
+      expect(
+        await usageSettled(cloud, 'p1', { volumes: [1, 0], snapshots: [0, 0], gigabytes: [3, 0] }),
+      ).toEqual({
         volumes: [1, 0],
         snapshots: [0, 0],
         gigabytes: [3, 0],
@@ -154,20 +175,34 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
     });
 
     it('a cast that cannot be sent leaves no snapshot and gives its quota back once', async () => {
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: new FakeDriver() } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { n1: { driver: new FakeDriver() } },
+      });
       const volId = await cloud.create('p1', { size: 2 });
       await cloud.settled(volId);
-      const spy = jest.spyOn(VolumeRpcApi.prototype, 'createSnapshot').mockRejectedValueOnce(new Error('broker down'));
+      const spy = jest
+        .spyOn(VolumeRpcApi.prototype, 'createSnapshot')
+        .mockRejectedValueOnce(new Error('broker down'));
 
       try {
-        await expect(cloud.api.createSnapshot(cloud.ctx('p1'), snapReq(volId))).rejects.toThrow('broker down');
+        await expect(cloud.api.createSnapshot(cloud.ctx('p1'), snapReq(volId))).rejects.toThrow(
+          'broker down',
+        );
       } finally {
         spy.mockRestore();
       }
 
       const rows = await db.dataSource.getRepository(SnapshotEntity).find();
       expect(rows.map((r) => [r.status, r.deleted])).toEqual([['deleted', true]]);
-      expect(await cloud.api.listSnapshots(cloud.ctx('p1'), { projectId: 'p1', limit: 10, marker: null, offset: 0 })).toEqual([]);
+      expect(
+        await cloud.api.listSnapshots(cloud.ctx('p1'), {
+          projectId: 'p1',
+          limit: 10,
+          marker: null,
+          offset: 0,
+        }),
+      ).toEqual([]);
       expect(await usage(cloud, 'p1')).toEqual({ volumes: [1, 0], snapshots: [0, 0], gigabytes: [2, 0] });
       // The volume is free to go (no live snapshot holds it).
       await cloud.api.delete(cloud.ctx('p1'), volId);
@@ -194,14 +229,16 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       await cloud.rows.snapshotTransition(snap.id, ['error_deleting'], 'error');
       await cloud.api.deleteSnapshot(ctx, snap.id);
       expect(await cloud.snapshotSettled(snap.id)).toBeNull();
-      expect(await usageSettled(cloud, 'p1', { volumes: [1, 0], snapshots: [0, 0], gigabytes: [2, 0] })).toEqual({
+      expect(
+        await usageSettled(cloud, 'p1', { volumes: [1, 0], snapshots: [0, 0], gigabytes: [2, 0] }),
+      ).toEqual({
         volumes: [1, 0],
         snapshots: [0, 0],
         gigabytes: [2, 0],
       });
     });
 
-    it('a cascade delete takes the volume\'s snapshots (available and error) with it, each quota back once', async () => {
+    it("a cascade delete takes the volume's snapshots (available and error) with it, each quota back once", async () => {
       const d = new FakeDriver();
       cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
       const ctx = cloud.ctx('p1');
@@ -220,8 +257,14 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       expect(await cloud.settled(volId)).toBeNull();
       expect(await cloud.rows.getSnapshot(ok.id)).toBeNull();
       expect(await cloud.rows.getSnapshot(bad.id)).toBeNull();
-      expect(d.calls.slice(-3)).toEqual([`delete_snapshot ${ok.id}`, `delete_snapshot ${bad.id}`, `delete ${volId}`]);
-      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], snapshots: [0, 0], gigabytes: [0, 0] })).toEqual({
+      expect(d.calls.slice(-3)).toEqual([
+        `delete_snapshot ${ok.id}`,
+        `delete_snapshot ${bad.id}`,
+        `delete ${volId}`,
+      ]);
+      expect(
+        await usageSettled(cloud, 'p1', { volumes: [0, 0], snapshots: [0, 0], gigabytes: [0, 0] }),
+      ).toEqual({
         volumes: [0, 0],
         snapshots: [0, 0],
         gigabytes: [0, 0],
@@ -238,7 +281,9 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       await cloud.snapshotSettled(snap.id);
       await cloud.rows.snapshotTransition(snap.id, ['available'], 'creating');
 
-      await expect(cloud.api.delete(ctx, volId, { cascade: true })).rejects.toBeInstanceOf(InvalidVolumeError);
+      await expect(cloud.api.delete(ctx, volId, { cascade: true })).rejects.toBeInstanceOf(
+        InvalidVolumeError,
+      );
       expect(await cloud.rows.get(volId)).toMatchObject({ status: 'available' });
       expect(await cloud.rows.getSnapshot(snap.id)).toMatchObject({ status: 'creating' });
 
@@ -274,17 +319,22 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       await expect(cloud.api.delete(ctx, volId)).rejects.toBeInstanceOf(InvalidVolumeError);
       await cloud.api.delete(ctx, volId, { force: true });
       expect(await cloud.settled(volId)).toBeNull();
-      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], snapshots: [0, 0], gigabytes: [0, 0] })).toEqual({
+      expect(
+        await usageSettled(cloud, 'p1', { volumes: [0, 0], snapshots: [0, 0], gigabytes: [0, 0] }),
+      ).toEqual({
         volumes: [0, 0],
         snapshots: [0, 0],
         gigabytes: [0, 0],
       });
     });
 
-    it('a volume from a snapshot is placed on the snapshot\'s backend even when another has more room', async () => {
+    it("a volume from a snapshot is placed on the snapshot's backend even when another has more room", async () => {
       const a = new FakeDriver({ capacityGb: 100 });
       const b = new FakeDriver({ capacityGb: 100 });
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { a: { driver: a }, b: { driver: b } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { a: { driver: a }, b: { driver: b } },
+      });
       const ctx = cloud.ctx('p1');
       const volId = await cloud.create('p1', { size: 5 });
       const vol = await cloud.settled(volId);
@@ -292,21 +342,34 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       const originNode = origin === a ? 'a' : 'b';
       // Make the other backend the roomier one in the scheduler's eyes.
       (origin === a ? b : a).setCapacity(1000);
-      await cloud.managers[originNode === 'a' ? 'b' : 'a']!.publish_service_capabilities(RequestContext.admin());
-      await waitFor(() => cloud!.scheduler.hostManager.getAllBackendStates().then((st) => st.some((x) => x.usableFreeGb >= 900)));
+      await cloud.managers[originNode === 'a' ? 'b' : 'a']!.publish_service_capabilities(
+        RequestContext.admin(),
+      );
+      await waitFor(() =>
+        cloud!.scheduler.hostManager
+          .getAllBackendStates()
+          .then((st) => st.some((x) => x.usableFreeGb >= 900)),
+      );
       const snap = await cloud.api.createSnapshot(ctx, snapReq(volId));
       expect(await cloud.snapshotSettled(snap.id)).toMatchObject({ status: 'available' });
 
-      const ids = [await cloud.create('p1', { size: null, snapshotId: snap.id }), await cloud.create('p1', { size: null, snapshotId: snap.id })];
+      const ids = [
+        await cloud.create('p1', { size: null, snapshotId: snap.id }),
+        await cloud.create('p1', { size: null, snapshotId: snap.id }),
+      ];
 
       for (const id of ids) {
-        expect(await cloud.settled(id)).toMatchObject({ status: 'available', host: `${originNode}@fake#fake`, size: 5 });
+        expect(await cloud.settled(id)).toMatchObject({
+          status: 'available',
+          host: `${originNode}@fake#fake`,
+          size: 5,
+        });
         expect(origin.volumes.get(id)).toBe(5);
       }
       expect(origin.calls.filter((c) => c.startsWith('create_from_snapshot'))).toHaveLength(2);
     });
 
-    it('a clone is copied from its source volume on the source\'s backend', async () => {
+    it("a clone is copied from its source volume on the source's backend", async () => {
       const d = new FakeDriver();
       cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
       const src = await cloud.create('p1', { size: 2 });
@@ -331,7 +394,9 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       const realGet = cloud.rows.getSnapshot.bind(cloud.rows);
       const manager = cloud.managers['n1']!;
       const rows = (manager as unknown as { rows: { getSnapshot: typeof realGet } }).rows;
-      const spy = jest.spyOn(rows, 'getSnapshot').mockImplementation(async (id) => (id === snap.id ? null : realGet(id)));
+      const spy = jest
+        .spyOn(rows, 'getSnapshot')
+        .mockImplementation(async (id) => (id === snap.id ? null : realGet(id)));
 
       const id = await cloud.create('p1', { size: null, snapshotId: snap.id });
 
@@ -340,7 +405,10 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
       } finally {
         spy.mockRestore();
       }
-      expect(d.calls.filter((c) => c.startsWith('create'))).toEqual([`create ${volId}`, `create_snapshot ${snap.id} ${volId}`]);
+      expect(d.calls.filter((c) => c.startsWith('create'))).toEqual([
+        `create ${volId}`,
+        `create_snapshot ${snap.id} ${volId}`,
+      ]);
     });
 
     it('on start, takes again the snapshots its backend left creating and deletes those left deleting', async () => {
@@ -363,11 +431,14 @@ export function snapshotSuite(name: string, makeDb: () => Promise<TestDatabase>)
 
       expect(await cloud.rows.getSnapshot(s1.id)).toMatchObject({ status: 'available' });
       expect(await cloud.rows.getSnapshot(s2.id)).toBeNull();
-      expect(cloud.managers['n1']!.recoveredSnapshots.map((r) => `${r.snapshotId === s1.id ? 's1' : 's2'}:${r.was}->${r.now}`).sort()).toEqual([
-        's1:creating->available',
-        's2:deleting->deleted',
-      ]);
-      expect(await usageSettled(cloud, 'p1', { volumes: [1, 0], snapshots: [1, 0], gigabytes: [2, 0] })).toEqual({
+      expect(
+        cloud.managers['n1']!.recoveredSnapshots.map(
+          (r) => `${r.snapshotId === s1.id ? 's1' : 's2'}:${r.was}->${r.now}`,
+        ).sort(),
+      ).toEqual(['s1:creating->available', 's2:deleting->deleted']);
+      expect(
+        await usageSettled(cloud, 'p1', { volumes: [1, 0], snapshots: [1, 0], gigabytes: [2, 0] }),
+      ).toEqual({
         volumes: [1, 0],
         snapshots: [1, 0],
         gigabytes: [2, 0],

@@ -14,16 +14,41 @@ import { FakeDriver, FileDriver, GIB } from '../../../src/volume/drivers';
 import type { TestDatabase } from '../../helpers/db';
 import { startVolumeCloud, type VolumeCloud } from './backend-cloud';
 
-async function usage(cloud: VolumeCloud, projectId: string): Promise<{ volumes: [number, number]; gigabytes: [number, number] }> {
+async function usage(
+  cloud: VolumeCloud,
+  projectId: string,
+): Promise<{ volumes: [number, number]; gigabytes: [number, number] }> {
   const q = await cloud.quotas.getProjectQuotas(projectId, { usages: true });
-  return { volumes: [q['volumes']!.inUse, q['volumes']!.reserved], gigabytes: [q['gigabytes']!.inUse, q['gigabytes']!.reserved] };
+  return {
+    volumes: [q['volumes']!.inUse, q['volumes']!.reserved],
+    gigabytes: [q['gigabytes']!.inUse, q['gigabytes']!.reserved],
+  };
 }
 
-async function insertVolume(db: TestDatabase, over: Partial<VolumeEntity> & { id: string; status: string }): Promise<void> {
+async function insertVolume(
+  db: TestDatabase,
+  over: Partial<VolumeEntity> & { id: string; status: string },
+): Promise<void> {
   await db.dataSource.getRepository(VolumeEntity).insert({
-    projectId: 'p1', userId: 'u1', size: 1, attachStatus: 'detached', displayName: null, displayDescription: null,
-    availabilityZone: 'nova', volumeTypeId: null, snapshotId: null, sourceVolid: null, host: null, bootable: false,
-    encryptionKeyId: null, multiattach: false, migrationStatus: null, createdAt: new Date(), updatedAt: null, deletedAt: null, deleted: false,
+    projectId: 'p1',
+    userId: 'u1',
+    size: 1,
+    attachStatus: 'detached',
+    displayName: null,
+    displayDescription: null,
+    availabilityZone: 'nova',
+    volumeTypeId: null,
+    snapshotId: null,
+    sourceVolid: null,
+    host: null,
+    bootable: false,
+    encryptionKeyId: null,
+    multiattach: false,
+    migrationStatus: null,
+    createdAt: new Date(),
+    updatedAt: null,
+    deletedAt: null,
+    deleted: false,
     ...over,
   });
 }
@@ -33,7 +58,11 @@ async function insertVolume(db: TestDatabase, over: Partial<VolumeEntity> & { id
  * release (Cinder's order), so the release becomes visible a moment after the row disappears. Polls
  * briefly for `expected` and returns what it last saw (which the caller asserts).
  */
-async function usageSettled(cloud: VolumeCloud, projectId: string, expected: Awaited<ReturnType<typeof usage>>): Promise<Awaited<ReturnType<typeof usage>>> {
+async function usageSettled(
+  cloud: VolumeCloud,
+  projectId: string,
+  expected: Awaited<ReturnType<typeof usage>>,
+): Promise<Awaited<ReturnType<typeof usage>>> {
   const end = Date.now() + 2000;
   for (;;) {
     const u = await usage(cloud, projectId);
@@ -61,7 +90,10 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
     });
 
     it('creates a sparse file of the volume size and ends available with the host set', async () => {
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } },
+      });
 
       const id = await cloud.create('p1', { size: 2 });
       const v = await cloud.settled(id);
@@ -76,7 +108,10 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
     it('spreads a burst over equal backends by consuming capacity on each pick', async () => {
       const a = new FakeDriver({ backendName: 'fake', capacityGb: 100 });
       const b = new FakeDriver({ backendName: 'fake', capacityGb: 100 });
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { a: { driver: a }, b: { driver: b } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { a: { driver: a }, b: { driver: b } },
+      });
 
       const ids = await Promise.all([1, 2, 3, 4].map(() => cloud!.create('p1', { size: 10 })));
       const settled = await Promise.all(ids.map((id) => cloud!.settled(id)));
@@ -91,7 +126,10 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       const big = new FakeDriver({ capacityGb: 500 });
       const small = new FakeDriver({ capacityGb: 100 });
       big.failAlways('create');
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { big: { driver: big }, small: { driver: small } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { big: { driver: big }, small: { driver: small } },
+      });
 
       const id = await cloud.create('p1', { size: 5 });
       const v = await cloud.settled(id);
@@ -121,11 +159,17 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
 
       await cloud.api.delete(cloud.ctx('p1'), id);
       expect(await cloud.settled(id)).toBeNull();
-      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({ volumes: [0, 0], gigabytes: [0, 0] });
+      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({
+        volumes: [0, 0],
+        gigabytes: [0, 0],
+      });
     });
 
     it('sets error when no backend has the room (NoValidBackend)', async () => {
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: new FakeDriver({ capacityGb: 10 }) } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { n1: { driver: new FakeDriver({ capacityGb: 10 }) } },
+      });
 
       const id = await cloud.create('p1', { size: 11 });
 
@@ -134,7 +178,10 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
     });
 
     it('deletes: removes the file, soft-deletes the row and gives the quota back', async () => {
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } },
+      });
       const id = await cloud.create('p1', { size: 1, metadata: { k: 'v' } });
       await cloud.settled(id);
       const file = path.join(dir, `volume-${id}`);
@@ -147,9 +194,15 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       const row = await db.dataSource.getRepository(VolumeEntity).findOneByOrFail({ id });
       expect(row).toMatchObject({ deleted: true, status: 'deleted' });
       expect(row.deletedAt).not.toBeNull();
-      const meta: Array<{ deleted: unknown }> = await db.dataSource.query('SELECT deleted FROM volume_metadata WHERE volume_id = ?', [id]);
+      const meta: Array<{ deleted: unknown }> = await db.dataSource.query(
+        'SELECT deleted FROM volume_metadata WHERE volume_id = ?',
+        [id],
+      );
       expect(meta.map((m) => Number(m.deleted))).toEqual([1]);
-      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({ volumes: [0, 0], gigabytes: [0, 0] });
+      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({
+        volumes: [0, 0],
+        gigabytes: [0, 0],
+      });
     });
 
     it('the volume service gives back nothing for a volume whose quota already went back (use_quota off), and the rest exactly', async () => {
@@ -167,12 +220,21 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
 
       await cloud.api.delete(cloud.ctx('p1'), released);
       expect(await cloud.settled(released)).toBeNull();
-      expect(await usageSettled(cloud, 'p1', { volumes: [1, 0], gigabytes: [2, 0] })).toEqual({ volumes: [1, 0], gigabytes: [2, 0] });
+      expect(await usageSettled(cloud, 'p1', { volumes: [1, 0], gigabytes: [2, 0] })).toEqual({
+        volumes: [1, 0],
+        gigabytes: [2, 0],
+      });
 
       await cloud.api.delete(cloud.ctx('p1'), counted);
       expect(await cloud.settled(counted)).toBeNull();
-      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({ volumes: [0, 0], gigabytes: [0, 0] });
-      expect(d.calls.filter((c) => c.startsWith('delete'))).toEqual([`delete ${released}`, `delete ${counted}`]);
+      expect(await usageSettled(cloud, 'p1', { volumes: [0, 0], gigabytes: [0, 0] })).toEqual({
+        volumes: [0, 0],
+        gigabytes: [0, 0],
+      });
+      expect(d.calls.filter((c) => c.startsWith('delete'))).toEqual([
+        `delete ${released}`,
+        `delete ${counted}`,
+      ]);
     });
 
     it('leaves error_deleting and the quota counted when the driver cannot delete', async () => {
@@ -189,7 +251,10 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
     });
 
     it('extends: the file grows, the size is saved and the extra gigabytes are committed', async () => {
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } },
+      });
       const id = await cloud.create('p1', { size: 1 });
       await cloud.settled(id);
 
@@ -213,15 +278,24 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       expect(await usage(cloud, 'p1')).toEqual({ volumes: [1, 0], gigabytes: [1, 0] });
     });
 
-    it('places by availability zone and by the type\'s volume_backend_name', async () => {
+    it("places by availability zone and by the type's volume_backend_name", async () => {
       const gold = new FakeDriver({ backendName: 'gold', capacityGb: 10 });
       const silver = new FakeDriver({ backendName: 'silver', capacityGb: 1000 });
       const east = new FakeDriver({ backendName: 'silver', capacityGb: 1000 });
       cloud = await startVolumeCloud({
         dataSource: db.dataSource,
-        backends: { g: { driver: gold }, s: { driver: silver }, e: { driver: east, availabilityZone: 'east' } },
+        backends: {
+          g: { driver: gold },
+          s: { driver: silver },
+          e: { driver: east, availabilityZone: 'east' },
+        },
       });
-      await cloud.api.createType({ name: 'gold', description: null, extraSpecs: { volume_backend_name: 'gold' }, isPublic: true });
+      await cloud.api.createType({
+        name: 'gold',
+        description: null,
+        extraSpecs: { volume_backend_name: 'gold' },
+        isPublic: true,
+      });
 
       const inGold = await cloud.create('p1', { size: 1, volumeType: 'gold' });
       const inEast = await cloud.create('p1', { size: 1, availabilityZone: 'east' });
@@ -236,10 +310,16 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       const d = new FakeDriver({ capacityGb: 10 });
       cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: d } } });
       const seen: Array<{ method: string; args: Record<string, unknown> }> = [];
-      const sub = await cloud.transport.listen({ topic: 'notifications', server: 'listener', fanout: true }, async (m) => {
-        seen.push({ method: m.method, args: m.args });
-      });
-      const events = (id: string): string[] => seen.filter((n) => (n.args['payload'] as { volume_id: string }).volume_id === id).map((n) => `${n.args['event_type'] as string}@${n.args['publisher_id'] as string}`);
+      const sub = await cloud.transport.listen(
+        { topic: 'notifications', server: 'listener', fanout: true },
+        async (m) => {
+          seen.push({ method: m.method, args: m.args });
+        },
+      );
+      const events = (id: string): string[] =>
+        seen
+          .filter((n) => (n.args['payload'] as { volume_id: string }).volume_id === id)
+          .map((n) => `${n.args['event_type'] as string}@${n.args['publisher_id'] as string}`);
 
       const ok = await cloud.create('p1', { size: 2 });
       await cloud.settled(ok);
@@ -253,18 +333,34 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       await new Promise((r) => setTimeout(r, 50));
       await sub.close();
 
-      expect(events(ok)).toEqual(['volume.create.start@volume.n1@fake', 'volume.create.end@volume.n1@fake', 'volume.delete.start@volume.n1@fake', 'volume.delete.end@volume.n1@fake']);
+      expect(events(ok)).toEqual([
+        'volume.create.start@volume.n1@fake',
+        'volume.create.end@volume.n1@fake',
+        'volume.delete.start@volume.n1@fake',
+        'volume.delete.end@volume.n1@fake',
+      ]);
       expect(events(tooBig)).toEqual(['volume.create.error@scheduler.ctl']);
       // one attempt on the only backend, then the scheduler finds no backend left to try
-      expect(events(failing)).toEqual(['volume.create.start@volume.n1@fake', 'volume.create.error@scheduler.ctl']);
+      expect(events(failing)).toEqual([
+        'volume.create.start@volume.n1@fake',
+        'volume.create.error@scheduler.ctl',
+      ]);
       const end = seen.find((n) => n.args['event_type'] === 'volume.create.end')!;
       expect(end.method).toBe('info');
-      expect(end.args).toMatchObject({ priority: 'INFO', payload: { tenant_id: 'p1', volume_id: ok, size: 2, status: 'available', host: 'n1@fake#fake' } });
+      expect(end.args).toMatchObject({
+        priority: 'INFO',
+        payload: { tenant_id: 'p1', volume_id: ok, size: 2, status: 'available', host: 'n1@fake#fake' },
+      });
       expect(end.args['message_id']).toMatch(/^[0-9a-f-]{36}$/);
       expect(end.args['timestamp']).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$/);
       const err = seen.find((n) => n.args['event_type'] === 'volume.create.error')!;
-      expect(err).toMatchObject({ method: 'error', args: { priority: 'ERROR', payload: { status: 'error' } } });
-      expect(String((err.args['payload'] as Record<string, unknown>)['error_message'])).toMatch(/No valid backend/);
+      expect(err).toMatchObject({
+        method: 'error',
+        args: { priority: 'ERROR', payload: { status: 'error' } },
+      });
+      expect(String((err.args['payload'] as Record<string, unknown>)['error_message'])).toMatch(
+        /No valid backend/,
+      );
     });
 
     it('creates again a volume stuck creating on its backend (lost cast), leaving recent ones and other backends alone', async () => {
@@ -273,10 +369,22 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       const stuck = uuidv4();
       const recent = uuidv4();
       const old = new Date(Date.now() - 10 * 60_000);
-      await insertVolume(db, { id: stuck, status: 'creating', host: 'n_1@fake#fake', createdAt: old, updatedAt: old });
+      await insertVolume(db, {
+        id: stuck,
+        status: 'creating',
+        host: 'n_1@fake#fake',
+        createdAt: old,
+        updatedAt: old,
+      });
       await insertVolume(db, { id: recent, status: 'creating', host: 'n_1@fake#fake' });
       const other = uuidv4();
-      await insertVolume(db, { id: other, status: 'creating', host: 'nx1@fake#fake', createdAt: old, updatedAt: old });
+      await insertVolume(db, {
+        id: other,
+        status: 'creating',
+        host: 'nx1@fake#fake',
+        createdAt: old,
+        updatedAt: old,
+      });
 
       const resumed = await cloud.managers['n_1']!.resumeStuckCreates();
 
@@ -289,12 +397,26 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
 
     it('the scheduler places again a volume left creating with no host (its cast never arrived)', async () => {
       const gold = new FakeDriver({ backendName: 'gold' });
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { n1: { driver: new FakeDriver() }, n2: { driver: gold } } });
-      const type = await cloud.api.createType({ name: 'gold', description: null, extraSpecs: { volume_backend_name: 'gold' }, isPublic: true });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { n1: { driver: new FakeDriver() }, n2: { driver: gold } },
+      });
+      const type = await cloud.api.createType({
+        name: 'gold',
+        description: null,
+        extraSpecs: { volume_backend_name: 'gold' },
+        isPublic: true,
+      });
       const lost = uuidv4();
       const fresh = uuidv4();
       const old = new Date(Date.now() - 10 * 60_000);
-      await insertVolume(db, { id: lost, status: 'creating', volumeTypeId: type.id, createdAt: old, updatedAt: old });
+      await insertVolume(db, {
+        id: lost,
+        status: 'creating',
+        volumeTypeId: type.id,
+        createdAt: old,
+        updatedAt: old,
+      });
       await insertVolume(db, { id: fresh, status: 'creating' });
 
       const placed = await cloud.scheduler.placeUnplaced(RequestContext.admin());
@@ -307,9 +429,24 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
     it('on start, finishes volumes its backend left creating and deletes those left deleting', async () => {
       const repo = db.dataSource.getRepository(VolumeEntity);
       const base = {
-        projectId: 'p1', userId: 'u1', size: 1, attachStatus: 'detached', displayName: null, displayDescription: null,
-        availabilityZone: 'nova', volumeTypeId: null, snapshotId: null, sourceVolid: null, bootable: false,
-        encryptionKeyId: null, multiattach: false, migrationStatus: null, createdAt: new Date(), updatedAt: null, deletedAt: null, deleted: false,
+        projectId: 'p1',
+        userId: 'u1',
+        size: 1,
+        attachStatus: 'detached',
+        displayName: null,
+        displayDescription: null,
+        availabilityZone: 'nova',
+        volumeTypeId: null,
+        snapshotId: null,
+        sourceVolid: null,
+        bootable: false,
+        encryptionKeyId: null,
+        multiattach: false,
+        migrationStatus: null,
+        createdAt: new Date(),
+        updatedAt: null,
+        deletedAt: null,
+        deleted: false,
       };
       const creating = uuidv4();
       const deleting = uuidv4();
@@ -319,14 +456,20 @@ export function volumeBackendSuite(name: string, makeDb: () => Promise<TestDatab
       await repo.insert({ ...base, id: elsewhere, status: 'creating', host: 'node2@file#file' });
       fs.writeFileSync(path.join(dir, `volume-${deleting}`), '');
 
-      cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } } });
+      cloud = await startVolumeCloud({
+        dataSource: db.dataSource,
+        backends: { node1: { driver: new FileDriver({ directory: dir, capacityGb: 100 }) } },
+      });
 
       expect(await cloud.rows.get(creating)).toMatchObject({ status: 'available', host: 'node1@file#file' });
       expect(fs.statSync(path.join(dir, `volume-${creating}`)).size).toBe(GIB);
       expect(await cloud.rows.get(deleting)).toBeNull();
       expect(fs.existsSync(path.join(dir, `volume-${deleting}`))).toBe(false);
       expect(await cloud.rows.get(elsewhere)).toMatchObject({ status: 'creating' });
-      expect(cloud.managers['node1']!.recovered.map((r) => `${r.was}->${r.now}`)).toEqual(['creating->available', 'deleting->deleted']);
+      expect(cloud.managers['node1']!.recovered.map((r) => `${r.was}->${r.now}`)).toEqual([
+        'creating->available',
+        'deleting->deleted',
+      ]);
     });
   });
 }

@@ -27,10 +27,16 @@ describe('VolumeManager RPC methods', () => {
     const m = cloud.managers['n1']!;
 
     await expect(m.create_volume(ctx, {})).rejects.toThrow('create_volume needs a volumeId');
-    await expect(m.create_volume(ctx, { volumeId: 'x', host: 'other@fake#fake' })).rejects.toThrow("create_volume for host 'other@fake#fake' reached n1@fake");
+    await expect(m.create_volume(ctx, { volumeId: 'x', host: 'other@fake#fake' })).rejects.toThrow(
+      "create_volume for host 'other@fake#fake' reached n1@fake",
+    );
     await expect(m.delete_volume(ctx, { volumeId: 7 })).rejects.toBeInstanceOf(InvalidRpcMessageError);
-    await expect(m.extend_volume(ctx, { volumeId: 'x', newSizeGb: 0, reservations: [] })).rejects.toThrow('positive integer newSizeGb');
-    await expect(m.extend_volume(ctx, { volumeId: 'x', newSizeGb: 2, reservations: [1] })).rejects.toThrow('reservations');
+    await expect(m.extend_volume(ctx, { volumeId: 'x', newSizeGb: 0, reservations: [] })).rejects.toThrow(
+      'positive integer newSizeGb',
+    );
+    await expect(m.extend_volume(ctx, { volumeId: 'x', newSizeGb: 2, reservations: [1] })).rejects.toThrow(
+      'reservations',
+    );
 
     expect(driver.calls).toEqual([]);
   });
@@ -63,12 +69,21 @@ describe('VolumeManager RPC methods', () => {
     await cloud.stop();
     await db.drop();
     db = await createTestSqliteDatabase();
-    cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { z1: { driver: new FakeDriver({ capacityGb: 42 }), availabilityZone: 'zone-1' } } });
+    cloud = await startVolumeCloud({
+      dataSource: db.dataSource,
+      backends: { z1: { driver: new FakeDriver({ capacityGb: 42 }), availabilityZone: 'zone-1' } },
+    });
 
-    const rows: Array<{ host: string; availability_zone: string }> = await db.dataSource.query("SELECT host, availability_zone FROM services WHERE `binary` = 'cinder-volume'");
+    const rows: Array<{ host: string; availability_zone: string }> = await db.dataSource.query(
+      "SELECT host, availability_zone FROM services WHERE `binary` = 'cinder-volume'",
+    );
 
     expect(rows).toEqual([{ host: 'z1@fake', availability_zone: 'zone-1' }]);
-    expect(cloud.scheduler.hostManager.get('z1@fake')).toMatchObject({ availabilityZone: 'zone-1', totalCapacityGb: 42, freeCapacityGb: 42 });
+    expect(cloud.scheduler.hostManager.get('z1@fake')).toMatchObject({
+      availabilityZone: 'zone-1',
+      totalCapacityGb: 42,
+      freeCapacityGb: 42,
+    });
     expect(await db.dataSource.getRepository(VolumeEntity).count()).toBe(0);
   });
 });

@@ -30,10 +30,17 @@ import {
   VolumeTypeRequestRefusedError,
   VolumeTypeSpecsInUseError,
 } from '../../../volume/errors';
-import { InvalidQuotaValueError, QuotaLimitBelowUsageError, UnknownQuotaResourceError } from '../../../quota/errors';
+import {
+  InvalidQuotaValueError,
+  QuotaLimitBelowUsageError,
+  UnknownQuotaResourceError,
+} from '../../../quota/errors';
 import { VolumeConnectionFailedError } from '../../../volume/attach';
 
-const prefixed = (name: string) => (err: Error): string => `${name}: ${err.message}`;
+const prefixed =
+  (name: string) =>
+  (err: Error): string =>
+    `${name}: ${err.message}`;
 
 export const volumeFaultMappings: readonly FaultMapping[] = [
   { error: VolumeNotFoundError, status: 404 },
@@ -56,7 +63,11 @@ export const volumeFaultMappings: readonly FaultMapping[] = [
   { error: InvalidSnapshotError, status: 400 },
   { error: InvalidVolumeMetadataError, status: 400 },
   { error: VolumeLimitExceededError, status: 413, message: prefixed('VolumeLimitExceeded') },
-  { error: VolumeSizeExceedsAvailableQuotaError, status: 413, message: prefixed('VolumeSizeExceedsAvailableQuota') },
+  {
+    error: VolumeSizeExceedsAvailableQuotaError,
+    status: 413,
+    message: prefixed('VolumeSizeExceedsAvailableQuota'),
+  },
   { error: VolumeSizeExceedsLimitError, status: 413, message: prefixed('VolumeSizeExceedsLimit') },
   { error: SnapshotLimitExceededError, status: 413, message: prefixed('SnapshotLimitExceeded') },
   { error: QuotaLimitBelowUsageError, status: 400 },

@@ -13,7 +13,14 @@ import { NoSuchActionError, SchemaValidationError } from '../../errors';
 import { jsonBody } from '../../middleware/body';
 import { microversion } from '../../middleware/microversion';
 import { noAuth } from '../../middleware/noauth';
-import { USER_VISIBLE_EXTRA_SPECS, enforce, getProjectScope, isAllowed, projectScope, type PolicyAction } from '../../policy';
+import {
+  USER_VISIBLE_EXTRA_SPECS,
+  enforce,
+  getProjectScope,
+  isAllowed,
+  projectScope,
+  type PolicyAction,
+} from '../../policy';
 import {
   VOLUME_SORT_KEYS,
   assertKnownAction,
@@ -78,11 +85,23 @@ function urlProject(req: Request): string | undefined {
 }
 
 function viewContext(req: Request, ctx: RequestContext): VolumeViewContext {
-  return { isAdmin: ctx.isAdmin, projectId: ctx.projectId, microversion: ctx.microversion, links: linkBaseFromRequest(req, urlProject(req)) };
+  return {
+    isAdmin: ctx.isAdmin,
+    projectId: ctx.projectId,
+    microversion: ctx.microversion,
+    links: linkBaseFromRequest(req, urlProject(req)),
+  };
 }
 
 function typeView(t: VolumeTypeRecord): VolumeTypeViewSource {
-  return { id: t.id, name: t.name, description: t.description, isPublic: t.is_public, qosSpecsId: t.qos_specs_id, extraSpecs: t.extra_specs };
+  return {
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    isPublic: t.is_public,
+    qosSpecsId: t.qos_specs_id,
+    extraSpecs: t.extra_specs,
+  };
 }
 
 /**
@@ -91,7 +110,11 @@ function typeView(t: VolumeTypeRecord): VolumeTypeViewSource {
  * where it returns nothing (the 200 of a quota-set delete, the 202 of an action) as `application/json`
  * with it.
  */
-function emptyAnswer(res: Response, status: 200 | 202 | 412, style: 'webob' | 'serialized' = status === 200 ? 'serialized' : 'webob'): void {
+function emptyAnswer(
+  res: Response,
+  status: 200 | 202 | 412,
+  style: 'webob' | 'serialized' = status === 200 ? 'serialized' : 'webob',
+): void {
   res.status(status);
   if (style === 'webob') {
     res.setHeader('Content-Type', 'text/html; charset=UTF-8');
@@ -109,9 +132,19 @@ function param(req: Request, name: string): string {
 
 /** How one resource's metadata endpoints reach the service, and which policies guard them. */
 interface MetadataEndpoints {
-  readonly policies: { readonly get: PolicyAction; readonly create: PolicyAction; readonly update: PolicyAction; readonly delete: PolicyAction };
+  readonly policies: {
+    readonly get: PolicyAction;
+    readonly create: PolicyAction;
+    readonly update: PolicyAction;
+    readonly delete: PolicyAction;
+  };
   get(ctx: RequestContext, id: string): Promise<Readonly<Record<string, string>>>;
-  set(ctx: RequestContext, id: string, metadata: Readonly<Record<string, string>>, replace: boolean): Promise<Readonly<Record<string, string>>>;
+  set(
+    ctx: RequestContext,
+    id: string,
+    metadata: Readonly<Record<string, string>>,
+    replace: boolean,
+  ): Promise<Readonly<Record<string, string>>>;
   getItem(ctx: RequestContext, id: string, key: string): Promise<string>;
   deleteItem(ctx: RequestContext, id: string, key: string): Promise<void>;
   /**
@@ -128,12 +161,20 @@ interface MetadataEndpoints {
  */
 function metadataRoutes(r: Router, path: string, m: MetadataEndpoints): void {
   const etagOf = (metadata: Readonly<Record<string, string>>): string =>
-    createHash('md5').update(toPythonJson(volumeMetadataView(metadata))).digest('hex');
+    createHash('md5')
+      .update(toPythonJson(volumeMetadataView(metadata)))
+      .digest('hex');
   const staleIfMatch = async (req: Request, ctx: RequestContext): Promise<boolean> => {
     const ifMatch = req.headers['if-match'];
-    if (!m.etags || !ctx.microversion.atLeast('3.15') || ifMatch === undefined || ifMatch.trim() === '*') return false;
+    if (!m.etags || !ctx.microversion.atLeast('3.15') || ifMatch === undefined || ifMatch.trim() === '*')
+      return false;
     const etag = etagOf(await m.get(ctx, param(req, 'id')));
-    const given = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, '').replace(/^"(.*)"$/, '$1'));
+    const given = ifMatch.split(',').map((t) =>
+      t
+        .trim()
+        .replace(/^W\//, '')
+        .replace(/^"(.*)"$/, '$1'),
+    );
     return !given.includes(etag);
   };
 
@@ -150,16 +191,18 @@ function metadataRoutes(r: Router, path: string, m: MetadataEndpoints): void {
     res.setHeader('Etag', etagOf(metadata));
     res.status(200).send(Buffer.from(toPythonJson(volumeMetadataView(metadata))));
   });
-  const setAll = (replace: boolean) => async (req: Request, res: Response): Promise<void> => {
-    const ctx = getRequestContext(req, res);
-    enforce(ctx, replace ? m.policies.update : m.policies.create, getProjectScope(req, res));
-    if (replace && (await staleIfMatch(req, ctx))) {
-      emptyAnswer(res, 412);
-      return;
-    }
-    const metadata = validateVolumeMetadata(req.body);
-    res.json(volumeMetadataView(await m.set(ctx, param(req, 'id'), metadata, replace)));
-  };
+  const setAll =
+    (replace: boolean) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const ctx = getRequestContext(req, res);
+      enforce(ctx, replace ? m.policies.update : m.policies.create, getProjectScope(req, res));
+      if (replace && (await staleIfMatch(req, ctx))) {
+        emptyAnswer(res, 412);
+        return;
+      }
+      const metadata = validateVolumeMetadata(req.body);
+      res.json(volumeMetadataView(await m.set(ctx, param(req, 'id'), metadata, replace)));
+    };
   r.post(path, setAll(false));
   r.put(path, setAll(true));
   r.get(`${path}/:key`, async (req, res) => {
@@ -211,51 +254,83 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     enforce(ctx, 'volume:create', project);
     const request = validateVolumeCreate(req.body, ctx.microversion);
     const created = await api.create(ctx, request, project);
-    res.status(202).json(
-      volumeCreatedView(created.volume, { volumeTypeName: created.volumeTypeName, metadata: created.metadata }, viewContext(req, ctx)),
-    );
+    res
+      .status(202)
+      .json(
+        volumeCreatedView(
+          created.volume,
+          { volumeTypeName: created.volumeTypeName, metadata: created.metadata },
+          viewContext(req, ctx),
+        ),
+      );
   });
 
-  const list = (detail: boolean) => async (req: Request, res: Response): Promise<void> => {
-    const ctx = getRequestContext(req, res);
-    const project = getProjectScope(req, res);
-    enforce(ctx, 'volume:get_all', project);
-    const page = parsePagination(req.query, options.maxLimit);
-    const sort = parseSort(req.query, VOLUME_SORT_KEYS);
-    const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
-    const projectFilter = allTenants ? (queryParam(req.query, 'project_id') ?? null) : project;
-    const withCount = ctx.microversion.atLeast('3.45') && queryFlag(req.query, 'with_count');
-    const q = parseVolumeListQuery(req.query, ctx);
-    const { status: qStatus, display_name: qName, availability_zone: qZone, ...columns } = q.filters;
-    const status = typeof qStatus === 'string' ? qStatus : undefined;
-    const name = typeof qName === 'string' ? qName : undefined;
-    const zone = typeof qZone === 'string' ? qZone : undefined;
-    const metadata = q.metadata ?? undefined;
-    const { items, count } = await api.list(ctx, {
-      projectId: projectFilter,
-      limit: page.limit,
-      marker: page.marker,
-      offset: page.offset,
-      sortKeys: sort.keys,
-      sortDirs: sort.dirs,
-      filters: {
-        ...(status !== undefined ? { status } : {}),
-        ...(name !== undefined ? { name } : {}),
-        ...(zone !== undefined ? { availabilityZone: zone } : {}),
-        ...(metadata !== undefined ? { metadata } : {}),
-        columns,
-        matchesNothing: q.matchesNothing,
-      },
-      withCount,
-    });
-    const vctx = viewContext(req, ctx);
-    const paging = { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId, ...(withCount ? { count } : {}) };
-    if (detail) {
-      res.json(volumeDetailList(items.map((i) => ({ volume: i.volume, extras: { volumeTypeName: i.volumeTypeName, metadata: i.metadata, attachments: i.attachments ?? [] } })), vctx, paging));
-    } else {
-      res.json(volumeSummaryList(items.map((i) => i.volume), vctx.links, paging));
-    }
-  };
+  const list =
+    (detail: boolean) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const ctx = getRequestContext(req, res);
+      const project = getProjectScope(req, res);
+      enforce(ctx, 'volume:get_all', project);
+      const page = parsePagination(req.query, options.maxLimit);
+      const sort = parseSort(req.query, VOLUME_SORT_KEYS);
+      const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
+      const projectFilter = allTenants ? (queryParam(req.query, 'project_id') ?? null) : project;
+      const withCount = ctx.microversion.atLeast('3.45') && queryFlag(req.query, 'with_count');
+      const q = parseVolumeListQuery(req.query, ctx);
+      const { status: qStatus, display_name: qName, availability_zone: qZone, ...columns } = q.filters;
+      const status = typeof qStatus === 'string' ? qStatus : undefined;
+      const name = typeof qName === 'string' ? qName : undefined;
+      const zone = typeof qZone === 'string' ? qZone : undefined;
+      const metadata = q.metadata ?? undefined;
+      const { items, count } = await api.list(ctx, {
+        projectId: projectFilter,
+        limit: page.limit,
+        marker: page.marker,
+        offset: page.offset,
+        sortKeys: sort.keys,
+        sortDirs: sort.dirs,
+        filters: {
+          ...(status !== undefined ? { status } : {}),
+          ...(name !== undefined ? { name } : {}),
+          ...(zone !== undefined ? { availabilityZone: zone } : {}),
+          ...(metadata !== undefined ? { metadata } : {}),
+          columns,
+          matchesNothing: q.matchesNothing,
+        },
+        withCount,
+      });
+      const vctx = viewContext(req, ctx);
+      const paging = {
+        limit: page.limit,
+        query: queryPairs(req),
+        contextProjectId: ctx.projectId,
+        ...(withCount ? { count } : {}),
+      };
+      if (detail) {
+        res.json(
+          volumeDetailList(
+            items.map((i) => ({
+              volume: i.volume,
+              extras: {
+                volumeTypeName: i.volumeTypeName,
+                metadata: i.metadata,
+                attachments: i.attachments ?? [],
+              },
+            })),
+            vctx,
+            paging,
+          ),
+        );
+      } else {
+        res.json(
+          volumeSummaryList(
+            items.map((i) => i.volume),
+            vctx.links,
+            paging,
+          ),
+        );
+      }
+    };
   r.get('/volumes', list(false));
   r.get('/volumes/detail', list(true));
 
@@ -276,7 +351,13 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume:get', getProjectScope(req, res));
     const v = await api.get(ctx, param(req, 'id'));
-    res.json(volumeShowView(v.volume, { volumeTypeName: v.volumeTypeName, metadata: v.metadata, attachments: v.attachments ?? [] }, viewContext(req, ctx)));
+    res.json(
+      volumeShowView(
+        v.volume,
+        { volumeTypeName: v.volumeTypeName, metadata: v.metadata, attachments: v.attachments ?? [] },
+        viewContext(req, ctx),
+      ),
+    );
   });
 
   r.put('/volumes/:id', async (req, res) => {
@@ -284,7 +365,13 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     enforce(ctx, 'volume:update', getProjectScope(req, res));
     const update = validateVolumeUpdate(req.body, ctx.microversion);
     const v = await api.update(ctx, param(req, 'id'), update);
-    res.json(volumeCreatedView(v.volume, { volumeTypeName: v.volumeTypeName, metadata: v.metadata, attachments: v.attachments ?? [] }, viewContext(req, ctx)));
+    res.json(
+      volumeCreatedView(
+        v.volume,
+        { volumeTypeName: v.volumeTypeName, metadata: v.metadata, attachments: v.attachments ?? [] },
+        viewContext(req, ctx),
+      ),
+    );
   });
 
   r.delete('/volumes/:id', async (req, res) => {
@@ -338,7 +425,13 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       const attach = action === 'os-attach' ? validateVolumeAttach(req.body) : null;
       const attachmentId = action === 'os-detach' ? validateVolumeDetach(req.body) : null;
       const vol = await api.getRecord(ctx, param(req, 'id'));
-      enforce(ctx, action === 'os-attach' ? 'volume_extension:volume_actions:attach' : 'volume_extension:volume_actions:detach', getProjectScope(req, res));
+      enforce(
+        ctx,
+        action === 'os-attach'
+          ? 'volume_extension:volume_actions:attach'
+          : 'volume_extension:volume_actions:detach',
+        getProjectScope(req, res),
+      );
       if (attach !== null) await api.attachments.attach(api.rpcContext(ctx, vol.projectId), vol, attach);
       else await api.attachments.detach(api.rpcContext(ctx, vol.projectId), vol, attachmentId);
       emptyAnswer(res, 202, 'serialized');
@@ -349,17 +442,28 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       // initialize answers 200 with the connection info, terminate 202.
       const connector = validateVolumeConnection(req.body, action);
       const vol = await api.getRecord(ctx, param(req, 'id'));
-      enforce(ctx, `volume_extension:volume_actions:${action === 'os-initialize_connection' ? 'initialize_connection' : 'terminate_connection'}`, getProjectScope(req, res));
+      enforce(
+        ctx,
+        `volume_extension:volume_actions:${action === 'os-initialize_connection' ? 'initialize_connection' : 'terminate_connection'}`,
+        getProjectScope(req, res),
+      );
       const rpcCtx = api.rpcContext(ctx, vol.projectId);
       if (action === 'os-initialize_connection') {
-        res.status(200).json({ connection_info: await api.attachments.initializeConnection(rpcCtx, vol, connector) });
+        res
+          .status(200)
+          .json({ connection_info: await api.attachments.initializeConnection(rpcCtx, vol, connector) });
         return;
       }
       await api.attachments.terminateConnection(rpcCtx, vol, connector);
       emptyAnswer(res, 202, 'serialized');
       return;
     }
-    if (action === 'os-reserve' || action === 'os-unreserve' || action === 'os-begin_detaching' || action === 'os-roll_detaching') {
+    if (
+      action === 'os-reserve' ||
+      action === 'os-unreserve' ||
+      action === 'os-begin_detaching' ||
+      action === 'os-roll_detaching'
+    ) {
       // Cinder: no schema (the action's value is ignored), the volume (404), then the policy; 202.
       const vol = await api.getRecord(ctx, param(req, 'id'));
       const name = action.slice(3) as 'reserve' | 'unreserve' | 'begin_detaching' | 'roll_detaching';
@@ -398,13 +502,19 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
 
   // ---- quotas and limits ----------------------------------------------------------------------
 
-  const quotaKeys = async (): Promise<string[]> => quotaResourceNames((await api.db.listTypes()).map((t) => t.name));
+  const quotaKeys = async (): Promise<string[]> =>
+    quotaResourceNames((await api.db.listTypes()).map((t) => t.name));
 
   r.get('/os-quota-sets/:target/defaults', async (req, res) => {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume_extension:quotas:show', param(req, 'target'));
     const [keys, defaults] = await Promise.all([quotaKeys(), api.quotaDefaults()]);
-    res.json(quotaSetView(param(req, 'target'), keys.map((name) => ({ name, limit: defaults[name] ?? -1 }))));
+    res.json(
+      quotaSetView(
+        param(req, 'target'),
+        keys.map((name) => ({ name, limit: defaults[name] ?? -1 })),
+      ),
+    );
   });
 
   r.get('/os-quota-sets/:target', async (req, res) => {
@@ -417,14 +527,24 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       res.json(
         quotaSetView(
           target,
-          keys.map((name) => ({ name, limit: usage[name]?.limit ?? -1, inUse: usage[name]?.inUse ?? 0, reserved: usage[name]?.reserved ?? 0 })),
+          keys.map((name) => ({
+            name,
+            limit: usage[name]?.limit ?? -1,
+            inUse: usage[name]?.inUse ?? 0,
+            reserved: usage[name]?.reserved ?? 0,
+          })),
           { usage: true },
         ),
       );
       return;
     }
     const limits = await api.quotaSet(target);
-    res.json(quotaSetView(target, keys.map((name) => ({ name, limit: limits[name] ?? -1 }))));
+    res.json(
+      quotaSetView(
+        target,
+        keys.map((name) => ({ name, limit: limits[name] ?? -1 })),
+      ),
+    );
   });
 
   r.put('/os-quota-sets/:target', async (req, res) => {
@@ -434,7 +554,12 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     const keys = await quotaKeys();
     const limits = validateQuotaSetUpdate(req.body, keys);
     const after = await api.updateQuotaSet(target, limits);
-    res.json(quotaSetView(null, keys.map((name) => ({ name, limit: after[name] ?? -1 }))));
+    res.json(
+      quotaSetView(
+        null,
+        keys.map((name) => ({ name, limit: after[name] ?? -1 })),
+      ),
+    );
   });
 
   r.delete('/os-quota-sets/:target', async (req, res) => {
@@ -448,8 +573,16 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
   r.get('/os-quota-class-sets/:className', async (req, res) => {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume_extension:quota_classes');
-    const [keys, limits] = await Promise.all([quotaKeys(), api.quotas.getClassQuotas(param(req, 'className'))]);
-    res.json(quotaClassSetView(param(req, 'className'), keys.map((name) => ({ name, limit: limits[name] ?? -1 }))));
+    const [keys, limits] = await Promise.all([
+      quotaKeys(),
+      api.quotas.getClassQuotas(param(req, 'className')),
+    ]);
+    res.json(
+      quotaClassSetView(
+        param(req, 'className'),
+        keys.map((name) => ({ name, limit: limits[name] ?? -1 })),
+      ),
+    );
   });
 
   r.put('/os-quota-class-sets/:className', async (req, res) => {
@@ -461,7 +594,10 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
       throw new SchemaValidationError("'quota_class_set' is a required property");
     }
     // The same rules as a quota set's body, under the `quota_class_set` key.
-    const limits = validateQuotaSetUpdate({ quota_set: (body as { quota_class_set: unknown }).quota_class_set }, keys);
+    const limits = validateQuotaSetUpdate(
+      { quota_set: (body as { quota_class_set: unknown }).quota_class_set },
+      keys,
+    );
     const after = await api.quotas.setClassLimits(param(req, 'className'), limits);
     res.json({ quota_class_set: Object.fromEntries(keys.map((name) => [name, after[name] ?? -1])) });
   });
@@ -515,10 +651,18 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
   // ---- type extra specs (`cinder type-key`, `extra-specs-list`) ---------------------------------
 
   /** What the caller may see of a type's specs: all for an admin, else only the user-visible keys. */
-  const visibleSpecs = (ctx: RequestContext, specs: Readonly<Record<string, string | null>>): Record<string, string | null> =>
+  const visibleSpecs = (
+    ctx: RequestContext,
+    specs: Readonly<Record<string, string | null>>,
+  ): Record<string, string | null> =>
     isAllowed(ctx, 'volume_extension:types_extra_specs:read_sensitive')
       ? { ...specs }
-      : Object.fromEntries(USER_VISIBLE_EXTRA_SPECS.filter((k) => Object.prototype.hasOwnProperty.call(specs, k)).map((k) => [k, specs[k] ?? null]));
+      : Object.fromEntries(
+          USER_VISIBLE_EXTRA_SPECS.filter((k) => Object.prototype.hasOwnProperty.call(specs, k)).map((k) => [
+            k,
+            specs[k] ?? null,
+          ]),
+        );
 
   r.get('/types/:id/extra_specs', async (req, res) => {
     const ctx = getRequestContext(req, res);
@@ -539,7 +683,8 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     enforce(ctx, 'volume_extension:types_extra_specs:show');
     const key = param(req, 'key');
     const specs = visibleSpecs(ctx, (await api.getTypeById(ctx, param(req, 'id'))).extra_specs);
-    if (!Object.prototype.hasOwnProperty.call(specs, key)) throw new VolumeTypeExtraSpecsNotFoundError(param(req, 'id'), key);
+    if (!Object.prototype.hasOwnProperty.call(specs, key))
+      throw new VolumeTypeExtraSpecsNotFoundError(param(req, 'id'), key);
     res.json({ [key]: specs[key] ?? null });
   });
   r.put('/types/:id/extra_specs/:key', async (req, res) => {
@@ -576,38 +721,49 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     res.status(202).json({ snapshot: snapshotDetail(snap, { ...s.metadata }, ctx.microversion) });
   });
 
-  const listSnapshots = (detail: boolean) => async (req: Request, res: Response): Promise<void> => {
-    const ctx = getRequestContext(req, res);
-    const project = getProjectScope(req, res);
-    enforce(ctx, 'volume:get_all_snapshots', project);
-    const page = parsePagination(req.query, options.maxLimit);
-    const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
-    const status = queryParam(req.query, 'status');
-    const volumeId = queryParam(req.query, 'volume_id');
-    const name = queryParam(req.query, 'name');
-    const withCount = ctx.microversion.atLeast('3.45') && queryFlag(req.query, 'with_count');
-    const filter = {
-      projectId: allTenants ? null : project,
-      ...(status !== undefined ? { status } : {}),
-      ...(volumeId !== undefined ? { volumeId } : {}),
-      ...(name !== undefined ? { name } : {}),
+  const listSnapshots =
+    (detail: boolean) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const ctx = getRequestContext(req, res);
+      const project = getProjectScope(req, res);
+      enforce(ctx, 'volume:get_all_snapshots', project);
+      const page = parsePagination(req.query, options.maxLimit);
+      const allTenants = ctx.isAdmin && queryFlag(req.query, 'all_tenants');
+      const status = queryParam(req.query, 'status');
+      const volumeId = queryParam(req.query, 'volume_id');
+      const name = queryParam(req.query, 'name');
+      const withCount = ctx.microversion.atLeast('3.45') && queryFlag(req.query, 'with_count');
+      const filter = {
+        projectId: allTenants ? null : project,
+        ...(status !== undefined ? { status } : {}),
+        ...(volumeId !== undefined ? { volumeId } : {}),
+        ...(name !== undefined ? { name } : {}),
+      };
+      const items = await api.listSnapshots(ctx, {
+        ...filter,
+        limit: page.limit,
+        marker: page.marker,
+        offset: page.offset,
+      });
+      const metadata = await api.snapshotMetadataOf(items.map((i) => i.id));
+      const body: Record<string, unknown> = snapshotList(
+        items.map((snapshot) => ({ snapshot, metadata: metadata.get(snapshot.id) ?? {} })),
+        ctx.microversion,
+        linkBaseFromRequest(req, urlProject(req)),
+        { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId, detail },
+      );
+      // Cinder's _list_view puts `count` after the list and before the links.
+      if (withCount) {
+        const { snapshots_links: links, ...rest } = body;
+        res.json({
+          ...rest,
+          count: await api.countSnapshots(filter),
+          ...(links !== undefined ? { snapshots_links: links } : {}),
+        });
+        return;
+      }
+      res.json(body);
     };
-    const items = await api.listSnapshots(ctx, { ...filter, limit: page.limit, marker: page.marker, offset: page.offset });
-    const metadata = await api.snapshotMetadataOf(items.map((i) => i.id));
-    const body: Record<string, unknown> = snapshotList(
-      items.map((snapshot) => ({ snapshot, metadata: metadata.get(snapshot.id) ?? {} })),
-      ctx.microversion,
-      linkBaseFromRequest(req, urlProject(req)),
-      { limit: page.limit, query: queryPairs(req), contextProjectId: ctx.projectId, detail },
-    );
-    // Cinder's _list_view puts `count` after the list and before the links.
-    if (withCount) {
-      const { snapshots_links: links, ...rest } = body;
-      res.json({ ...rest, count: await api.countSnapshots(filter), ...(links !== undefined ? { snapshots_links: links } : {}) });
-      return;
-    }
-    res.json(body);
-  };
   r.get('/snapshots', listSnapshots(false));
   r.get('/snapshots/detail', listSnapshots(true));
 

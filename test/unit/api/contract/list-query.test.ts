@@ -26,7 +26,10 @@ describe('parseVolumeListQuery', () => {
       matchesNothing: false,
     });
     expect(() => parseVolumeListQuery({ bogus_filter: '1', other: 'x' }, member)).toThrow(
-      new BadRequestParameterError('bogus_filter,other', 'Invalid filters bogus_filter,other are found in query options.'),
+      new BadRequestParameterError(
+        'bogus_filter,other',
+        'Invalid filters bogus_filter,other are found in query options.',
+      ),
     );
     expect(parseVolumeListQuery({ bogus_filter: '1' }, admin)).toMatchObject({ matchesNothing: true });
     expect(parseVolumeListQuery({ host: 'h@b#p' }, admin)).toMatchObject({

@@ -49,19 +49,33 @@ export interface ReplayStack {
 
 /** The deployment the recording was made on: one `fake` backend, the types it had before the run. */
 export async function startReplayStack(db: TestDatabase): Promise<ReplayStack> {
-  const cloud = await startVolumeCloud({ dataSource: db.dataSource, backends: { 'cinder-peer': { driver: new FakeDriver({ backendName: 'fake', capacityGb: 100_000 }) } } });
+  const cloud = await startVolumeCloud({
+    dataSource: db.dataSource,
+    backends: { 'cinder-peer': { driver: new FakeDriver({ backendName: 'fake', capacityGb: 100_000 }) } },
+  });
   const mountV3 = await volumeApiV3({
     scheduler: (t) => new SchedulerRpcApi(t),
     backend: (t) => new VolumeRpcApi(t),
     snapshots: (t) => new VolumeRpcApi(t),
   })({
-    config: { defaultVolumeType: '__DEFAULT__', defaultAvailabilityZone: 'nova', osapiMaxLimit: 1000, serviceDownTime: 60, reservationExpire: 86400 },
+    config: {
+      defaultVolumeType: '__DEFAULT__',
+      defaultAvailabilityZone: 'nova',
+      osapiMaxLimit: 1000,
+      serviceDownTime: 60,
+      reservationExpire: 86400,
+    },
     logger: silentLogger(),
     resources: { dataSource: async () => db.dataSource, transport: async () => cloud.transport },
   });
   // Oldest first, so the newest-first lists show them in the recording's order.
   for (const name of ['fake-type-a27180', 'fake-type-628437']) {
-    await cloud.api.createType({ name, description: 'bound to fake backend', extraSpecs: { volume_backend_name: 'fake' }, isPublic: true });
+    await cloud.api.createType({
+      name,
+      description: 'bound to fake backend',
+      extraSpecs: { volume_backend_name: 'fake' },
+      isPublic: true,
+    });
   }
   // Cinder's deployment already held volumes of the main project when the recording began (its first
   // lists are not empty): three available ones here, so those lists are compared item by item too.
@@ -86,7 +100,13 @@ function typeOf(v: unknown): string {
  * only keys and types. A list Cinder's recorder trimmed (`"... (N more items trimmed)"`) and a dict it
  * cut (`"...": "(N more keys trimmed)"`) are compared on what was kept.
  */
-export function compareJson(cinder: unknown, ours: unknown, where: string, values: boolean, out: Mismatch[]): void {
+export function compareJson(
+  cinder: unknown,
+  ours: unknown,
+  where: string,
+  values: boolean,
+  out: Mismatch[],
+): void {
   // Items of a list are other resources than Cinder's: a nullable field may be set on one and not the
   // other, and metadata is user data. Their keys and the types of set values are still compared.
   if (!values && (cinder === null || ours === null || /\.metadata$/.test(where))) return;
@@ -96,16 +116,22 @@ export function compareJson(cinder: unknown, ours: unknown, where: string, value
   }
   if (Array.isArray(cinder)) {
     const o = ours as unknown[];
-    const trimmed = cinder.length > 0 && typeof cinder[cinder.length - 1] === 'string' && TRIMMED_ITEMS.test(cinder[cinder.length - 1] as string);
+    const trimmed =
+      cinder.length > 0 &&
+      typeof cinder[cinder.length - 1] === 'string' &&
+      TRIMMED_ITEMS.test(cinder[cinder.length - 1] as string);
     const kept = trimmed ? cinder.slice(0, -1) : cinder;
     // Lists depend on what the deployment held (Cinder's had volumes from earlier runs): same item shape.
     // Item values are compared only for short lists that do not hold volumes (links, types, zones).
     const itemValues = values && !trimmed && !/\.volumes$/.test(where);
     const n = Math.min(kept.length, o.length);
     for (let i = 0; i < n; i++) compareJson(kept[i], o[i], `${where}[${i}]`, itemValues, out);
-    if (itemValues && kept.length !== o.length) out.push({ where: `${where} (length)`, cinder: kept.length, ours: o.length });
-    if (kept.length > 0 && o.length === 0) out.push({ where: `${where} (empty)`, cinder: kept.length, ours: 0 });
-    if (kept.length === 0 && o.length > 0 && !trimmed) out.push({ where: `${where} (not empty)`, cinder: 0, ours: o.length });
+    if (itemValues && kept.length !== o.length)
+      out.push({ where: `${where} (length)`, cinder: kept.length, ours: o.length });
+    if (kept.length > 0 && o.length === 0)
+      out.push({ where: `${where} (empty)`, cinder: kept.length, ours: 0 });
+    if (kept.length === 0 && o.length > 0 && !trimmed)
+      out.push({ where: `${where} (not empty)`, cinder: 0, ours: o.length });
     return;
   }
   if (cinder !== null && typeof cinder === 'object') {
@@ -138,7 +164,14 @@ function learnIds(cinder: unknown, ours: unknown, ids: Map<string, string>): voi
   const o = ours as Record<string, unknown>;
   for (const [k, v] of Object.entries(c)) {
     const w = o[k];
-    if (typeof v === 'string' && typeof w === 'string' && k === 'id' && /^[0-9a-f-]{36}$/.test(v) && !ids.has(v)) ids.set(v, w);
+    if (
+      typeof v === 'string' &&
+      typeof w === 'string' &&
+      k === 'id' &&
+      /^[0-9a-f-]{36}$/.test(v) &&
+      !ids.has(v)
+    )
+      ids.set(v, w);
     else if (k === 'volumes_links' || k === 'snapshots_links') {
       const m1 = Array.isArray(v) ? /marker=([0-9a-f-]{36})/.exec(JSON.stringify(v)) : null;
       const m2 = Array.isArray(w) ? /marker=([0-9a-f-]{36})/.exec(JSON.stringify(w)) : null;
@@ -152,7 +185,13 @@ function mapIds(text: string, ids: ReadonlyMap<string, string>): string {
 }
 
 /** Headers the recorded request carried that we send as they were (the rest is transport detail). */
-const SENT_HEADERS = new Set(['x-auth-token', 'content-type', 'accept', 'openstack-api-version', 'x-openstack-request-id']);
+const SENT_HEADERS = new Set([
+  'x-auth-token',
+  'content-type',
+  'accept',
+  'openstack-api-version',
+  'x-openstack-request-id',
+]);
 
 async function settle(cloud: VolumeCloud): Promise<void> {
   const end = Date.now() + 5000;
@@ -169,13 +208,23 @@ export function compareHeaders(sample: Sample, res: request.Response, out: Misma
   const rec = sample.response.headers;
   const ours = res.headers as Record<string, string | undefined>;
   const ct = (v: string | undefined): string | undefined => v?.toLowerCase().replace(/\s+/g, '');
-  if (ct(rec['content-type']) !== ct(ours['content-type'])) out.push({ where: 'header content-type', cinder: rec['content-type'], ours: ours['content-type'] });
+  if (ct(rec['content-type']) !== ct(ours['content-type']))
+    out.push({ where: 'header content-type', cinder: rec['content-type'], ours: ours['content-type'] });
   for (const h of ['x-openstack-request-id', 'x-compute-request-id']) {
-    if ((rec[h] !== undefined) !== (ours[h] !== undefined)) out.push({ where: `header ${h} (presence)`, cinder: rec[h] ?? null, ours: ours[h] ?? null });
-    else if (ours[h] !== undefined && !REQ_ID.test(ours[h])) out.push({ where: `header ${h} (form)`, cinder: rec[h], ours: ours[h] });
+    if ((rec[h] !== undefined) !== (ours[h] !== undefined))
+      out.push({ where: `header ${h} (presence)`, cinder: rec[h] ?? null, ours: ours[h] ?? null });
+    else if (ours[h] !== undefined && !REQ_ID.test(ours[h]))
+      out.push({ where: `header ${h} (form)`, cinder: rec[h], ours: ours[h] });
   }
-  if (ours['x-compute-request-id'] !== undefined && ours['x-compute-request-id'] !== ours['x-openstack-request-id']) {
-    out.push({ where: 'header x-compute-request-id (same as x-openstack-request-id)', cinder: 'same', ours: ours['x-compute-request-id'] });
+  if (
+    ours['x-compute-request-id'] !== undefined &&
+    ours['x-compute-request-id'] !== ours['x-openstack-request-id']
+  ) {
+    out.push({
+      where: 'header x-compute-request-id (same as x-openstack-request-id)',
+      cinder: 'same',
+      ours: ours['x-compute-request-id'],
+    });
   }
   for (const h of ['openstack-api-version', 'vary', 'retry-after', 'x-auth-token', 'location']) {
     if (rec[h] !== ours[h]) out.push({ where: `header ${h}`, cinder: rec[h] ?? null, ours: ours[h] ?? null });
@@ -191,7 +240,9 @@ export async function replaySamples(stack: ReplayStack, samples: readonly Sample
     // answers do not depend on timing; the samples taken mid-flight are listed as known differences).
     await settle(stack.cloud);
     const { method, path, headers, body } = sample.request;
-    let req = request(stack.app)[method.toLowerCase() as 'get'](mapIds(path, ids)).set('Host', '127.0.0.1:8776');
+    let req = request(stack.app)
+      [method.toLowerCase() as 'get'](mapIds(path, ids))
+      .set('Host', '127.0.0.1:8776');
     for (const [k, v] of Object.entries(headers)) if (SENT_HEADERS.has(k)) req = req.set(k, v);
     const res = await (body === null ? req : req.send(mapIds(body, ids))).buffer(true).parse((r, cb) => {
       let data = '';
@@ -201,7 +252,8 @@ export async function replaySamples(stack: ReplayStack, samples: readonly Sample
     });
     const text = String(res.body ?? '');
     const mismatches: Mismatch[] = [];
-    if (res.status !== sample.response.status) mismatches.push({ where: 'status', cinder: sample.response.status, ours: res.status });
+    if (res.status !== sample.response.status)
+      mismatches.push({ where: 'status', cinder: sample.response.status, ours: res.status });
     compareHeaders(sample, res, mismatches);
     const recText = sample.response.body;
     if (recText === null) {
@@ -221,11 +273,21 @@ export async function replaySamples(stack: ReplayStack, samples: readonly Sample
       }
       if (cinderJson === undefined) {
         // The samples file loses a text body's trailing blank lines: compare trimmed, and the length.
-        if (normalise(recText.trim()) !== normalise(text.trim())) mismatches.push({ where: 'body (text)', cinder: recText.slice(0, 200), ours: text.slice(0, 200) });
+        if (normalise(recText.trim()) !== normalise(text.trim()))
+          mismatches.push({ where: 'body (text)', cinder: recText.slice(0, 200), ours: text.slice(0, 200) });
         const len = sample.response.headers['content-length'];
-        if (len !== undefined && Number(len) !== Buffer.byteLength(text)) mismatches.push({ where: 'body (text length)', cinder: Number(len), ours: Buffer.byteLength(text) });
+        if (len !== undefined && Number(len) !== Buffer.byteLength(text))
+          mismatches.push({
+            where: 'body (text length)',
+            cinder: Number(len),
+            ours: Buffer.byteLength(text),
+          });
       } else if (oursJson === undefined) {
-        mismatches.push({ where: 'body (not JSON)', cinder: recText.slice(0, 200), ours: text.slice(0, 200) });
+        mismatches.push({
+          where: 'body (not JSON)',
+          cinder: recText.slice(0, 200),
+          ours: text.slice(0, 200),
+        });
       } else {
         compareJson(cinderJson, oursJson, 'body', true, mismatches);
         learnIds(cinderJson, oursJson, ids);

@@ -49,7 +49,11 @@ function httpBlocks(lines: readonly string[], from: number, to: number): string[
   return blocks;
 }
 
-function splitHead(block: readonly string[]): { first: string; headers: Record<string, string>; body: string[] } {
+function splitHead(block: readonly string[]): {
+  first: string;
+  headers: Record<string, string>;
+  body: string[];
+} {
   const headers: Record<string, string> = {};
   let i = 1;
   for (; i < block.length && block[i] !== ''; i++) {
@@ -63,7 +67,10 @@ function splitHead(block: readonly string[]): { first: string; headers: Record<s
 }
 
 function described(text: string): string | null {
-  const m = /^\{"volume": \{"size": 1, "metadata": \{"key(0+)": "vvvv\.\.\.\((\d+)\)", \.\.\. (\d+) keys\}\}\}/.exec(text);
+  const m =
+    /^\{"volume": \{"size": 1, "metadata": \{"key(0+)": "vvvv\.\.\.\((\d+)\)", \.\.\. (\d+) keys\}\}\}/.exec(
+      text,
+    );
   if (m === null) return null;
   const [width, valueLen, keys] = [m[1]!.length, Number(m[2]), Number(m[3])];
   const metadata: Record<string, string> = {};

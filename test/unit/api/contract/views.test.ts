@@ -189,8 +189,14 @@ describe('other views', () => {
       '{"volume_types":[{"id":"9493bf9c-8aa8-45b9-a6c2-4b9ecb785968","name":"__DEFAULT__","is_public":true,"description":"Default Volume Type","extra_specs":{},"qos_specs_id":null,"os-volume-type-access:is_public":true}]}',
     );
     // Cinder 21: members see extra_specs too, but only the user-visible keys, and no qos_specs_id.
-    const specs = { volume_backend_name: 'fast', multiattach: '<is> True', replication_enabled: '<is> False' };
-    expect(volumeTypeList([{ ...t, extraSpecs: specs }], { isAdmin: false, projectId: P }).volume_types[0]).toEqual({
+    const specs = {
+      volume_backend_name: 'fast',
+      multiattach: '<is> True',
+      replication_enabled: '<is> False',
+    };
+    expect(
+      volumeTypeList([{ ...t, extraSpecs: specs }], { isAdmin: false, projectId: P }).volume_types[0],
+    ).toEqual({
       id: t.id,
       name: '__DEFAULT__',
       is_public: true,
@@ -298,27 +304,105 @@ describe('other views', () => {
 
   it("os-services entries carry Cinder 21's keys in its order per microversion (backend_state 3.49 for volumes, cluster 3.7)", () => {
     const now = new Date('2026-11-22T03:10:00Z');
-    const base = { availabilityZone: 'nova', disabled: false, disabledReason: null, createdAt: new Date('2026-11-22T00:00:00Z') };
-    const vol = { ...base, host: 'h@fake', binary: 'cinder-volume', updatedAt: new Date('2026-11-22T03:09:30Z') };
-    const deadVol = { ...base, host: 'h2@fake', binary: 'cinder-volume', updatedAt: new Date('2026-11-22T03:00:00Z') };
-    const sched = { ...base, host: 'h', binary: 'cinder-scheduler', disabled: true, disabledReason: 'maintenance', updatedAt: null };
+    const base = {
+      availabilityZone: 'nova',
+      disabled: false,
+      disabledReason: null,
+      createdAt: new Date('2026-11-22T00:00:00Z'),
+    };
+    const vol = {
+      ...base,
+      host: 'h@fake',
+      binary: 'cinder-volume',
+      updatedAt: new Date('2026-11-22T03:09:30Z'),
+    };
+    const deadVol = {
+      ...base,
+      host: 'h2@fake',
+      binary: 'cinder-volume',
+      updatedAt: new Date('2026-11-22T03:00:00Z'),
+    };
+    const sched = {
+      ...base,
+      host: 'h',
+      binary: 'cinder-scheduler',
+      disabled: true,
+      disabledReason: 'maintenance',
+      updatedAt: null,
+    };
 
     const at = (version: string) => serviceList([vol, deadVol, sched], v(version), now, 60).services;
 
     expect(at('3.0').map((x) => Object.keys(x))).toEqual([
-      ['binary', 'host', 'zone', 'status', 'state', 'updated_at', 'disabled_reason', 'replication_status', 'active_backend_id', 'frozen'],
-      ['binary', 'host', 'zone', 'status', 'state', 'updated_at', 'disabled_reason', 'replication_status', 'active_backend_id', 'frozen'],
+      [
+        'binary',
+        'host',
+        'zone',
+        'status',
+        'state',
+        'updated_at',
+        'disabled_reason',
+        'replication_status',
+        'active_backend_id',
+        'frozen',
+      ],
+      [
+        'binary',
+        'host',
+        'zone',
+        'status',
+        'state',
+        'updated_at',
+        'disabled_reason',
+        'replication_status',
+        'active_backend_id',
+        'frozen',
+      ],
       ['binary', 'host', 'zone', 'status', 'state', 'updated_at', 'disabled_reason'],
     ]);
-    expect(Object.keys(at('3.7')[2]!)).toEqual(['binary', 'host', 'zone', 'status', 'state', 'updated_at', 'cluster', 'disabled_reason']);
+    expect(Object.keys(at('3.7')[2]!)).toEqual([
+      'binary',
+      'host',
+      'zone',
+      'status',
+      'state',
+      'updated_at',
+      'cluster',
+      'disabled_reason',
+    ]);
     const latest = at('3.70');
     expect(Object.keys(latest[0]!)).toEqual([
-      'binary', 'host', 'zone', 'status', 'state', 'updated_at', 'backend_state', 'cluster', 'disabled_reason', 'replication_status', 'active_backend_id', 'frozen',
+      'binary',
+      'host',
+      'zone',
+      'status',
+      'state',
+      'updated_at',
+      'backend_state',
+      'cluster',
+      'disabled_reason',
+      'replication_status',
+      'active_backend_id',
+      'frozen',
     ]);
-    expect(latest[0]).toMatchObject({ state: 'up', backend_state: 'up', cluster: null, replication_status: 'disabled', active_backend_id: null, frozen: false });
+    expect(latest[0]).toMatchObject({
+      state: 'up',
+      backend_state: 'up',
+      cluster: null,
+      replication_status: 'disabled',
+      active_backend_id: null,
+      frozen: false,
+    });
     expect(latest[1]).toMatchObject({ state: 'down', backend_state: null });
     expect(latest[2]).toEqual({
-      binary: 'cinder-scheduler', host: 'h', zone: 'nova', status: 'disabled', state: 'down', updated_at: null, cluster: null, disabled_reason: 'maintenance',
+      binary: 'cinder-scheduler',
+      host: 'h',
+      zone: 'nova',
+      status: 'disabled',
+      state: 'down',
+      updated_at: null,
+      cluster: null,
+      disabled_reason: 'maintenance',
     });
     expect(Object.keys(at('3.48')[0]!)).not.toContain('backend_state');
   });

@@ -7,15 +7,7 @@
  *   once (the failing one with its Failure), atoms that never ran are not reverted and stay PENDING;
  * - an atom's revert starts only after the reverts of its executed successors finished.
  */
-import {
-  Engine,
-  Failure,
-  GraphFlow,
-  LinearFlow,
-  task,
-  Times,
-  UnorderedFlow,
-} from '../../../../src/taskflow';
+import { Engine, Failure, GraphFlow, LinearFlow, task, Times, UnorderedFlow } from '../../../../src/taskflow';
 import { EXECUTORS } from './harness';
 
 /** Deterministic PRNG (mulberry32). */

@@ -25,15 +25,30 @@ import {
   type VolumeTypeRef,
 } from '../../../../src/tasks/volume';
 
-const DEFAULT_TYPE: VolumeTypeRef = { id: 'type-default', name: '__DEFAULT__', qos_specs_id: null, extra_specs: {} };
+const DEFAULT_TYPE: VolumeTypeRef = {
+  id: 'type-default',
+  name: '__DEFAULT__',
+  qos_specs_id: null,
+  extra_specs: {},
+};
 const GOLD: VolumeTypeRef = { id: 'type-gold', name: 'gold', qos_specs_id: 'qos-1', extra_specs: {} };
 
 function context(committed = false): VolumeFlowContext {
-  return { project_id: 'p1', user_id: 'u1', is_admin: false, request_id: 'req-1', roles: [], quota_committed: committed };
+  return {
+    project_id: 'p1',
+    user_id: 'u1',
+    is_admin: false,
+    request_id: 'req-1',
+    roles: [],
+    quota_committed: committed,
+  };
 }
 
 function extract(zones: string[] = ['nova', 'zone-b']): ExtractRequestTask {
-  return new ExtractRequestTask({ defaultType: async () => DEFAULT_TYPE }, { defaultZone: 'nova', zoneNames: async () => new Set(zones) });
+  return new ExtractRequestTask(
+    { defaultType: async () => DEFAULT_TYPE },
+    { defaultZone: 'nova', zoneNames: async () => new Set(zones) },
+  );
 }
 
 function input(over: Partial<ExtractRequestIn> = {}): ExtractRequestIn {
@@ -52,7 +67,14 @@ function input(over: Partial<ExtractRequestIn> = {}): ExtractRequestIn {
   };
 }
 
-const snapshot = { id: 's1', volume_id: 'v0', volume_size: 4, status: 'available', volume_type_id: 'type-gold', availability_zone: 'zone-b' };
+const snapshot = {
+  id: 's1',
+  volume_id: 'v0',
+  volume_size: 4,
+  status: 'available',
+  volume_type_id: 'type-gold',
+  availability_zone: 'zone-b',
+};
 const source = { id: 'v9', size: 2, status: 'available', volume_type_id: null, availability_zone: 'nova' };
 
 describe('ExtractRequestTask', () => {
@@ -74,46 +96,108 @@ describe('ExtractRequestTask', () => {
   it('inherits size and zone from a snapshot', async () => {
     const out = await extract().execute(input({ size: null, snapshot, volume_type: GOLD }));
 
-    expect(out).toMatchObject({ size: 4, availability_zone: 'zone-b', snapshot_id: 's1', qos_specs: { id: 'qos-1' } });
+    expect(out).toMatchObject({
+      size: 4,
+      availability_zone: 'zone-b',
+      snapshot_id: 's1',
+      qos_specs: { id: 'qos-1' },
+    });
   });
 
   it.each([
-    ['snapshot and source volume', { snapshot, source_volume: source }, 'Invalid input received: May specify only one of backup, imageRef, snapshot, source volume'],
-    ['image and snapshot', { snapshot, image_id: 'img' }, 'Invalid input received: May specify only one of backup, imageRef, snapshot, source volume'],
-    ['smaller than the snapshot', { snapshot, size: 3 }, "Invalid input received: Volume size '3'GB cannot be smaller than the snapshot size 4GB. They must be >= original snapshot size."],
-    ['smaller than the source', { source_volume: source, size: 1 }, "Invalid input received: Volume size '1'GB cannot be smaller than original volume size  2GB. They must be >= original volume size."],
+    [
+      'snapshot and source volume',
+      { snapshot, source_volume: source },
+      'Invalid input received: May specify only one of backup, imageRef, snapshot, source volume',
+    ],
+    [
+      'image and snapshot',
+      { snapshot, image_id: 'img' },
+      'Invalid input received: May specify only one of backup, imageRef, snapshot, source volume',
+    ],
+    [
+      'smaller than the snapshot',
+      { snapshot, size: 3 },
+      "Invalid input received: Volume size '3'GB cannot be smaller than the snapshot size 4GB. They must be >= original snapshot size.",
+    ],
+    [
+      'smaller than the source',
+      { source_volume: source, size: 1 },
+      "Invalid input received: Volume size '1'GB cannot be smaller than original volume size  2GB. They must be >= original volume size.",
+    ],
     ['size 0', { size: 0 }, "Invalid input received: Volume size '0' must be an integer and greater than 0"],
-    ['size 1.5', { size: 1.5 }, "Invalid input received: Volume size '1.5' must be an integer and greater than 0"],
-    ['no size and no origin', { size: null }, 'Invalid input received: A volume size is required unless the volume is created from a snapshot, a source volume, a backup or an image.'],
-    ['a zone other than the source\'s', { source_volume: source, size: 2, availability_zone: 'zone-b' }, 'Invalid input received: Volume must be in the same availability zone as the snapshot or source volume'],
-    ['a metadata key over 255', { metadata: { ['k'.repeat(256)]: 'v' } }, `Invalid input received: Metadata property key ${'k'.repeat(256)} greater than 255 characters.`],
-    ['a metadata value over 255', { metadata: { k: 'v'.repeat(256) } }, 'Invalid input received: Metadata property key k value greater than 255 characters.'],
+    [
+      'size 1.5',
+      { size: 1.5 },
+      "Invalid input received: Volume size '1.5' must be an integer and greater than 0",
+    ],
+    [
+      'no size and no origin',
+      { size: null },
+      'Invalid input received: A volume size is required unless the volume is created from a snapshot, a source volume, a backup or an image.',
+    ],
+    [
+      "a zone other than the source's",
+      { source_volume: source, size: 2, availability_zone: 'zone-b' },
+      'Invalid input received: Volume must be in the same availability zone as the snapshot or source volume',
+    ],
+    [
+      'a metadata key over 255',
+      { metadata: { ['k'.repeat(256)]: 'v' } },
+      `Invalid input received: Metadata property key ${'k'.repeat(256)} greater than 255 characters.`,
+    ],
+    [
+      'a metadata value over 255',
+      { metadata: { k: 'v'.repeat(256) } },
+      'Invalid input received: Metadata property key k value greater than 255 characters.',
+    ],
   ])('refuses %s with a specific message', async (_name, over, message) => {
-    const err: unknown = await extract().execute(input(over as Partial<ExtractRequestIn>)).catch((e: unknown) => e);
+    const err: unknown = await extract()
+      .execute(input(over as Partial<ExtractRequestIn>))
+      .catch((e: unknown) => e);
 
     expect(err).toBeInstanceOf(VolumeInvalidInputError);
     expect((err as Error).message).toBe(message);
   });
 
   it('refuses an unknown zone and a snapshot that is not available', async () => {
-    await expect(extract().execute(input({ availability_zone: 'nowhere' }))).rejects.toThrow(new InvalidAvailabilityZoneError('nowhere'));
-    await expect(extract(['nova']).execute(input({ size: null, snapshot }))).rejects.toBeInstanceOf(InvalidAvailabilityZoneError);
-    await expect(extract().execute(input({ snapshot: { ...snapshot, status: 'creating' } }))).rejects.toBeInstanceOf(InvalidSnapshotError);
+    await expect(extract().execute(input({ availability_zone: 'nowhere' }))).rejects.toThrow(
+      new InvalidAvailabilityZoneError('nowhere'),
+    );
+    await expect(extract(['nova']).execute(input({ size: null, snapshot }))).rejects.toBeInstanceOf(
+      InvalidAvailabilityZoneError,
+    );
+    await expect(
+      extract().execute(input({ snapshot: { ...snapshot, status: 'creating' } })),
+    ).rejects.toBeInstanceOf(InvalidSnapshotError);
   });
 });
 
 describe('over-quota wording', () => {
   const usage = { volumes: { inUse: 2, reserved: 0 }, gigabytes: { inUse: 1, reserved: 1 } };
 
-  it("words volumes as VolumeLimitExceeded and gigabytes as VolumeSizeExceedsAvailableQuota (in use + reserved consumed)", () => {
-    const vols = translateOverQuota(new OverQuotaError('p1', ['volumes'], { volumes: 2, gigabytes: 10 }, usage), 1);
-    const gigs = translateOverQuota(new OverQuotaError('p1', ['gigabytes', 'volumes'], { volumes: 2, gigabytes: 3 }, usage), 5);
-    const perVol = translateOverQuota(new OverQuotaError('p1', ['per_volume_gigabytes'], { per_volume_gigabytes: 4 }, {}), 5);
+  it('words volumes as VolumeLimitExceeded and gigabytes as VolumeSizeExceedsAvailableQuota (in use + reserved consumed)', () => {
+    const vols = translateOverQuota(
+      new OverQuotaError('p1', ['volumes'], { volumes: 2, gigabytes: 10 }, usage),
+      1,
+    );
+    const gigs = translateOverQuota(
+      new OverQuotaError('p1', ['gigabytes', 'volumes'], { volumes: 2, gigabytes: 3 }, usage),
+      5,
+    );
+    const perVol = translateOverQuota(
+      new OverQuotaError('p1', ['per_volume_gigabytes'], { per_volume_gigabytes: 4 }, {}),
+      5,
+    );
 
     expect(vols).toBeInstanceOf(VolumeLimitExceededError);
-    expect((vols as Error).message).toBe("Maximum number of volumes allowed (2) exceeded for quota 'volumes'.");
+    expect((vols as Error).message).toBe(
+      "Maximum number of volumes allowed (2) exceeded for quota 'volumes'.",
+    );
     expect(gigs).toBeInstanceOf(VolumeSizeExceedsAvailableQuotaError);
-    expect((gigs as Error).message).toBe('Requested volume or snapshot exceeds allowed gigabytes quota. Requested 5G, quota is 3G and 2G has been consumed.');
+    expect((gigs as Error).message).toBe(
+      'Requested volume or snapshot exceeds allowed gigabytes quota. Requested 5G, quota is 3G and 2G has been consumed.',
+    );
     expect(perVol).toBeInstanceOf(VolumeSizeExceedsLimitError);
     expect(translateOverQuota(new Error('other'), 1)).toEqual(new Error('other'));
   });
@@ -160,15 +244,24 @@ class RecordingStore implements VolumeEntryStore {
 }
 
 const props = { id: 'v1', size: 2, volume_type_id: 't' } as VolumeProperties;
-const revertArgs = <In, Out>(args: In, value: Out) => ({ args, result: value, outcome: { status: 'success' as const, value }, flowFailures: {} });
+const revertArgs = <In, Out>(args: In, value: Out) => ({
+  args,
+  result: value,
+  outcome: { status: 'success' as const, value },
+  flowFailures: {},
+});
 
 describe('the quota_committed rule', () => {
   it('QuotaReserve rolls back only while the quota is not committed', async () => {
     const q = new RecordingQuotas();
     const t = new QuotaReserveTask(q);
 
-    await t.revert(revertArgs({ context: context(false), size: 1, volume_type_id: 't' }, { reservations: ['r1'] }));
-    await t.revert(revertArgs({ context: context(true), size: 1, volume_type_id: 't' }, { reservations: ['r2'] }));
+    await t.revert(
+      revertArgs({ context: context(false), size: 1, volume_type_id: 't' }, { reservations: ['r1'] }),
+    );
+    await t.revert(
+      revertArgs({ context: context(true), size: 1, volume_type_id: 't' }, { reservations: ['r2'] }),
+    );
 
     expect(q.calls).toEqual(['rollback r1']);
   });
@@ -176,7 +269,18 @@ describe('the quota_committed rule', () => {
   it('EntryCreate destroys the row only while the quota is not committed', async () => {
     const s = new RecordingStore();
     const t = new EntryCreateTask(s);
-    const base = { availability_zone: 'nova', description: null, metadata: null, name: null, reservations: [], size: 1, snapshot_id: null, source_volid: null, volume_type_id: 't', encryption_key_id: null };
+    const base = {
+      availability_zone: 'nova',
+      description: null,
+      metadata: null,
+      name: null,
+      reservations: [],
+      size: 1,
+      snapshot_id: null,
+      source_volid: null,
+      volume_type_id: 't',
+      encryption_key_id: null,
+    };
     const out = { volume_id: 'v1', volume_properties: props, volume: {} as never };
 
     await t.revert(revertArgs({ ...base, context: context(false) }, out));
@@ -192,11 +296,26 @@ describe('the quota_committed rule', () => {
     const ctx = context(false);
 
     await t.execute({ context: ctx, reservations: ['r1'], volume_properties: props });
-    await t.revert(revertArgs({ context: ctx, reservations: ['r1'], volume_properties: props }, { volume_properties: props }));
+    await t.revert(
+      revertArgs(
+        { context: ctx, reservations: ['r1'], volume_properties: props },
+        { volume_properties: props },
+      ),
+    );
     // A second revert (or a delete that got there first) finds use_quota cleared: nothing more goes back.
-    await t.revert(revertArgs({ context: ctx, reservations: ['r1'], volume_properties: props }, { volume_properties: props }));
+    await t.revert(
+      revertArgs(
+        { context: ctx, reservations: ['r1'], volume_properties: props },
+        { volume_properties: props },
+      ),
+    );
     const failure = Failure.fromError(new Error('x'));
-    await t.revert({ args: { context: ctx, reservations: ['r1'], volume_properties: props }, result: failure, outcome: { status: 'failure', failure }, flowFailures: {} });
+    await t.revert({
+      args: { context: ctx, reservations: ['r1'], volume_properties: props },
+      result: failure,
+      outcome: { status: 'failure', failure },
+      flowFailures: {},
+    });
 
     expect(ctx.quota_committed).toBe(true);
     expect(q.calls).toEqual(['commit r1', 'reserve {"volumes":-1,"gigabytes":-2}', 'commit r-neg']);
@@ -214,7 +333,12 @@ describe('the quota_committed rule', () => {
     const t = new QuotaCommitTask(q, s);
 
     await expect(
-      t.revert(revertArgs({ context: context(true), reservations: ['r1'], volume_properties: props }, { volume_properties: props })),
+      t.revert(
+        revertArgs(
+          { context: context(true), reservations: ['r1'], volume_properties: props },
+          { volume_properties: props },
+        ),
+      ),
     ).rejects.toThrow('db down');
 
     expect(s.calls).toEqual(['release v1', 'restore v1']);
