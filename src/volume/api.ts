@@ -17,7 +17,7 @@ import {
 } from '../db/entities';
 import { withWriteTransaction } from '../db/transaction';
 import type { QuotaEngine, QuotaUsageView } from '../quota';
-import { createVolumeFlow, type CreateVolumeFlowDeps } from '../flows/create-volume';
+import { createVolumeStore, sharedCreateVolumeFlow } from '../flows/create-volume';
 import { extendVolumeFlow } from '../flows/extend-volume';
 import {
   BackupNotFoundError,
@@ -370,7 +370,8 @@ export class VolumeAPI {
   readonly db: VolumeDb;
   /** The legacy attach state machine (os-reserve … os-detach). */
   readonly attachments: VolumeAttachments;
-  private readonly flowDeps: CreateVolumeFlowDeps;
+  /** volume:create, built once (its tasks keep no state of a run), so the engine compiles it once. */
+  private readonly createFlow: ReturnType<typeof sharedCreateVolumeFlow>;
   private readonly snapshotMetadata: ResourceMetadata;
 
   constructor(
@@ -387,14 +388,14 @@ export class VolumeAPI {
     });
     this.snapshotMetadata = new ResourceMetadata(ds, SNAPSHOT_METADATA);
     this.attachments = new VolumeAttachments(ds, options.attach);
-    this.flowDeps = {
+    this.createFlow = sharedCreateVolumeFlow({
       quotas,
       volumes: this.db,
       types: this.db,
       zones: this.db,
       scheduler,
       ...(options.log !== undefined ? { log: options.log } : {}),
-    };
+    });
   }
 
   // ---- create -----------------------------------------------------------------------------------
@@ -418,7 +419,7 @@ export class VolumeAPI {
     if (req.imageRef !== null) throw new ImageNotFoundError(req.imageRef);
     if (req.backupId !== null) throw new BackupNotFoundError(req.backupId);
 
-    const flow = createVolumeFlow(this.flowDeps, {
+    const store = createVolumeStore({
       context: this.flowContext(ctx, projectId),
       size: req.size,
       name: req.name,
@@ -431,7 +432,7 @@ export class VolumeAPI {
       volume_type: volumeType,
       scheduler_hints: req.schedulerHints,
     });
-    const engine = new Engine(flow);
+    const engine = new Engine(this.createFlow, { store });
     await engine.run();
     const volume = engine.storage.fetch('volume') as VolumeRecord;
     // Storage holds two `volume_type`s (the request's and ExtractRequest's); the row names the one used.

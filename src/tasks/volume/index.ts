@@ -1,7 +1,7 @@
 /** The create-volume API flow's tasks (DESIGN.md §3), their storage values, ports and domain errors. */
 export * from './errors';
 export * from './types';
-export { InjectTask } from './inject';
+export { InjectTask, StoreInjectTask } from './inject';
 export { ExtractRequestTask, type ExtractRequestIn, type ExtractRequestOut } from './extract-request';
 export {
   QuotaReserveTask,
