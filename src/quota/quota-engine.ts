@@ -122,6 +122,16 @@ interface SettleOp {
 
 type QuotaOp = ReserveOp | SettleOp;
 
+/** A batch applied to what its reads returned: each operation's outcome and the writes that carry them out. */
+interface BatchPlan {
+  readonly outcomes: OpOutcome[];
+  readonly writes: Array<[string, unknown[]]>;
+  /** The uuids of the reservations it inserts. */
+  readonly inserted: readonly string[];
+  /** The ids (primary keys) of the reservations it deletes. */
+  readonly deleted: readonly number[];
+}
+
 /** What one operation of a batch came to: reserved ids, missing usage rows, settled count, or an error. */
 type OpOutcome =
   | { readonly ids: string[] }
@@ -493,6 +503,8 @@ export class QuotaEngine {
     }
     return retryOnLockConflict(async () => {
       const q = this.ds.createQueryRunner('master');
+      let plan: BatchPlan | undefined;
+      let committing = false;
       try {
         if (this.compoundStatements === undefined) {
           // Asked once, outside any transaction, on the connection the batch is about to use (see inOrder).
@@ -513,18 +525,54 @@ export class QuotaEngine {
         const answers = (await q.query(
           ...compound([['START TRANSACTION', []], ...reads.statements], true),
         )) as unknown[];
-        const plan = this.planBatch(projectId, ops, reads, answers);
+        plan = this.planBatch(projectId, ops, reads, answers);
         // The writes and the COMMIT in one statement: if one of them fails, the handler rolls the whole
         // transaction back before the error is reported, so nothing after it (COMMIT above all) runs.
+        committing = true;
         await q.query(...compound([...plan.writes, ['COMMIT', []]], true));
         return plan.outcomes;
       } catch (err) {
         await q.query('ROLLBACK').catch(() => undefined);
+        if (!committing || plan === undefined || !outcomeUnknown(err)) throw err;
+        // The connection died with the COMMIT sent: the server may have run it. Its callers must get
+        // what the database holds (a reserve answered with an error would hold its quota for a day; a
+        // commit answered with one makes its caller undo a create whose usage stays counted).
+        if (!q.isReleased) await q.release().catch(() => undefined);
+        if (await this.batchCommitted(projectId, plan)) return plan.outcomes;
         throw err;
       } finally {
         if (!q.isReleased) await q.release();
       }
     }, this.options.retry);
+  }
+
+  /**
+   * Whether a batch whose connection was lost after its writes and COMMIT were sent did commit. The
+   * usage lock waits for its transaction if the server still runs it; then the reservations tell:
+   * a new one it inserted exists (no caller has its id yet, so none settled it), or the ones it deleted
+   * are gone. A batch that writes nothing has nothing to lose. If the database cannot be asked, false.
+   */
+  private async batchCommitted(projectId: string, plan: BatchPlan): Promise<boolean> {
+    if (plan.inserted.length === 0 && plan.deleted.length === 0) return true;
+    try {
+      return await this.tx(async (q) => {
+        await this.lockUsages(q, projectId);
+        if (plan.inserted.length > 0) {
+          const rows: Array<{ n: number }> = await q.query(
+            'SELECT COUNT(*) AS n FROM reservations WHERE project_id = ? AND uuid = ?',
+            [projectId, plan.inserted[0]],
+          );
+          return Number(rows[0]?.n ?? 0) > 0;
+        }
+        const rows: Array<{ n: number }> = await q.query(
+          `SELECT COUNT(*) AS n FROM reservations WHERE id IN (${placeholders(plan.deleted.length)})`,
+          [...plan.deleted],
+        );
+        return Number(rows[0]?.n ?? 0) === 0;
+      });
+    } catch {
+      return false;
+    }
   }
 
   /** The statements that open a batch: the usage lock, then the limits and reservations it needs. */
@@ -563,7 +611,7 @@ export class QuotaEngine {
     ops: readonly QuotaOp[],
     reads: { statements: ReadonlyArray<[string, unknown[]]>; resources: string[]; settleIds: string[] },
     answers: readonly unknown[],
-  ): { outcomes: OpOutcome[]; writes: Array<[string, unknown[]]> } {
+  ): BatchPlan {
     const { resources, settleIds } = reads;
     // A compound statement answers with one result set per SELECT, then its own OK packet.
     const results = (Array.isArray(answers[0]) ? answers.filter((a) => Array.isArray(a)) : [answers]).slice(
@@ -584,6 +632,7 @@ export class QuotaEngine {
       return c;
     };
     const inserted: unknown[] = [];
+    const insertedIds: string[] = [];
     let insertedRows = 0;
     const deleted: number[] = [];
     let settled = false;
@@ -644,6 +693,7 @@ export class QuotaEngine {
       }
       const expireAt = dbDate(this.ds, op.expire);
       const ids = op.items.map(() => uuidv7());
+      insertedIds.push(...ids);
       op.items.forEach(([resource, delta], i) => {
         const usage = usages.get(resource)!;
         inserted.push(ids[i], usage.id, projectId, resource, delta, expireAt, now);
@@ -675,7 +725,7 @@ export class QuotaEngine {
     }
     if (deleted.length > 0)
       statements.push([quotaSql.deleteReservations(deleted.length, this.flavor), deleted]);
-    return { outcomes, writes: statements };
+    return { outcomes, writes: statements, inserted: insertedIds, deleted };
   }
 
   private async applySettlement(
@@ -852,6 +902,36 @@ function usageMap(rows: readonly UsageRow[]): Map<string, UsageRow> {
       { id: Number(r.id), resource: r.resource, in_use: Number(r.in_use), reserved: Number(r.reserved) },
     ]),
   );
+}
+
+/**
+ * Server errors that end a connection's statement part way: whether its COMMIT ran is not known.
+ * ER_SERVER_SHUTDOWN, ER_QUERY_INTERRUPTED, ER_CONNECTION_KILLED.
+ */
+const INTERRUPTED_ERRNO = new Set([1053, 1317, 1927]);
+
+/**
+ * Whether a failed statement may still have run to its end on the server: anything but an error the
+ * server reported for a statement it stopped (SQLSTATE and errno; the compound's handler then rolled
+ * back), i.e. a lost or killed connection, a client-side timeout.
+ */
+function outcomeUnknown(err: unknown): boolean {
+  const seen = new Set<unknown>();
+  let cur: unknown = err;
+  while (cur !== null && typeof cur === 'object' && !seen.has(cur)) {
+    seen.add(cur);
+    const e = cur as {
+      errno?: unknown;
+      sqlState?: unknown;
+      fatal?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
+    if (e.fatal === true) return true;
+    if (typeof e.sqlState === 'string' && typeof e.errno === 'number') return INTERRUPTED_ERRNO.has(e.errno);
+    cur = e.driverError ?? e.cause;
+  }
+  return true;
 }
 
 function requireProject(projectId: unknown): asserts projectId is string {
