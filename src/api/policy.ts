@@ -44,6 +44,12 @@ export const POLICIES = {
   'volume_extension:volume_actions:detach': 'admin_or_owner',
   'volume_extension:volume_actions:initialize_connection': 'admin_or_owner',
   'volume_extension:volume_actions:terminate_connection': 'admin_or_owner',
+  /** The attachments API (3.27+). */
+  'volume:attachment_create': 'admin_or_owner',
+  'volume:attachment_update': 'admin_or_owner',
+  'volume:attachment_delete': 'admin_or_owner',
+  'volume:attachment_complete': 'admin_or_owner',
+  'volume:multiattach_bootable_volume': 'admin_or_owner',
   'volume_extension:quotas:show': 'admin_or_owner',
   'volume_extension:quotas:update': 'admin',
   'volume_extension:quotas:delete': 'admin',

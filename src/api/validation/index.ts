@@ -4,6 +4,7 @@ export * from './quota-sets';
 export * from './types';
 export * from './snapshots';
 export * from './query';
+export * from './attachments';
 export {
   SchemaValidator,
   type Schema,

@@ -6,3 +6,4 @@ export * from './availability-zones';
 export * from './quota-sets';
 export * from './snapshots';
 export * from './services';
+export * from './attachments';

@@ -39,4 +39,8 @@ export class VolumeAttachmentEntity extends SoftDeleteColumns {
   /** The connector JSON of os-initialize_connection. */
   @Column({ name: 'connector', type: 'text', nullable: true })
   connector!: string | null;
+
+  /** The connection info the volume service answered for the connector (attachments API). */
+  @Column({ name: 'connection_info', type: 'text', nullable: true })
+  connectionInfo!: string | null;
 }

@@ -36,6 +36,7 @@ import {
   UnknownQuotaResourceError,
 } from '../../../quota/errors';
 import { VolumeConnectionFailedError } from '../../../volume/attach';
+import { AttachmentNotFoundError, AttachmentRequestFailedError } from '../../../volume/attachments-v3';
 
 const prefixed =
   (name: string) =>
@@ -74,4 +75,6 @@ export const volumeFaultMappings: readonly FaultMapping[] = [
   { error: InvalidQuotaValueError, status: 400 },
   { error: UnknownQuotaResourceError, status: 400 },
   { error: VolumeConnectionFailedError, status: 500 },
+  { error: AttachmentNotFoundError, status: 404 },
+  { error: AttachmentRequestFailedError, status: 500 },
 ];

@@ -76,6 +76,7 @@ import {
   type VolumeViewContext,
 } from '../../views';
 import type { VolumeAPI } from '../../../volume/api';
+import { attachmentRoutes } from './attachments';
 import type { VolumeTypeRecord } from '../../../volume/volume-db';
 
 const HEX_PROJECT = /^[0-9a-f-]+$/;
@@ -834,6 +835,10 @@ function resources(api: VolumeAPI, options: VolumeV3RouteOptions): Router {
     });
     res.json(serviceList(services, ctx.microversion, new Date(), options.serviceDownTimeSec ?? 60));
   });
+
+  // ---- attachments (3.27+) --------------------------------------------------------------------
+
+  attachmentRoutes(r, api, options.maxLimit);
 
   return r;
 }
