@@ -622,7 +622,9 @@ export class QuotaEngine {
     const limits = resources.length > 0 ? this.limitsFrom(results[1] as LimitRow[], resources) : {};
     const found = settleIds.length > 0 ? (results[results.length - 1] as SettleRow[]) : [];
     const usageById = new Map([...usages.values()].map((u) => [u.id, u]));
-    const reservations = new Map(found.map((r) => [String(r.uuid), r]));
+    // Each settle takes the rows its own ids match as the database matched them (see reservationKey).
+    const key = this.flavor === 'mysql' ? reservationKey : (id: string): string => id;
+    const reservations = new Map(found.map((r) => [key(String(r.uuid)), r]));
     const now = dbDate(this.ds, this.now());
     /** Per usage row id: what this batch adds to `reserved` and to `in_use` (negative: takes away). */
     const changes = new Map<number, { reserved: number; inUse: number }>();
@@ -640,7 +642,7 @@ export class QuotaEngine {
     const outcomes = ops.map((op): OpOutcome => {
       if (op.kind === 'settle') {
         let applied = 0;
-        for (const uuid of new Set(op.ids)) {
+        for (const uuid of new Set(op.ids.map(key))) {
           const row = reservations.get(uuid);
           if (row === undefined) continue; // unknown, settled already, or by an earlier op of this batch
           reservations.delete(uuid);
@@ -902,6 +904,15 @@ function usageMap(rows: readonly UsageRow[]): Map<string, UsageRow> {
       { id: Number(r.id), resource: r.resource, in_use: Number(r.in_use), reserved: Number(r.reserved) },
     ]),
   );
+}
+
+/**
+ * A reservation id as MySQL's default collation compares it in {@link quotaSql.selectReservations}
+ * (case-insensitive, trailing spaces ignored): a settle of an id written another way finds the row,
+ * and its batch must hand that row to it, as the settle alone applied every row it found.
+ */
+function reservationKey(id: string): string {
+  return id.toLowerCase().replace(/ +$/, '');
 }
 
 /**
