@@ -160,7 +160,9 @@ export class VolumeSchedulerManager extends Manager {
       });
       this.log.debug('volume scheduled', { volumeId, host });
     } catch (err) {
-      await this.markError(ctx, volumeId, err);
+      // Only while still placed here: the backend may have got the cast after all and rescheduled the
+      // volume, which another placement now owns.
+      await this.markError(ctx, volumeId, err, { host });
     }
   }
 
@@ -277,16 +279,17 @@ export class VolumeSchedulerManager extends Manager {
 
   /**
    * Sets a creating volume `error` (host cleared). With `only.unplaced`, only while it has no host: a
-   * copy of the cast that fails to select a backend must not fail a volume another copy placed.
+   * copy of the cast that fails to select a backend must not fail a volume another copy placed. With
+   * `only.host`, only while it is on that host: a failed cast must not fail a later placement.
    */
   private async markError(
     ctx: RequestContext,
     volumeId: string,
     err: unknown,
-    only: { unplaced?: boolean } = {},
+    only: { unplaced?: boolean; host?: string } = {},
   ): Promise<void> {
     const marked = await this.rows.transition(volumeId, ['creating'], 'error', { host: null }, only);
-    if (!marked && only.unplaced === true) {
+    if (!marked && (only.unplaced === true || only.host !== undefined)) {
       this.log.info(
         'could not schedule a volume that is not waiting for a placement (placed by another copy, failed or deleted); nothing to do',
         {

@@ -112,7 +112,8 @@ export class VolumeRows {
   /**
    * Moves a live volume from one of `from` to `to` (and sets host when given). With `only.unplaced` the
    * volume must also have no host: the scheduler places a volume with this compare-and-set, so of two
-   * copies of a create cast handled at once (two processes) exactly one wins.
+   * copies of a create cast handled at once (two processes) exactly one wins. With `only.host` it must
+   * be on that host (the scheduler fails only the placement it made, not a later one).
    * @returns whether the volume was in one of those states (and changed).
    */
   async transition(
@@ -120,7 +121,7 @@ export class VolumeRows {
     from: readonly string[],
     to: string,
     changes: { host?: string | null; size?: number } = {},
-    only: { unplaced?: boolean } = {},
+    only: { unplaced?: boolean; host?: string } = {},
   ): Promise<boolean> {
     if (from.length === 0) return false;
     const sets = ['status = ?', 'updated_at = ?'];
@@ -134,7 +135,11 @@ export class VolumeRows {
       params.push(changes.size);
     }
     params.push(volumeId, ...from);
-    const unplaced = only.unplaced === true ? ' AND host IS NULL' : '';
+    let unplaced = only.unplaced === true ? ' AND host IS NULL' : '';
+    if (only.host !== undefined) {
+      unplaced += ' AND host = ?';
+      params.push(only.host);
+    }
     const sql = `UPDATE volumes SET ${sets.join(', ')} WHERE id = ? AND deleted = 0 AND status IN (${from.map(() => '?').join(', ')})${unplaced}`;
     return (await this.execute(sql, params)) > 0;
   }

@@ -130,6 +130,33 @@ export function volumePlacementSuite(name: string, makeDb: () => Promise<TestDat
       expect(allocated.reduce((s, x) => s + x, 0)).toBe(ids.length);
     });
 
+    it('a cast that fails after its backend rescheduled the volume, placed elsewhere since, leaves that placement alone', async () => {
+      const id = uuidv4();
+      await insertCreating(db.dataSource, id);
+      const rows = new VolumeRows(db.dataSource);
+      // The backend got the cast, failed the create and cast it back (host cleared); another scheduler
+      // placed it on the other backend; only then does this cast report its failure (a confirm timeout).
+      const rpc = {
+        casts: [] as Array<{ volumeId: string; host: string }>,
+        async createVolume(_ctx: unknown, host: string, args: { volumeId: string }): Promise<void> {
+          this.casts.push({ volumeId: args.volumeId, host });
+          const other = host.startsWith('v1@') ? 'v2@file#file' : 'v1@file#file';
+          await rows.transition(id, ['creating'], 'creating', { host: null });
+          await rows.transition(id, ['creating'], 'creating', { host: other }, { unplaced: true });
+          throw new Error('publisher confirm timed out');
+        },
+      };
+      const m = scheduler(db.dataSource, rpc as unknown as RecordingVolumeRpc, 'sched-a');
+
+      await m.create_volume(RequestContext.admin(), argsFor(id));
+
+      expect(rpc.casts).toHaveLength(1);
+      const placedFirst = rpc.casts[0]!.host;
+      expect(await rows.get(id)).toMatchObject({ status: 'creating' });
+      expect((await rows.get(id))!.host).not.toBe(placedFirst);
+      expect((await rows.get(id))!.host).not.toBeNull();
+    });
+
     it('transition with only.unplaced: of many concurrent writers exactly one changes the row', async () => {
       const id = uuidv4();
       await insertCreating(db.dataSource, id);
