@@ -98,6 +98,52 @@ describe('createRootLogger', () => {
     expect(text()).toMatch(/warn.*\[api\] req-p slow request \{ durationMs: 1200 \}\n$/);
   });
 
+  it('does not format a line of a level that is off (its metadata is not even serialized); setting the level turns it on', async () => {
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
+    const logger = createRootLogger({ level: 'info', format: 'json', silent: false, stream });
+    const child = componentLogger(logger, 'rpc').child({ host: 'h' });
+    const toJSON = jest.fn(() => 'serialized');
+
+    child.debug('dispatching', { meta: { toJSON } });
+    child.log('debug', 'dispatching', { meta: { toJSON } });
+    await tick();
+    expect(chunks).toEqual([]);
+    expect(toJSON).not.toHaveBeenCalled();
+    expect(child.isDebugEnabled()).toBe(false);
+
+    logger.level = 'debug';
+    child.debug('dispatching', { meta: { toJSON } });
+    await tick();
+    expect(chunks.map((c) => JSON.parse(c) as unknown)).toEqual([
+      expect.objectContaining({ level: 'debug', component: 'rpc', host: 'h', meta: 'serialized' }),
+    ]);
+  });
+
+  it('stamps each line with the ISO time and prints what JSON.stringify refuses as winston does', async () => {
+    const { logger, lines } = memoryLogger();
+    const circular: Record<string, unknown> = { name: 'loop' };
+    circular['self'] = circular;
+
+    const before = Date.now();
+    logger.info('plain', { n: 1 });
+    logger.info('odd values', { circular, big: 12345678901234567890n });
+    await tick();
+    const after = Date.now();
+
+    const [plain, odd] = lines();
+    expect(plain!['timestamp']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const at = Date.parse(String(plain!['timestamp']));
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(after);
+    expect(odd).toMatchObject({
+      message: 'odd values',
+      circular: { name: 'loop', self: '[Circular]' },
+      big: '12345678901234567890',
+    });
+  });
+
   it('writes nothing when silent', async () => {
     const stream = new PassThrough();
     const chunks: Buffer[] = [];
