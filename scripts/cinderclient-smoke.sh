@@ -6,7 +6,8 @@
 #   → create --snapshot-id → snapshot-delete → quota-show → quota-usage → type-list
 #   → availability-zone-list → absolute-limits → service-list (admin) → type-create, type-key set/unset,
 #   extra-specs-list, a create placed by volume_backend_name, type-update, type-delete (admin)
-#   → delete (until gone).
+#   → attachment-create / -list / -show / -update / -complete / -delete (3.44) on a volume of its own,
+#   its status checked after each → delete (until gone).
 #
 # Usage: scripts/cinderclient-smoke.sh ENDPOINT [PROJECT_ID] [USER_ID]
 #   ENDPOINT    the volume endpoint, with or without the project:
@@ -290,6 +291,72 @@ if [[ "$user" == admin ]]; then
     fi
     run type-delete "$tid" && run type-list && { grep -q "$tid" <<<"$out" && fail "type $tid still listed" || ok "type deleted"; }
   fi
+fi
+
+# The attachments API (3.27+, attachment-complete 3.44), as Nova drives it, on a volume of its own;
+# the volume's status is checked after each step.
+att_cmd=(--os-volume-api-version 3.44)
+# expect_status VOLUME WANT AFTER: the volume's status (from `cinder show`) is WANT after step AFTER.
+expect_status() {
+  local got="" saved="$out"
+  run show "$1" && got="$(field status)"
+  out="$saved"
+  [[ "$got" == "$2" ]] && ok "volume $3: $2" || fail "volume after $3: status '$got', expected '$2'"
+}
+step "attachment-create / -list / -show / -update / -complete / -delete (--os-volume-api-version 3.44)"
+if run create --name "$name-att" 1; then
+  av="$(field id)"
+  server="$(cat /proc/sys/kernel/random/uuid)"
+  if wait_for "$av" status available; then
+    aid=""
+    if run "${att_cmd[@]}" attachment-create "$av" "$server"; then
+      aid="$(field id)"
+      [[ "$aid" =~ ^[0-9a-f-]{36}$ && "$(field status)" == reserved && "$(field instance)" == "$server" ]] &&
+        ok "attachment $aid reserved for $server" || fail "attachment-create printed: $out"
+      expect_status "$av" reserved attachment-create
+    fi
+    if [[ -n "$aid" ]]; then
+      if run "${att_cmd[@]}" attachment-list; then
+        grep -Eq "\| *$aid *\| *$av *\| *reserved *\| *$server *\|" <<<"$out" && ok "attachment-list row" || fail "attachment-list: $out"
+      fi
+      if run "${att_cmd[@]}" attachment-list --volume-id "$av"; then
+        grep -q "$aid" <<<"$out" && ok "attachment-list --volume-id" || fail "attachment-list --volume-id: $out"
+      fi
+      if run "${att_cmd[@]}" attachment-show "$aid"; then
+        [[ "$(field volume_id)" == "$av" && "$(field status)" == reserved ]] && ok "attachment-show: reserved" || fail "attachment-show: $out"
+      fi
+      if run "${att_cmd[@]}" attachment-update --host smoke-host --mountpoint /dev/vdb "$aid"; then
+        [[ "$(field driver_volume_type)" == local ]] && ok "attachment-update: connection_info (local)" || fail "attachment-update printed: $out"
+        expect_status "$av" attaching attachment-update
+      fi
+      if run "${att_cmd[@]}" attachment-complete "$aid"; then
+        expect_status "$av" in-use attachment-complete
+        run show "$av" && { [[ "$(field attached_servers)" == *"$server"* ]] && ok "show: attached to $server" || fail "attached_servers '$(field attached_servers)'"; }
+        run "${att_cmd[@]}" attachment-show "$aid" && { [[ "$(field status)" == attached ]] && ok "attachment-show: attached" || fail "attachment status '$(field status)'"; }
+      fi
+      # The client prints the server's refusal ("Delete for volume … failed: Invalid volume: …") and exits 1.
+      if cinder delete "$av" >"$errf" 2>&1; then
+        fail "delete of a volume with an attachment succeeded"
+      else
+        grep -q "Invalid volume" "$errf" && ok "delete refused while attached" || fail "delete while attached: $(tr '\n' ' ' <"$errf")"
+      fi
+      if run "${att_cmd[@]}" attachment-delete "$aid"; then
+        expect_status "$av" available attachment-delete
+      fi
+    fi
+    step "attachment-create --connect True, attachment-complete, attachment-delete"
+    if run "${att_cmd[@]}" attachment-create --connect True --host smoke-host --mountpoint /dev/vdc "$av" "$server"; then
+      aid="$(field id)"
+      [[ "$(field driver_volume_type)" == local ]] && ok "connected at create (local)" || fail "attachment-create --connect printed: $out"
+      expect_status "$av" attaching "attachment-create --connect"
+      run "${att_cmd[@]}" attachment-complete "$aid" && expect_status "$av" in-use attachment-complete
+      run "${att_cmd[@]}" attachment-delete "$aid" && expect_status "$av" available attachment-delete
+      if run "${att_cmd[@]}" attachment-list --volume-id "$av"; then
+        grep -q "$aid" <<<"$out" && fail "deleted attachment still listed" || ok "attachment-list: none left"
+      fi
+    fi
+  fi
+  run delete "$av" && wait_gone "$av" && ok "attachments volume deleted" || true
 fi
 
 if [[ -n "$id" ]]; then
