@@ -241,10 +241,11 @@ export function attachmentsSuite(label: string, makeDb: () => Promise<TestDataba
       expect(r2.body.attachment.attach_mode).toBe('ro');
       expect(r2.body.attachment.connection_info.data.access_mode).toBe('ro');
       // Below 3.54 `mode` is an unknown property.
-      const r3 = await create({ volume_uuid: ro, instance_uuid: INSTANCE2, mode: 'ro' });
-      expect(r3.status).toBe(400);
-      expect(r3.body.badRequest.message).toContain(
-        "Additional properties are not allowed ('mode' was unexpected)",
+      fault(
+        await create({ volume_uuid: ro, mode: 'ro' }),
+        'badRequest',
+        400,
+        `Invalid input for field/attribute attachment. Value: {'volume_uuid': '${ro}', 'mode': 'ro'}. Additional properties are not allowed ('mode' was unexpected)`,
       );
     });
 
@@ -314,6 +315,30 @@ export function attachmentsSuite(label: string, makeDb: () => Promise<TestDataba
       expect(gone.map((g) => g.status).sort()).toEqual(expect.arrayContaining([200]));
       expect(await row(vol)).toEqual({ status: 'available', attach_status: 'detached' });
       expect(await attachmentRows(vol)).toEqual([{ attach_status: 'detached', deleted: 1 }]);
+    });
+
+    it('os-complete and update of an attachment deleted meanwhile answer 404 and change nothing; racing complete and delete end consistent', async () => {
+      const vol = await createVolume();
+      const id = await reserve(vol);
+      expect((await del(`${base}/attachments/${id}`)).status).toBe(200);
+      const notFound = `Volume attachment could not be found with filter: attachment_id = ${id}.`;
+      fault(await complete(id), 'itemNotFound', 404, notFound);
+      fault(
+        await send('put', `${base}/attachments/${id}`, { attachment: { connector } }),
+        'itemNotFound',
+        404,
+        notFound,
+      );
+      expect(await row(vol)).toEqual({ status: 'available', attach_status: 'detached' });
+
+      for (let i = 0; i < 3; i++) {
+        const a = await reserve(vol);
+        const [done, gone] = await Promise.all([complete(a), del(`${base}/attachments/${a}`)]);
+        expect(gone.status).toBe(200);
+        expect([204, 404]).toContain(done.status);
+        // Whichever ran first, the attachment is gone and the volume is free again.
+        expect(await row(vol)).toEqual({ status: 'available', attach_status: 'detached' });
+      }
     });
 
     it('lists with filters, paging and sorting; summary and detail', async () => {
@@ -464,32 +489,53 @@ export function attachmentsSuite(label: string, makeDb: () => Promise<TestDataba
       const vol = await createVolume();
       const id = await reserve(vol);
       const before = { row: await row(vol), attachments: await attachmentRows(vol) };
+      const field = (name: string, value: string, why: string): string =>
+        `Invalid input for field/attribute ${name}. Value: ${value}. ${why}`;
       const bad: [unknown, string][] = [
         ['{"attachment": ', 'Malformed request body'],
         [{}, "'attachment' is a required property"],
-        [{ attachment: {} }, "'volume_uuid' is a required property"],
-        [{ attachment: { volume_uuid: 'nope', instance_uuid: INSTANCE } }, 'volume_uuid'],
-        [{ attachment: { volume_uuid: vol, instance_uuid: 'nope' } }, 'instance_uuid'],
-        [{ attachment: { volume_uuid: vol, instance_uuid: INSTANCE, connector: 'x' } }, 'connector'],
-        [{ attachment: { volume_uuid: vol, instance_uuid: INSTANCE, foo: 1 } }, "('foo' was unexpected)"],
-        [{ attachment: vol }, 'attachment'],
+        [{ attachment: {} }, field('attachment', '{}', "'volume_uuid' is a required property")],
+        [
+          { attachment: { volume_uuid: 'nope', instance_uuid: INSTANCE } },
+          field('volume_uuid', 'nope', "'nope' is not a 'uuid'"),
+        ],
+        [
+          { attachment: { volume_uuid: vol, instance_uuid: 'nope' } },
+          field('instance_uuid', 'nope', "'nope' is not a 'uuid'"),
+        ],
+        [
+          { attachment: { volume_uuid: vol, instance_uuid: INSTANCE, connector: 'x' } },
+          field('connector', 'x', "'x' is not of type 'object', 'null'"),
+        ],
+        [
+          { attachment: { volume_uuid: vol, instance_uuid: INSTANCE, foo: 1 } },
+          field(
+            'attachment',
+            `{'volume_uuid': '${vol}', 'instance_uuid': '${INSTANCE}', 'foo': 1}`,
+            "Additional properties are not allowed ('foo' was unexpected)",
+          ),
+        ],
+        [{ attachment: vol }, field('attachment', vol, `'${vol}' is not of type 'object'`)],
       ];
-      for (const [body, text] of bad) {
-        const res = await send('post', `${base}/attachments`, body);
-        expect(res.status).toBe(400);
-        expect(JSON.stringify(res.body)).toContain(text);
+      for (const [body, message] of bad) {
+        fault(await send('post', `${base}/attachments`, body), 'badRequest', 400, message);
       }
       const badUpdates: [unknown, string][] = [
         [{}, "'attachment' is a required property"],
-        [{ attachment: {} }, "'connector' is a required property"],
-        [{ attachment: { connector: {} } }, 'connector'],
-        [{ attachment: { connector: null } }, 'connector'],
-        [{ attachment: { connector, mode: 'rw' } }, "('mode' was unexpected)"],
+        [{ attachment: {} }, field('attachment', '{}', "'connector' is a required property")],
+        [{ attachment: { connector: {} } }, field('connector', '{}', '{} does not have enough properties')],
+        [{ attachment: { connector: null } }, field('connector', 'None', "None is not of type 'object'")],
+        [
+          { attachment: { connector: { host: 'h' }, mode: 'rw' } },
+          field(
+            'attachment',
+            "{'connector': {'host': 'h'}, 'mode': 'rw'}",
+            "Additional properties are not allowed ('mode' was unexpected)",
+          ),
+        ],
       ];
-      for (const [body, text] of badUpdates) {
-        const res = await send('put', `${base}/attachments/${id}`, body);
-        expect(res.status).toBe(400);
-        expect(JSON.stringify(res.body)).toContain(text);
+      for (const [body, message] of badUpdates) {
+        fault(await send('put', `${base}/attachments/${id}`, body), 'badRequest', 400, message);
       }
       fault(
         await send('post', `${base}/attachments/${id}/action`, { 'os-foo': {} }),
