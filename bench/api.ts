@@ -18,7 +18,15 @@
  *                them, the quota engine's group commit) and how long each held them (they take turns, so
  *                that bounds creates/s at ~1000 / (tx per create × held)).
  *   floor c=N    the same statements a create needs, straight through mysql2 (bench/lib/create-floor.ts),
- *                at concurrency N on one project, right after the create case; the ratio ours/floor. Its
+ *                at concurrency N on one project, timed together with the create case: the two alternate
+ *                in slices of --slice seconds (default 1; `--seconds` each in all), in the order create
+ *                floor, floor create, create floor …, and each side's figures come from its own slices
+ *                (creates/s = creates / seconds run, p50/p99 over all its requests). So the ratio
+ *                ours/floor is taken under the same load on the shared machine (one 5 s run after the
+ *                other moved it with every change of load in between), and the ABBA order cancels a
+ *                load that drifts steadily; the ratio row gives the spread of the per-pair ratios. The
+ *                wait until a slice's volumes are available is timed with the create side (its
+ *                to-available), outside both sides' creates/s, and never overlaps a floor slice. Its
  *                quota transactions go as the quota engine sends one operation alone on MariaDB (two
  *                compound statements each; --floor-plain: one statement per round trip, limits read
  *                first); each create has its own, where the engine shares them between concurrent
@@ -27,6 +35,7 @@
  *                --volumes (10,000) volumes present (seeded by SQL).
  *
  * Flags: --json (one JSON object per case on stdout), --seconds N (per create and floor case, default 5),
+ * --slice N (seconds per create/floor slice, default 1; with --no-floor the create case runs in one piece),
  * --get-seconds N (per GET case, default 3), --concurrency 1,8,32, --get-concurrency N (default 8),
  * --volumes N (default 10000), --db URL (else BENCH_MYSQL_URL, TEST_MYSQL_URL, mysql://root@127.0.0.1:3306),
  * --no-floor, --floor-plain, --no-get, --server-prof DIR (the server process writes a V8 CPU profile there), --pool N (the
@@ -46,12 +55,14 @@ import { createDataSource, runMigrations } from '../src/db/data-source';
 import { QuotaEngine } from '../src/quota';
 import { FloorCreate } from './lib/create-floor';
 import type { ParentMessage, ServerMessage } from './lib/api-server';
-import { statementKind, type LockTimes, type QueryCounts } from './lib/query-counter';
-import { progress, round } from './lib/timing';
+import { statementKind, type QueryCounts } from './lib/query-counter';
+import { median, progress, round } from './lib/timing';
 
 interface Options {
   readonly json: boolean;
   readonly seconds: number;
+  /** Seconds of each create and floor slice (they alternate; see the file's comment). */
+  readonly slice: number;
   readonly getSeconds: number;
   readonly concurrency: readonly number[];
   readonly getConcurrency: number;
@@ -69,6 +80,7 @@ interface Options {
 function parseArgs(argv: readonly string[]): Options {
   let json = false;
   let seconds = 5;
+  let slice = 1;
   let getSeconds = 3;
   let concurrency = [1, 8, 32];
   let getConcurrency = 8;
@@ -89,6 +101,7 @@ function parseArgs(argv: readonly string[]): Options {
     };
     if (arg === '--json') json = true;
     else if (arg === '--seconds') seconds = Number(value());
+    else if (arg === '--slice') slice = Number(value());
     else if (arg === '--get-seconds') getSeconds = Number(value());
     else if (arg === '--concurrency') concurrency = value().split(',').map(Number);
     else if (arg === '--get-concurrency') getConcurrency = Number(value());
@@ -101,11 +114,12 @@ function parseArgs(argv: readonly string[]): Options {
     else if (arg === '--pool') pool = Number(value());
     else
       throw new Error(
-        `unknown argument ${arg} (known: --json, --seconds N, --get-seconds N, --concurrency 1,8,32, --get-concurrency N, ` +
+        `unknown argument ${arg} (known: --json, --seconds N, --slice N, --get-seconds N, --concurrency 1,8,32, --get-concurrency N, ` +
           '--volumes N, --db URL, --no-floor, --floor-plain, --no-get, --server-prof DIR, --pool N)',
       );
   }
   if (!(seconds > 0 && seconds <= 300)) throw new Error('--seconds must be in (0, 300]');
+  if (!(slice > 0)) throw new Error('--slice must be positive');
   if (!(getSeconds > 0 && getSeconds <= 300)) throw new Error('--get-seconds must be in (0, 300]');
   if (concurrency.length === 0 || concurrency.some((c) => !Number.isInteger(c) || c < 1 || c > 1024)) {
     throw new Error('--concurrency takes integers in [1, 1024]');
@@ -118,6 +132,7 @@ function parseArgs(argv: readonly string[]): Options {
   return {
     json,
     seconds,
+    slice,
     getSeconds,
     concurrency,
     getConcurrency,
@@ -135,6 +150,9 @@ const load = (): string =>
   loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
+
+/** What the server reports of its work (see bench/lib/api-server.ts). */
+type ServerUsage = Omit<Extract<ServerMessage, { type: 'queries' }>, 'type'>;
 
 /** The server process: forked, ready once it reports its port. */
 class Server {
@@ -173,25 +191,25 @@ class Server {
     this.send({ type: 'reset-queries' });
   }
 
-  /** The SQL statements the server sent and the CPU it used since the last reset. */
-  queries(): Promise<{
-    counts: QueryCounts;
-    cpuUs: number;
-    elu: number;
-    lock: LockTimes;
-    roundTrips: number;
-  }> {
+  /**
+   * The SQL statements the server sent and the CPU it used since the last reset; its CPU and event loop
+   * times since it started.
+   */
+  queries(): Promise<ServerUsage> {
     return new Promise((resolve) => {
       this.waiting.push((m) =>
         resolve(
           m.type === 'queries'
-            ? { counts: m.counts, cpuUs: m.cpuUs, elu: m.elu, lock: m.lock, roundTrips: m.roundTrips }
+            ? m
             : {
                 counts: {},
                 cpuUs: 0,
                 elu: 0,
                 lock: { transactions: 0, heldMs: 0, waitMs: 0 },
                 roundTrips: 0,
+                cpuTotalUs: 0,
+                eluActiveMs: 0,
+                eluIdleMs: 0,
               },
         ),
       );
@@ -253,9 +271,9 @@ interface CreateRow {
   readonly queriesPerCreate: number;
   /** Queries the server sent per create: statements, but a compound statement counts once. */
   readonly roundTripsPerCreate: number;
-  /** CPU the server process used per accepted create, until all were available (ms). */
+  /** CPU the server process used per accepted create, in the slices until all were available (ms). */
   readonly serverCpuMsPerCreate: number;
-  /** How busy the server's event loop was (0..1) from the start until every volume was available. */
+  /** How busy the server's event loop was (0..1) in the slices, each until its volumes were available. */
   readonly serverEventLoopUtilization: number;
   /**
    * Per transaction that locked the project's quota usage rows: ms from the answer to the locking read
@@ -266,6 +284,9 @@ interface CreateRow {
   /** Transactions that locked the usage rows, per create: 2 alone (reserve, commit), fewer when batched. */
   readonly lockTxPerCreate: number;
   readonly lockWaitMsPerTx: number;
+  /** Load runs the case was timed in (alternating with the floor's), and the seconds of each. */
+  readonly slices: number;
+  readonly sliceSeconds: number;
   readonly queryKinds: Record<string, number>;
   readonly loadavg: number[];
 }
@@ -360,88 +381,145 @@ async function verifyCreates(
 
 const CREATE_BODY = JSON.stringify({ volume: { size: 1 } });
 
-async function createCase(
-  server: Server,
-  admin: Connection,
-  db: string,
-  projectId: string,
-  concurrency: number,
-  seconds: number,
-): Promise<CreateRow> {
-  const ids = new Set<string>();
-  const failures: string[] = [];
-  // One create first, alone: the project's quota usage rows exist before the timed part (steady state,
-  // as for the floor; a project's first concurrent creates are the quota engine's first-use path).
-  const first = await fetch(`http://127.0.0.1:${server.port}/v3/${projectId}/volumes`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-auth-token': `bench:${projectId}` },
-    body: CREATE_BODY,
-  });
-  if (first.status !== 202)
-    throw new CheckFailed(`first create of ${projectId} answered ${first.status}: ${await first.text()}`);
-  ids.add(((await first.json()) as { volume: { id: string } }).volume.id);
-  await waitSettled(admin, db, projectId, 30_000);
-  server.resetQueries();
-  const t0 = Date.now();
-  const result = await autocannon({
-    url: `http://127.0.0.1:${server.port}`,
-    connections: concurrency,
-    duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        path: `/v3/${projectId}/volumes`,
-        headers: { 'content-type': 'application/json', 'x-auth-token': `bench:${projectId}` },
-        body: CREATE_BODY,
-        onResponse: (status: number, body: string) => {
-          if (status === 202) ids.add((JSON.parse(body) as { volume: { id: string } }).volume.id);
-          else if (failures.length < 5) failures.push(`${status} ${body.slice(0, 300)}`);
+/** The p-th quantile of sorted `xs` (0 when empty). */
+function quantile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+}
+
+/**
+ * The create case of one concurrency, timed in slices (see the file's comment): `prepare` once, then
+ * `slice(seconds)` any number of times (each a load run, then the wait until every accepted volume is
+ * available), then `finish` for the row over all slices. The server's CPU and event loop time count
+ * only inside the slices and their waits.
+ */
+class CreatePhase {
+  private readonly ids = new Set<string>();
+  private readonly failures: string[] = [];
+  private readonly latencies: number[] = [];
+  private slices = 0;
+  /** Seconds the load tool ran, and from each slice's start until all its volumes were available. */
+  private loadSeconds = 0;
+  private toAvailableSeconds = 0;
+  private cpuUs = 0;
+  private eluActiveMs = 0;
+  private eluMs = 0;
+  private bad = { non2xx: 0, errors: 0, timeouts: 0 };
+
+  constructor(
+    private readonly server: Server,
+    private readonly admin: Connection,
+    private readonly db: string,
+    private readonly projectId: string,
+    private readonly concurrency: number,
+  ) {}
+
+  /** One create first, alone, so the project's quota usage rows exist before the timed part. */
+  async prepare(): Promise<void> {
+    // Steady state, as for the floor: a project's first concurrent creates are the quota engine's
+    // first-use path.
+    const first = await fetch(`http://127.0.0.1:${this.server.port}/v3/${this.projectId}/volumes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-auth-token': `bench:${this.projectId}` },
+      body: CREATE_BODY,
+    });
+    if (first.status !== 202)
+      throw new CheckFailed(
+        `first create of ${this.projectId} answered ${first.status}: ${await first.text()}`,
+      );
+    this.ids.add(((await first.json()) as { volume: { id: string } }).volume.id);
+    await waitSettled(this.admin, this.db, this.projectId, 30_000);
+    this.server.resetQueries();
+  }
+
+  /** Creates at the phase's concurrency for `seconds`, then waits until they are all available. @returns creates/s */
+  async slice(seconds: number): Promise<number> {
+    const before = await this.server.queries();
+    const t0 = Date.now();
+    const ids0 = this.ids.size;
+    const result = await new Promise<autocannon.Result>((resolve, reject) => {
+      const instance = autocannon(
+        {
+          url: `http://127.0.0.1:${this.server.port}`,
+          connections: this.concurrency,
+          duration: seconds,
+          requests: [
+            {
+              method: 'POST',
+              path: `/v3/${this.projectId}/volumes`,
+              headers: { 'content-type': 'application/json', 'x-auth-token': `bench:${this.projectId}` },
+              body: CREATE_BODY,
+              onResponse: (status: number, body: string) => {
+                if (status === 202) this.ids.add((JSON.parse(body) as { volume: { id: string } }).volume.id);
+                else if (this.failures.length < 5) this.failures.push(`${status} ${body.slice(0, 300)}`);
+              },
+            },
+          ],
         },
-      },
-    ],
-  });
-  const tSent = Date.now();
-  const settledAt = await waitSettled(admin, db, projectId, 120_000);
-  const used = await server.queries();
-  const counts = byKind(used.counts);
-  if (process.env['BENCH_SHOW_SQL'] === '1') {
-    for (const [sql, n] of Object.entries(used.counts).sort(([, a], [, b]) => b - a))
-      progress(`${n}x ${sql.slice(0, 400)}`);
+        (err: unknown, r: autocannon.Result) => (err ? reject(err as Error) : resolve(r)),
+      );
+      instance.on('response', (_client, _status, _bytes, responseTime) => this.latencies.push(responseTime));
+    });
+    const settledAt = await waitSettled(this.admin, this.db, this.projectId, 120_000);
+    const after = await this.server.queries();
+    this.slices++;
+    this.loadSeconds += result.duration;
+    this.toAvailableSeconds += (settledAt - t0) / 1000;
+    this.cpuUs += after.cpuTotalUs - before.cpuTotalUs;
+    this.eluActiveMs += after.eluActiveMs - before.eluActiveMs;
+    this.eluMs += after.eluActiveMs + after.eluIdleMs - (before.eluActiveMs + before.eluIdleMs);
+    this.bad.non2xx += result.non2xx;
+    this.bad.errors += result.errors;
+    this.bad.timeouts += result.timeouts;
+    return (this.ids.size - ids0) / result.duration;
   }
-  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
-    throw new CheckFailed(
-      `create c=${concurrency}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts; first: ${failures.join(' | ')}`,
+
+  async finish(sliceSeconds: number): Promise<CreateRow> {
+    const { concurrency, projectId } = this;
+    const used = await this.server.queries();
+    const counts = byKind(used.counts);
+    if (process.env['BENCH_SHOW_SQL'] === '1') {
+      for (const [sql, n] of Object.entries(used.counts).sort(([, a], [, b]) => b - a))
+        progress(`${n}x ${sql.slice(0, 400)}`);
+    }
+    if (this.bad.non2xx > 0 || this.bad.errors > 0 || this.bad.timeouts > 0) {
+      throw new CheckFailed(
+        `create c=${concurrency}: ${this.bad.non2xx} non-2xx, ${this.bad.errors} errors, ${this.bad.timeouts} timeouts; first: ${this.failures.join(' | ')}`,
+      );
+    }
+    // The timed creates: every row of the project but the first, untimed one. Each slice's load run
+    // may have left up to `concurrency` accepted creates unanswered.
+    const accepted =
+      (await verifyCreates(this.admin, this.db, projectId, this.ids, concurrency * this.slices)) - 1;
+    progress(
+      `create c=${concurrency}: ${accepted} accepted in ${this.loadSeconds.toFixed(1)}s (${this.slices} slices), all available ${this.toAvailableSeconds.toFixed(2)}s after their slices started`,
     );
+    const q = perCreate(counts, accepted);
+    this.latencies.sort((a, b) => a - b);
+    return {
+      bench: 'api',
+      case: 'create',
+      concurrency,
+      accepted,
+      // The rate the load tool saw answered (202s it read / the time it ran).
+      createsPerSec: round((this.ids.size - 1) / this.loadSeconds, 1),
+      p50Ms: round(quantile(this.latencies, 0.5), 2),
+      p99Ms: round(quantile(this.latencies, 0.99), 2),
+      maxMs: round(this.latencies.at(-1) ?? 0, 2),
+      secondsToAllAvailable: round(this.toAvailableSeconds, 2),
+      toAvailablePerSec: round(accepted / this.toAvailableSeconds, 1),
+      queriesPerCreate: q.total,
+      roundTripsPerCreate: round(used.roundTrips / accepted, 2),
+      serverCpuMsPerCreate: round(this.cpuUs / 1000 / accepted, 2),
+      serverEventLoopUtilization: round(this.eluActiveMs / Math.max(1, this.eluMs), 2),
+      lockHeldMsPerTx: round(used.lock.heldMs / Math.max(1, used.lock.transactions), 2),
+      lockWaitMsPerTx: round(used.lock.waitMs / Math.max(1, used.lock.transactions), 2),
+      lockTxPerCreate: round(used.lock.transactions / Math.max(1, accepted), 2),
+      slices: this.slices,
+      sliceSeconds,
+      queryKinds: q.kinds,
+      loadavg: loadavg().map((x) => round(x, 2)),
+    };
   }
-  // The timed creates: every row of the project but the first, untimed one.
-  const accepted = (await verifyCreates(admin, db, projectId, ids, concurrency)) - 1;
-  const secondsToAll = (settledAt - t0) / 1000;
-  progress(
-    `create c=${concurrency}: ${accepted} accepted in ${((tSent - t0) / 1000).toFixed(1)}s, all available ${secondsToAll.toFixed(2)}s after start`,
-  );
-  const q = perCreate(counts, accepted);
-  return {
-    bench: 'api',
-    case: 'create',
-    concurrency,
-    accepted,
-    // The rate the load tool saw answered (202s it read / its duration).
-    createsPerSec: round((ids.size - 1) / result.duration, 1),
-    p50Ms: result.latency.p50,
-    p99Ms: result.latency.p99,
-    maxMs: result.latency.max,
-    secondsToAllAvailable: round(secondsToAll, 2),
-    toAvailablePerSec: round(accepted / secondsToAll, 1),
-    queriesPerCreate: q.total,
-    roundTripsPerCreate: round(used.roundTrips / accepted, 2),
-    serverCpuMsPerCreate: round(used.cpuUs / 1000 / accepted, 2),
-    serverEventLoopUtilization: round(used.elu, 2),
-    lockHeldMsPerTx: round(used.lock.heldMs / Math.max(1, used.lock.transactions), 2),
-    lockWaitMsPerTx: round(used.lock.waitMs / Math.max(1, used.lock.transactions), 2),
-    lockTxPerCreate: round(used.lock.transactions / Math.max(1, accepted), 2),
-    queryKinds: q.kinds,
-    loadavg: loadavg().map((x) => round(x, 2)),
-  };
 }
 
 interface FloorRow {
@@ -459,47 +537,74 @@ interface FloorRow {
   readonly cpuMsPerCreate: number;
   /** As CreateRow.lockHeldMsPerTx. */
   readonly lockHeldMsPerTx: number;
+  /** Runs it was timed in, alternating with the create case's (as long as its slices). */
+  readonly slices: number;
   readonly loadavg: number[];
 }
 
-async function floorCase(floor: FloorCreate, concurrency: number, seconds: number): Promise<FloorRow> {
-  const retries0 = floor.retries;
-  const lock0 = { ...floor.lock };
-  const cpu0 = process.cpuUsage();
-  const latencies: number[] = [];
-  const start = process.hrtime.bigint();
-  const deadline = Date.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < deadline) {
-        const t = process.hrtime.bigint();
-        await floor.create(1);
-        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-      }
-    }),
-  );
-  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-  const cpu = process.cpuUsage(cpu0);
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number): number =>
-    latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? 0;
-  return {
-    bench: 'api',
-    case: 'floor',
-    cpuMsPerCreate: round((cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length), 2),
-    lockHeldMsPerTx: round(
-      (floor.lock.heldMs - lock0.heldMs) / Math.max(1, floor.lock.transactions - lock0.transactions),
-      2,
-    ),
-    concurrency,
-    creates: latencies.length,
-    createsPerSec: round(latencies.length / elapsed, 1),
-    p50Ms: round(pct(0.5), 2),
-    p99Ms: round(pct(0.99), 2),
-    lockRetries: floor.retries - retries0,
-    quotaStatements: floor.quotaStatements,
-    loadavg: loadavg().map((x) => round(x, 2)),
-  };
+/** The floor of one concurrency, timed in slices as {@link CreatePhase}. */
+class FloorPhase {
+  private readonly latencies: number[] = [];
+  private readonly retries0: number;
+  private readonly lock0: { heldMs: number; transactions: number };
+  private slices = 0;
+  private seconds = 0;
+  private cpuUs = 0;
+
+  constructor(
+    private readonly floor: FloorCreate,
+    private readonly concurrency: number,
+  ) {
+    this.retries0 = floor.retries;
+    this.lock0 = { ...floor.lock };
+  }
+
+  /** Floor creates at the phase's concurrency for `seconds`. @returns creates/s */
+  async slice(seconds: number): Promise<number> {
+    const cpu0 = process.cpuUsage();
+    const n0 = this.latencies.length;
+    const start = process.hrtime.bigint();
+    const deadline = Date.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: this.concurrency }, async () => {
+        while (Date.now() < deadline) {
+          const t = process.hrtime.bigint();
+          await this.floor.create(1);
+          this.latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+        }
+      }),
+    );
+    const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    this.slices++;
+    this.seconds += elapsed;
+    this.cpuUs += cpu.user + cpu.system;
+    return (this.latencies.length - n0) / elapsed;
+  }
+
+  finish(): FloorRow {
+    const { floor, latencies } = this;
+    latencies.sort((a, b) => a - b);
+    return {
+      bench: 'api',
+      case: 'floor',
+      cpuMsPerCreate: round(this.cpuUs / 1000 / Math.max(1, latencies.length), 2),
+      lockHeldMsPerTx: round(
+        (floor.lock.heldMs - this.lock0.heldMs) /
+          Math.max(1, floor.lock.transactions - this.lock0.transactions),
+        2,
+      ),
+      concurrency: this.concurrency,
+      creates: latencies.length,
+      createsPerSec: round(latencies.length / this.seconds, 1),
+      p50Ms: round(quantile(latencies, 0.5), 2),
+      p99Ms: round(quantile(latencies, 0.99), 2),
+      lockRetries: floor.retries - this.retries0,
+      quotaStatements: floor.quotaStatements,
+      slices: this.slices,
+      loadavg: loadavg().map((x) => round(x, 2)),
+    };
+  }
 }
 
 interface GetRow {
@@ -637,7 +742,7 @@ function printTable(creates: CreateRow[], floors: FloorRow[], gets: GetRow[]): v
     for (const l of lines) out(fmt(l));
   };
   out(
-    `POST /volumes (one project; to-available = until every accepted volume is available; ratio = ours / mysql2 floor${floors[0] === undefined ? '' : `, its quota transactions ${floors[0].quotaStatements}`})`,
+    `POST /volumes (one project; to-available = until every accepted volume is available; ratio = ours / mysql2 floor${floors[0] === undefined ? '' : `, its quota transactions ${floors[0].quotaStatements}, timed in ${floors[0].slices} alternating slices of ${creates[0]?.sliceSeconds ?? '?'}s each`})`,
   );
   table(
     [
@@ -764,7 +869,10 @@ async function main(): Promise<void> {
     progress(`server listening on 127.0.0.1:${server.port}`);
 
     // Warm-up (JIT, pools, caches), on its own project.
-    await createCase(server, admin, db, project('warm'), 4, 1);
+    const warm = new CreatePhase(server, admin, db, project('warm'), 4);
+    await warm.prepare();
+    await warm.slice(1);
+    await warm.finish(1);
 
     const creates: CreateRow[] = [];
     const floors: FloorRow[] = [];
@@ -773,15 +881,11 @@ async function main(): Promise<void> {
       if (o.json) process.stdout.write(`${JSON.stringify(row)}\n`);
     };
     for (const c of o.concurrency) {
-      progress(`create c=${c} for ${o.seconds}s (load ${load()})`);
-      const row = await createCase(server, admin, db, project(`c${c}`), c, o.seconds);
-      creates.push(row);
-      emit(row);
-      progress(
-        `create c=${c}: ${row.createsPerSec}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, to available ${row.toAvailablePerSec}/s, ${row.queriesPerCreate} statements/create in ${row.roundTripsPerCreate} round trips, server cpu ${row.serverCpuMsPerCreate} ms/create, event loop ${Math.round(row.serverEventLoopUtilization * 100)}% busy, usage lock held ${row.lockHeldMsPerTx} ms/tx (waited ${row.lockWaitMsPerTx}) in ${row.lockTxPerCreate} tx/create`,
-      );
+      const create = new CreatePhase(server, admin, db, project(`c${c}`), c);
+      await create.prepare();
+      let floor: FloorPhase | undefined;
       if (o.floor) {
-        const floor = new FloorCreate(pool, {
+        const floorCreate = new FloorCreate(pool, {
           projectId: project(`floor-c${c}`),
           userId: 'bench',
           volumeTypeId,
@@ -798,13 +902,46 @@ async function main(): Promise<void> {
             { volumes: 1, gigabytes: 1, volumes___DEFAULT__: 1, gigabytes___DEFAULT__: 1 },
           ),
         );
-        await floorCase(floor, c, 0.3);
-        progress(`floor c=${c} for ${o.seconds}s (load ${load()})`);
-        const f = await floorCase(floor, c, o.seconds);
+        await new FloorPhase(floorCreate, c).slice(0.3); // warm-up, not counted
+        floor = new FloorPhase(floorCreate, c);
+      }
+      // The create and floor phases alternate in slices, in the order AB BA AB …, so both see the same
+      // load and a drift in it between pairs is cancelled; each side's figures come from its own slices.
+      const slices = floor === undefined ? 1 : Math.max(1, Math.round(o.seconds / o.slice));
+      const sliceSeconds = o.seconds / slices;
+      progress(
+        `create c=${c}${floor === undefined ? '' : ' and floor'} for ${o.seconds}s${slices > 1 ? ` in ${slices} slices of ${round(sliceSeconds, 2)}s each` : ''} (load ${load()})`,
+      );
+      const pairRatios: number[] = [];
+      for (let k = 0; k < slices; k++) {
+        if (floor === undefined) {
+          await create.slice(sliceSeconds);
+          continue;
+        }
+        let ours: number;
+        let theirs: number;
+        if (k % 2 === 0) {
+          ours = await create.slice(sliceSeconds);
+          theirs = await floor.slice(sliceSeconds);
+        } else {
+          theirs = await floor.slice(sliceSeconds);
+          ours = await create.slice(sliceSeconds);
+        }
+        pairRatios.push(ours / theirs);
+      }
+      const row = await create.finish(sliceSeconds);
+      creates.push(row);
+      emit(row);
+      progress(
+        `create c=${c}: ${row.createsPerSec}/s p50 ${row.p50Ms} ms p99 ${row.p99Ms} ms, to available ${row.toAvailablePerSec}/s, ${row.queriesPerCreate} statements/create in ${row.roundTripsPerCreate} round trips, server cpu ${row.serverCpuMsPerCreate} ms/create, event loop ${Math.round(row.serverEventLoopUtilization * 100)}% busy, usage lock held ${row.lockHeldMsPerTx} ms/tx (waited ${row.lockWaitMsPerTx}) in ${row.lockTxPerCreate} tx/create`,
+      );
+      if (floor !== undefined) {
+        const f = floor.finish();
         floors.push(f);
         emit(f);
+        pairRatios.sort((a, b) => a - b);
         progress(
-          `floor c=${c}: ${f.createsPerSec}/s p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms, cpu ${f.cpuMsPerCreate} ms/create, usage lock held ${f.lockHeldMsPerTx} ms/tx; ratio ${round(row.createsPerSec / f.createsPerSec, 2)}`,
+          `floor c=${c}: ${f.createsPerSec}/s p50 ${f.p50Ms} ms p99 ${f.p99Ms} ms, cpu ${f.cpuMsPerCreate} ms/create, usage lock held ${f.lockHeldMsPerTx} ms/tx; ratio ${round(row.createsPerSec / f.createsPerSec, 2)} (slice pairs ${round(pairRatios[0]!, 2)}..${round(pairRatios.at(-1)!, 2)})`,
         );
         emit({
           bench: 'api',
@@ -812,6 +949,10 @@ async function main(): Promise<void> {
           concurrency: c,
           createsRatio: round(row.createsPerSec / f.createsPerSec, 3),
           toAvailableRatio: round(row.toAvailablePerSec / f.createsPerSec, 3),
+          slices,
+          pairRatioMin: round(pairRatios[0]!, 3),
+          pairRatioMedian: round(median(pairRatios), 3),
+          pairRatioMax: round(pairRatios.at(-1)!, 3),
         });
       }
     }

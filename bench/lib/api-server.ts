@@ -10,8 +10,8 @@
  * LOG_LEVEL (default info, as `npm start`), BENCH_COUNT_QUERIES=1 to count the SQL statements sent.
  *
  * IPC: sends `{ type: 'ready', port }` once listening; answers `{ type: 'queries' }` with
- * `{ type: 'queries', counts, cpuUs }` (SQL text → count, and the CPU this process used, since the last
- * `{ type: 'reset-queries' }`);
+ * `{ type: 'queries', counts, cpuUs, … }` (SQL text → count, and the CPU this process used, since the last
+ * `{ type: 'reset-queries' }`; its CPU and event loop time since it started, for windows the parent times);
  * stops cleanly on `{ type: 'stop' }`.
  */
 import 'reflect-metadata';
@@ -39,6 +39,13 @@ export type ServerMessage =
       readonly lock: LockTimes;
       /** Queries sent (a compound statement is one, whatever it holds). */
       readonly roundTrips: number;
+      /**
+       * Since the process started, not reset (the parent takes differences over the windows it times):
+       * CPU used (µs), and the event loop's active and idle time (ms).
+       */
+      readonly cpuTotalUs: number;
+      readonly eluActiveMs: number;
+      readonly eluIdleMs: number;
     }
   | { readonly type: 'failed'; readonly message: string };
 export type ParentMessage =
@@ -121,6 +128,8 @@ async function serve(): Promise<void> {
     if (m.type === 'queries') {
       const cpu = process.cpuUsage(cpu0);
       const elu = performance.eventLoopUtilization(elu0).utilization;
+      const total = process.cpuUsage();
+      const eluTotal = performance.eventLoopUtilization();
       send({
         type: 'queries',
         counts: counter?.snapshot() ?? {},
@@ -128,6 +137,9 @@ async function serve(): Promise<void> {
         elu,
         lock: counter?.lockTimes() ?? { transactions: 0, heldMs: 0, waitMs: 0 },
         roundTrips: counter?.roundTrips() ?? 0,
+        cpuTotalUs: total.user + total.system,
+        eluActiveMs: eluTotal.active,
+        eluIdleMs: eluTotal.idle,
       });
     } else if (m.type === 'reset-queries') {
       counter?.reset();
