@@ -341,6 +341,22 @@ export function attachmentsSuite(label: string, makeDb: () => Promise<TestDataba
       }
     });
 
+    it('reserves without an instance, or with a null or empty connector, at 3.27', async () => {
+      const vol = await createVolume();
+      const res = await create({ volume_uuid: vol }, USER, 'volume 3.27');
+      expect(res.status).toBe(200);
+      expect(res.body.attachment).toMatchObject({ status: 'reserved', instance: null, connection_info: {} });
+      expect((await del(`${base}/attachments/${res.body.attachment.id as string}`)).status).toBe(200);
+      for (const c of [null, {}]) {
+        const r = await create({ volume_uuid: vol, instance_uuid: INSTANCE, connector: c });
+        expect(r.status).toBe(200);
+        expect(r.body.attachment.connection_info).toEqual({});
+        expect(await row(vol)).toEqual({ status: 'reserved', attach_status: 'detached' });
+        expect((await del(`${base}/attachments/${r.body.attachment.id as string}`)).status).toBe(200);
+      }
+      expect(await row(vol)).toEqual({ status: 'available', attach_status: 'detached' });
+    });
+
     it('lists with filters, paging and sorting; summary and detail', async () => {
       const v1 = await createVolume();
       const v2 = await createVolume();
@@ -381,6 +397,20 @@ export function attachmentsSuite(label: string, makeDb: () => Promise<TestDataba
       expect(await ids(`limit=1&marker=${a2}`)).toEqual([a1]);
       expect(await ids('sort=created_at:asc')).toEqual([a1, a2]);
       expect(await ids('offset=1')).toEqual([a1]);
+      fault(
+        await get(`${base}/attachments?sort=foo`),
+        'badRequest',
+        400,
+        'Invalid input received: Invalid sort key',
+      );
+      // A member's all_tenants is ignored (Cinder's special case for the client, which always sends it).
+      expect(await ids('all_tenants=1')).toEqual([a2, a1]);
+      fault(
+        await get(`${base}/attachments?marker=${MISSING}`),
+        'itemNotFound',
+        404,
+        `Volume attachment could not be found with filter: attachment_id = ${MISSING}.`,
+      );
       // A member's unknown filter: dropped below 3.33, refused from it.
       expect(await ids('foo=bar', USER, 'volume 3.32')).toEqual([a2, a1]);
       fault(
