@@ -500,6 +500,13 @@ export function attachmentsSuite(label: string, makeDb: () => Promise<TestDataba
           msg,
         );
         fault(await del(`${base}/attachments/${MISSING}`, USER, version), 'itemNotFound', 404, msg);
+        fault(
+          await send('put', `${base}/attachments/${MISSING}`, { attachment: { connector } }, USER, version),
+          'itemNotFound',
+          404,
+          msg,
+        );
+        fault(await complete(MISSING, USER, version), 'itemNotFound', 404, msg);
       }
       expect(await attachmentRows(vol)).toEqual([]);
       const id = await reserve(vol);
