@@ -51,6 +51,7 @@ import {
 } from './errors';
 import { VolumeAttachments, attachmentsOf, type AttachmentView, type VolumeAttachRpc } from './attach';
 import { ResourceMetadata, SNAPSHOT_METADATA } from './resource-metadata';
+import { VOLUME_STATUSES } from './statuses';
 import { VolumeDb, type VolumeTypeRecord } from './volume-db';
 
 export type { VolumeScheduler, VolumeRpcContext } from '../tasks/volume';
@@ -204,32 +205,6 @@ const DELETE_REFUSED =
   'Volume status must be available or error or error_restoring or error_extending or error_managing and must not be ' +
   'migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots ' +
   'after volume transfer.';
-
-/** Every volume status (Cinder's VolumeStatus.ALL): what a forced delete starts from. */
-const ANY_VOLUME_STATUS = [
-  'creating',
-  'available',
-  'deleting',
-  'error',
-  'error_deleting',
-  'error_managing',
-  'managing',
-  'attaching',
-  'in-use',
-  'detaching',
-  'maintenance',
-  'restoring-backup',
-  'error_restoring',
-  'reserved',
-  'awaiting-transfer',
-  'backing-up',
-  'error_backing-up',
-  'error_extending',
-  'downloading',
-  'uploading',
-  'retyping',
-  'extending',
-] as const;
 
 /** Every live snapshot status (os-force_delete starts from any). */
 const SNAPSHOT_FORCE_DELETABLE = [
@@ -756,7 +731,7 @@ export class VolumeAPI {
     }
     const snapshots = options.cascade === true ? { cascadeSnapshots: true } : { noSnapshots: true };
     // os-force_delete (admin): any status (Cinder drops the status condition, keeps the others).
-    const from = options.force === true ? ANY_VOLUME_STATUS : DELETABLE_STATUSES;
+    const from = options.force === true ? VOLUME_STATUSES : DELETABLE_STATUSES;
     if (!(await this.db.conditionalStatus(id, from, 'deleting', snapshots))) {
       throw new InvalidVolumeError(options.force === true ? DELETE_REFUSED_FORCED : DELETE_REFUSED);
     }

@@ -10,6 +10,7 @@ import type { ApiVersion } from '../middleware/microversion';
 import { SchemaValidator } from './json-schema';
 import { FORMATS } from './parameter-types';
 import * as s from './schemas';
+import { VOLUME_STATUSES } from '../../volume/statuses';
 
 const v30 = new SchemaValidator(s.volumeCreateV30, FORMATS);
 const v313 = new SchemaValidator(s.volumeCreateV313, FORMATS);
@@ -301,31 +302,6 @@ export function validateVolumeMetadataItem(
   return { key, value: String(meta[key]) };
 }
 
-/** Cinder's `VolumeStatus.ALL`, in its order (it appears in the refusal message). */
-const VOLUME_STATUSES = [
-  'creating',
-  'available',
-  'deleting',
-  'error',
-  'error_deleting',
-  'error_managing',
-  'managing',
-  'attaching',
-  'in-use',
-  'detaching',
-  'maintenance',
-  'restoring-backup',
-  'error_restoring',
-  'reserved',
-  'awaiting-transfer',
-  'backing-up',
-  'error_backing-up',
-  'error_extending',
-  'downloading',
-  'uploading',
-  'retyping',
-  'extending',
-] as const;
 const ATTACH_STATUSES = ['attached', 'detached'] as const;
 const MIGRATION_STATUSES = ['migrating', 'error', 'success', 'completing', 'none', 'starting'] as const;
 /** Cinder's `SnapshotStatus.ALL`. */
