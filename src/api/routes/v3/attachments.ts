@@ -22,6 +22,7 @@ import {
 import { attachmentDetail, attachmentList } from '../../views';
 import type { VolumeAPI } from '../../../volume/api';
 import { ATTACHMENT_COLUMNS, VolumeAttachmentsV3 } from '../../../volume/attachments-v3';
+import { param } from './route-helpers';
 
 /** Cinder's `NEW_ATTACH` and `NEW_ATTACH_COMPLETION` microversions. */
 const NEW_ATTACH = '3.27';
@@ -32,10 +33,6 @@ const ATTACHMENT_FILTERS = ['volume_id', 'status', 'instance_id', 'attach_status
 
 /** Query parameters that are not filters. */
 const NON_FILTERS = new Set(['marker', 'limit', 'offset', 'sort', 'sort_key', 'sort_dir', 'all_tenants']);
-
-function param(req: Request, name: string): string {
-  return String((req.params as Record<string, string>)[name]);
-}
 
 /** Cinder answers an attachment delete's 200 and a completion's 204 serialized. */
 function noContent(res: Response): void {
