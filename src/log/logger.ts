@@ -55,6 +55,8 @@ function isoNow(): string {
 
 /** Where winston's transports take a line's text from (triple-beam's MESSAGE, a registered symbol). */
 const MESSAGE = Symbol.for('message');
+/** A line's level as winston's formats read it (triple-beam's LEVEL). */
+const LEVEL = Symbol.for('level');
 
 /** winston's `json`, for the lines JSON.stringify refuses (see jsonLine). */
 const winstonJson = winston.format.json();
@@ -136,7 +138,30 @@ export function createRootLogger(options: RootLoggerOptions): Logger {
     transports: [transport],
   });
   dropLevelsOff(logger);
+  writeStraight(logger, transport);
   return logger;
+}
+
+/**
+ * winston hands each line to a Transform stream piped into its transports' Writable streams (their
+ * buffering and callbacks cost more than formatting the line). The lines of `logger` and its children
+ * (whose `write` calls the root's) are formatted and handed to `transport` at once instead, in the order
+ * they are logged, as winston's streams do when nothing backs them up. Once the transports are not
+ * just `transport` (one was added or removed), lines take winston's way again.
+ */
+function writeStraight(logger: winston.Logger, transport: winston.transport): void {
+  const viaStreams = logger.write.bind(logger);
+  const done = (): void => undefined;
+  logger.write = (info: Parameters<winston.Logform.Format['transform']>[0]): boolean => {
+    if (logger.silent) return true;
+    const transports = logger.transports;
+    if (transports.length !== 1 || transports[0] !== transport) return viaStreams(info);
+    const entry = info as Record<symbol, unknown> & { level: string };
+    entry[LEVEL] ??= entry.level; // as winston's Logger does for a line written without it
+    const line = logger.format.transform(info, logger.format.options);
+    if (typeof line === 'object') transport.log?.(line, done);
+    return true;
+  };
 }
 
 type LevelMethod = (this: winston.Logger, ...args: unknown[]) => winston.Logger;
@@ -149,14 +174,16 @@ type LevelMethod = (this: winston.Logger, ...args: unknown[]) => winston.Logger;
  */
 function dropLevelsOff(logger: winston.Logger): void {
   const methods = logger as unknown as Record<string, LevelMethod>;
+  const log = methods['log']!;
   for (const level of Object.keys(logger.levels)) {
     const write = methods[level];
     if (typeof write !== 'function') continue;
     methods[level] = function (this: winston.Logger, ...args: unknown[]): winston.Logger {
-      return this.isLevelEnabled(level) ? write.apply(this, args) : this;
+      if (!this.isLevelEnabled(level)) return this;
+      // With a message and metadata winston's level method calls `log`: the unchecked one, checked now.
+      return args.length > 1 ? log.call(this, level, ...args) : write.apply(this, args);
     };
   }
-  const log = methods['log']!;
   methods['log'] = function (this: winston.Logger, ...args: unknown[]): winston.Logger {
     const [first] = args; // a level, or a whole line (`{ level, message, … }`)
     const level = typeof first === 'string' ? first : (first as { level?: unknown } | null)?.level;

@@ -3,6 +3,7 @@ import { type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import express from 'express';
 import request from 'supertest';
+import * as winston from 'winston';
 import { createApp } from '../../../src/api/app';
 import {
   componentLogger,
@@ -142,6 +143,29 @@ describe('createRootLogger', () => {
       circular: { name: 'loop', self: '[Circular]' },
       big: '12345678901234567890',
     });
+  });
+
+  it('writes lines in the order they are logged, and through winston again once a transport is added', async () => {
+    const { logger, lines } = memoryLogger();
+    const child = componentLogger(logger, 'a');
+
+    for (let i = 0; i < 5; i++) (i % 2 === 0 ? logger : child).info(`line ${i}`, { i });
+    const added = new PassThrough();
+    const addedChunks: string[] = [];
+    added.on('data', (c: Buffer) => addedChunks.push(c.toString('utf8')));
+    logger.add(new winston.transports.Stream({ stream: added }));
+    child.warn('to both');
+    await tick();
+
+    expect(lines().map((l) => l['message'])).toEqual([
+      'line 0',
+      'line 1',
+      'line 2',
+      'line 3',
+      'line 4',
+      'to both',
+    ]);
+    expect(addedChunks.map((c) => (JSON.parse(c) as { message: string }).message)).toEqual(['to both']);
   });
 
   it('writes nothing when silent', async () => {
