@@ -19,6 +19,7 @@ import { createDataSource, runMigrations } from '../src/db/data-source';
 import { isRetryableLockError, retryDelayMs } from '../src/db/transaction';
 import { QuotaEngine } from '../src/quota';
 import { compound, quotaSql } from '../src/quota/quota-sql';
+import { commitWrites } from './lib/create-floor';
 
 interface Args {
   json: boolean;
@@ -163,29 +164,7 @@ class DirectQuota {
         [quotaSql.lockUsages('mysql'), [projectId]],
         [quotaSql.selectReservations('mysql', ids.length), [projectId, ...ids]],
       ],
-      ([, rows]) => {
-        const res = rows as Array<{ id: number; usage_id: number; delta: number }>;
-        if (res.length === 0) return { writes: [], out: undefined };
-        const per = new Map<number, { dec: number; inc: number }>();
-        for (const r of res) {
-          const acc = per.get(r.usage_id) ?? { dec: 0, inc: 0 };
-          if (r.delta > 0) acc.dec += r.delta;
-          acc.inc += r.delta;
-          per.set(r.usage_id, acc);
-        }
-        const usageIds = [...per.keys()].sort((a, b) => a - b);
-        const params: unknown[] = [];
-        for (const id of usageIds) params.push(id, per.get(id)!.dec);
-        for (const id of usageIds) params.push(id, per.get(id)!.inc);
-        params.push(new Date(), ...usageIds);
-        return {
-          writes: [
-            [quotaSql.settleUsages(usageIds.length), params],
-            [quotaSql.deleteReservations(res.length), res.map((r) => r.id)],
-          ],
-          out: undefined,
-        };
-      },
+      ([, rows]) => ({ writes: commitWrites(rows as unknown[]), out: undefined }),
     );
   }
 }

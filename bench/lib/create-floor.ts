@@ -44,6 +44,31 @@ export interface FloorCreateOptions {
   readonly quotaStatements?: 'compound' | 'plain';
 }
 
+/**
+ * A quota commit's writes, as the quota engine builds them, from the reservations read under the usage
+ * lock (none when they are gone): settle each usage row once, then delete the reservations.
+ */
+export function commitWrites(rows: readonly unknown[]): Array<[string, unknown[]]> {
+  const res = rows as unknown as Array<{ id: number; usage_id: number; delta: number }>;
+  if (res.length === 0) return [];
+  const per = new Map<number, { dec: number; inc: number }>();
+  for (const r of res) {
+    const acc = per.get(r.usage_id) ?? { dec: 0, inc: 0 };
+    if (r.delta > 0) acc.dec += r.delta;
+    acc.inc += r.delta;
+    per.set(r.usage_id, acc);
+  }
+  const usageIds = [...per.keys()].sort((a, b) => a - b);
+  const params: unknown[] = [];
+  for (const id of usageIds) params.push(id, per.get(id)!.dec);
+  for (const id of usageIds) params.push(id, per.get(id)!.inc);
+  params.push(new Date(), ...usageIds);
+  return [
+    [quotaSql.settleUsages(usageIds.length), params],
+    [quotaSql.deleteReservations(res.length), res.map((r) => r.id)],
+  ];
+}
+
 export class FloorCreate {
   retries = 0;
   /** Transactions that locked the usage rows, and ms from the locking read's answer to COMMIT's (as bench/lib/query-counter.ts). */
@@ -154,28 +179,6 @@ export class FloorCreate {
     };
   }
 
-  /** The commit's writes from the reservations read under the lock (none when they are gone). */
-  private static commitWrites(rows: RowDataPacket[]): Array<[string, unknown[]]> {
-    const res = rows as unknown as Array<{ id: number; usage_id: number; delta: number }>;
-    if (res.length === 0) return [];
-    const per = new Map<number, { dec: number; inc: number }>();
-    for (const r of res) {
-      const acc = per.get(r.usage_id) ?? { dec: 0, inc: 0 };
-      if (r.delta > 0) acc.dec += r.delta;
-      acc.inc += r.delta;
-      per.set(r.usage_id, acc);
-    }
-    const usageIds = [...per.keys()].sort((a, b) => a - b);
-    const params: unknown[] = [];
-    for (const id of usageIds) params.push(id, per.get(id)!.dec);
-    for (const id of usageIds) params.push(id, per.get(id)!.inc);
-    params.push(new Date(), ...usageIds);
-    return [
-      [quotaSql.settleUsages(usageIds.length), params],
-      [quotaSql.deleteReservations(res.length), res.map((r) => r.id)],
-    ];
-  }
-
   private async reserve(): Promise<string[]> {
     if (this.quotaStatements === 'compound') {
       const resources = this.items.map(([r]) => r);
@@ -212,7 +215,7 @@ export class FloorCreate {
           [quotaSql.lockUsages('mysql'), [projectId]],
           [quotaSql.selectReservations('mysql', ids.length), [projectId, ...ids]],
         ],
-        ([, rows]) => ({ writes: FloorCreate.commitWrites(rows!), out: undefined }),
+        ([, rows]) => ({ writes: commitWrites(rows!), out: undefined }),
       );
       return;
     }
@@ -223,7 +226,7 @@ export class FloorCreate {
         projectId,
         ...ids,
       ]);
-      for (const [sql, params] of FloorCreate.commitWrites(rows)) await c.query(sql, params);
+      for (const [sql, params] of commitWrites(rows)) await c.query(sql, params);
     });
   }
 
