@@ -1,5 +1,6 @@
 /** Exact quota resource names on MariaDB (the binary-collation migration); TEST_MYSQL_URL. */
 import { revertLastMigration, runMigrations } from '../../../src/db/data-source';
+import { QuotaResourceBinaryCollation1795360000000 } from '../../../src/db/migrations/1795360000000-quota-resource-binary-collation';
 import { createTestMysqlDatabase, type TestDatabase } from '../../helpers/db';
 import { quotaResourceNamesSuite } from '../../unit/volume-api/quota-resource-names.suite';
 
@@ -35,7 +36,11 @@ describe('QuotaResourceBinaryCollation on MariaDB', () => {
     );
 
     await db.dataSource.query('DELETE FROM quotas');
-    await revertLastMigration(db.dataSource);
+    // Revert down to and including this migration (later migrations come off first).
+    let name: string | null;
+    do name = await revertLastMigration(db.dataSource);
+    while (name !== null && name !== QuotaResourceBinaryCollation1795360000000.name);
+    expect(name).toBe(QuotaResourceBinaryCollation1795360000000.name);
     const reverted = await collations();
     expect(reverted.every((c) => /:utf8mb4_(?!bin)/.test(c))).toBe(true);
     // Under the default collation the two names collide on the (project_id, resource) unique index.
