@@ -209,7 +209,7 @@ export class VolumeSchedulerManager extends Manager {
    * never reached a scheduler) are placed again from their rows, as a first attempt. A volume from a
    * snapshot or a clone stays pinned to its origin's backend (`resource_backend`, as the API's cast
    * sets it); one whose origin is gone or unplaced goes to `error`, since no other backend can copy it.
-   * @returns the ids it placed (or set to `error`).
+   * @returns the ids it found stale: placed, set to `error`, or left to a copy that placed them meanwhile.
    */
   async placeUnplaced(ctx: RequestContext): Promise<string[]> {
     const cutoff = Date.now() - this.unplacedMs;
@@ -226,6 +226,8 @@ export class VolumeSchedulerManager extends Manager {
           new NoValidBackendError(
             `The volume's ${what} is gone or not on any backend, and only its backend can copy it.`,
           ),
+          // The row was read unplaced; a late create cast may have placed it since, so never over that.
+          { unplaced: true },
         );
         continue;
       }

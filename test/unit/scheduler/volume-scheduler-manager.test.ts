@@ -334,4 +334,23 @@ describe('volume scheduler manager: placing again a volume whose create cast was
     expect(rpc.casts).toEqual([]);
     expect(rows.volumes.get('from-snap')).toMatchObject({ status: 'error', host: null });
   });
+
+  it('leaves alone a volume that a late create cast placed after the sweep read it (no error over a placement)', async () => {
+    const rows = new FakeRows();
+    rows.volumes.clear();
+    rows.volumes.set('from-snap', volumeRef('from-snap', { snapshotId: 'gone' }));
+    // The sweep reads the row unplaced; the original cast lands on a backend before its error write.
+    const read = rows.unplaced.bind(rows);
+    rows.unplaced = async (status: string) => {
+      const seen = await read(status);
+      rows.volumes.set('from-snap', { ...rows.volumes.get('from-snap')!, host: 'v1@file#file' });
+      return seen;
+    };
+    const rpc = new FlakyVolumeRpc(0);
+
+    await manager(rows, rpc, backends).placeUnplaced(RequestContext.admin());
+
+    expect(rpc.casts).toEqual([]);
+    expect(rows.volumes.get('from-snap')).toMatchObject({ status: 'creating', host: 'v1@file#file' });
+  });
 });
