@@ -21,6 +21,11 @@ export function dbDate(ds: Pick<DataSource, 'options'>, date: Date): Date | stri
   return date.toISOString().replace('T', ' ').replace('Z', '');
 }
 
+/** Reads a boolean column returned by a raw query (true/false from some drivers, 1/0 or '1'/'0' from others). */
+export function dbFlag(value: unknown): boolean {
+  return value === true || Number(value) === 1;
+}
+
 /** Reads a datetime returned by a raw query (a Date from mysql2, UTC text from SQLite) as a Date. */
 export function parseDbDate(value: unknown): Date {
   if (value instanceof Date) return value;

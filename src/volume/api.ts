@@ -7,7 +7,7 @@
 import { v4 as uuidv4, v5 as uuidv5 } from 'uuid';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { Engine } from '../taskflow';
-import { dbDate, parseDbDate } from '../db/sql';
+import { dbDate, dbFlag, parseDbDate } from '../db/sql';
 import {
   ServiceEntity,
   SnapshotEntity,
@@ -292,15 +292,12 @@ function recordOfRow(r: RawVolumeRow): VolumeRecord {
     snapshotId: str(r.snapshot_id),
     sourceVolid: str(r.source_volid),
     host: str(r.host),
-    bootable: r.bootable === true || Number(r.bootable) === 1,
+    bootable: dbFlag(r.bootable),
     encryptionKeyId: str(r.encryption_key_id),
-    multiattach: r.multiattach === true || Number(r.multiattach) === 1,
+    multiattach: dbFlag(r.multiattach),
     migrationStatus: str(r.migration_status),
     serviceUuid: r.host === null || r.host === undefined ? null : serviceUuidOf(String(r.host)),
-    useQuota:
-      r.use_quota === undefined || r.use_quota === null
-        ? true
-        : r.use_quota === true || Number(r.use_quota) === 1,
+    useQuota: r.use_quota === undefined || r.use_quota === null ? true : dbFlag(r.use_quota),
     createdAt: dt(r.created_at) ?? '',
     updatedAt: dt(r.updated_at),
   };
@@ -314,7 +311,7 @@ function recordOfRow(r: RawVolumeRow): VolumeRecord {
 function readonlyOfRow(r: RawVolumeRow): string | null {
   const v = r.readonly;
   if (v === null || v === undefined) return null;
-  return v === true || Number(v) === 1 ? 'True' : 'False';
+  return dbFlag(v) ? 'True' : 'False';
 }
 
 /** Quota resources that carry a volume type's name (`<resource>_<type name>`). */
@@ -735,11 +732,7 @@ export class VolumeAPI {
     if (!(await this.db.conditionalStatus(id, from, 'deleting', snapshots))) {
       throw new InvalidVolumeError(options.force === true ? DELETE_REFUSED_FORCED : DELETE_REFUSED);
     }
-    await this.backend.deleteVolume(
-      rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }),
-      vol.host!,
-      id,
-    );
+    await this.backend.deleteVolume(this.rpcContext(ctx, vol.projectId), vol.host!, id);
   }
 
   private async giveBackQuota(vol: VolumeRecord): Promise<void> {
@@ -1212,11 +1205,7 @@ export class VolumeAPI {
     }
     await this.quotas.commit(qctx, reservations);
     try {
-      await rpc.createSnapshot(
-        rpcContextOf({ ...this.flowContext(ctx, vol.projectId), quota_committed: true }),
-        vol.host,
-        snap.id,
-      );
+      await rpc.createSnapshot(this.rpcContext(ctx, vol.projectId), vol.host, snap.id);
     } catch (err) {
       // The caller never learns the snapshot's id, so nothing is left for them to clean up: the row goes
       // (soft-deleted) and its quota comes back, once (a row left behind in `error` would give it back a
@@ -1364,11 +1353,7 @@ export class VolumeAPI {
           : 'Snapshot status must be available or error and must not be part of a group.',
       );
     }
-    await rpc.deleteSnapshot(
-      rpcContextOf({ ...this.flowContext(ctx, snap.projectId), quota_committed: true }),
-      vol.host,
-      id,
-    );
+    await rpc.deleteSnapshot(this.rpcContext(ctx, snap.projectId), vol.host, id);
   }
 
   // ---- services ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { VolumeEntity } from '../db/entities';
-import { dbDate } from '../db/sql';
+import { dbDate, dbFlag } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import { InvalidRpcMessageError } from '../rpc/errors';
 import { InvalidVolumeError, VolumeNotFoundError } from '../tasks/volume';
@@ -225,7 +225,7 @@ export class VolumeAttachManager {
       "SELECT attach_mode FROM volume_attachment WHERE volume_id = ? AND deleted = 0 AND attach_status = 'attached' ORDER BY attach_time",
       [volumeId],
     );
-    const readonly = vol.readonly === true || Number(vol.readonly) === 1;
+    const readonly = dbFlag(vol.readonly);
     const data: Record<string, unknown> = { ...info.data, qos_specs: null };
     data.access_mode = modes[0]?.attach_mode ?? (readonly ? 'ro' : 'rw');
     if (data.encrypted === undefined) data.encrypted = vol.encryption_key_id !== null;

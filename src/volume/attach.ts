@@ -11,7 +11,7 @@
 import type { DataSource } from 'typeorm';
 import { BadRequestParameterError } from '../api/errors';
 import { VolumeEntity } from '../db/entities';
-import { parseDbDate } from '../db/sql';
+import { dbFlag, parseDbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import { RemoteError } from '../rpc/errors';
 import { InvalidVolumeError, type VolumeRecord, type VolumeRpcContext } from '../tasks/volume';
@@ -176,12 +176,9 @@ function remoteRefusal(err: unknown, names: readonly string[]): { type: string; 
 const AVAILABLE_MIGRATION_STATUS = ['deleting', 'error', 'success'] as const;
 
 /** Cinder's `utils.build_or_str`: `a or b or c`. */
-function orString(values: readonly string[]): string {
+export function orString(values: readonly string[]): string {
   return values.join(' or ');
 }
-
-/** Attachments still counting (Cinder's `volume_has_attachments_filter`). */
-const HAS_ATTACHMENTS = HAS_ATTACHMENTS_SQL;
 
 export class VolumeAttachments {
   private readonly rpc: VolumeAttachRpc;
@@ -243,7 +240,7 @@ export class VolumeAttachments {
    */
   async unreserve(vol: VolumeRecord): Promise<void> {
     await this.compareAndSet(vol.id, ['attaching'], {
-      status: () => `CASE WHEN ${HAS_ATTACHMENTS} THEN 'in-use' ELSE 'available' END`,
+      status: () => `CASE WHEN ${HAS_ATTACHMENTS_SQL} THEN 'in-use' ELSE 'available' END`,
     });
   }
 
@@ -297,7 +294,7 @@ export class VolumeAttachments {
       ]);
       return q.query('SELECT readonly FROM volumes WHERE id = ?', [vol.id]);
     });
-    const readonly = ro[0] !== undefined && (ro[0].readonly === true || Number(ro[0].readonly) === 1);
+    const readonly = ro[0] !== undefined && dbFlag(ro[0].readonly);
     if (readonly && args.mode !== 'ro') throw new InvalidAttachModeError(args.mode, vol.id);
     try {
       await this.rpc.attachVolume(ctx, host, { ...args, volumeId: vol.id });

@@ -11,11 +11,11 @@
 import { v4 as uuidv4 } from 'uuid';
 import type { DataSource } from 'typeorm';
 import { VolumeAttachmentEntity, VolumeEntity } from '../db/entities';
-import { dbDate, dbFlavor, parseDbDate } from '../db/sql';
+import { dbDate, dbFlag, dbFlavor, parseDbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import { InvalidVolumeError, type VolumeRecord, type VolumeRpcContext } from '../tasks/volume';
 import type { ConnectionInfo } from './attach-manager';
-import { VolumeConnectionFailedError, type VolumeAttachments } from './attach';
+import { VolumeConnectionFailedError, orString, type VolumeAttachments } from './attach';
 
 /** Cinder's `VolumeAttachmentNotFound` as `get_by_id` raises it (404). */
 export class AttachmentNotFoundError extends Error {
@@ -133,11 +133,6 @@ function settleVolumeSql(): string {
                                WHEN ${has('detaching')} THEN 'detaching'
                                WHEN ${has('reserved')} THEN 'reserved'
                                ELSE 'detached' END`;
-}
-
-/** Cinder's `utils.build_or_str`. */
-function orString(values: readonly string[]): string {
-  return values.join(' or ');
 }
 
 export class VolumeAttachmentsV3 {
@@ -279,7 +274,7 @@ export class VolumeAttachmentsV3 {
       const ro: { readonly: unknown }[] = await q.query('SELECT readonly FROM volumes WHERE id = ?', [
         vol.id,
       ]);
-      const readonly = ro[0] !== undefined && (ro[0].readonly === true || Number(ro[0].readonly) === 1);
+      const readonly = ro[0] !== undefined && dbFlag(ro[0].readonly);
       const chosen = readonly ? 'ro' : mode;
       await q.query(
         'INSERT INTO volume_attachment (id, volume_id, instance_uuid, attach_mode, attach_status, connection_info, created_at, deleted) ' +
