@@ -4,11 +4,7 @@
  * connection_info) and the lists, which carry no links.
  */
 import type { AttachmentRecord } from '../../volume/attachments-v3';
-
-/** A stored time as Cinder prints it (`.mmm000`), or '' for none (its `_normalize`). */
-function normalized(d: Date | null): string {
-  return d === null ? '' : `${d.toISOString().slice(0, 19)}.${d.toISOString().slice(20, 23)}000`;
-}
+import { formatTimestamp } from './common';
 
 export function attachmentSummary(a: AttachmentRecord): Record<string, unknown> {
   return { id: a.id, status: a.attachStatus, instance: a.instanceUuid, volume_id: a.volumeId };
@@ -17,8 +13,8 @@ export function attachmentSummary(a: AttachmentRecord): Record<string, unknown> 
 export function attachmentDetail(a: AttachmentRecord): Record<string, unknown> {
   return {
     ...attachmentSummary(a),
-    attached_at: normalized(a.attachTime),
-    detached_at: normalized(a.detachTime),
+    attached_at: formatTimestamp(a.attachTime) ?? '', // '' for none, as Cinder's _normalize
+    detached_at: formatTimestamp(a.detachTime) ?? '',
     attach_mode: a.attachMode,
     connection_info: a.connectionInfo,
   };

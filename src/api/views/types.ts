@@ -13,6 +13,21 @@ export interface VolumeTypeViewSource {
 
 type Caller = { readonly isAdmin: boolean; readonly projectId: string };
 
+/** What the caller may see of a type's specs: all with read_sensitive, else only the user-visible keys. */
+export function visibleExtraSpecs(
+  caller: Caller,
+  specs: Readonly<Record<string, string | null>>,
+): Record<string, string | null> {
+  return isAllowed(caller, 'volume_extension:types_extra_specs:read_sensitive')
+    ? { ...specs }
+    : Object.fromEntries(
+        USER_VISIBLE_EXTRA_SPECS.filter((k) => Object.prototype.hasOwnProperty.call(specs, k)).map((k) => [
+          k,
+          specs[k] ?? null,
+        ]),
+      );
+}
+
 /** One type as list and show render it: id, name, is_public, description, [extra_specs, qos_specs_id], os-volume-type-access:is_public. */
 export function volumeType(t: VolumeTypeViewSource, caller: Caller): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -24,13 +39,7 @@ export function volumeType(t: VolumeTypeViewSource, caller: Caller): Record<stri
   if (isAllowed(caller, 'volume_extension:access_types_extra_specs')) {
     // Cinder 21's types view: everyone sees extra_specs, but only the user-visible keys without
     // read_sensitive (backend names and the like stay the operator's).
-    out.extra_specs = isAllowed(caller, 'volume_extension:types_extra_specs:read_sensitive')
-      ? { ...t.extraSpecs }
-      : Object.fromEntries(
-          USER_VISIBLE_EXTRA_SPECS.filter((k) => Object.prototype.hasOwnProperty.call(t.extraSpecs, k)).map(
-            (k) => [k, t.extraSpecs[k] ?? null],
-          ),
-        );
+    out.extra_specs = visibleExtraSpecs(caller, t.extraSpecs);
   }
   if (isAllowed(caller, 'volume_extension:access_types_qos_specs_id')) out.qos_specs_id = t.qosSpecsId;
   out['os-volume-type-access:is_public'] = t.isPublic;

@@ -1,7 +1,7 @@
 /** Volume types (list, show, create, update, delete) and their extra specs (`cinder type-key`). */
 import { type Router } from 'express';
-import { getRequestContext, type RequestContext } from '../../context';
-import { USER_VISIBLE_EXTRA_SPECS, enforce, isAllowed } from '../../policy';
+import { getRequestContext } from '../../context';
+import { enforce } from '../../policy';
 import {
   validateVolumeTypeCreate,
   validateVolumeTypeUpdate,
@@ -9,7 +9,7 @@ import {
   validateExtraSpecsItem,
 } from '../../validation';
 import { VolumeTypeExtraSpecsNotFoundError } from '../../../volume/errors';
-import { volumeTypeCreatedView, volumeTypeList, volumeTypeShowView } from '../../views';
+import { visibleExtraSpecs, volumeTypeCreatedView, volumeTypeList, volumeTypeShowView } from '../../views';
 import type { VolumeAPI } from '../../../volume/api';
 import { typeView, emptyAnswer, param } from './route-helpers';
 
@@ -41,25 +41,11 @@ export function typeRoutes(r: Router, api: VolumeAPI): void {
     res.json(volumeTypeShowView(typeView(await api.updateType(param(req, 'id'), upd)), ctx));
   });
 
-  /** What the caller may see of a type's specs: all for an admin, else only the user-visible keys. */
-  const visibleSpecs = (
-    ctx: RequestContext,
-    specs: Readonly<Record<string, string | null>>,
-  ): Record<string, string | null> =>
-    isAllowed(ctx, 'volume_extension:types_extra_specs:read_sensitive')
-      ? { ...specs }
-      : Object.fromEntries(
-          USER_VISIBLE_EXTRA_SPECS.filter((k) => Object.prototype.hasOwnProperty.call(specs, k)).map((k) => [
-            k,
-            specs[k] ?? null,
-          ]),
-        );
-
   r.get('/types/:id/extra_specs', async (req, res) => {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume_extension:types_extra_specs:index');
     const t = await api.getTypeById(ctx, param(req, 'id'));
-    res.json({ extra_specs: visibleSpecs(ctx, t.extra_specs) });
+    res.json({ extra_specs: visibleExtraSpecs(ctx, t.extra_specs) });
   });
   // Cinder answers the create and the update with the request's own body.
   r.post('/types/:id/extra_specs', async (req, res) => {
@@ -73,7 +59,7 @@ export function typeRoutes(r: Router, api: VolumeAPI): void {
     const ctx = getRequestContext(req, res);
     enforce(ctx, 'volume_extension:types_extra_specs:show');
     const key = param(req, 'key');
-    const specs = visibleSpecs(ctx, (await api.getTypeById(ctx, param(req, 'id'))).extra_specs);
+    const specs = visibleExtraSpecs(ctx, (await api.getTypeById(ctx, param(req, 'id'))).extra_specs);
     if (!Object.prototype.hasOwnProperty.call(specs, key))
       throw new VolumeTypeExtraSpecsNotFoundError(param(req, 'id'), key);
     res.json({ [key]: specs[key] ?? null });
