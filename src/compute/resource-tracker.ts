@@ -10,6 +10,7 @@ import { ComputeHostNotFoundError } from '../objects/errors';
 import { Instance } from '../objects/instance';
 import type { RequestContext } from '../rpc/context';
 import { nullLogger, type Logger } from '../rpc/logger';
+import { BUILD_PENDING } from '../tasks/compute/claim-resources';
 import { BuildNotPendingError, ComputeResourcesUnavailableError, InvalidResourceReportError } from './errors';
 import type { FakeVirtDriver, NodeResources } from './fake-driver';
 
@@ -35,7 +36,7 @@ const NO_USAGE_STATES = new Set(['deleted', 'error']);
  * The task state of an instance the conductor has sent here but whose claim is not made yet: the
  * audit leaves it to the claim, which counts it (else an audit between the two would count it twice).
  */
-const UNCLAIMED_TASK_STATE = 'scheduling';
+const UNCLAIMED_TASK_STATE = BUILD_PENDING.taskState;
 
 /** A tiny FIFO async mutex. */
 class Lock {

@@ -8,11 +8,7 @@
  */
 import { NoValidHostError, MaxRetriesExceededError } from '../compute/errors';
 import type { ObjectEnvironment } from '../objects/environment';
-import {
-  InstanceNotFoundError,
-  UnexpectedInstanceStateError,
-  UnexpectedTaskStateError,
-} from '../objects/errors';
+import { InstanceNotFoundError, isLostInstanceRace } from '../objects/errors';
 import { Instance } from '../objects/instance';
 import type { RpcClient } from '../rpc/client';
 import type { RequestContext } from '../rpc/context';
@@ -20,6 +16,7 @@ import { InvalidRpcMessageError } from '../rpc/errors';
 import { nullLogger, type Logger } from '../rpc/logger';
 import type { EventNotifier } from '../rpc/notifier';
 import type { Destination } from '../scheduler/compute-scheduler';
+import { BUILD_PENDING } from '../tasks/compute/claim-resources';
 import type { BuildRetry } from '../tasks/compute/reschedule-on-failure';
 
 /** Nova scheduler.max_attempts default. */
@@ -49,15 +46,6 @@ interface Placement {
 
 /** Where an instance waiting to be scheduled is: nowhere. */
 const UNPLACED: Placement = Object.freeze({ host: null, node: null });
-
-/** The compare-and-set on the instance failed: another copy of the request changed it first. */
-function isLostRace(err: unknown): boolean {
-  return (
-    err instanceof UnexpectedTaskStateError ||
-    err instanceof UnexpectedInstanceStateError ||
-    err instanceof InstanceNotFoundError
-  );
-}
 
 export class ComputeTaskEndpoint {
   readonly rpcApiVersion = '3.0';
@@ -123,7 +111,11 @@ export class ComputeTaskEndpoint {
       this.log.info('build_instances for an instance that is gone; nothing to do', { instanceUuid: uuid });
       return;
     }
-    if (instance.vmState !== 'building' || instance.taskState !== 'scheduling' || instance.host !== null) {
+    if (
+      instance.vmState !== BUILD_PENDING.vmState ||
+      instance.taskState !== BUILD_PENDING.taskState ||
+      instance.host !== null
+    ) {
       this.log.info(
         'build_instances for an instance not waiting to be scheduled (its build is under way or over); nothing to do',
         {
@@ -205,10 +197,10 @@ export class ComputeTaskEndpoint {
     instance.host = to.host;
     instance.node = to.node;
     try {
-      await instance.save(['scheduling'], { ...from, vmState: 'building' });
+      await instance.save([BUILD_PENDING.taskState], { ...from, vmState: BUILD_PENDING.vmState });
       return true;
     } catch (err) {
-      if (!isLostRace(err)) throw err;
+      if (!isLostInstanceRace(err)) throw err;
       this.log.info('another copy of this build request got to the instance first; nothing to do', {
         instanceUuid: instance.uuid,
         reason: (err as Error).message,
@@ -224,9 +216,9 @@ export class ComputeTaskEndpoint {
     instance.host = null;
     instance.node = null;
     try {
-      await instance.save(['scheduling'], { ...UNPLACED, vmState: 'building' });
+      await instance.save([BUILD_PENDING.taskState], { ...UNPLACED, vmState: BUILD_PENDING.vmState });
     } catch (saveErr) {
-      if (!isLostRace(saveErr)) throw saveErr;
+      if (!isLostInstanceRace(saveErr)) throw saveErr;
       this.log.info('not marking ERROR an instance another copy of this build request moved on', {
         instanceUuid: instance.uuid,
         err,

@@ -92,6 +92,20 @@ export class UnexpectedInstanceStateError extends Error {
   }
 }
 
+/**
+ * A compare-and-set on an instance (save with an expected task state, vm state or host) lost: another
+ * copy of the same request changed or removed the instance first.
+ */
+export function isLostInstanceRace(
+  err: unknown,
+): err is UnexpectedTaskStateError | UnexpectedInstanceStateError | InstanceNotFoundError {
+  return (
+    err instanceof UnexpectedTaskStateError ||
+    err instanceof UnexpectedInstanceStateError ||
+    err instanceof InstanceNotFoundError
+  );
+}
+
 export class ComputeHostNotFoundError extends Error {
   readonly code = 'COMPUTE_HOST_NOT_FOUND';
   constructor(

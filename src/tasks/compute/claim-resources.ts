@@ -1,10 +1,6 @@
 import type { ClaimLimits, ResourceTracker } from '../../compute/resource-tracker';
 import { BuildNotPendingError } from '../../compute/errors';
-import {
-  InstanceNotFoundError,
-  UnexpectedInstanceStateError,
-  UnexpectedTaskStateError,
-} from '../../objects/errors';
+import { isLostInstanceRace } from '../../objects/errors';
 import type { Instance } from '../../objects/instance';
 import type { RequestContext } from '../../rpc/context';
 import { Task, type RevertArgs } from '../../taskflow';
@@ -51,11 +47,7 @@ export class ClaimResourcesTask extends Task<ClaimResourcesIn, ClaimResourcesOut
         try {
           await i.save([BUILD_PENDING.taskState], { host, node: nodename, vmState: BUILD_PENDING.vmState });
         } catch (err) {
-          if (
-            err instanceof UnexpectedTaskStateError ||
-            err instanceof UnexpectedInstanceStateError ||
-            err instanceof InstanceNotFoundError
-          ) {
+          if (isLostInstanceRace(err)) {
             throw new BuildNotPendingError(i.uuid, host, err.message);
           }
           throw err;
