@@ -635,9 +635,7 @@ export class QuotaEngine {
     };
     const inserted: unknown[] = [];
     const insertedIds: string[] = [];
-    let insertedRows = 0;
     const deleted: number[] = [];
-    let settled = false;
 
     const outcomes = ops.map((op): OpOutcome => {
       if (op.kind === 'settle') {
@@ -647,7 +645,6 @@ export class QuotaEngine {
           if (row === undefined) continue; // unknown, settled already, or by an earlier op of this batch
           reservations.delete(uuid);
           applied++;
-          settled = true;
           const delta = Number(row.delta);
           const usageId = Number(row.usage_id);
           const c = change(usageId);
@@ -699,7 +696,6 @@ export class QuotaEngine {
       op.items.forEach(([resource, delta], i) => {
         const usage = usages.get(resource)!;
         inserted.push(ids[i], usage.id, projectId, resource, delta, expireAt, now);
-        insertedRows++;
         if (delta > 0) {
           usage.reserved += delta;
           change(usage.id).reserved += delta;
@@ -709,11 +705,11 @@ export class QuotaEngine {
     });
 
     const statements: Array<[string, unknown[]]> = [];
-    if (insertedRows > 0) statements.push([quotaSql.insertReservations(insertedRows), inserted]);
+    if (insertedIds.length > 0) statements.push([quotaSql.insertReservations(insertedIds.length), inserted]);
     const usageIds = [...changes.keys()].sort((a, b) => a - b);
     if (usageIds.length > 0) {
       const params: unknown[] = [];
-      if (!settled) {
+      if (deleted.length === 0) {
         // Reserves only: the reserve's own statement (reserved += delta).
         for (const id of usageIds) params.push(id, changes.get(id)!.reserved);
         params.push(now, ...usageIds);
