@@ -23,6 +23,7 @@ import { BuildNotPendingError } from './errors';
 import type { FakeVirtDriver } from './fake-driver';
 import { InstanceNotifier } from './notifications';
 import { ResourceTracker, type ClaimLimits } from './resource-tracker';
+import { InFlight } from '../service/in-flight';
 
 export interface ComputeManagerOptions extends ManagerOptions<FakeVirtDriver> {
   readonly driver: FakeVirtDriver;
@@ -129,7 +130,7 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
   private readonly waitOptions: ConductorWaitOptions;
   private readonly notifications: InstanceNotifier;
   /** Instances a build_and_run_instance of this process is building right now. */
-  private readonly building = new Set<string>();
+  private readonly building = new InFlight();
 
   constructor(options: ComputeManagerOptions) {
     super({ serviceName: 'compute', ...options });
@@ -213,7 +214,8 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
         `build_and_run_instance: node '${String(node)}' is not on host ${this.host}`,
       );
     }
-    if (this.building.has(instance.uuid)) {
+    const release = this.building.hold(instance.uuid);
+    if (release === undefined) {
       this.log.info(
         'build_and_run_instance for an instance this compute is building already; nothing to do',
         {
@@ -222,11 +224,10 @@ export class ComputeManager extends Manager<FakeVirtDriver> {
       );
       return;
     }
-    this.building.add(instance.uuid);
     try {
       await this.buildOnce(ctx, instance, node, args);
     } finally {
-      this.building.delete(instance.uuid);
+      release();
     }
   }
 

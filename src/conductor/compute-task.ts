@@ -18,6 +18,7 @@ import type { EventNotifier } from '../rpc/notifier';
 import type { Destination } from '../scheduler/compute-scheduler';
 import { BUILD_PENDING } from '../tasks/compute/claim-resources';
 import type { BuildRetry } from '../tasks/compute/reschedule-on-failure';
+import { InFlight } from '../service/in-flight';
 
 /** Nova scheduler.max_attempts default. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
@@ -56,7 +57,7 @@ export class ComputeTaskEndpoint {
    * Instances a build_instances of this process is scheduling right now, until their destination is
    * recorded (from then on the row guards them), each with the token of the call that holds it.
    */
-  private readonly scheduling = new Map<string, symbol>();
+  private readonly scheduling = new InFlight();
 
   constructor(private readonly options: ComputeTaskOptions) {
     this.log = (options.logger ?? nullLogger).child({ component: 'compute-task' });
@@ -78,17 +79,13 @@ export class ComputeTaskEndpoint {
   async build_instances(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const uuid = args['instanceUuid'];
     if (typeof uuid !== 'string') throw new InvalidRpcMessageError('build_instances needs instanceUuid');
-    if (this.scheduling.has(uuid)) {
+    const release = this.scheduling.hold(uuid);
+    if (release === undefined) {
       this.log.info('build_instances for an instance being scheduled already; nothing to do', {
         instanceUuid: uuid,
       });
       return;
     }
-    const token = Symbol(uuid);
-    this.scheduling.set(uuid, token);
-    const release = (): void => {
-      if (this.scheduling.get(uuid) === token) this.scheduling.delete(uuid);
-    };
     try {
       await this.schedule(ctx, uuid, args['retry'] as BuildRetry | undefined, release);
     } finally {

@@ -15,6 +15,7 @@ import { NoValidBackendError } from './errors';
 import { VolumeFilterScheduler, placementOf, type Selection } from './filter-scheduler';
 import { VolumeHostManager, type VolumeHostManagerOptions } from './host-manager';
 import { VOLUME_SCHEDULER_API_VERSION } from './rpc-api';
+import { InFlight } from '../service/in-flight';
 
 export interface VolumeSchedulerManagerOptions extends ManagerOptions {
   readonly rows: VolumeRows;
@@ -45,7 +46,7 @@ export class VolumeSchedulerManager extends Manager {
    * Volumes a create_volume of this process is placing right now (a duplicate cast waits for none), until
    * the row names their backend (from then on the row guards them), each with its holder's token.
    */
-  private readonly placing = new Map<string, symbol>();
+  private readonly placing = new InFlight();
 
   constructor(options: VolumeSchedulerManagerOptions) {
     super({ serviceName: 'scheduler', ...options });
@@ -87,15 +88,11 @@ export class VolumeSchedulerManager extends Manager {
   async create_volume(ctx: RequestContext, args: Record<string, unknown>): Promise<void> {
     const volumeId = args['volumeId'] as string;
     if (typeof volumeId === 'string' && volumeId !== '') {
-      if (this.placing.has(volumeId)) {
+      const release = this.placing.hold(volumeId);
+      if (release === undefined) {
         this.log.info('create_volume for a volume being placed already; nothing to do', { volumeId });
         return;
       }
-      const token = Symbol(volumeId);
-      this.placing.set(volumeId, token);
-      const release = (): void => {
-        if (this.placing.get(volumeId) === token) this.placing.delete(volumeId);
-      };
       try {
         await this.placeOnce(ctx, volumeId, args, release);
       } finally {

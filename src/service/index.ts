@@ -6,3 +6,4 @@ export * from './service-record-store';
 export * from './service-group';
 export * from './service';
 export * from './launcher';
+export * from './in-flight';
