@@ -34,17 +34,35 @@ const MYSQL_RETRYABLE_ERRNO = new Set([
   1205, // ER_LOCK_WAIT_TIMEOUT
 ]);
 
-/** Whether an error thrown by a query is a transient lock conflict that a retry of the whole transaction cures. */
-export function isRetryableLockError(err: unknown): boolean {
+/** The fields of a driver error (mysql2, better-sqlite3) that the checks below read. */
+export interface DriverErrorFields {
+  readonly errno?: unknown;
+  readonly code?: unknown;
+  readonly sqlState?: unknown;
+  readonly fatal?: unknown;
+}
+
+/**
+ * An error and what it wraps, outermost first: TypeORM's QueryFailedError keeps the driver's error as
+ * `driverError`, our own errors keep theirs as `cause` (a cycle ends the walk).
+ */
+export function* errorChain(err: unknown): Generator<DriverErrorFields> {
   const seen = new Set<unknown>();
   let cur: unknown = err;
   while (cur !== null && typeof cur === 'object' && !seen.has(cur)) {
     seen.add(cur);
-    const e = cur as { errno?: unknown; code?: unknown; driverError?: unknown; cause?: unknown };
+    yield cur as DriverErrorFields;
+    const e = cur as { driverError?: unknown; cause?: unknown };
+    cur = e.driverError ?? e.cause;
+  }
+}
+
+/** Whether an error thrown by a query is a transient lock conflict that a retry of the whole transaction cures. */
+export function isRetryableLockError(err: unknown): boolean {
+  for (const e of errorChain(err)) {
     if (typeof e.errno === 'number' && MYSQL_RETRYABLE_ERRNO.has(e.errno)) return true;
     if (e.code === 'ER_LOCK_DEADLOCK' || e.code === 'ER_LOCK_WAIT_TIMEOUT') return true;
     if (typeof e.code === 'string' && e.code.startsWith('SQLITE_BUSY')) return true;
-    cur = e.driverError ?? e.cause;
   }
   return false;
 }

@@ -2,6 +2,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { dbDate, dbFlavor, type DbFlavor } from '../db/sql';
 import {
+  errorChain,
   joinsOpenTransaction,
   outsideTransaction,
   retryOnLockConflict,
@@ -923,20 +924,9 @@ const INTERRUPTED_ERRNO = new Set([1053, 1317, 1927]);
  * back), i.e. a lost or killed connection, a client-side timeout.
  */
 function outcomeUnknown(err: unknown): boolean {
-  const seen = new Set<unknown>();
-  let cur: unknown = err;
-  while (cur !== null && typeof cur === 'object' && !seen.has(cur)) {
-    seen.add(cur);
-    const e = cur as {
-      errno?: unknown;
-      sqlState?: unknown;
-      fatal?: unknown;
-      driverError?: unknown;
-      cause?: unknown;
-    };
+  for (const e of errorChain(err)) {
     if (e.fatal === true) return true;
     if (typeof e.sqlState === 'string' && typeof e.errno === 'number') return INTERRUPTED_ERRNO.has(e.errno);
-    cur = e.driverError ?? e.cause;
   }
   return true;
 }
