@@ -178,11 +178,20 @@ export function getMicroversion(req: Request): ApiVersion {
  */
 export function requireMicroversion(min: ApiVersion | string, max?: ApiVersion | string): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    const v = getMicroversion(req);
-    if (!v.matches(min, max ?? null)) {
-      next(new VersionNotFoundForAPIMethod(v.toString()));
+    try {
+      assertMicroversion(getMicroversion(req), min, max);
+    } catch (err) {
+      next(err);
       return;
     }
     next();
   };
+}
+
+/**
+ * The same check inside a handler, where the version's bounds depend on the request (an action of a
+ * shared `…/action` route): throws Cinder's 404 "API version 3.0 is not supported on this method."
+ */
+export function assertMicroversion(v: ApiVersion, min: ApiVersion | string, max?: ApiVersion | string): void {
+  if (!v.matches(min, max ?? null)) throw new VersionNotFoundForAPIMethod(v.toString());
 }

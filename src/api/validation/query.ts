@@ -260,10 +260,7 @@ export function parseVolumeListQuery(
     else filters[key] = value;
   }
   if (unknown.length > 0) {
-    throw new BadRequestParameterError(
-      unknown.join(','),
-      `Invalid filters ${unknown.join(',')} are found in query options.`,
-    );
+    throw invalidFiltersError(unknown);
   }
   return {
     pagination,
@@ -274,4 +271,12 @@ export function parseVolumeListQuery(
     withCount: caller.microversion.atLeast('3.45') && queryFlag(query, 'with_count'),
     matchesNothing,
   };
+}
+
+/** Cinder's refusal of list filters a caller may not use (from 3.33, resource filters). */
+export function invalidFiltersError(keys: readonly string[]): BadRequestParameterError {
+  return new BadRequestParameterError(
+    keys.join(','),
+    `Invalid filters ${keys.join(',')} are found in query options.`,
+  );
 }

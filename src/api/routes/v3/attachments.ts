@@ -7,10 +7,11 @@
  */
 import type { Request, Response, Router } from 'express';
 import { getRequestContext, type RequestContext } from '../../context';
-import { BadRequestParameterError, NoSuchActionError, VersionNotFoundForAPIMethod } from '../../errors';
-import { requireMicroversion } from '../../middleware/microversion';
+import { NoSuchActionError } from '../../errors';
+import { assertMicroversion, requireMicroversion } from '../../middleware/microversion';
 import { enforce } from '../../policy';
 import {
+  invalidFiltersError,
   parseActionBody,
   parsePagination,
   parseSort,
@@ -66,10 +67,7 @@ function listFilters(
     else matchesNothing = true;
   }
   if (refused.length > 0) {
-    throw new BadRequestParameterError(
-      refused.join(','),
-      `Invalid filters ${refused.join(',')} are found in query options.`,
-    );
+    throw invalidFiltersError(refused);
   }
   return { filters, matchesNothing };
 }
@@ -147,18 +145,11 @@ export function attachmentRoutes(r: Router, api: VolumeAPI, maxLimit?: number): 
     const ctx = getRequestContext(req, res);
     const { action } = parseActionBody(req.body);
     if (action !== 'os-complete') throw new NoSuchActionError(action);
-    requireVersion(ctx, NEW_ATTACH_COMPLETION);
+    assertMicroversion(ctx.microversion, NEW_ATTACH_COMPLETION);
     const att = await attachments.get(ctx, param(req, 'id'));
     await api.getRecord(ctx, att.volumeId);
     enforce(ctx, 'volume:attachment_complete', att.projectId);
     await attachments.complete(att);
     noContent(res);
   });
-}
-
-/** The 404 Cinder answers for an action the version does not serve. */
-function requireVersion(ctx: RequestContext, min: string): void {
-  if (!ctx.microversion.atLeast(min)) {
-    throw new VersionNotFoundForAPIMethod(ctx.microversion.toString());
-  }
 }
