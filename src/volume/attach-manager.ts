@@ -6,7 +6,7 @@
  * volume twice or leave its status behind its attachments.
  */
 import { v4 as uuidv4 } from 'uuid';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { VolumeEntity } from '../db/entities';
 import { dbDate, dbFlag } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
@@ -72,6 +72,29 @@ export function attachArgsOf(args: Record<string, unknown>): AttachVolumeArgs {
 /** Live attachments still counting (Cinder's `volume_has_attachments_filter`), for UPDATE volumes. */
 export const HAS_ATTACHMENTS_SQL =
   "EXISTS (SELECT 1 FROM volume_attachment a WHERE a.volume_id = volumes.id AND a.deleted = 0 AND a.attach_status <> 'detached')";
+
+/**
+ * One compare-and-set on a live volume row, inside the caller's transaction: `set` when its status is
+ * one of `fromStatuses` (and `extraWhere` holds). @returns whether this call moved the row
+ */
+export async function casVolume(
+  q: QueryRunner,
+  id: string,
+  fromStatuses: readonly string[],
+  set: { status: string | (() => string); attachStatus?: string },
+  extraWhere?: { sql: string; params?: Record<string, unknown> },
+  now: Date = new Date(),
+): Promise<boolean> {
+  let qb = q.manager
+    .createQueryBuilder()
+    .update(VolumeEntity)
+    .set({ ...set, updatedAt: now })
+    .where('id = :id AND deleted = :no', { id, no: false })
+    .andWhere('status IN (:...fromStatuses)', { fromStatuses: [...fromStatuses] });
+  if (extraWhere !== undefined) qb = qb.andWhere(extraWhere.sql, extraWhere.params ?? {});
+  const res = await qb.execute();
+  return (res.affected ?? 0) === 1;
+}
 
 /** Cinder's `sanitize_hostname`: what is kept of a host name in `attached_host`. */
 export function sanitizeHostname(name: string): string {

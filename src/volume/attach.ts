@@ -10,12 +10,12 @@
  */
 import type { DataSource } from 'typeorm';
 import { BadRequestParameterError } from '../api/errors';
-import { VolumeEntity } from '../db/entities';
 import { dbFlag, parseDbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import { RemoteError } from '../rpc/errors';
 import { InvalidVolumeError, type VolumeRecord, type VolumeRpcContext } from '../tasks/volume';
 import {
+  casVolume,
   HAS_ATTACHMENTS_SQL,
   VolumeAttachManager,
   VolumeConnectionError,
@@ -199,17 +199,7 @@ export class VolumeAttachments {
     set: { status: string | (() => string); attachStatus?: string },
     extraWhere?: { sql: string; params?: Record<string, unknown> },
   ): Promise<boolean> {
-    return withWriteTransaction(this.ds, async (q) => {
-      let qb = q.manager
-        .createQueryBuilder()
-        .update(VolumeEntity)
-        .set({ ...set, updatedAt: new Date() })
-        .where('id = :id AND deleted = :no', { id, no: false })
-        .andWhere('status IN (:...fromStatuses)', { fromStatuses: [...fromStatuses] });
-      if (extraWhere !== undefined) qb = qb.andWhere(extraWhere.sql, extraWhere.params ?? {});
-      const res = await qb.execute();
-      return (res.affected ?? 0) === 1;
-    });
+    return withWriteTransaction(this.ds, (q) => casVolume(q, id, fromStatuses, set, extraWhere));
   }
 
   /**

@@ -10,11 +10,11 @@
  */
 import { v4 as uuidv4 } from 'uuid';
 import type { DataSource } from 'typeorm';
-import { VolumeAttachmentEntity, VolumeEntity } from '../db/entities';
+import { VolumeAttachmentEntity } from '../db/entities';
 import { dbDate, dbFlag, dbFlavor, parseDbDate } from '../db/sql';
 import { withWriteTransaction } from '../db/transaction';
 import { InvalidVolumeError, type VolumeRecord, type VolumeRpcContext } from '../tasks/volume';
-import type { ConnectionInfo } from './attach-manager';
+import { casVolume, type ConnectionInfo } from './attach-manager';
 import { VolumeConnectionFailedError, orString, type VolumeAttachments } from './attach';
 
 /** Cinder's `VolumeAttachmentNotFound` as `get_by_id` raises it (404). */
@@ -236,18 +236,15 @@ export class VolumeAttachmentsV3 {
     const id = uuidv4();
     const now = new Date();
     const attachMode = await withWriteTransaction(this.ds, async (q) => {
-      const res = await q.manager
-        .createQueryBuilder()
-        .update(VolumeEntity)
-        .set({ status: 'reserved', updatedAt: now })
-        .where('id = :id AND deleted = :no AND multiattach = :multiattach', {
-          id: vol.id,
-          no: false,
-          multiattach: vol.multiattach,
-        })
-        .andWhere('status IN (:...expected)', { expected })
-        .execute();
-      if ((res.affected ?? 0) !== 1) {
+      const reserved = await casVolume(
+        q,
+        vol.id,
+        expected,
+        { status: 'reserved' },
+        { sql: 'multiattach = :multiattach', params: { multiattach: vol.multiattach } },
+        now,
+      );
+      if (!reserved) {
         const cur: { status: string }[] = await q.query(
           'SELECT status FROM volumes WHERE id = ? AND deleted = 0',
           [vol.id],
