@@ -119,8 +119,9 @@ export class VolumeAttachManager {
     private readonly connection?: ConnectionSource,
   ) {}
 
-  private async volumeRow(volumeId: string): Promise<VolumeRow> {
-    const rows: VolumeRow[] = await this.ds.query(
+  /** `q`: the transaction the read belongs to, when the caller is in one. */
+  private async volumeRow(volumeId: string, q?: QueryRunner): Promise<VolumeRow> {
+    const rows: VolumeRow[] = await (q ?? this.ds).query(
       'SELECT status, multiattach, migration_status, readonly, encryption_key_id FROM volumes WHERE id = ? AND deleted = 0',
       [volumeId],
     );
@@ -164,7 +165,7 @@ export class VolumeAttachManager {
         })
         .execute();
       if ((res.affected ?? 0) !== 1) {
-        const vol = await this.volumeRow(args.volumeId);
+        const vol = await this.volumeRow(args.volumeId, q);
         if (vol.status === 'in-use') {
           throw new InvalidVolumeError('volume is already attached and multiple attachments are not enabled');
         }
@@ -199,7 +200,7 @@ export class VolumeAttachManager {
    */
   async detachVolume(volumeId: string, attachmentId: string | null): Promise<void> {
     await withWriteTransaction(this.ds, async (q) => {
-      await this.volumeRow(volumeId);
+      await this.volumeRow(volumeId, q);
       let id = attachmentId;
       if (id === null) {
         const live: { id: string }[] = await q.query(
