@@ -35,7 +35,7 @@ const ATTACHMENT_FILTERS = ['volume_id', 'status', 'instance_id', 'attach_status
 /** Query parameters that are not filters. */
 const NON_FILTERS = new Set(['marker', 'limit', 'offset', 'sort', 'sort_key', 'sort_dir', 'all_tenants']);
 
-/** Cinder answers an attachment delete's 200 and a completion's 204 serialized. */
+/** Cinder answers a completion's 204 serialized (application/json, no body). */
 function noContent(res: Response): void {
   res.status(204);
   res.setHeader('Content-Type', 'application/json');
